@@ -92,7 +92,8 @@ export const parseCmgrPdu = (input: string, index = 0): Result<StoredPdu> => {
 const pduAfter = (lines: string[], at: number, header: string): { pdu: string | null; consumed: number } => {
   const sameLine = /\s([0-9A-Fa-f]{20,})$/.exec(header);
   if (sameLine) return { pdu: sameLine[1]!.toUpperCase(), consumed: 0 };
-  const next = lines[at + 1];
+  // gammu at-sms 04: a stray quote after the PDU.
+  const next = lines[at + 1]?.replace(/^"|"$/g, "");
   if (next !== undefined && HEX.test(next)) return { pdu: next.toUpperCase(), consumed: 1 };
   return { pdu: null, consumed: 0 };
 };

@@ -1,0 +1,148 @@
+import { parse as nodePduParse } from "node-pdu";
+import type { Alphabet } from "../text/dcs";
+import { septetsToText, unpackSeptets } from "../text/gsm7";
+import { fail, ok, type Result } from "../result";
+import {
+  type Concatenation,
+  formatAddress,
+  formatTimestamp,
+  type NumberType,
+  numberTypeOf,
+  type Ports,
+  readHeaderElements,
+  relativeValidityMinutes,
+} from "./fields";
+import { readTpdu, type TpduLayout, type TpduType } from "./tpdu-layout";
+
+/** A decoded SMS PDU in one normalised shape for DELIVER, SUBMIT and STATUS-REPORT. */
+export interface SmsPdu {
+  readonly type: TpduType;
+  readonly smsc: string | null;
+  /** Originator (DELIVER), destination (SUBMIT) or recipient (STATUS-REPORT). */
+  readonly number: string;
+  readonly numberType: NumberType;
+  readonly toa: number;
+  readonly pid: number | null;
+  readonly dcs: number | null;
+  readonly alphabet: Alphabet;
+  /** Service centre time stamp, ISO-8601 with the stamp's own offset. */
+  readonly scts: string | null;
+  readonly udl: number;
+  /** The text (GSM 7-bit or UCS2), or the 8-bit data read as Latin-1. */
+  readonly text: string;
+  /** User data after the header, as hex (what 8-bit payloads are about). */
+  readonly dataHex: string;
+  readonly concat: Concatenation | null;
+  readonly ports: Ports | null;
+  readonly mr: number | null;
+  readonly statusReportRequested: boolean;
+  readonly validity:
+    | { readonly kind: "none" }
+    | { readonly kind: "relative"; readonly octet: number; readonly minutes: number }
+    | { readonly kind: "absolute"; readonly at: string | null }
+    | { readonly kind: "enhanced"; readonly hex: string };
+  /** STATUS-REPORT: when the SMSC delivered or gave up (TP-DT), and TP-ST. */
+  readonly discharge: string | null;
+  readonly status: number | null;
+  /** TPDU octets without the SMSC part: the <length> of AT+CMGS / AT+CMGW. */
+  readonly tpduLength: number;
+  /** UDL announced more than the PDU held; the text is what was there. */
+  readonly truncated: boolean;
+}
+
+/**
+ * Decodes an SMS PDU. node-pdu parses it; this facade first walks the layout (rejecting
+ * malformed PDUs node-pdu would accept), then takes from node-pdu what it gets right (the
+ * SMSC and address digits, UCS2 and 8-bit text) and reads the rest from the layout, where
+ * node-pdu is wrong: the GSM 7-bit table ('§'), alphanumeric senders, address fillers,
+ * time zones and validity periods. See test/protocol/sms/node-pdu-defects.test.ts.
+ */
+export const decodeSmsPdu = (input: string, opts: { hasSmsc?: boolean } = {}): Result<SmsPdu> => {
+  const hex = input.trim().replace(/^"|"$/g, "").toUpperCase();
+  const hasSmsc = opts.hasSmsc ?? true;
+  const layout = readTpdu(hex, hasSmsc);
+  if (!layout.ok) return layout;
+  const l = layout.value;
+
+  let parsed: ReturnType<typeof nodePduParse>;
+  try {
+    parsed = nodePduParse(hasSmsc ? hex : `00${hex}`);
+  } catch (e) {
+    return fail("PDU", e instanceof Error ? e.message : String(e), input);
+  }
+
+  const { concat, ports } = readHeaderElements(l.ies);
+  const body = l.ud.subarray(l.udhLength);
+  return ok({
+    type: l.type,
+    smsc: l.smsc ? withPlus(stripFiller(parsed.serviceCenterAddress.phone ?? ""), l.smsc.toa) || null : null,
+    number: addressOf(l, parsed.address.phone ?? ""),
+    numberType: numberTypeOf(l.address.toa),
+    toa: l.address.toa,
+    pid: l.pid,
+    dcs: l.dcs,
+    alphabet: l.alphabet,
+    scts: formatTimestamp(l.scts),
+    udl: l.udl,
+    text: textOf(l, parsed),
+    dataHex: toHex(body),
+    concat,
+    ports,
+    mr: l.mr,
+    statusReportRequested: l.statusReportRequested,
+    validity: validityOf(l),
+    discharge: formatTimestamp(l.discharge),
+    status: l.status,
+    tpduLength: l.tpduLength,
+    truncated: l.udTruncated,
+  });
+};
+
+const stripFiller = (digits: string): string => digits.replace(/F+$/i, "");
+const withPlus = (digits: string, toa: number): string =>
+  numberTypeOf(toa) === "international" && digits && !digits.startsWith("+") ? `+${digits}` : digits;
+
+const addressOf = (l: TpduLayout, fromNodePdu: string): string => {
+  // node-pdu decodes alphanumeric senders with its wrong GSM table; digits it reads right
+  // except for a counted F filler.
+  if (numberTypeOf(l.address.toa) === "alphanumeric") return formatAddress(l.address);
+  return withPlus(stripFiller(fromNodePdu), l.address.toa);
+};
+
+const textOf = (l: TpduLayout, parsed: ReturnType<typeof nodePduParse>): string => {
+  if (l.type === "SMS-STATUS-REPORT" && l.ud.length === 0) return "";
+  if (l.alphabet === "gsm7") {
+    // Septets after the header start at the next septet boundary (23.040 9.2.3.24 fill bits).
+    const headerSeptets = Math.ceil((l.udhLength * 8) / 7);
+    const available = Math.floor((l.ud.length * 8) / 7);
+    const count = Math.max(0, Math.min(l.udl, available) - headerSeptets);
+    return septetsToText(unpackSeptets(l.ud, count, headerSeptets * 7 - l.udhLength * 8, l.udhLength));
+  }
+  if (l.type === "SMS-STATUS-REPORT" || l.udTruncated) return ownText(l);
+  return "data" in parsed ? parsed.data.getText() : ownText(l);
+};
+
+// node-pdu keeps only its own idea of the data for truncated PDUs and has no user data for
+// status reports; the layout's octets are the truth either way.
+const ownText = (l: TpduLayout): string => {
+  const body = l.ud.subarray(l.udhLength);
+  if (l.alphabet === "ucs2") {
+    let out = "";
+    for (let i = 0; i + 1 < body.length; i += 2) out += String.fromCharCode((body[i]! << 8) | body[i + 1]!);
+    return out;
+  }
+  return String.fromCharCode(...body);
+};
+
+const validityOf = (l: TpduLayout): SmsPdu["validity"] => {
+  if (!l.vp) return { kind: "none" };
+  if (l.vpf === 2) return { kind: "relative", octet: l.vp[0]!, minutes: relativeValidityMinutes(l.vp[0]!) };
+  if (l.vpf === 3) return { kind: "absolute", at: formatTimestamp(l.vp) };
+  return { kind: "enhanced", hex: toHex(l.vp) };
+};
+
+const toHex = (bytes: Uint8Array): string => {
+  let out = "";
+  for (const b of bytes) out += b.toString(16).toUpperCase().padStart(2, "0");
+  return out;
+};

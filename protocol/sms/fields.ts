@@ -1,0 +1,131 @@
+import { septetsToText, unpackSeptets } from "../text/gsm7";
+import type { InformationElement, RawAddress } from "./tpdu-layout";
+
+/** Type of number (23.040 9.1.2.5), bits 7..5 of the type-of-address octet. */
+export type NumberType =
+  | "unknown"
+  | "international"
+  | "national"
+  | "network-specific"
+  | "subscriber"
+  | "alphanumeric"
+  | "abbreviated"
+  | "reserved";
+
+const NUMBER_TYPES: readonly NumberType[] = [
+  "unknown",
+  "international",
+  "national",
+  "network-specific",
+  "subscriber",
+  "alphanumeric",
+  "abbreviated",
+  "reserved",
+];
+
+export const numberTypeOf = (toa: number): NumberType => NUMBER_TYPES[(toa >> 4) & 0x07]!;
+
+// Semi-octet digits (23.040 9.1.2.3); 0xF is the filler of an odd-length number.
+const DIGITS = "0123456789*#abc";
+
+/** BCD digits of an address or time stamp with nibbles swapped; the F filler is dropped. */
+export const swappedDigits = (octets: Uint8Array, count = octets.length * 2): string => {
+  let out = "";
+  for (let i = 0; i < count; i++) {
+    const octet = octets[i >> 1] ?? 0xff;
+    const nibble = i & 1 ? octet >> 4 : octet & 0x0f;
+    if (nibble === 0x0f) continue;
+    out += DIGITS[nibble];
+  }
+  return out;
+};
+
+/**
+ * An address as people write it: `+` for international numbers, the GSM 7-bit text of an
+ * alphanumeric sender. The length field counts useful semi-octets, but some encoders count
+ * the F filler too (python-gsmmodem's vector): fillers never reach the number.
+ */
+export const formatAddress = (address: RawAddress): string => {
+  const type = numberTypeOf(address.toa);
+  if (type === "alphanumeric") {
+    const septets = Math.floor((address.length * 4) / 7);
+    return septetsToText(unpackSeptets(address.octets, septets));
+  }
+  const digits = swappedDigits(address.octets, address.length);
+  return type === "international" && digits.length > 0 ? `+${digits}` : digits;
+};
+
+/**
+ * A 7-octet time stamp (23.040 9.2.3.11) as ISO-8601 with the stamp's own offset, or null
+ * when the digits are not a date. The zone is in quarter hours; bit 3 of the first (low)
+ * nibble is the sign. Nothing here consults the host's time zone.
+ */
+export const formatTimestamp = (octets: Uint8Array | null): string | null => {
+  if (!octets || octets.length < 7) return null;
+  const part = (i: number): number | null => {
+    const o = octets[i]!;
+    const lo = o & 0x0f;
+    const hi = o >> 4;
+    return lo > 9 || hi > 9 ? null : lo * 10 + hi;
+  };
+  const [yy, mo, dd, hh, mi, ss] = [0, 1, 2, 3, 4, 5].map(part);
+  if ([yy, mo, dd, hh, mi, ss].some((v) => v === null)) return null;
+  if (mo! < 1 || mo! > 12 || dd! < 1 || dd! > 31 || hh! > 23 || mi! > 59 || ss! > 59) return null;
+  const tz = octets[6]!;
+  const quarters = (tz & 0x07) * 10 + (tz >> 4);
+  const sign = tz & 0x08 ? "-" : "+";
+  const minutes = quarters * 15;
+  const p = (n: number) => String(n).padStart(2, "0");
+  // 23.040 leaves the century open; SMS time stamps are after 2000 in every capture we have,
+  // and 90-99 are read as 1990s for old phones' stored messages.
+  const year = yy! >= 90 ? 1900 + yy! : 2000 + yy!;
+  return `${year}-${p(mo!)}-${p(dd!)}T${p(hh!)}:${p(mi!)}:${p(ss!)}${sign}${p(Math.floor(minutes / 60))}:${p(minutes % 60)}`;
+};
+
+/**
+ * Relative validity period octet -> minutes (23.040 9.2.3.12.1):
+ * 0..143: (VP+1) x 5 min; 144..167: 12 h + (VP-143) x 30 min; 168..196: (VP-166) days;
+ * 197..255: (VP-192) weeks.
+ */
+export const relativeValidityMinutes = (vp: number): number => {
+  if (vp <= 143) return (vp + 1) * 5;
+  if (vp <= 167) return 12 * 60 + (vp - 143) * 30;
+  if (vp <= 196) return (vp - 166) * 24 * 60;
+  return (vp - 192) * 7 * 24 * 60;
+};
+
+/** The smallest relative VP octet whose period is at least `minutes` (capped at 63 weeks). */
+export const relativeValidityOctet = (minutes: number): number => {
+  if (minutes <= 0) return 0;
+  if (minutes <= 720) return Math.max(0, Math.ceil(minutes / 5) - 1);
+  if (minutes <= 1440) return 143 + Math.ceil((minutes - 720) / 30);
+  if (minutes <= 30 * 1440) return Math.max(168, 166 + Math.ceil(minutes / 1440));
+  return Math.min(255, Math.max(197, 192 + Math.ceil(minutes / (7 * 1440))));
+};
+
+export interface Concatenation {
+  readonly ref: number;
+  readonly total: number;
+  readonly seq: number;
+  readonly refBits: 8 | 16;
+}
+
+export interface Ports {
+  readonly src: number;
+  readonly dst: number;
+}
+
+/** Concatenation (IEI 0x00 / 0x08) and application ports (0x04 / 0x05), 23.040 9.2.3.24. */
+export const readHeaderElements = (ies: readonly InformationElement[]): { concat: Concatenation | null; ports: Ports | null } => {
+  let concat: Concatenation | null = null;
+  let ports: Ports | null = null;
+  for (const { iei, data } of ies) {
+    if (iei === 0x00 && data.length === 3) concat = { ref: data[0]!, total: data[1]!, seq: data[2]!, refBits: 8 };
+    else if (iei === 0x08 && data.length === 4)
+      concat = { ref: (data[0]! << 8) | data[1]!, total: data[2]!, seq: data[3]!, refBits: 16 };
+    else if (iei === 0x05 && data.length === 4)
+      ports = { dst: (data[0]! << 8) | data[1]!, src: (data[2]! << 8) | data[3]! };
+    else if (iei === 0x04 && data.length === 2) ports = { dst: data[0]!, src: data[1]! };
+  }
+  return { concat, ports };
+};
