@@ -132,7 +132,7 @@ const walk = (c: Cursor, hasSmsc: boolean): Omit<TpduLayout, "anomalies"> => {
     const status = c.byte("TP-ST");
     let pid: number | null = null;
     let dcs: number | null = null;
-    let ud = new Uint8Array(0);
+    let ud: Uint8Array = new Uint8Array(0);
     let udl = 0;
     let ies: InformationElement[] = [];
     let udhLength = 0;

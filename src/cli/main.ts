@@ -1,0 +1,29 @@
+import { runDecode } from "./decode";
+
+/** `npm run -s simgate -- <subcommand>`: the command-line entry. */
+const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promise<number> }> = {
+  decode: { summary: "decode SMS PDUs, modem replies and USSD (see: simgate decode --help)", run: runDecode },
+};
+
+const main = async (argv: string[]): Promise<number> => {
+  const [name, ...rest] = argv;
+  const command = name ? COMMANDS[name] : undefined;
+  if (!command) {
+    const list = Object.entries(COMMANDS)
+      .map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`)
+      .join("\n");
+    process.stderr.write(`usage: simgate <command> [options]\n\ncommands:\n${list}\n`);
+    return name ? 2 : 0;
+  }
+  return command.run(rest);
+};
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`simgate: ${e instanceof Error ? e.stack : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);
