@@ -88,7 +88,8 @@ export const parseRegistration = (input: string, opts: { solicited: boolean }): 
   if (after.length > ciAt + 1 && unquote(after[ciAt]).length <= 2 && unquote(after[ciAt + 1]).length > 2) ciAt++;
   const ci = parseHex(after[ciAt]) ?? 0;
   const actField = after[ciAt + 1];
-  const actCode = actField !== undefined && /^\s*\d{1,2}\s*$/.test(actField) ? Number(actField) : null;
+  const actValue = actField !== undefined && /^\s*\d{1,3}\s*$/.test(actField) ? Number(actField) : null;
+  const actCode = actValue !== null && actValue <= 13 ? actValue : null;
 
   return ok({
     family,
