@@ -225,6 +225,9 @@ const readUserData = (c: Cursor, dcs: number, udhi: boolean) => {
   const udTruncated = present < announced;
   if (udTruncated && present === 0) throw new LayoutError(`TP-UDL ${udl} but no user data`);
   if (udTruncated) c.anomalies.push(`TP-UDL ${udl} overstates the user data`);
+  // 140 octets is all an SM can carry (23.040 9.2.3.16); more is an encoder bug, such as
+  // node-pdu's parts of 133 extension characters (266 septets).
+  if (present > 140) throw new LayoutError(`user data of ${present} octets exceeds 140`);
   const ud = c.take(present, "TP-UD");
   let ies: InformationElement[] = [];
   let udhLength = 0;
