@@ -1,6 +1,6 @@
 // The service entry point. The service layer (database, device registry, scheduler, HTTP
-// facades) is not built yet; until it is, `npm start` says what it will do and where the
-// working parts are.
+// facades) is not built yet; until it is, `npm start` says what it will do and which
+// commands work today.
 const lines = [
   "simgate: the service is not available yet in this version.",
   "When it is, `npm start` with no configuration runs an embedded database and a simulated",

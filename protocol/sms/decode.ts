@@ -141,8 +141,9 @@ const validityOf = (l: TpduLayout): SmsPdu["validity"] => {
   return { kind: "enhanced", hex: toHex(l.vp) };
 };
 
+const HEX_OCTETS = Array.from({ length: 256 }, (_, b) => b.toString(16).toUpperCase().padStart(2, "0"));
 const toHex = (bytes: Uint8Array): string => {
   let out = "";
-  for (const b of bytes) out += b.toString(16).toUpperCase().padStart(2, "0");
+  for (let i = 0; i < bytes.length; i++) out += HEX_OCTETS[bytes[i]!];
   return out;
 };

@@ -1,0 +1,40 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { describe, expect, it } from "vitest";
+
+// protocol/ is pure and imports nothing of ours; drivers/ imports protocol/ only; src/ may
+// import both. Node's I/O modules stay out of protocol/.
+const ROOT = join(import.meta.dirname, "..");
+const files = (dir: string): string[] =>
+  readdirSync(join(ROOT, dir)).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(join(ROOT, path)).isDirectory() ? files(path) : path.endsWith(".ts") ? [path] : [];
+  });
+const imports = (file: string) =>
+  [...readFileSync(join(ROOT, file), "utf8").matchAll(/(?:from|import)\s*\(?\s*["']([^"']+)["']/g)].map((m) => m[1]!);
+const layerOf = (file: string, spec: string) =>
+  spec.startsWith(".") ? relative(ROOT, join(ROOT, file, "..", spec)).split("/")[0] : null;
+
+describe("layering", () => {
+  it("protocol/ imports nothing of ours and no I/O", () => {
+    const bad = files("protocol").flatMap((f) =>
+      imports(f)
+        .filter((s) => (layerOf(f, s) ?? "protocol") !== "protocol" || /^(node:)?(fs|net|child_process|tty|http|dgram)$|^serialport|^pg$|^kysely/.test(s))
+        .map((s) => `${f}: ${s}`),
+    );
+    expect(bad).toEqual([]);
+  });
+
+  it("drivers/ imports protocol/ only", () => {
+    const bad = files("drivers").flatMap((f) =>
+      imports(f)
+        .filter((s) => !["drivers", "protocol", null].includes(layerOf(f, s) ?? null))
+        .map((s) => `${f}: ${s}`),
+    );
+    expect(bad).toEqual([]);
+  });
+
+  it("finds the protocol modules it checks", () => {
+    expect(files("protocol").length).toBeGreaterThan(10);
+  });
+});
