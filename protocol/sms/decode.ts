@@ -1,6 +1,6 @@
 import { parse as nodePduParse } from "node-pdu";
 import type { Alphabet } from "../text/dcs";
-import { septetsToText, unpackSeptets } from "../text/gsm7";
+import { unpackGsm7Text } from "../text/gsm7";
 import { fail, ok, type Result } from "../result";
 import {
   type Concatenation,
@@ -58,7 +58,7 @@ export interface SmsPdu {
  * time zones and validity periods. See test/protocol/sms/node-pdu-defects.test.ts.
  */
 export const decodeSmsPdu = (input: string, opts: { hasSmsc?: boolean } = {}): Result<SmsPdu> => {
-  const hex = input.trim().replace(/^"|"$/g, "").toUpperCase();
+  const hex = cleanHex(input);
   const hasSmsc = opts.hasSmsc ?? true;
   const layout = readTpdu(hex, hasSmsc);
   if (!layout.ok) return layout;
@@ -72,12 +72,14 @@ export const decodeSmsPdu = (input: string, opts: { hasSmsc?: boolean } = {}): R
   }
 
   const { concat, ports } = readHeaderElements(l.ies);
-  const body = l.ud.subarray(l.udhLength);
+  // The body's hex is a slice of the input, not a re-encoding of the octets.
+  const bodyStart = (l.udOffset + l.udhLength) * 2;
+  const numberType = numberTypeOf(l.address.toa);
   return ok({
     type: l.type,
     smsc: l.smsc ? withPlus(stripFiller(parsed.serviceCenterAddress.phone ?? ""), l.smsc.toa) || null : null,
-    number: addressOf(l, parsed.address.phone ?? ""),
-    numberType: numberTypeOf(l.address.toa),
+    number: addressOf(l, numberType, parsed.address.phone ?? ""),
+    numberType,
     toa: l.address.toa,
     pid: l.pid,
     dcs: l.dcs,
@@ -85,7 +87,7 @@ export const decodeSmsPdu = (input: string, opts: { hasSmsc?: boolean } = {}): R
     scts: formatTimestamp(l.scts),
     udl: l.udl,
     text: textOf(l, parsed),
-    dataHex: toHex(body),
+    dataHex: hex.slice(bodyStart, bodyStart + (l.ud.length - l.udhLength) * 2),
     concat,
     ports,
     mr: l.mr,
@@ -98,28 +100,48 @@ export const decodeSmsPdu = (input: string, opts: { hasSmsc?: boolean } = {}): R
   });
 };
 
-const stripFiller = (digits: string): string => digits.replace(/F+$/i, "");
+/** Trims, drops quotes a modem may leave around the PDU, upper-cases only when needed. */
+const cleanHex = (input: string): string => {
+  let s = input.trim();
+  if (s.startsWith('"')) s = s.slice(1);
+  if (s.endsWith('"')) s = s.slice(0, -1);
+  return /[a-f]/.test(s) ? s.toUpperCase() : s;
+};
+
+const stripFiller = (digits: string): string =>
+  digits.endsWith("F") || digits.endsWith("f") ? digits.replace(/F+$/i, "") : digits;
 const withPlus = (digits: string, toa: number): string =>
   numberTypeOf(toa) === "international" && digits && !digits.startsWith("+") ? `+${digits}` : digits;
 
-const addressOf = (l: TpduLayout, fromNodePdu: string): string => {
+const addressOf = (l: TpduLayout, type: NumberType, fromNodePdu: string): string => {
   // node-pdu decodes alphanumeric senders with its wrong GSM table; digits it reads right
   // except for a counted F filler.
-  if (numberTypeOf(l.address.toa) === "alphanumeric") return formatAddress(l.address);
-  return withPlus(stripFiller(fromNodePdu), l.address.toa);
+  if (type === "alphanumeric") return formatAddress(l.address);
+  const digits = stripFiller(fromNodePdu);
+  return type === "international" && digits && !digits.startsWith("+") ? `+${digits}` : digits;
 };
+
+// node-pdu's DCS.ALPHABET_DEFAULT / _8BIT / _UCS2.
+const NODE_PDU_ALPHABETS: readonly Alphabet[] = ["gsm7", "8bit", "ucs2"];
 
 const textOf = (l: TpduLayout, parsed: ReturnType<typeof nodePduParse>): string => {
   if (l.type === "SMS-STATUS-REPORT" && l.ud.length === 0) return "";
+  // node-pdu's text is used only when it read the same alphabet: it classifies some
+  // reserved DCS values differently (gammu at-sms 14: 0xF9, GSM 7-bit by 23.038).
+  const sameAlphabet = NODE_PDU_ALPHABETS[parsed.dataCodingScheme.textAlphabet] === l.alphabet;
+  const fromNodePdu =
+    "data" in parsed && sameAlphabet && !l.udTruncated && l.type !== "SMS-STATUS-REPORT" ? parsed.data.getText() : null;
   if (l.alphabet === "gsm7") {
+    // node-pdu's septet decoding is right except for its table: 0x5F and unknown extension
+    // codes both come out as '`', a character GSM 7-bit cannot carry. Only then decode again.
+    if (fromNodePdu !== null && !fromNodePdu.includes("`")) return fromNodePdu;
     // Septets after the header start at the next septet boundary (23.040 9.2.3.24 fill bits).
     const headerSeptets = Math.ceil((l.udhLength * 8) / 7);
     const available = Math.floor((l.ud.length * 8) / 7);
     const count = Math.max(0, Math.min(l.udl, available) - headerSeptets);
-    return septetsToText(unpackSeptets(l.ud, count, headerSeptets * 7 - l.udhLength * 8, l.udhLength));
+    return unpackGsm7Text(l.ud, count, headerSeptets * 7 - l.udhLength * 8, l.udhLength);
   }
-  if (l.type === "SMS-STATUS-REPORT" || l.udTruncated) return ownText(l);
-  return "data" in parsed ? parsed.data.getText() : ownText(l);
+  return fromNodePdu ?? ownText(l);
 };
 
 // node-pdu keeps only its own idea of the data for truncated PDUs and has no user data for

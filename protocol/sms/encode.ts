@@ -1,5 +1,5 @@
 import { utils as nodePdu } from "node-pdu";
-import { gsm7Width, isGsm7Text, packSeptets, textToSeptets } from "../text/gsm7";
+import { gsm7Length, gsm7UnitWidth, isGsm7Text, packSeptets, textToSeptets } from "../text/gsm7";
 import { fail, ok, type Result } from "../result";
 import { relativeValidityOctet } from "./fields";
 
@@ -33,29 +33,32 @@ export interface EncodedPart {
 export const LIMITS = { gsm7: { single: 160, multi: 153 }, ucs2: { single: 70, multi: 67 } } as const;
 const MAX_PARTS = 255;
 
-/** Splits text into parts at the real limits, counted in septets (GSM) or UTF-16 units. */
+/**
+ * Splits text into parts at the real limits, counted in septets (GSM) or UTF-16 units
+ * (UCS2). An escape pair is one character here and a surrogate pair is kept together, so
+ * neither is ever cut across two parts.
+ */
 export const splitForSms = (text: string): { alphabet: "gsm7" | "ucs2"; parts: string[] } => {
   const alphabet = isGsm7Text(text) ? "gsm7" : "ucs2";
   const limits = LIMITS[alphabet];
-  const size = (ch: string) => (alphabet === "gsm7" ? gsm7Width(ch)! : ch.length);
-  let total = 0;
-  for (const ch of text) total += size(ch);
+  const total = alphabet === "gsm7" ? gsm7Length(text) : text.length;
   if (total <= limits.single) return { alphabet, parts: [text] };
   const parts: string[] = [];
-  let current = "";
+  let start = 0;
   let used = 0;
-  // Iterating by code point keeps escape pairs and surrogate pairs inside one part.
-  for (const ch of text) {
-    const w = size(ch);
-    if (used + w > limits.multi) {
-      parts.push(current);
-      current = "";
+  for (let i = 0; i < text.length; ) {
+    const unit = text.charCodeAt(i);
+    const units = unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length ? 2 : 1;
+    const width = alphabet === "gsm7" ? gsm7UnitWidth(unit) : units;
+    if (used + width > limits.multi) {
+      parts.push(text.slice(start, i));
+      start = i;
       used = 0;
     }
-    current += ch;
-    used += w;
+    used += width;
+    i += units;
   }
-  if (current) parts.push(current);
+  parts.push(text.slice(start));
   return { alphabet, parts };
 };
 

@@ -62,25 +62,25 @@ export const formatAddress = (address: RawAddress): string => {
  */
 export const formatTimestamp = (octets: Uint8Array | null): string | null => {
   if (!octets || octets.length < 7) return null;
-  const part = (i: number): number | null => {
-    const o = octets[i]!;
-    const lo = o & 0x0f;
-    const hi = o >> 4;
-    return lo > 9 || hi > 9 ? null : lo * 10 + hi;
-  };
-  const [yy, mo, dd, hh, mi, ss] = [0, 1, 2, 3, 4, 5].map(part);
-  if ([yy, mo, dd, hh, mi, ss].some((v) => v === null)) return null;
-  if (mo! < 1 || mo! > 12 || dd! < 1 || dd! > 31 || hh! > 23 || mi! > 59 || ss! > 59) return null;
+  const fields = [0, 0, 0, 0, 0, 0];
+  for (let i = 0; i < 6; i++) {
+    const lo = octets[i]! & 0x0f;
+    const hi = octets[i]! >> 4;
+    if (lo > 9 || hi > 9) return null;
+    fields[i] = lo * 10 + hi;
+  }
+  const [yy, mo, dd, hh, mi, ss] = fields as [number, number, number, number, number, number];
+  if (mo < 1 || mo > 12 || dd < 1 || dd > 31 || hh > 23 || mi > 59 || ss > 59) return null;
   const tz = octets[6]!;
-  const quarters = (tz & 0x07) * 10 + (tz >> 4);
+  const minutes = ((tz & 0x07) * 10 + (tz >> 4)) * 15;
   const sign = tz & 0x08 ? "-" : "+";
-  const minutes = quarters * 15;
-  const p = (n: number) => String(n).padStart(2, "0");
   // 23.040 leaves the century open; SMS time stamps are after 2000 in every capture we have,
   // and 90-99 are read as 1990s for old phones' stored messages.
-  const year = yy! >= 90 ? 1900 + yy! : 2000 + yy!;
-  return `${year}-${p(mo!)}-${p(dd!)}T${p(hh!)}:${p(mi!)}:${p(ss!)}${sign}${p(Math.floor(minutes / 60))}:${p(minutes % 60)}`;
+  const year = yy >= 90 ? 1900 + yy : 2000 + yy;
+  return `${year}-${two(mo)}-${two(dd)}T${two(hh)}:${two(mi)}:${two(ss)}${sign}${two(Math.floor(minutes / 60))}:${two(minutes % 60)}`;
 };
+
+const two = (n: number): string => (n < 10 ? `0${n}` : String(n));
 
 /**
  * Relative validity period octet -> minutes (23.040 9.2.3.12.1):

@@ -46,6 +46,8 @@ export interface TpduLayout {
   readonly udl: number;
   /** User data octets actually present (at most what UDL announces). */
   readonly ud: Uint8Array;
+  /** Octet offset of `ud` within the PDU. */
+  readonly udOffset: number;
   readonly ies: readonly InformationElement[];
   /** Octets taken by the header, including its length octet; 0 without a header. */
   readonly udhLength: number;
@@ -82,9 +84,18 @@ for (let i = 0; i < 16; i++) {
   NIBBLE["0123456789abcdef".charCodeAt(i)] = i;
 }
 
-/** Hex -> octets, or null for odd lengths and non-hex characters (a table, not parseInt: hot path). */
+/**
+ * Hex -> octets, or null for odd lengths and non-hex characters. On the decoder's hot path:
+ * Node's native hex decoder (which stops at the first bad pair, hence the length check) is
+ * three times faster than the table below, which serves runtimes without Buffer.
+ */
 export const hexToBytes = (hex: string): Uint8Array | null => {
   if (hex.length % 2 !== 0) return null;
+  if (typeof Buffer !== "undefined") {
+    const bytes = Buffer.from(hex, "hex");
+    // A plain view: Buffer's own subarray is slower, and callers need no Buffer methods.
+    return bytes.length * 2 === hex.length ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length) : null;
+  }
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) {
     const a = hex.charCodeAt(i * 2);
@@ -114,14 +125,14 @@ export const readTpdu = (hex: string, hasSmsc: boolean): Result<TpduLayout> => {
     const layout = walk(cursor, hasSmsc);
     if (cursor.left > 0) cursor.anomalies.push(`${cursor.left} octets after the user data`);
     if (cursor.anomalies.length >= 2) return fail("PDU", `malformed: ${cursor.anomalies.join("; ")}`, hex);
-    return ok({ ...layout, anomalies: [...cursor.anomalies] });
+    return ok(layout);
   } catch (e) {
     if (e instanceof LayoutError) return fail("PDU", e.message, hex);
     throw e;
   }
 };
 
-const walk = (c: Cursor, hasSmsc: boolean): Omit<TpduLayout, "anomalies"> => {
+const walk = (c: Cursor, hasSmsc: boolean): TpduLayout => {
   let smsc: RawAddress | null = null;
   if (hasSmsc) {
     const len = c.byte("SMSC length");
@@ -147,6 +158,7 @@ const walk = (c: Cursor, hasSmsc: boolean): Omit<TpduLayout, "anomalies"> => {
     let pid: number | null = null;
     let dcs: number | null = null;
     let ud: Uint8Array = new Uint8Array(0);
+    let udOffset = c.at;
     let udl = 0;
     let ies: InformationElement[] = [];
     let udhLength = 0;
@@ -156,7 +168,7 @@ const walk = (c: Cursor, hasSmsc: boolean): Omit<TpduLayout, "anomalies"> => {
       if (pi & 0x02) dcs = c.left > 0 ? c.byte("TP-DCS") : null;
       if (pi & 0x04 && c.left > 0) {
         const user = readUserData(c, dcs ?? 0, udhi);
-        ({ ud, udl, ies, udhLength } = user);
+        ({ ud, udOffset, udl, ies, udhLength } = user);
       }
     }
     return {
@@ -179,9 +191,11 @@ const walk = (c: Cursor, hasSmsc: boolean): Omit<TpduLayout, "anomalies"> => {
       udhi,
       udl,
       ud,
+      udOffset,
       ies,
       udhLength,
       udTruncated: false,
+      anomalies: c.anomalies,
     };
   }
 
@@ -217,6 +231,7 @@ const walk = (c: Cursor, hasSmsc: boolean): Omit<TpduLayout, "anomalies"> => {
     statusReportRequested: (first & 0x20) !== 0,
     udhi,
     ...user,
+    anomalies: c.anomalies,
   };
 };
 
@@ -242,6 +257,7 @@ const readUserData = (c: Cursor, dcs: number, udhi: boolean) => {
   // 140 octets is all an SM can carry (23.040 9.2.3.16); more is an encoder bug, such as
   // node-pdu's parts of 133 extension characters (266 septets).
   if (present > 140) throw new LayoutError(`user data of ${present} octets exceeds 140`);
+  const udOffset = c.at;
   const ud = c.take(present, "TP-UD");
   let ies: InformationElement[] = [];
   let udhLength = 0;
@@ -255,7 +271,7 @@ const readUserData = (c: Cursor, dcs: number, udhi: boolean) => {
   }
   if (udTruncated && alphabet === "ucs2" && (ud.length - udhLength) % 2 !== 0)
     throw new LayoutError("truncated UCS2 user data ends inside a character");
-  return { udl, ud, ies, udhLength, udTruncated };
+  return { udl, ud, udOffset, ies, udhLength, udTruncated };
 };
 
 const readInformationElements = (udh: Uint8Array): InformationElement[] => {

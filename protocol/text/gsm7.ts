@@ -22,37 +22,39 @@ const EXTENSION: ReadonlyMap<number, string> = new Map([
   [0x65, "€"],
 ]);
 
-const DEFAULT_CODE = new Map<string, number>();
-for (let i = 0; i < GSM7_DEFAULT.length; i++) if (i !== ESCAPE) DEFAULT_CODE.set(GSM7_DEFAULT[i]!, i);
-const EXTENSION_CODE = new Map<string, number>([...EXTENSION].map(([code, ch]) => [ch, code]));
+// Code unit -> septet code (0..127), 0x100 | extension code, or -1 (not GSM). Every GSM
+// character is a single UTF-16 unit, so one table lookup per unit answers all questions.
+const EXTENDED = 0x100;
+const CODE_OF = new Int16Array(0x10000).fill(-1);
+for (let i = 0; i < GSM7_DEFAULT.length; i++) if (i !== ESCAPE) CODE_OF[GSM7_DEFAULT.charCodeAt(i)] = i;
+for (const [code, ch] of EXTENSION) CODE_OF[ch.charCodeAt(0)] = EXTENDED | code;
 
-/** Septets for one character: 1 (default table), 2 (ESC + extension) or null (not GSM). */
-export const gsm7Width = (ch: string): 1 | 2 | null =>
-  DEFAULT_CODE.has(ch) ? 1 : EXTENSION_CODE.has(ch) ? 2 : null;
+/** Septets for one UTF-16 code unit: 1 (default table), 2 (ESC + extension) or 0 (not GSM). */
+export const gsm7UnitWidth = (unit: number): 0 | 1 | 2 => {
+  const code = CODE_OF[unit]!;
+  return code < 0 ? 0 : code & EXTENDED ? 2 : 1;
+};
 
 export const isGsm7Text = (text: string): boolean => {
-  for (const ch of text) if (gsm7Width(ch) === null) return false;
+  for (let i = 0; i < text.length; i++) if (CODE_OF[text.charCodeAt(i)]! < 0) return false;
   return true;
 };
 
-/** Septet count of a text that is known to be GSM 7-bit. */
+/** Septet count of a text that is known to be GSM 7-bit (other units count 1). */
 export const gsm7Length = (text: string): number => {
   let n = 0;
-  for (const ch of text) n += gsm7Width(ch) ?? 1;
+  for (let i = 0; i < text.length; i++) n += CODE_OF[text.charCodeAt(i)]! & EXTENDED ? 2 : 1;
   return n;
 };
 
 /** Text -> septet values; characters outside the alphabet are rejected by the caller first. */
 export const textToSeptets = (text: string): number[] => {
   const out: number[] = [];
-  for (const ch of text) {
-    const code = DEFAULT_CODE.get(ch);
-    if (code !== undefined) out.push(code);
-    else {
-      const ext = EXTENSION_CODE.get(ch);
-      if (ext === undefined) throw new RangeError(`not a GSM 7-bit character: ${JSON.stringify(ch)}`);
-      out.push(ESCAPE, ext);
-    }
+  for (let i = 0; i < text.length; i++) {
+    const code = CODE_OF[text.charCodeAt(i)]!;
+    if (code < 0) throw new RangeError(`not a GSM 7-bit character: ${JSON.stringify(text[i])}`);
+    if (code & EXTENDED) out.push(ESCAPE, code & 0x7f);
+    else out.push(code);
   }
   return out;
 };
@@ -88,6 +90,29 @@ export const unpackSeptets = (octets: ArrayLike<number>, count: number, fillBits
     const lo = (octets[byte] ?? 0) >> shift;
     const hi = shift > 1 ? (octets[byte + 1] ?? 0) << (8 - shift) : 0;
     out[n] = (lo | hi) & 0x7f;
+  }
+  return out;
+};
+
+/**
+ * unpackSeptets followed by septetsToText, without the intermediate array: the SMS text
+ * decoder's hot path.
+ */
+export const unpackGsm7Text = (octets: ArrayLike<number>, count: number, fillBits = 0, offset = 0): string => {
+  let out = "";
+  let escaped = false;
+  let bit = fillBits;
+  for (let n = 0; n < count; n++, bit += 7) {
+    const byte = offset + (bit >> 3);
+    const shift = bit & 7;
+    const lo = (octets[byte] ?? 0) >> shift;
+    const hi = shift > 1 ? (octets[byte + 1] ?? 0) << (8 - shift) : 0;
+    const s = (lo | hi) & 0x7f;
+    if (escaped) {
+      out += EXTENSION.get(s) ?? GSM7_DEFAULT[s]!;
+      escaped = false;
+    } else if (s === ESCAPE) escaped = true;
+    else out += GSM7_DEFAULT[s]!;
   }
   return out;
 };

@@ -30,6 +30,21 @@ describe("gammu at-sms: stored PDUs read with AT+CMGR parse", () => {
   });
 });
 
+describe("a reserved DCS that node-pdu reads differently (gammu at-sms 14, DCS 0xF9)", () => {
+  it("keeps the text in the alphabet the facade reports", () => {
+    const read = parseCmgrPdu(readGammuFile("at-sms", "14.dump"));
+    if (!read.ok) throw new Error(read.error.message);
+    const sms = decodeSmsPdu(read.value.pdu);
+    if (!sms.ok) throw new Error(sms.error.message);
+    // 23.038 group 0xF, bit 3 reserved, bit 2 clear: GSM 7-bit. node-pdu says UCS2 and
+    // reads "Тест Test"; taking its text would pair a UCS2 reading with a GSM label.
+    expect(sms.value.dcs).toBe(0xf9);
+    expect(sms.value.alphabet).toBe("gsm7");
+    expect(sms.value.text).not.toBe("Тест Test");
+    expect(sms.value.text).toHaveLength(sms.value.udl);
+  });
+});
+
 describe("gammu at-sms-failing: garbage is rejected with a reason", () => {
   it.each(gammuDumps("at-sms-failing"))("%s", (_name, dump) => {
     const read = parseCmgrPdu(dump);

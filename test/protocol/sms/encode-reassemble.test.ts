@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { decodeSmsPdu } from "../../../protocol/sms/decode";
 import { encodeSubmit } from "../../../protocol/sms/encode";
 import { missingPartMarker, Reassembler } from "../../../protocol/sms/reassembly";
+import { GSM7_DEFAULT } from "../../../protocol/text/gsm7";
 import { readJsonFixture } from "../../support/fixtures";
 
 const vectors = readJsonFixture<{ vectors: { id: string; pdu: string; expected: Record<string, string | null> }[] }>(
@@ -22,25 +23,39 @@ describe("encodeSubmit", () => {
     expect(r.ok && r.value.map((p) => p.pdu)).toEqual([v.pdu]);
   });
 
+  const roundTrip = (text: string, reference: number) => {
+    const r = encodeSubmit({ to: "+15555551234", text: text || "x", reference });
+    if (!r.ok) throw new Error(r.error.message);
+    const reassembler = new Reassembler();
+    let whole: string | null = r.value.length === 1 ? decodeText(r.value[0]!.pdu) : null;
+    for (const part of [...r.value].reverse()) {
+      const d = decodeSmsPdu(part.pdu);
+      if (!d.ok) throw new Error(d.error.message);
+      expect(d.value.udl).toBeLessThanOrEqual(d.value.alphabet === "gsm7" ? 160 : 140);
+      if (!d.value.concat) continue;
+      const out = reassembler.add({ sender: "a", ...d.value.concat, text: d.value.text, receivedAt: 0 });
+      if (out.kind === "complete") whole = out.message.text;
+    }
+    expect(whole).toBe(text || "x");
+  };
+
   it("round-trips any text through split, encode, decode and reassembly", () => {
     fc.assert(
-      fc.property(fc.string({ unit: "grapheme", maxLength: 600 }), fc.integer({ min: 0, max: 255 }), (text, reference) => {
-        const r = encodeSubmit({ to: "+15555551234", text: text || "x", reference });
-        if (!r.ok) return;
-        const reassembler = new Reassembler();
-        let whole: string | null = r.value.length === 1 ? decodeText(r.value[0]!.pdu) : null;
-        for (const part of [...r.value].reverse()) {
-          const d = decodeSmsPdu(part.pdu);
-          if (!d.ok) throw new Error(d.error.message);
-          expect(d.value.udl).toBeLessThanOrEqual(d.value.alphabet === "gsm7" ? 160 : 140);
-          if (!d.value.concat) continue;
-          const out = reassembler.add({ sender: "a", ...d.value.concat, text: d.value.text, receivedAt: 0 });
-          if (out.kind === "complete") whole = out.message.text;
-        }
-        expect(whole).toBe(text || "x");
-      }),
+      fc.property(fc.string({ unit: "grapheme", maxLength: 600 }), fc.integer({ min: 0, max: 255 }), roundTrip),
       { numRuns: 200 },
     );
+  });
+
+  // Random graphemes are almost never GSM-only, so the GSM 7-bit path gets its own property:
+  // every default and extension character, '@' (septet 0) at the ends and '§' included.
+  const gsmChar = fc.constantFrom(...[...GSM7_DEFAULT].filter((c) => c !== "\x1b"), ..."^{}\\[~]|€\f");
+  it("round-trips any GSM 7-bit text, escapes and trailing '@' included", () => {
+    fc.assert(
+      fc.property(fc.array(gsmChar, { maxLength: 480 }).map((cs) => cs.join("")), fc.integer({ min: 0, max: 255 }), roundTrip),
+      { numRuns: 300 },
+    );
+    roundTrip("@".repeat(7), 0);
+    roundTrip("x".repeat(152) + "@", 0);
   });
 
   it("rejects bad input with a reason", () => {
