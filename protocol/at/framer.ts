@@ -33,6 +33,15 @@ const ESC = 0x1b;
 export class AtFramer {
   private partial: number[] = [];
   private readonly echoes: string[] = [];
+  // A "> " only means the prompt after AT+CMGS/AT+CMGW: a text-mode SMS or a USSD menu can
+  // hold a line starting with "> " too. Armed by the echo of such a command or by
+  // expectPrompt() (ATE0), disarmed by the prompt or a final result.
+  private promptArmed = false;
+
+  /** The next `> ` is the SMS prompt (for modems that do not echo the command). */
+  expectPrompt(): void {
+    this.promptArmed = true;
+  }
 
   /**
    * Tells the framer what was just written, so the modem's echo of it is recognised even
@@ -47,6 +56,7 @@ export class AtFramer {
   reset(): void {
     this.partial = [];
     this.echoes.length = 0;
+    this.promptArmed = false;
   }
 
   /** Bytes buffered without a terminator yet (a `>` still waiting for its space, say). */
@@ -65,8 +75,9 @@ export class AtFramer {
       }
       this.partial.push(b);
       // The prompt is recognised at the start of a line once its space has arrived.
-      if (this.partial.length === 2 && this.partial[0] === GT && this.partial[1] === SPACE) {
+      if (this.promptArmed && this.partial.length === 2 && this.partial[0] === GT && this.partial[1] === SPACE) {
         this.partial = [];
+        this.promptArmed = false;
         events.push({ kind: "prompt" });
       }
     }
@@ -76,8 +87,9 @@ export class AtFramer {
   private endLine(events: AtEvent[]): void {
     const raw = this.partial;
     this.partial = [];
-    if (raw.length === 1 && raw[0] === GT) {
+    if (this.promptArmed && raw.length === 1 && raw[0] === GT) {
       // A bare ">" line: some firmwares terminate the prompt instead of adding the space.
+      this.promptArmed = false;
       events.push({ kind: "prompt" });
       return;
     }
@@ -90,21 +102,24 @@ export class AtFramer {
   private classify(text: string): AtEvent {
     const upper = text.toUpperCase();
     const echoAt = this.echoes.indexOf(upper);
-    if (echoAt >= 0) {
-      this.echoes.splice(0, echoAt + 1);
+    // No URC or information line starts with "AT": such a line is the echo of a command,
+    // announced or not (a captured transcript, another program on the port).
+    if (echoAt >= 0 || upper.startsWith("AT")) {
+      if (echoAt >= 0) this.echoes.splice(0, echoAt + 1);
+      if (PROMPTING.test(upper)) this.promptArmed = true;
       return { kind: "echo", text };
     }
-    // No URC or information line starts with "AT": it is the echo of a command we did not
-    // announce (a captured transcript, another program on the port).
-    if (upper.startsWith("AT")) return { kind: "echo", text };
     const result = parseFinalResult(text);
     if (result) {
       this.echoes.length = 0;
+      this.promptArmed = false;
       return { kind: "final", text, result };
     }
     return { kind: "line", text };
   }
 }
+
+const PROMPTING = /^AT\+CMG[SWC]=/;
 
 const latin1 = (bytes: number[]): string => {
   let out = "";

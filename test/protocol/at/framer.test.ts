@@ -94,7 +94,24 @@ describe("AtFramer", () => {
   });
 
   it("treats a bare '>' line as the prompt (firmwares that terminate it)", () => {
-    expect(frameAll("\r\n>\r\n")).toEqual([{ kind: "prompt" }]);
+    expect(frameAll("AT+CMGW=20\r\r\n>\r\n")).toEqual([{ kind: "echo", text: "AT+CMGW=20" }, { kind: "prompt" }]);
+  });
+
+  it("reads '> ' as text when no prompt is due (a quoted line in a text-mode SMS)", () => {
+    const events = frameAll('AT+CMGR=3\r\r\n+CMGR: "REC READ","+4912",,"24/01/01,10:00:00+04"\r\n> see below\r\n>\r\nOK\r\n');
+    expect(events.filter((e) => e.kind === "prompt")).toEqual([]);
+    expect(events).toContainEqual({ kind: "line", text: "> see below" });
+    expect(events).toContainEqual({ kind: "line", text: ">" });
+  });
+
+  it("expects the prompt after expectPrompt() when the modem does not echo (ATE0)", () => {
+    const framer = new AtFramer();
+    expect(framer.push("\r\n> ")).toEqual([]);
+    framer.reset();
+    framer.expectPrompt();
+    expect(framer.push("\r\n> ")).toEqual([{ kind: "prompt" }]);
+    // One prompt per arming: a later "> " line is text again.
+    expect(framer.push("> x\r\n")).toEqual([{ kind: "line", text: "> x" }]);
   });
 
   it("recognises the echo of an announced PDU and strips Ctrl-Z", () => {
