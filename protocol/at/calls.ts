@@ -55,6 +55,14 @@ export const parseClcc = (input: string): Result<CurrentCall[]> => {
   return ok(calls);
 };
 
+/** `<number>,<type>,...` after a prefix: the common head of +CLIP and +CCWA. */
+const numberAndType = (line: string, prefix: string): Result<{ number: string; type: number | null; rest: string[] }> => {
+  const body = afterPrefix(line, prefix);
+  if (body === null) return fail(prefix, `no ${prefix} prefix`, line);
+  const f = splitFields(body);
+  return ok({ number: unquote(f[0]), type: parseDecimal(f[1]), rest: f.slice(2) });
+};
+
 export interface CallerId {
   readonly number: string;
   readonly type: number | null;
@@ -64,10 +72,8 @@ export interface CallerId {
 
 /** `+CLIP: <number>,<type>[,<subaddr>,<satype>[,<alpha>[,<CLI validity>]]]` (27.007 7.6). */
 export const parseClipUnsolicited = (line: string): Result<CallerId> => {
-  const body = afterPrefix(line.trim(), "+CLIP");
-  if (body === null) return fail("+CLIP", "no +CLIP prefix", line);
-  const f = splitFields(body);
-  return ok({ number: unquote(f[0]), type: parseDecimal(f[1]), validity: parseDecimal(f[5]) });
+  const r = numberAndType(line, "+CLIP");
+  return r.ok ? ok({ number: r.value.number, type: r.value.type, validity: parseDecimal(r.value.rest[3]) }) : r;
 };
 
 export interface CallWaiting {
@@ -78,12 +84,6 @@ export interface CallWaiting {
 
 /** `+CCWA: <number>,<type>,<class>[,<alpha>][,<CLI validity>...]` (27.007 7.12). */
 export const parseCcwaUnsolicited = (line: string): Result<CallWaiting> => {
-  const body = afterPrefix(line.trim(), "+CCWA");
-  if (body === null) return fail("+CCWA", "no +CCWA prefix", line);
-  const f = splitFields(body);
-  return ok({ number: unquote(f[0]), type: parseDecimal(f[1]), class: parseDecimal(f[2]) });
+  const r = numberAndType(line, "+CCWA");
+  return r.ok ? ok({ number: r.value.number, type: r.value.type, class: parseDecimal(r.value.rest[0]) }) : r;
 };
-
-/** Convenience for callers holding a multi-line block. */
-export const firstLine = (input: string, prefix: string): string | undefined =>
-  replyLines(input).find((l) => afterPrefix(l, prefix) !== null);

@@ -3,28 +3,7 @@ import { parseFinalResult } from "./final-result";
 import { fail, ok, type Result } from "../result";
 
 /** `+CPIN` codes (27.007 clause 8.3) plus the vendor "NOT READY"/"NOT INSERTED" lines. */
-export type SimLock =
-  | "READY"
-  | "SIM_PIN"
-  | "SIM_PUK"
-  | "SIM_PIN2"
-  | "SIM_PUK2"
-  | "PH_SIM_PIN"
-  | "PH_FSIM_PIN"
-  | "PH_FSIM_PUK"
-  | "PH_NET_PIN"
-  | "PH_NET_PUK"
-  | "PH_NETSUB_PIN"
-  | "PH_NETSUB_PUK"
-  | "PH_SP_PIN"
-  | "PH_SP_PUK"
-  | "PH_CORP_PIN"
-  | "PH_CORP_PUK"
-  | "NOT_READY"
-  | "NOT_INSERTED"
-  | "UNKNOWN";
-
-const KNOWN = new Set<string>([
+const SIM_LOCKS = [
   "READY",
   "SIM_PIN",
   "SIM_PUK",
@@ -43,7 +22,10 @@ const KNOWN = new Set<string>([
   "PH_CORP_PUK",
   "NOT_READY",
   "NOT_INSERTED",
-]);
+] as const;
+
+export type SimLock = (typeof SIM_LOCKS)[number] | "UNKNOWN";
+const KNOWN: ReadonlySet<string> = new Set(SIM_LOCKS);
 
 export interface PinState {
   readonly lock: SimLock;

@@ -36,7 +36,7 @@ export const parseCdsUnsolicited = (input: string): Result<StatusReportNotice> =
 
 /** One message of a PDU-mode `+CMGL`/`+CMGR` listing. */
 export interface StoredPdu {
-  /** Storage index; `+CMGR` does not repeat it, so it is 0 there unless the caller knows it. */
+  /** Storage index; `+CMGR` does not repeat it (except Samsung), so it is 0 there unless the caller knows it. */
   readonly index: number;
   /** 0 REC UNREAD, 1 REC READ, 2 STO UNSENT, 3 STO SENT (27.005 3.1). */
   readonly status: number;
@@ -49,7 +49,8 @@ const HEX = /^[0-9A-Fa-f]+$/;
 /**
  * `AT+CMGL=<stat>` in PDU mode: `+CMGL: <index>,<stat>,[<alpha>],<length>` then the PDU.
  * Tolerates Pantech's missing <alpha>, PDUs truncated by the modem (kept as sent, the SMS
- * decoder rejects them) and text between entries.
+ * decoder rejects them) and text between entries. An entry whose PDU line is missing keeps
+ * its index with an empty PDU, so one broken slot neither hides the others nor goes unseen.
  */
 export const parseCmglPdu = (input: string): Result<StoredPdu[]> => {
   const lines = replyLines(input);
@@ -62,8 +63,7 @@ export const parseCmglPdu = (input: string): Result<StoredPdu[]> => {
     const status = parseDecimal(f[1]);
     if (index === null || status === null) return fail("+CMGL", `bad header '${lines[i]}'`, input);
     const { pdu, consumed } = pduAfter(lines, i, body);
-    if (pdu === null) return fail("+CMGL", `no PDU after '${lines[i]}'`, input);
-    out.push({ index, status, length: parseDecimal(f.at(-1)), pdu });
+    out.push({ index, status, length: parseDecimal(f.at(-1)), pdu: pdu ?? "" });
     i += consumed;
   }
   return ok(out);
@@ -73,7 +73,7 @@ export const parseCmglPdu = (input: string): Result<StoredPdu[]> => {
  * `AT+CMGR=<index>` in PDU mode: `+CMGR: <stat>,[<alpha>],<length>` then the PDU (some
  * modems put it on the same line after a space; Samsung adds the index first).
  */
-export const parseCmgrPdu = (input: string, index = 0): Result<StoredPdu> => {
+export const parseCmgrPdu = (input: string, index?: number): Result<StoredPdu> => {
   const lines = replyLines(input);
   const at = lines.findIndex((l) => afterPrefix(l, "+CMGR") !== null);
   if (at < 0) return fail("+CMGR", "no +CMGR line", input);
@@ -86,7 +86,8 @@ export const parseCmgrPdu = (input: string, index = 0): Result<StoredPdu> => {
   if (status === null && f.length > 1 && unquote(f[0]) !== "") return fail("+CMGR", "bad <stat>", input);
   const { pdu } = pduAfter(lines, at, body);
   if (pdu === null) return fail("+CMGR", "no PDU", input);
-  return ok({ index, status: status ?? 0, length: parseDecimal(f.at(-1)), pdu });
+  const ownIndex = f.length >= 4 ? parseDecimal(f[0]) : null;
+  return ok({ index: index ?? ownIndex ?? 0, status: status ?? 0, length: parseDecimal(f.at(-1)), pdu });
 };
 
 const pduAfter = (lines: string[], at: number, header: string): { pdu: string | null; consumed: number } => {
@@ -116,8 +117,10 @@ const TEXT_STATUS = /^"?(REC UNREAD|REC READ|STO UNSENT|STO SENT|ALL)"?$/i;
 
 /**
  * Text-mode `+CMGR` (`+CMGR: <stat>,<oa>,[<alpha>],<scts>[,...]`) and `+CMGL`
- * (`+CMGL: <index>,<stat>,...`). The message text runs until the next header or the end;
- * multi-line texts keep their line breaks. Motorola omits <alpha>; the detailed form
+ * (`+CMGL: <index>,<stat>,...`). The message text runs until the next header or the final
+ * result; multi-line texts keep their line breaks. Text mode cannot tell a body line that
+ * reads "OK" from the final result, which is why simgate reads messages in PDU mode.
+ * Motorola omits <alpha>; the detailed form
  * (`AT+CSDH=1`) adds type, first octet, PID, DCS, SMSC and length after the stamp.
  */
 export const parseCmgrText = (input: string): Result<StoredText[]> => {
@@ -125,7 +128,11 @@ export const parseCmgrText = (input: string): Result<StoredText[]> => {
   const out: StoredText[] = [];
   let current: { header: StoredText; text: string[] } | null = null;
   const flush = () => {
-    if (current) out.push({ ...current.header, text: current.text.join("\n").replace(/\s+$/, "") });
+    if (!current) return;
+    // Blank lines before OK are layout; spaces at the end of the text are the sender's.
+    const lines = current.text;
+    while (lines.length > 0 && lines.at(-1)!.trim() === "") lines.pop();
+    out.push({ ...current.header, text: lines.join("\n") });
   };
   for (const lineRaw of raw) {
     const line = lineRaw.trim();
