@@ -22,8 +22,8 @@ const HEX = /^(?:[0-9A-Fa-f]{2})+$/;
  * UCS2 (Quectel), some UCS2 hex under a DCS that says GSM (ZTE MF286D). The DCS is a hint,
  * the content decides:
  * 1. not hex -> the text itself (read in the TE charset);
- * 2. UCS2 when every code unit lies in a script range and the DCS says UCS2 or the text is
- *    script-consistent (most units share one high byte);
+ * 2. UCS2 when every code unit lies in a script range and the DCS or the TE charset says
+ *    UCS2, or the text is script-consistent (most units share one high byte);
  * 3. 8-bit when the DCS says so and the bytes are printable;
  * 4. only decimal digits -> the text itself (a numeric answer, not packed septets);
  * 5. packed GSM 7-bit when it decodes to clean text, else 8-bit when printable;
@@ -36,7 +36,7 @@ export const decodeUssdPayload = (payload: string, dcs: number | null, charset: 
   const bytes = hexBytes(payload);
 
   const ucs2 = readUcs2(bytes, hinted?.languagePrefix === true && hinted.alphabet === "ucs2");
-  if (ucs2 && (hinted?.alphabet === "ucs2" || ucs2.consistent)) return ucs2.value;
+  if (ucs2 && (hinted?.alphabet === "ucs2" || charset === "UCS2" || ucs2.consistent)) return ucs2.value;
   if (hinted?.alphabet === "8bit" && isPrintable(bytes)) return { text: latin1(bytes), encoding: "8bit", language: null };
   if (/^\d+$/.test(payload)) return plain;
 

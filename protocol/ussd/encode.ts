@@ -1,4 +1,4 @@
-import { isGsm7Text, packSeptets, textToSeptets } from "../text/gsm7";
+import { gsm7Length, isGsm7Text, packSeptets, textToSeptets } from "../text/gsm7";
 import { textToUcs2Hex } from "../text/charset";
 import { fail, ok, type Result } from "../result";
 
@@ -17,10 +17,18 @@ export interface UssdRequest {
  */
 export const encodeUssdRequest = (text: string, encoding: UssdRequestEncoding): Result<UssdRequest> => {
   if (text.length === 0) return fail("USSD request", "empty", text);
-  if (text.length > 182) return fail("USSD request", "longer than 182 characters", text);
-  if (encoding === "ucs2") return ok({ str: textToUcs2Hex(text), dcs: 15 });
+  // A USSD string carries 160 octets: 182 septets, or 80 UCS2 units (24.080, 23.038).
+  if (encoding === "ucs2") {
+    if (text.length > 80) return fail("USSD request", "longer than 80 UCS2 characters", text);
+    return ok({ str: textToUcs2Hex(text), dcs: 15 });
+  }
   if (!isGsm7Text(text)) return fail("USSD request", "not representable in the GSM 7-bit alphabet", text);
-  if (encoding === "text") return ok({ str: text, dcs: 15 });
+  if (gsm7Length(text) > 182) return fail("USSD request", "longer than 182 GSM 7-bit septets", text);
+  if (encoding === "text") {
+    // The text goes inside the quotes of AT+CUSD; a quote would end the parameter early.
+    if (text.includes('"')) return fail("USSD request", "a double quote cannot be sent in text form", text);
+    return ok({ str: text, dcs: 15 });
+  }
   return ok({ str: packedHex(text), dcs: 15 });
 };
 
