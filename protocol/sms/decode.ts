@@ -53,9 +53,10 @@ export interface SmsPdu {
 /**
  * Decodes an SMS PDU. node-pdu parses it; this facade first walks the layout (rejecting
  * malformed PDUs node-pdu would accept), then takes from node-pdu what it gets right (the
- * SMSC and address digits, UCS2 and 8-bit text) and reads the rest from the layout, where
- * node-pdu is wrong: the GSM 7-bit table ('§'), alphanumeric senders, address fillers,
- * time zones and validity periods. See test/protocol/sms/node-pdu-defects.test.ts.
+ * text, unless its GSM table or its DCS reading is at fault) and reads the rest from the
+ * layout, where node-pdu is wrong: addresses ('*', '#' and 'a'-'c' digits, F fillers,
+ * alphanumeric senders), time zones and validity periods.
+ * See test/protocol/sms/node-pdu-defects.test.ts.
  */
 export const decodeSmsPdu = (input: string, opts: { hasSmsc?: boolean } = {}): Result<SmsPdu> => {
   const hex = cleanHex(input);
@@ -77,8 +78,8 @@ export const decodeSmsPdu = (input: string, opts: { hasSmsc?: boolean } = {}): R
   const numberType = numberTypeOf(l.address.toa);
   return ok({
     type: l.type,
-    smsc: l.smsc ? withPlus(stripFiller(parsed.serviceCenterAddress.phone ?? ""), l.smsc.toa) || null : null,
-    number: addressOf(l, numberType, parsed.address.phone ?? ""),
+    smsc: l.smsc ? formatAddress(l.smsc) || null : null,
+    number: formatAddress(l.address),
     numberType,
     toa: l.address.toa,
     pid: l.pid,
@@ -106,19 +107,6 @@ const cleanHex = (input: string): string => {
   if (s.startsWith('"')) s = s.slice(1);
   if (s.endsWith('"')) s = s.slice(0, -1);
   return /[a-f]/.test(s) ? s.toUpperCase() : s;
-};
-
-const stripFiller = (digits: string): string =>
-  digits.endsWith("F") || digits.endsWith("f") ? digits.replace(/F+$/i, "") : digits;
-const withPlus = (digits: string, toa: number): string =>
-  numberTypeOf(toa) === "international" && digits && !digits.startsWith("+") ? `+${digits}` : digits;
-
-const addressOf = (l: TpduLayout, type: NumberType, fromNodePdu: string): string => {
-  // node-pdu decodes alphanumeric senders with its wrong GSM table; digits it reads right
-  // except for a counted F filler.
-  if (type === "alphanumeric") return formatAddress(l.address);
-  const digits = stripFiller(fromNodePdu);
-  return type === "international" && digits && !digits.startsWith("+") ? `+${digits}` : digits;
 };
 
 // node-pdu's DCS.ALPHABET_DEFAULT / _8BIT / _UCS2.

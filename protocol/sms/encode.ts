@@ -12,7 +12,11 @@ export interface SubmitRequest {
   readonly statusReport?: boolean;
   /** Relative validity in minutes; omitted means none (the SMSC default). */
   readonly validityMinutes?: number;
-  /** Concatenation reference shared by all parts (0..255), chosen by the caller. */
+  /**
+   * Concatenation reference shared by all parts (0..255). Required when the text needs more
+   * than one part: it must differ between messages in flight to the same recipient, which
+   * only the caller (the modem actor's counter) can know.
+   */
   readonly reference?: number;
   /** Class 0 (shown, not stored). */
   readonly flash?: boolean;
@@ -86,12 +90,15 @@ export const encodeSubmit = (req: SubmitRequest): Result<EncodedPart[]> => {
   const dcs = (alphabet === "ucs2" ? 0x08 : 0x00) | (req.flash ? 0x10 : 0x00);
   const vp = req.validityMinutes === undefined ? null : relativeValidityOctet(req.validityMinutes);
   const multi = parts.length > 1;
+  if (multi && req.reference === undefined)
+    return fail("SMS-SUBMIT", `text needs ${parts.length} parts and no concatenation reference was given`, req.text);
   const reference = req.reference ?? 0;
 
   const out = parts.map((text, i) => {
     const header = multi ? Uint8Array.of(0x05, 0x00, 0x03, reference, parts.length, i + 1) : null;
     const { udl, ud } = alphabet === "gsm7" ? gsmUserData(text, header) : ucs2UserData(text, header);
     const first = 0x01 | (vp !== null ? 0x10 : 0) | (req.statusReport ? 0x20 : 0) | (header ? 0x40 : 0);
+    // TP-MR 00: the modem assigns the message reference and reports it in +CMGS.
     const tpdu =
       hex(first) + "00" + destination + "00" + hex(dcs) + (vp !== null ? hex(vp) : "") + hex(udl) + toHex(ud);
     return { pdu: smscPart + tpdu, tpduLength: tpdu.length / 2, seq: i + 1, total: parts.length, text };
@@ -117,7 +124,7 @@ const gsmUserData = (text: string, header: Uint8Array | null) => {
   const ud = new Uint8Array(header.length + body.length);
   ud.set(header);
   ud.set(body, header.length);
-  // The fill bits share the first body octet with nothing: packSeptets left them zero.
+  // packSeptets leaves the fill bits zero (23.040 9.2.3.24).
   return { udl: headerSeptets + septets.length, ud };
 };
 

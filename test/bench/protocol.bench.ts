@@ -67,7 +67,7 @@ compare(
     for (const t of texts) new Submit("+15555551234", t).getPartStrings();
   },
   () => {
-    for (const t of texts) encodeSubmit({ to: "+15555551234", text: t });
+    for (const t of texts) encodeSubmit({ to: "+15555551234", text: t, reference: 1 });
   },
   texts.length,
 );

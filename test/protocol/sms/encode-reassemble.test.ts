@@ -61,7 +61,12 @@ describe("encodeSubmit", () => {
   it("rejects bad input with a reason", () => {
     expect(encodeSubmit({ to: "not a number", text: "hi" })).toMatchObject({ ok: false });
     expect(encodeSubmit({ to: "+1555", text: "hi", reference: 300 })).toMatchObject({ ok: false });
-    expect(encodeSubmit({ to: "+1555", text: "a".repeat(153 * 256) })).toMatchObject({ ok: false });
+    expect(encodeSubmit({ to: "+1555", text: "a".repeat(153 * 256), reference: 1 })).toMatchObject({ ok: false });
+    expect(encodeSubmit({ to: "+1555", text: "a".repeat(161) })).toMatchObject({
+      ok: false,
+      error: { reason: /no concatenation reference/ },
+    });
+    expect(encodeSubmit({ to: "+1555", text: "a".repeat(160) }).ok).toBe(true);
   });
 });
 

@@ -6,8 +6,9 @@ import { relativeValidityMinutes } from "../../../protocol/sms/fields";
 import { readJsonFixture } from "../../support/fixtures";
 
 /**
- * The node-pdu 2.1.1 defects from the stack notes. Each test first shows node-pdu's wrong
- * answer on the same input (so we learn when an upgrade fixes it), then the facade's right one.
+ * The node-pdu 2.1.1 defects from the stack notes (1-11) and one found while building the
+ * facade (12). Each test first shows node-pdu's wrong answer on the same input (so we learn
+ * when an upgrade fixes it), then the facade's right one.
  */
 const vectors = readJsonFixture<{ vectors: { id: string; pdu: string }[] }>("pdu-vectors.json").vectors;
 const pduOf = (id: string) => vectors.find((v) => v.id === id)!.pdu;
@@ -115,7 +116,7 @@ describe("node-pdu defects, corrected by the facade", () => {
     const first = decodeSmsPdu(nodeParts[0]!);
     expect(first.ok).toBe(false);
     if (!first.ok) expect(first.error.reason).toMatch(/exceeds 140/);
-    const ours = encodeSubmit({ to: "+15555551234", text });
+    const ours = encodeSubmit({ to: "+15555551234", text, reference: 1 });
     expect(ours.ok).toBe(true);
     if (!ours.ok) return;
     expect(ours.value.map((p) => decoded(p.pdu).text).join("")).toBe(text);
@@ -126,13 +127,13 @@ describe("node-pdu defects, corrected by the facade", () => {
     const text = "¢ © °";
     const node = new Submit("+15555551234", text);
     expect(decoded(node.toString()).text).toBe("     ");
-    const ours = encodeSubmit({ to: "+15555551234", text });
+    const ours = encodeSubmit({ to: "+15555551234", text, reference: 1 });
     expect(ours.ok && decoded(ours.value[0]!.pdu)).toMatchObject({ alphabet: "ucs2", text });
   });
 
   it("10. parts use the real limits: 160/153 septets, 70/67 UCS2 units", () => {
     const sizes = (text: string) => {
-      const r = encodeSubmit({ to: "+15555551234", text });
+      const r = encodeSubmit({ to: "+15555551234", text, reference: 1 });
       return r.ok ? r.value.map((p) => p.text.length) : [];
     };
     expect(new Submit("+15555551234", "a".repeat(161)).data.parts.map((p) => p.text.length)).toEqual([133, 28]);
@@ -151,5 +152,18 @@ describe("node-pdu defects, corrected by the facade", () => {
     expect(withSmsc.value[0]!.tpduLength).toBe(without.value[0]!.tpduLength);
     expect(withSmsc.value[0]!.tpduLength).toBe(withSmsc.value[0]!.pdu.length / 2 - 8);
     expect(decoded(withSmsc.value[0]!.pdu).tpduLength).toBe(withSmsc.value[0]!.tpduLength);
+  });
+
+  it("12. address semi-octets 0xA-0xE are '*', '#', 'a', 'b', 'c' (23.040 9.1.2.3)", () => {
+    const encoded = encodeSubmit({ to: "*100#", text: "x" });
+    if (!encoded.ok) throw new Error(encoded.error.message);
+    const pdu = encoded.value[0]!.pdu;
+    expect(pdu).toContain("05811A00FB"); // 5 digits, type 0x81, then *1 00 #F swapped
+    expect((parse(pdu) as Submit).address.phone).toBe("A100B");
+    expect(decoded(pdu).number).toBe("*100#");
+    // ZTE's status report (python-gsmmodem): node-pdu also drops a digit and keeps the filler.
+    const zte = pduOf("pygsm-decode-11");
+    expect(parse(zte).address.phone).toBe("#8427829207025F");
+    expect(decoded(zte).number).toBe("+#08427829207025");
   });
 });
