@@ -46,7 +46,7 @@ const runBatch = async (): Promise<number> => {
       continue;
     }
     if (!isRequest(req)) {
-      print({ error: `line ${lineNo}: expected {"kind": string, "input": string}` });
+      print({ error: `line ${lineNo}: expected {"kind": string, "input": string, "has_smsc"?: boolean, "solicited"?: boolean}` });
       continue;
     }
     print(decodeToShape(req));
@@ -54,10 +54,11 @@ const runBatch = async (): Promise<number> => {
   return 0;
 };
 
-const isRequest = (v: unknown): v is { kind: string; input: string } =>
-  typeof v === "object" &&
-  v !== null &&
-  typeof (v as { kind?: unknown }).kind === "string" &&
-  typeof (v as { input?: unknown }).input === "string";
+const isRequest = (v: unknown): v is { kind: string; input: string; has_smsc?: boolean; solicited?: boolean } => {
+  if (typeof v !== "object" || v === null) return false;
+  const r = v as Record<string, unknown>;
+  const optionalBoolean = (x: unknown) => x === undefined || typeof x === "boolean";
+  return typeof r.kind === "string" && typeof r.input === "string" && optionalBoolean(r.has_smsc) && optionalBoolean(r.solicited);
+};
 
 const print = (value: unknown, indent?: number) => process.stdout.write(JSON.stringify(value, null, indent) + "\n");

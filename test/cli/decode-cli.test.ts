@@ -24,6 +24,8 @@ describe("simgate decode", () => {
       "this is not json",
       JSON.stringify({ kind: "ussd_encode", input: "*101#" }),
       JSON.stringify({ kind: "ussd", input: '+CUSD: 0,"CF2135487D2E4131DCCD25A381E02E",15' }),
+      JSON.stringify({ kind: "pdu", input: "00", has_smsc: "yes" }),
+      JSON.stringify({ kind: "nonsense", input: "x" }),
     ];
     const run = simgate(["decode", "--batch"], lines.join("\n") + "\n");
     expect(run.status).toBe(0);
@@ -34,6 +36,8 @@ describe("simgate decode", () => {
     expect(out[6].error).toMatch(/not JSON/);
     expect(out[7]).toEqual({ hex: "AA182C3602" });
     expect(out[8]).toEqual({ status: 0, dcs: 15, text: "OCTATOK 187.24 p." });
+    expect(out[9].error).toMatch(/has_smsc/);
+    expect(out[10]).toEqual({ error: "unknown kind 'nonsense'" });
   });
 
   it("decodes one PDU for people and explains bad usage", () => {
