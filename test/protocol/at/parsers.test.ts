@@ -5,6 +5,7 @@ import { parseCimi, parseCnum, parseCpinRead, parseCsq, parseIccid } from "../..
 import {
   parseCmglPdu,
   parseCmgrPdu,
+  parseCmgrText,
   parseCmtiUnsolicited,
   parseCpmsRead,
   parseCpmsSet,
@@ -128,5 +129,20 @@ describe("SMS storage", () => {
     expect(textStampToIso("07/07/05,09:56:03+22")).toBe("2007-07-05T09:56:03+05:30");
     expect(textStampToIso("06/05/28,18:15:41+80")).toBe("2006-05-28T18:15:41");
     expect(textStampToIso("yesterday")).toBeNull();
+  });
+});
+
+describe("text-mode listing", () => {
+  it("reads each +CMGL entry with its index and its own multi-line text", () => {
+    const reply =
+      'AT+CMGL="ALL"\r\r\n' +
+      '+CMGL: 1,"REC UNREAD","+4915155555",,"24/03/01,09:15:00+04"\r\nYour code is 4856\r\n' +
+      '+CMGL: 4,"REC READ","Megafon",,"24/03/01,09:16:30+12"\r\nLine one\r\nLine two \r\n' +
+      "\r\nOK\r\n";
+    const r = parseCmgrText(reply);
+    expect(r.ok && r.value.map((m) => [m.index, m.status, m.number, m.sctsIso, m.text])).toEqual([
+      [1, "REC UNREAD", "+4915155555", "2024-03-01T09:15:00+01:00", "Your code is 4856"],
+      [4, "REC READ", "Megafon", "2024-03-01T09:16:30+03:00", "Line one\nLine two "],
+    ]);
   });
 });

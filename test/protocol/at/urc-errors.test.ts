@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { describeModemError } from "../../../protocol/at/errors";
-import { parseFinalResult } from "../../../protocol/at/final-result";
+import { formatFinalResult, parseFinalResult } from "../../../protocol/at/final-result";
 import { classifyUrc, UrcCollector } from "../../../protocol/at/urc";
 
 describe("classifyUrc", () => {
@@ -64,5 +64,22 @@ describe("modem errors", () => {
     expect(describeModemError(parseFinalResult("+CME ERROR: 10")!)).toMatchObject({ name: "SIM not inserted" });
     expect(describeModemError(parseFinalResult("+CME ERROR: SIM busy")!)).toMatchObject({ code: null, name: "SIM busy" });
     expect(describeModemError(parseFinalResult("OK")!)).toBeNull();
+  });
+});
+
+describe("final results", () => {
+  it.each(["OK", "ERROR", "+CME ERROR: 10", "+CMS ERROR: 500", "+CME ERROR: SIM busy", "NO CARRIER", "BUSY", "NO ANSWER", "NO DIALTONE", "CONNECT", "CONNECT 9600"])(
+    "%s reads back as it is printed",
+    (line) => {
+      const result = parseFinalResult(line);
+      expect(result).not.toBeNull();
+      expect(formatFinalResult(result!)).toBe(line);
+    },
+  );
+
+  it("is not fooled by information lines", () => {
+    expect(parseFinalResult("+CMGS: 12")).toBeNull();
+    expect(parseFinalResult("OKAY")).toBeNull();
+    expect(parseFinalResult("CONNECTED")).toBeNull();
   });
 });
