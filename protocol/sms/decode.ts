@@ -72,29 +72,29 @@ export const decodeSmsPdu = (input: string, opts: { hasSmsc?: boolean } = {}): R
     return fail("PDU", e instanceof Error ? e.message : String(e), input);
   }
 
-  const { concat, ports } = readHeaderElements(l.ies);
+  const { concat, ports } = readHeaderElements(l.octets, l.ies);
   // The body's hex is a slice of the input, not a re-encoding of the octets.
   const bodyStart = (l.udOffset + l.udhLength) * 2;
   const numberType = numberTypeOf(l.address.toa);
   return ok({
     type: l.type,
-    smsc: l.smsc ? formatAddress(l.smsc) || null : null,
-    number: formatAddress(l.address),
+    smsc: l.smsc ? formatAddress(l.octets, l.smsc) || null : null,
+    number: formatAddress(l.octets, l.address),
     numberType,
     toa: l.address.toa,
     pid: l.pid,
     dcs: l.dcs,
     alphabet: l.alphabet,
-    scts: formatTimestamp(l.scts),
+    scts: formatTimestamp(l.octets, l.scts),
     udl: l.udl,
     text: textOf(l, parsed),
-    dataHex: hex.slice(bodyStart, bodyStart + (l.ud.length - l.udhLength) * 2),
+    dataHex: hex.slice(bodyStart, (l.udOffset + l.udLength) * 2),
     concat,
     ports,
     mr: l.mr,
     statusReportRequested: l.statusReportRequested,
     validity: validityOf(l),
-    discharge: formatTimestamp(l.discharge),
+    discharge: formatTimestamp(l.octets, l.discharge),
     status: l.status,
     tpduLength: l.tpduLength,
     truncated: l.udTruncated,
@@ -113,7 +113,7 @@ const cleanHex = (input: string): string => {
 const NODE_PDU_ALPHABETS: readonly Alphabet[] = ["gsm7", "8bit", "ucs2"];
 
 const textOf = (l: TpduLayout, parsed: ReturnType<typeof nodePduParse>): string => {
-  if (l.type === "SMS-STATUS-REPORT" && l.ud.length === 0) return "";
+  if (l.type === "SMS-STATUS-REPORT" && l.udLength === 0) return "";
   // node-pdu's text is used only when it read the same alphabet: it classifies some
   // reserved DCS values differently (gammu at-sms 14: 0xF9, GSM 7-bit by 23.038).
   const sameAlphabet = NODE_PDU_ALPHABETS[parsed.dataCodingScheme.textAlphabet] === l.alphabet;
@@ -125,9 +125,9 @@ const textOf = (l: TpduLayout, parsed: ReturnType<typeof nodePduParse>): string 
     if (fromNodePdu !== null && !fromNodePdu.includes("`")) return fromNodePdu;
     // Septets after the header start at the next septet boundary (23.040 9.2.3.24 fill bits).
     const headerSeptets = Math.ceil((l.udhLength * 8) / 7);
-    const available = Math.floor((l.ud.length * 8) / 7);
+    const available = Math.floor((l.udLength * 8) / 7);
     const count = Math.max(0, Math.min(l.udl, available) - headerSeptets);
-    return unpackGsm7Text(l.ud, count, headerSeptets * 7 - l.udhLength * 8, l.udhLength);
+    return unpackGsm7Text(l.octets, count, headerSeptets * 7 - l.udhLength * 8, l.udOffset + l.udhLength);
   }
   return fromNodePdu ?? ownText(l);
 };
@@ -135,7 +135,7 @@ const textOf = (l: TpduLayout, parsed: ReturnType<typeof nodePduParse>): string 
 // node-pdu keeps only its own idea of the data for truncated PDUs and has no user data for
 // status reports; the layout's octets are the truth either way.
 const ownText = (l: TpduLayout): string => {
-  const body = l.ud.subarray(l.udhLength);
+  const body = l.octets.subarray(l.udOffset + l.udhLength, l.udOffset + l.udLength);
   if (l.alphabet === "ucs2") {
     let out = "";
     for (let i = 0; i + 1 < body.length; i += 2) out += String.fromCharCode((body[i]! << 8) | body[i + 1]!);
@@ -145,10 +145,10 @@ const ownText = (l: TpduLayout): string => {
 };
 
 const validityOf = (l: TpduLayout): SmsPdu["validity"] => {
-  if (!l.vp) return { kind: "none" };
-  if (l.vpf === 2) return { kind: "relative", octet: l.vp[0]!, minutes: relativeValidityMinutes(l.vp[0]!) };
-  if (l.vpf === 3) return { kind: "absolute", at: formatTimestamp(l.vp) };
-  return { kind: "enhanced", hex: toHex(l.vp) };
+  if (l.vp === null) return { kind: "none" };
+  if (l.vpf === 2) return { kind: "relative", octet: l.octets[l.vp]!, minutes: relativeValidityMinutes(l.octets[l.vp]!) };
+  if (l.vpf === 3) return { kind: "absolute", at: formatTimestamp(l.octets, l.vp) };
+  return { kind: "enhanced", hex: toHex(l.octets.subarray(l.vp, l.vp + 7)) };
 };
 
 const HEX_OCTETS = Array.from({ length: 256 }, (_, b) => b.toString(16).toUpperCase().padStart(2, "0"));

@@ -28,11 +28,11 @@ export const numberTypeOf = (toa: number): NumberType => NUMBER_TYPES[(toa >> 4)
 // Semi-octet digits (23.040 9.1.2.3); 0xF is the filler of an odd-length number.
 const DIGITS = "0123456789*#abc";
 
-/** BCD digits of an address or time stamp with nibbles swapped; the F filler is dropped. */
-export const swappedDigits = (octets: Uint8Array, count = octets.length * 2): string => {
+/** `count` BCD digits from `offset` with nibbles swapped; the F filler is dropped. */
+export const swappedDigits = (octets: Uint8Array, offset: number, count: number): string => {
   let out = "";
   for (let i = 0; i < count; i++) {
-    const octet = octets[i >> 1] ?? 0xff;
+    const octet = octets[offset + (i >> 1)] ?? 0xff;
     const nibble = i & 1 ? octet >> 4 : octet & 0x0f;
     if (nibble === 0x0f) continue;
     out += DIGITS[nibble];
@@ -45,13 +45,13 @@ export const swappedDigits = (octets: Uint8Array, count = octets.length * 2): st
  * alphanumeric sender. The length field counts useful semi-octets, but some encoders count
  * the F filler too (python-gsmmodem's vector): fillers never reach the number.
  */
-export const formatAddress = (address: RawAddress): string => {
+export const formatAddress = (octets: Uint8Array, address: RawAddress): string => {
   const type = numberTypeOf(address.toa);
   if (type === "alphanumeric") {
     const septets = Math.floor((address.length * 4) / 7);
-    return septetsToText(unpackSeptets(address.octets, septets));
+    return septetsToText(unpackSeptets(octets, septets, 0, address.offset));
   }
-  const digits = swappedDigits(address.octets, address.length);
+  const digits = swappedDigits(octets, address.offset, address.length);
   return type === "international" && digits.length > 0 ? `+${digits}` : digits;
 };
 
@@ -60,18 +60,18 @@ export const formatAddress = (address: RawAddress): string => {
  * when the digits are not a date. The zone is in quarter hours; bit 3 of the first (low)
  * nibble is the sign. Nothing here consults the host's time zone.
  */
-export const formatTimestamp = (octets: Uint8Array | null): string | null => {
-  if (!octets || octets.length < 7) return null;
+export const formatTimestamp = (octets: Uint8Array, offset: number | null): string | null => {
+  if (offset === null || offset + 7 > octets.length) return null;
   const fields = [0, 0, 0, 0, 0, 0];
   for (let i = 0; i < 6; i++) {
-    const lo = octets[i]! & 0x0f;
-    const hi = octets[i]! >> 4;
+    const lo = octets[offset + i]! & 0x0f;
+    const hi = octets[offset + i]! >> 4;
     if (lo > 9 || hi > 9) return null;
     fields[i] = lo * 10 + hi;
   }
   const [yy, mo, dd, hh, mi, ss] = fields as [number, number, number, number, number, number];
   if (mo < 1 || mo > 12 || dd < 1 || dd > 31 || hh > 23 || mi > 59 || ss > 59) return null;
-  const tz = octets[6]!;
+  const tz = octets[offset + 6]!;
   const minutes = ((tz & 0x07) * 10 + (tz >> 4)) * 15;
   const sign = tz & 0x08 ? "-" : "+";
   // 23.040 leaves the century open; SMS time stamps are after 2000 in every capture we have,
@@ -116,16 +116,19 @@ export interface Ports {
 }
 
 /** Concatenation (IEI 0x00 / 0x08) and application ports (0x04 / 0x05), 23.040 9.2.3.24. */
-export const readHeaderElements = (ies: readonly InformationElement[]): { concat: Concatenation | null; ports: Ports | null } => {
+export const readHeaderElements = (
+  octets: Uint8Array,
+  ies: readonly InformationElement[],
+): { concat: Concatenation | null; ports: Ports | null } => {
   let concat: Concatenation | null = null;
   let ports: Ports | null = null;
-  for (const { iei, data } of ies) {
-    if (iei === 0x00 && data.length === 3) concat = { ref: data[0]!, total: data[1]!, seq: data[2]!, refBits: 8 };
-    else if (iei === 0x08 && data.length === 4)
-      concat = { ref: (data[0]! << 8) | data[1]!, total: data[2]!, seq: data[3]!, refBits: 16 };
-    else if (iei === 0x05 && data.length === 4)
-      ports = { dst: (data[0]! << 8) | data[1]!, src: (data[2]! << 8) | data[3]! };
-    else if (iei === 0x04 && data.length === 2) ports = { dst: data[0]!, src: data[1]! };
+  for (const { iei, offset: o, length } of ies) {
+    const a = octets[o]!;
+    const b = octets[o + 1]!;
+    if (iei === 0x00 && length === 3) concat = { ref: a, total: b, seq: octets[o + 2]!, refBits: 8 };
+    else if (iei === 0x08 && length === 4) concat = { ref: (a << 8) | b, total: octets[o + 2]!, seq: octets[o + 3]!, refBits: 16 };
+    else if (iei === 0x05 && length === 4) ports = { dst: (a << 8) | b, src: (octets[o + 2]! << 8) | octets[o + 3]! };
+    else if (iei === 0x04 && length === 2) ports = { dst: a, src: b };
   }
   return { concat, ports };
 };

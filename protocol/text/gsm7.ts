@@ -83,15 +83,17 @@ export const septetsToText = (septets: ArrayLike<number>): string => {
  */
 export const unpackSeptets = (octets: ArrayLike<number>, count: number, fillBits = 0, offset = 0): number[] => {
   const out: number[] = new Array(count);
-  let bit = fillBits;
-  for (let n = 0; n < count; n++, bit += 7) {
-    const byte = offset + (bit >> 3);
-    const shift = bit & 7;
-    const lo = (octets[byte] ?? 0) >> shift;
-    const hi = shift > 1 ? (octets[byte + 1] ?? 0) << (8 - shift) : 0;
-    out[n] = (lo | hi) & 0x7f;
-  }
+  for (let n = 0; n < count; n++) out[n] = septetAt(octets, offset, fillBits + n * 7);
   return out;
+};
+
+/** The septet starting `bit` bits after `offset` (bits run from the low end of each octet). */
+const septetAt = (octets: ArrayLike<number>, offset: number, bit: number): number => {
+  const byte = offset + (bit >> 3);
+  const shift = bit & 7;
+  const lo = (octets[byte] ?? 0) >> shift;
+  const hi = shift > 1 ? (octets[byte + 1] ?? 0) << (8 - shift) : 0;
+  return (lo | hi) & 0x7f;
 };
 
 /**
@@ -101,13 +103,8 @@ export const unpackSeptets = (octets: ArrayLike<number>, count: number, fillBits
 export const unpackGsm7Text = (octets: ArrayLike<number>, count: number, fillBits = 0, offset = 0): string => {
   let out = "";
   let escaped = false;
-  let bit = fillBits;
-  for (let n = 0; n < count; n++, bit += 7) {
-    const byte = offset + (bit >> 3);
-    const shift = bit & 7;
-    const lo = (octets[byte] ?? 0) >> shift;
-    const hi = shift > 1 ? (octets[byte + 1] ?? 0) << (8 - shift) : 0;
-    const s = (lo | hi) & 0x7f;
+  for (let n = 0; n < count; n++) {
+    const s = septetAt(octets, offset, fillBits + n * 7);
     if (escaped) {
       out += EXTENSION.get(s) ?? GSM7_DEFAULT[s]!;
       escaped = false;
