@@ -183,6 +183,8 @@ const walk = (c: Cursor, hasSmsc: boolean): TpduLayout => {
         ({ udOffset, udLength, udl, ies, udhLength } = user);
       }
     }
+    // Both branches spell the whole layout out: building it from spreads of shared parts
+    // measured 3x slower for the whole decode (bench:protocol 3.7 instead of 1.2).
     return {
       octets: c.bytes,
       smsc,
