@@ -115,6 +115,7 @@ export class VirtualModem implements SubscriberEndpoint {
   private queued = "";
   private prompt: { reply: PromptReply; body: string } | null = null;
   private ussdWaiter: ((line: string) => void) | null = null;
+  private readonly changeListeners = new Set<() => void>();
 
   constructor(options: ModemOptions) {
     this.id = options.id;
@@ -373,6 +374,16 @@ export class VirtualModem implements SubscriberEndpoint {
 
   // ---- power, SIM and registration ---------------------------------------------------------
 
+  /** Called after the SIM, the power or the registration changed (the manifest listens). */
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const listener of this.changeListeners) listener();
+  }
+
   get sim(): SimCard | null {
     return this.slots[this.activeSlot] ?? null;
   }
@@ -400,6 +411,7 @@ export class VirtualModem implements SubscriberEndpoint {
     this.simEpoch++;
     this.simState = "absent";
     this.powered = false;
+    this.changed();
   }
 
   reboot(): void {
@@ -429,6 +441,7 @@ export class VirtualModem implements SubscriberEndpoint {
     if (wasPresent) this.urc("+CPIN: NOT READY");
     this.simState = this.sim ? "not-ready" : "absent";
     if (this.sim) this.timers.after(this.delays.of("simSwitchMs"), () => this.readSim(epoch, false));
+    this.changed();
   }
 
   private readSim(epoch: number, quiet: boolean): void {
@@ -508,6 +521,7 @@ export class VirtualModem implements SubscriberEndpoint {
       const n = this.settings.reg[family];
       if (n > 0) this.urc(this.registrationLine(family, n, false));
     }
+    this.changed();
   }
 
   /** +CREG: [<n>,]<stat>[,<lac>,<ci>[,<AcT>]] (27.007 7.2); the URC has no <n>. */
