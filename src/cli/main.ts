@@ -1,8 +1,10 @@
 import { runDecode } from "./decode";
+import { runSim } from "./sim";
 
 /** `npm run -s simgate -- <subcommand>`: the command-line entry. */
 const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promise<number> }> = {
   decode: { summary: "decode SMS PDUs, modem replies and USSD (see: simgate decode --help)", run: runDecode },
+  sim: { summary: "virtual modems and SIM banks on pseudo-terminals (see: simgate sim --help)", run: runSim },
 };
 
 const main = async (argv: string[]): Promise<number> => {
