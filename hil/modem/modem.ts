@@ -579,7 +579,10 @@ export class VirtualModem implements SubscriberEndpoint {
 
   /** Frees memory: the network may now hand over messages it kept waiting. */
   storageChanged(): void {
-    if (this.sim && this.registered) this.network.retryPending(this.sim);
+    // After the reply to the delete, as the SMSC's retry comes later over the air.
+    this.timers.after(this.delays.of("smsDeliveryMs"), () => {
+      if (this.sim && this.registered) this.network.retryPending(this.sim);
+    });
   }
 
   ussdFromNetwork(status: number, text: string): void {
