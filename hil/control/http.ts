@@ -286,7 +286,8 @@ export const controlRoutes = ({ farm, served }: ControlOptions): [string, RegExp
           const spec = body.failSend as Body;
           f.failSend(num(spec, "nth", 1, 10_000) ?? 1, num(spec, "code", 0, 999) ?? 500);
         }
-        if (body.garbage !== undefined) m.write(str(body, "garbage", { max: 4096 }));
+        if (body.garbage === true) m.injectGarbage();
+        else if (body.garbage !== undefined) m.injectGarbage(str(body, "garbage", { max: 4096 }));
         return describeModem(farm, served, m);
       },
     ],

@@ -185,6 +185,12 @@ export class VirtualModem implements SubscriberEndpoint {
     this.consume(text);
   }
 
+  /** Line noise: bytes that are no AT reply (default: a seeded mix of control and high bytes). */
+  injectGarbage(bytes?: string): void {
+    const noise = bytes ?? Array.from({ length: 12 }, (_, i) => String.fromCharCode([0x00, 0xff, 0x7f, 0x1b, 0xfe, 0x80][i % 6]! ^ (i * 17 & 0x0f))).join("");
+    this.write(noise);
+  }
+
   /** Raw bytes to the host, exactly as given. */
   write(text: string): void {
     if (text.length === 0 || !this.powered) return;
