@@ -141,13 +141,16 @@ export class Farm {
   }
 
   /**
-   * Resolves once every powered modem holding a SIM has finished registering (home, roaming
-   * or denied), so a test starts from a settled farm. Rejects after timeoutMs.
+   * Resolves once every powered modem holding a SIM has read it and, unless it waits for a
+   * PIN or has its radio off, finished registering (home, roaming or denied), so a test
+   * starts from a settled farm. Rejects after timeoutMs.
    */
   async settled(timeoutMs = 5_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     const unsettled = () =>
-      [...this.modems.values()].filter((m) => m.powered && m.sim && (m.simState !== "ready" || m.regStat === 0 || m.regStat === 2));
+      [...this.modems.values()].filter(
+        (m) => m.powered && m.sim && (m.simState === "not-ready" || (m.simState === "ready" && m.cfun === 1 && (m.regStat === 0 || m.regStat === 2))),
+      );
     while (unsettled().length > 0) {
       if (Date.now() > deadline) throw new FarmError(`not registered after ${timeoutMs} ms: ${unsettled().map((m) => m.id).join(", ")}`);
       await new Promise((resolve) => setTimeout(resolve, 5));

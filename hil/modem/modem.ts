@@ -403,6 +403,7 @@ export class VirtualModem implements SubscriberEndpoint {
     this.prompt = null;
     this.busy = false;
     this.queued = "";
+    this.simState = this.sim ? "not-ready" : "absent";
     const epoch = ++this.simEpoch;
     this.timers.after(options.quiet ? 0 : this.delays.of("bootMs"), () => {
       if (epoch !== this.simEpoch) return;
@@ -441,10 +442,11 @@ export class VirtualModem implements SubscriberEndpoint {
   private simChanged(): void {
     if (!this.powered) return;
     const wasPresent = this.simState !== "absent";
+    // The card goes first (+CPIN: NOT READY), then the network (+CREG: 0), as modules report it.
+    if (wasPresent) this.urc("+CPIN: NOT READY");
     this.leaveNetwork();
     this.endAllCalls("network");
     const epoch = ++this.simEpoch;
-    if (wasPresent) this.urc("+CPIN: NOT READY");
     this.simState = this.sim ? "not-ready" : "absent";
     if (this.sim) this.timers.after(this.delays.of("simSwitchMs"), () => this.readSim(epoch, false));
     this.changed();

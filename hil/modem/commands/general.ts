@@ -96,6 +96,7 @@ export const GENERAL: Record<string, CommandHandler> = {
     if (m.simState !== "pin") return cme(3);
     if (pin !== sim.spec.pin) return cme(16);
     sim.pinVerified = true;
+    m.simState = "not-ready";
     m.timers.after(0, () => m.simReady());
     return OK;
   },
