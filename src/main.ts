@@ -10,5 +10,7 @@ const lines = [
   "  npm run -s simgate -- decode pdu <hex>      decode an SMS PDU",
   "  npm run -s simgate -- decode at '<text>'    parse a modem reply or unsolicited line",
   "  npm run -s simgate -- decode --batch        JSON lines in, JSON lines out",
+  "  npm run -s simgate -- sim --modems 4 --control 127.0.0.1:8125",
+  "                                               virtual modems on pseudo-terminals",
 ];
 process.stdout.write(lines.join("\n") + "\n");

@@ -2,8 +2,8 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 
-// protocol/ is pure and imports nothing of ours; drivers/ imports protocol/ only; src/ may
-// import both. Node's I/O modules stay out of protocol/.
+// protocol/ is pure and imports nothing of ours; drivers/ imports protocol/ only; hil/ (the
+// simulator) imports protocol/ only; src/ may import all of them. Node's I/O modules stay out of protocol/.
 const ROOT = join(import.meta.dirname, "..");
 const files = (dir: string): string[] =>
   readdirSync(join(ROOT, dir)).flatMap((name) => {
@@ -29,6 +29,17 @@ describe("layering", () => {
     const bad = files("drivers").flatMap((f) =>
       imports(f)
         .filter((s) => !["drivers", "protocol", null].includes(layerOf(f, s) ?? null))
+        .map((s) => `${f}: ${s}`),
+    );
+    expect(bad).toEqual([]);
+  });
+
+  // The simulator is a stand-in for hardware: it may read host input with protocol/, but it
+  // must not share code with the drivers or the service it is used to test.
+  it("hil/ imports protocol/ only", () => {
+    const bad = files("hil").flatMap((f) =>
+      imports(f)
+        .filter((s) => !["hil", "protocol", null].includes(layerOf(f, s) ?? null))
         .map((s) => `${f}: ${s}`),
     );
     expect(bad).toEqual([]);

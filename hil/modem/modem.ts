@@ -553,7 +553,11 @@ export class VirtualModem implements SubscriberEndpoint {
   // ---- the network side --------------------------------------------------------------------
 
   smsStorage(name: StorageName): MessageStore | null {
-    if (name === "SM") return this.simState === "ready" ? (this.sim?.storage ?? null) : null;
+    if (name === "SM") {
+      const store = this.simState === "ready" ? (this.sim?.storage ?? null) : null;
+      if (store) store.firstIndex = this.personality.firstIndex;
+      return store;
+    }
     return name === "ME" ? this.me : this.sr;
   }
 

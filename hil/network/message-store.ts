@@ -24,8 +24,11 @@ export class MessageStore {
   constructor(
     readonly name: StorageName,
     readonly capacity: number,
-    /** Huawei and Quectel count from 0, SIMCom from 1. */
-    readonly firstIndex: number,
+    /**
+     * Huawei and Quectel count from 0, SIMCom from 1. The SM memory lives on the SIM but the
+     * numbering is the modem's, so the modem holding the card sets this (slots do not move).
+     */
+    public firstIndex: number,
   ) {
     this.slots = new Array<StoredMessage | undefined>(capacity);
   }

@@ -169,3 +169,23 @@ describe("virtual modem: sending SMS", () => {
     expect(listing[1]).toBe("Incoming text");
   });
 });
+
+describe("virtual modem: storage numbering follows the modem, not the card", () => {
+  it("a SIM moved from a SIMCom (indices from 1) to a Huawei (from 0) shows the same message at each one's index", async () => {
+    const started = await startFarm({ modems: [{ id: "s", personality: "simcom-sim800" }, { id: "h", personality: "huawei-e173", sim: null }] });
+    farm = started.farm;
+    const s = started.session("s");
+    await s.command("ATE0");
+    const sim = started.farm.modem("s").sim!;
+    started.farm.network.sendSms({ to: sim.number, from: "+15550001", text: "moves with the card" });
+    expect(await s.waitForLine(/\+CMTI: .*/)).toBe('+CMTI: "SM",1');
+    started.farm.modem("s").setSim(null);
+    started.farm.modem("h").setSim(sim);
+    await started.farm.settled();
+    const h = started.session("h");
+    await h.command("ATE0");
+    // 34 TPDU octets: first octet, 6 of address, PID, DCS, 7 of time stamp, UDL, 17 of text.
+    expect((await h.info("AT+CMGR=0"))[0]).toBe("+CMGR: 0,,34");
+    expect(await h.command("AT+CMGR=1")).toBe("\r\nOK\r\n");
+  });
+});
