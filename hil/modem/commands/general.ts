@@ -79,8 +79,11 @@ export const GENERAL: Record<string, CommandHandler> = {
       m.timers.after(0, () => m.reboot());
       return OK;
     }
+    // Asking for the level the module is already at changes nothing (clients send CFUN=1 on
+    // every start). Otherwise the radio changes after the reply, and its URCs follow the OK.
+    if (fun === m.cfun) return OK;
     m.cfun = fun;
-    m.register();
+    m.timers.after(0, () => m.register());
     return OK;
   },
   "+CPIN": (m, cmd) => {

@@ -49,17 +49,20 @@ export const NETWORK: Record<string, CommandHandler> = {
       m.settings.copsFormat = f as 0 | 1 | 2;
       return OK;
     }
+    // Registration changes after the reply, so its URCs follow the OK.
     if (md === 2) {
-      m.setRegistration(0);
+      m.timers.after(0, () => m.setRegistration(0));
       return OK;
     }
-    if (md === 1 || md === 4) {
+    if (md === 1) {
       const sim = m.sim;
       const op = sim ? m.network.operatorOf(sim) : null;
-      const wanted = oper ?? "";
-      if (!op || ![op.mccmnc, op.name, op.shortName].includes(wanted)) return md === 4 ? (m.register(), OK) : cme(30);
+      // Manual selection of a network the SIM cannot use fails (mode 4 falls back to automatic).
+      if (!op || ![op.mccmnc, op.name, op.shortName].includes(oper ?? "")) return cme(30);
     }
-    m.register();
+    // Automatic selection while registered is where the module already is.
+    if (md !== 1 && m.registered) return OK;
+    m.timers.after(0, () => m.register());
     return OK;
   },
 };
