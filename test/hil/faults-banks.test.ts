@@ -1,20 +1,12 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AtFramer } from "../../protocol/at/framer";
 import { encodeSubmit } from "../../protocol/sms/encode";
-import type { Farm } from "../../hil/farm";
 import { SrController } from "../../hil/bank/sr-controller";
-import { startFarm } from "../support/sim-farm";
+import { useFarm } from "../support/sim-farm";
 
-let farm: Farm | undefined;
-afterEach(() => farm?.stop());
+const start = useFarm();
 
-const setup = async (personality = "generic") => {
-  const started = await startFarm({ modems: [{ id: "a", personality }] });
-  farm = started.farm;
-  const a = started.session("a");
-  await a.command("ATE0;+CMEE=1");
-  return { ...started, a, modem: started.farm.modem("a") };
-};
+const setup = (personality = "generic") => start({ modems: [{ id: "a", personality }] });
 
 describe("fault injection", () => {
   it("a hung modem answers nothing (no echo either) until the fault is cleared", async () => {
@@ -95,13 +87,11 @@ describe("fault injection", () => {
   });
 
   it("a PIN-locked SIM asks for the PIN and registers after +CPIN", async () => {
-    const started = await startFarm({
+    const started = await start({
       modems: [{ id: "a" }],
       sims: [{ iccid: "8900101000000000011", imsi: "001010000000001", number: "+15550000001", operator: "simnet", pin: "1234" }],
     });
-    farm = started.farm;
-    const a = started.session("a");
-    await a.command("ATE0;+CMEE=1");
+    const a = started.a;
     await new Promise((r) => setTimeout(r, 10));
     expect(await a.info("AT+CPIN?")).toEqual(["+CPIN: SIM PIN"]);
     expect(await a.command('AT+CPIN="0000"')).toBe("\r\n+CME ERROR: 16\r\n");
@@ -122,8 +112,7 @@ describe("fault injection", () => {
 
 describe("SIM banks", () => {
   it("SR-Train: row:N switches a whole row; modems 9-16 take row N+3; each modem sees the SIM leave and arrive", async () => {
-    const started = await startFarm({ banks: [{ id: "train", model: "sr-train", rows: 8 }] });
-    farm = started.farm;
+    const started = await start({ banks: [{ id: "train", model: "sr-train", rows: 8 }] }, "train-m01");
     const bank = started.farm.banks.get("train")!;
     const controller = new SrController(bank);
     const m1 = started.session("train-m01");
@@ -144,8 +133,7 @@ describe("SIM banks", () => {
   });
 
   it("SR-Box-Bank over its own line: select, card, status, pass-through, && chaining", async () => {
-    const started = await startFarm({ banks: [{ id: "box", model: "sr-box-bank", rows: 4 }] });
-    farm = started.farm;
+    const started = await start({ banks: [{ id: "box", model: "sr-box-bank", rows: 4 }] }, "box-m01");
     const bank = started.farm.banks.get("box")!;
     const controller = new SrController(bank);
     let out = "";
@@ -166,16 +154,14 @@ describe("SIM banks", () => {
   });
 
   it("Quectel dual-SIM: AT+QDSIM switches slots; the other SIM registers", async () => {
-    const started = await startFarm({
+    const started = await start({
       modems: [{ id: "q", personality: "quectel-ec25-dsim", sim: "8900101000000000011", sim2: "8900102000000000019" }],
       sims: [
         { iccid: "8900101000000000011", imsi: "001010000000001", number: "+15550000001", operator: "simnet" },
         { iccid: "8900102000000000019", imsi: "001020000000002", number: "+15550000002", operator: "lumen" },
       ],
-    });
-    farm = started.farm;
-    const q = started.session("q");
-    await q.command("ATE0");
+    }, "q");
+    const q = started.a;
     expect(await q.info("AT+QDSIM?")).toEqual(["+QDSIM: 0"]);
     expect(await q.info("AT+QCCID")).toEqual(["+QCCID: 8900101000000000011"]);
     await q.command("AT+QDSIM=1");

@@ -3,6 +3,7 @@ import { Farm } from "../../hil/farm";
 import { openDuplex } from "../../hil/transport/duplex";
 import { AtSession } from "../support/at-session";
 
+// These start from a fresh session (echo on, errors as ERROR), so they do not use useFarm.
 let farm: Farm | undefined;
 afterEach(() => farm?.stop());
 

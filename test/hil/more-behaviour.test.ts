@@ -1,20 +1,12 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { decodeSmsPdu } from "../../protocol/sms/decode";
 import { encodeSubmit } from "../../protocol/sms/encode";
-import type { Farm } from "../../hil/farm";
 import { Delays, TIMING_REALISTIC } from "../../hil/timing";
-import { startFarm } from "../support/sim-farm";
+import { useFarm } from "../support/sim-farm";
 
-let farm: Farm | undefined;
-afterEach(() => farm?.stop());
+const start = useFarm();
 
-const setup = async (personality = "generic") => {
-  const started = await startFarm({ modems: [{ id: "a", personality }, { id: "b" }] });
-  farm = started.farm;
-  const a = started.session("a");
-  await a.command("ATE0;+CMEE=1");
-  return { ...started, a, modem: started.farm.modem("a") };
-};
+const setup = (personality = "generic") => start({ modems: [{ id: "a", personality }, { id: "b" }] });
 
 describe("virtual modem: more of 27.005/27.007", () => {
   it("+CMGW stores a draft as STO UNSENT; +CMSS sends it (to another number too) and marks it STO SENT", async () => {
@@ -50,14 +42,14 @@ describe("virtual modem: more of 27.005/27.007", () => {
   });
 
   it("AT+CFUN=1,1 answers OK, then the module restarts with its boot lines; CFUN=0 deregisters", async () => {
-    const { a, modem } = await setup("quectel-ec25");
+    const { a, modem, farm } = await setup("quectel-ec25");
     await a.command("AT+CREG=1");
     expect(await a.command("AT+CFUN=0")).toBe("\r\nOK\r\n");
     expect(await a.waitForLine(/\+CREG: \d/)).toBe("+CREG: 0");
     expect(await a.info("AT+CSQ")).toEqual(["+CSQ: 99,99"]);
     expect(await a.command("AT+CFUN=1,1")).toBe("\r\nOK\r\n");
     for (const line of ["RDY", "+CPIN: READY", "+QUSIM: 1", "+QIND: SMS DONE"]) await a.waitForLine(new RegExp(line.replace("+", "\\+")));
-    await farm!.settled();
+    await farm.settled();
     expect(modem.registered).toBe(true);
   });
 

@@ -1,20 +1,14 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { decodeSmsPdu } from "../../protocol/sms/decode";
 import { encodeSubmit, type EncodedPart } from "../../protocol/sms/encode";
 import { parseCmglPdu, parseCmgrPdu, parseCpmsRead } from "../../protocol/at/sms-storage";
 import { Reassembler } from "../../protocol/sms/reassembly";
-import type { Farm } from "../../hil/farm";
-import { startFarm } from "../support/sim-farm";
+import { useFarm } from "../support/sim-farm";
 
-let farm: Farm | undefined;
-afterEach(() => farm?.stop());
-
+const start = useFarm();
 const setup = async (personality = "generic", extra: Record<string, unknown> = {}) => {
-  const started = await startFarm({ modems: [{ id: "a", personality }, { id: "b", personality }], ...extra });
-  farm = started.farm;
-  const a = started.session("a");
-  await a.command("ATE0;+CMEE=1");
-  return { ...started, a, modemA: started.farm.modem("a"), modemB: started.farm.modem("b") };
+  const started = await start({ modems: [{ id: "a", personality }, { id: "b", personality }], ...extra });
+  return { ...started, modemA: started.modem, modemB: started.farm.modem("b") };
 };
 
 const submitPdus = (to: string, text: string, statusReport = false): EncodedPart[] => {
@@ -172,10 +166,8 @@ describe("virtual modem: sending SMS", () => {
 
 describe("virtual modem: storage numbering follows the modem, not the card", () => {
   it("a SIM moved from a SIMCom (indices from 1) to a Huawei (from 0) shows the same message at each one's index", async () => {
-    const started = await startFarm({ modems: [{ id: "s", personality: "simcom-sim800" }, { id: "h", personality: "huawei-e173", sim: null }] });
-    farm = started.farm;
-    const s = started.session("s");
-    await s.command("ATE0");
+    const started = await start({ modems: [{ id: "s", personality: "simcom-sim800" }, { id: "h", personality: "huawei-e173", sim: null }] }, "s");
+    const s = started.a;
     const sim = started.farm.modem("s").sim!;
     started.farm.network.sendSms({ to: sim.number, from: "+15550001", text: "moves with the card" });
     expect(await s.waitForLine(/\+CMTI: .*/)).toBe('+CMTI: "SM",1');

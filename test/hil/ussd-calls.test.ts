@@ -1,18 +1,12 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { decodeCusd } from "../../protocol/ussd/decode";
 import { parseClcc } from "../../protocol/at/calls";
-import type { Farm } from "../../hil/farm";
-import { startFarm } from "../support/sim-farm";
+import { useFarm } from "../support/sim-farm";
 
-let farm: Farm | undefined;
-afterEach(() => farm?.stop());
-
+const start = useFarm();
 const setup = async (personality = "generic") => {
-  const started = await startFarm({ modems: [{ id: "a", personality }, { id: "b", personality: "generic" }] });
-  farm = started.farm;
-  const a = started.session("a");
-  await a.command("ATE0;+CMEE=1");
-  return { ...started, a, modemA: started.farm.modem("a"), modemB: started.farm.modem("b") };
+  const started = await start({ modems: [{ id: "a", personality }, { id: "b", personality: "generic" }] });
+  return { ...started, modemA: started.modem, modemB: started.farm.modem("b") };
 };
 
 describe("virtual modem: USSD", () => {
@@ -66,10 +60,7 @@ describe("virtual modem: USSD", () => {
   });
 
   it("a session the user leaves open is closed by the network after its timeout", async () => {
-    const started = await startFarm({ modems: [{ id: "a" }], timing: { ussdSessionTimeoutMs: 30 } });
-    farm = started.farm;
-    const a = started.session("a");
-    await a.command("ATE0");
+    const { a } = await start({ modems: [{ id: "a" }], timing: { ussdSessionTimeoutMs: 30 } });
     await a.command('AT+CUSD=1,"*123#",15');
     await a.waitForLine(/\+CUSD: 1,[\s\S]*?/);
     expect(await a.waitForLine(/\+CUSD: [\s\S]*?/)).toBe("+CUSD: 2");

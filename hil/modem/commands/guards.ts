@@ -1,33 +1,17 @@
 import type { VirtualModem } from "../modem";
 import { cme, cms, type Reply } from "../reply";
 
-/** The CME error a SIM command gets when the SIM cannot answer, or null when it can. */
-export const simError = (m: VirtualModem): Reply | null => {
-  switch (m.simState) {
-    case "ready":
-      return null;
-    case "absent":
-      return cme(10);
-    case "pin":
-      return cme(11);
-    default:
-      return cme(14);
-  }
-};
+/** The error a command gets while the SIM cannot answer (absent, waiting for a PIN, busy). */
+const simGuard =
+  (absent: Reply, pin: Reply, busy: Reply) =>
+  (m: VirtualModem): Reply | null =>
+    m.simState === "ready" ? null : m.simState === "absent" ? absent : m.simState === "pin" ? pin : busy;
 
-/** The same for SMS commands, which report +CMS codes (27.005 3.2.5). */
-export const simSmsError = (m: VirtualModem): Reply | null => {
-  switch (m.simState) {
-    case "ready":
-      return null;
-    case "absent":
-      return cms(310);
-    case "pin":
-      return cms(311);
-    default:
-      return cms(313);
-  }
-};
+/** SIM commands report +CME codes (27.007 9.2). */
+export const simError = simGuard(cme(10), cme(11), cme(14));
+
+/** SMS commands report +CMS codes (27.005 3.2.5). */
+export const simSmsError = simGuard(cms(310), cms(311), cms(313));
 
 /** Parses an integer in [min, max]; null when absent, NaN when malformed or out of range. */
 export const int = (value: string | undefined, min: number, max: number): number | null => {
