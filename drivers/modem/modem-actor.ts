@@ -1,0 +1,134 @@
+/**
+ * The modem actor: owns one AT port for the port's life, brings the modem up, keeps a
+ * snapshot others can watch, and reacts to what the modem reports by itself (new SMS, status
+ * reports, registration, SIM changes). Everything that wants the modem goes through the
+ * port's queue, so the actor's own work and a caller's never interleave on the wire.
+ */
+import { Effect, PubSub, Schedule, Stream, SubscriptionRef } from "effect";
+import { parseRegistration, isRegistered } from "../../protocol/at/registration";
+import { parseCsq } from "../../protocol/at/sim";
+import { parseCmtiUnsolicited } from "../../protocol/at/sms-storage";
+import type { Urc } from "../../protocol/at/urc";
+import type { AtPort } from "../at/at-port";
+import { bringUp, readNetwork, readSim, type BringUpFailed, type StepProblem } from "./bring-up";
+import { makeInbox, type InboxEvent, type SmsSink } from "./sms-inbox";
+import { makeOutbox, type OutboxEvent } from "./sms-outbox";
+import { INITIAL_SNAPSHOT, simStatusOf, type ModemSnapshot, type SimStatus } from "./state";
+import type { VendorProfile } from "./profiles";
+
+export type ModemEvent =
+  | InboxEvent
+  | OutboxEvent
+  | { readonly type: "state"; readonly snapshot: ModemSnapshot; readonly simStatus: SimStatus }
+  | { readonly type: "problem"; readonly problem: StepProblem }
+  /** Unsolicited codes the actor does not act on itself (RING, +CLIP, +CUSD, vendor lines). */
+  | { readonly type: "urc"; readonly urc: Urc };
+
+export interface ModemActorOptions {
+  readonly sink: SmsSink;
+  /** How long to wait for the missing parts of a long message (default 10 minutes). */
+  readonly multipartTimeoutMs?: number;
+  /** How often expired multipart groups are checked (default 1 s). */
+  readonly expireEveryMs?: number;
+}
+
+export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
+  Effect.gen(function* () {
+    const events = yield* PubSub.unbounded<ModemEvent>();
+    const publish = (event: ModemEvent) => PubSub.publish(events, event);
+    const state = yield* SubscriptionRef.make<ModemSnapshot>(INITIAL_SNAPSHOT);
+    // Subscribed before bring-up, so nothing the modem says while it starts is lost.
+    const portEvents = yield* port.events;
+
+    const update = (change: (s: ModemSnapshot) => ModemSnapshot) =>
+      SubscriptionRef.updateAndGet(state, change).pipe(Effect.flatMap((snapshot) => publish({ type: "state", snapshot, simStatus: simStatusOf(snapshot) })));
+
+    const inbox = yield* makeInbox(port, options.sink, publish, { multipartTimeoutMs: options.multipartTimeoutMs ?? 600_000 });
+    const outbox = yield* makeOutbox(port, publish);
+
+    const result = yield* bringUp(port);
+    const profile: VendorProfile = result.profile;
+    yield* Effect.forEach(result.problems, (problem) => publish({ type: "problem", problem }), { discard: true });
+    yield* update(() => result.snapshot);
+
+    const reported = (what: string) => <A, E extends { message: string }, R>(effect: Effect.Effect<A, E, R>) =>
+      effect.pipe(Effect.catchAll((e) => publish({ type: "problem", problem: { command: what, error: e.message } })), Effect.asVoid);
+
+    const sweepIfReady = Effect.gen(function* () {
+      const s = yield* SubscriptionRef.get(state);
+      if (s.sim?.lock === "READY") yield* inbox.sweep().pipe(reported("sweep"));
+    });
+
+    /** The SIM changed (a switch, a reboot): read it again, then what the network says. */
+    const rereadSim = Effect.gen(function* () {
+      const sim = yield* readSim(port, profile);
+      const network = yield* readNetwork(port);
+      yield* update((s) => ({ ...s, sim, ...network }));
+      yield* sweepIfReady;
+    });
+
+    const onUrc = (urc: Urc): Effect.Effect<void> => {
+      switch (urc.kind) {
+        case "sms-stored": {
+          const notice = parseCmtiUnsolicited(urc.line);
+          return notice.ok ? inbox.readSlot(notice.value.storage, notice.value.index).pipe(reported(urc.line)) : Effect.void;
+        }
+        case "sms-delivered":
+          return urc.body ? inbox.direct(urc.body).pipe(reported(urc.line)) : Effect.void;
+        case "status-report":
+          return urc.body ? outbox.statusReport(urc.body) : Effect.void;
+        case "registration": {
+          const reg = parseRegistration(urc.line, { solicited: false });
+          if (!reg.ok || reg.value.family !== "CREG") return Effect.void;
+          return Effect.gen(function* () {
+            const before = (yield* SubscriptionRef.get(state)).registration;
+            yield* update((s) => ({ ...s, registration: reg.value.state }));
+            // Back on the network: messages may have arrived while nobody was told.
+            if (isRegistered(reg.value.state) && !(before && isRegistered(before))) {
+              const network = yield* readNetwork(port);
+              yield* update((s) => ({ ...s, ...network }));
+              yield* sweepIfReady;
+            }
+          });
+        }
+        case "sim-state":
+          if (/NOT READY/i.test(urc.line)) return update((s) => ({ ...s, sim: { lock: "NOT READY", iccid: null, imsi: null, number: null }, registration: null, operator: null }));
+          return /READY/i.test(urc.line) ? rereadSim : Effect.void;
+        case "signal": {
+          const signal = parseCsq(urc.line);
+          return signal.ok ? update((s) => ({ ...s, signal: signal.value })) : Effect.void;
+        }
+        default:
+          return publish({ type: "urc", urc }).pipe(Effect.asVoid);
+      }
+    };
+
+    // Port events in arrival order; a failing handler is reported and the loop goes on.
+    yield* Effect.forever(
+      Effect.flatMap(portEvents.take, (event) => (event.type === "urc" ? onUrc(event.urc) : Effect.void)),
+    ).pipe(Effect.forkScoped);
+
+    yield* port.state.changes.pipe(
+      Stream.runForEach((portState) =>
+        update((s) => ({ ...s, port: portState === "resyncing" ? s.port : portState === "ready" ? "ready" : portState })),
+      ),
+      Effect.forkScoped,
+    );
+
+    yield* Effect.suspend(() => inbox.expire(Date.now())).pipe(Effect.repeat(Schedule.spaced(options.expireEveryMs ?? 1_000)), Effect.forkScoped);
+
+    // Start-up sweep: messages that arrived while simgate was not running.
+    yield* sweepIfReady;
+
+    return {
+      port,
+      state,
+      events: PubSub.subscribe(events),
+      simStatus: Effect.map(SubscriptionRef.get(state), simStatusOf),
+      sendSms: outbox.send,
+      sweep: inbox.sweep(),
+    };
+  });
+
+export type ModemActor = Effect.Effect.Success<ReturnType<typeof makeModemActor>>;
+export type { BringUpFailed };

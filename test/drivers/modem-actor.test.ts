@@ -1,0 +1,215 @@
+import { describe, expect, it } from "@effect/vitest";
+import { afterAll, beforeAll } from "vitest";
+import { Effect, Queue, Ref, SubscriptionRef } from "effect";
+import { makeAtPort } from "../../drivers/at/at-port";
+import { makeModemActor, type ModemEvent } from "../../drivers/modem/modem-actor";
+import { SinkError, type ReceivedPart, type SmsSink } from "../../drivers/modem/sms-inbox";
+import { simStatusOf } from "../../drivers/modem/state";
+import { openSerial } from "../../drivers/transport/serial";
+import { Farm } from "../../hil/farm";
+import { ServedFarm } from "../../hil/serve";
+
+// Modem actors against simulated modems on real pseudo-terminals.
+let served: ServedFarm;
+
+beforeAll(async () => {
+  const farm = new Farm({
+    modems: [
+      { id: "generic" },
+      { id: "huawei", personality: "huawei-e173" },
+      { id: "quectel", personality: "quectel-ec25" },
+      { id: "sim800", personality: "simcom-sim800" },
+      { id: "empty", sim: null },
+      { id: "inbox" },
+      { id: "flaky-sink" },
+      { id: "gap" },
+      { id: "sender" },
+      { id: "receiver" },
+      { id: "regloss" },
+    ],
+  });
+  served = await ServedFarm.start(farm);
+  await farm.settled();
+});
+afterAll(async () => served?.stop());
+
+const modem = (id: string) => served.farm.modem(id);
+
+/** A sink that keeps parts in memory, optionally refusing the first `failures` parts. */
+const memorySink = (failures = 0) =>
+  Effect.gen(function* () {
+    const parts = yield* Ref.make<ReceivedPart[]>([]);
+    let refused = 0;
+    const sink: SmsSink = {
+      storePart: (part) =>
+        refused < failures
+          ? Effect.sync(() => refused++).pipe(Effect.zipRight(Effect.fail(new SinkError({ reason: "database unavailable" }))))
+          : Ref.update(parts, (all) => [...all, part]),
+    };
+    return { sink, parts };
+  });
+
+const actorFor = (id: string, sink: SmsSink, options: { multipartTimeoutMs?: number } = {}) =>
+  Effect.gen(function* () {
+    const port = yield* makeAtPort(yield* openSerial(served.pathOf(id)!));
+    return yield* makeModemActor(port, { sink, expireEveryMs: 50, ...options });
+  });
+
+const waitFor = <A extends ModemEvent>(events: Queue.Dequeue<ModemEvent>, match: (e: ModemEvent) => e is A, timeoutMs = 5000) =>
+  Queue.take(events).pipe(
+    Effect.repeat({ until: match }),
+    Effect.map((e) => e as A),
+    Effect.timeoutFail({ duration: timeoutMs, onTimeout: () => new Error("event did not come") }),
+  );
+
+const messageEvent = (e: ModemEvent): e is Extract<ModemEvent, { type: "sms-message" }> => e.type === "sms-message";
+
+describe("modem actor: bring-up", () => {
+  for (const [id, profile, manufacturer] of [
+    ["generic", "generic", "SIMGATE"],
+    ["huawei", "huawei", "huawei"],
+    ["quectel", "quectel", "Quectel"],
+    ["sim800", "simcom", "SIMCOM_Ltd"],
+  ] as const) {
+    it.scopedLive(`${id}: identity, profile, SIM, registration, operator and signal`, () =>
+      Effect.gen(function* () {
+        const { sink } = yield* memorySink();
+        const actor = yield* actorFor(id, sink);
+        const s = yield* SubscriptionRef.get(actor.state);
+        const m = modem(id);
+        expect(s.identity).toMatchObject({ manufacturer, imei: m.imei });
+        expect(s.profile).toBe(profile);
+        expect(s.sim).toEqual({ lock: "READY", iccid: m.sim!.iccid, imsi: m.sim!.spec.imsi, number: m.sim!.number });
+        expect(s.registration).toBe("HOME");
+        expect(s.operator).toBe(m.network.operatorOf(m.sim!).name);
+        expect(s.signal?.rssi).toBe(20);
+        expect(yield* actor.simStatus).toBe(1);
+      }),
+    );
+  }
+
+  it.scopedLive("a modem without a SIM comes up with simStatus 6 (absent)", () =>
+    Effect.gen(function* () {
+      const { sink } = yield* memorySink();
+      const actor = yield* actorFor("empty", sink);
+      expect((yield* SubscriptionRef.get(actor.state)).sim?.lock).toBe("ABSENT");
+      expect(yield* actor.simStatus).toBe(6);
+    }),
+  );
+});
+
+describe("modem actor: incoming SMS", () => {
+  it.scopedLive("sweeps what arrived before start, takes new ones on +CMTI, joins long ones once, and empties the SIM", () =>
+    Effect.gen(function* () {
+      const m = modem("inbox");
+      const network = served.farm.network;
+      network.sendSms({ to: m.sim!.number, from: "+15550001111", text: "waiting before start" });
+      network.sendSms({ to: m.sim!.number, from: "MyBank", text: "Код 4412" });
+      yield* Effect.sleep(20);
+      expect(m.sim!.storage.used).toBe(2);
+      const { sink, parts } = yield* memorySink();
+      const actor = yield* actorFor("inbox", sink);
+      const events = yield* actor.events;
+      expect((yield* Ref.get(parts)).map((p) => p.pdu.text).sort()).toEqual(["waiting before start", "Код 4412"].sort());
+      expect(m.sim!.storage.used).toBe(0);
+      const long = `${"Five parts of one long message, joined once. ".repeat(16)}END`;
+      network.sendSms({ to: m.sim!.number, from: "+15550002222", text: long });
+      const message = yield* waitFor(events, messageEvent);
+      expect(message.message.text).toBe(long);
+      expect(message.message.missing).toEqual([]);
+      expect(message.message.total).toBe(5);
+      expect((yield* Ref.get(parts)).filter((p) => p.pdu.number === "+15550002222")).toHaveLength(5);
+      expect(m.sim!.storage.used).toBe(0);
+    }),
+  );
+
+  it.scopedLive("a message the sink cannot store stays on the SIM and is taken by the next sweep", () =>
+    Effect.gen(function* () {
+      const m = modem("flaky-sink");
+      const { sink, parts } = yield* memorySink(1);
+      const actor = yield* actorFor("flaky-sink", sink);
+      const events = yield* actor.events;
+      served.farm.network.sendSms({ to: m.sim!.number, from: "+15550003333", text: "must not be lost" });
+      const kept = yield* waitFor(events, (e): e is Extract<ModemEvent, { type: "sms-kept" }> => e.type === "sms-kept");
+      expect(kept.reason).toBe("database unavailable");
+      expect(m.sim!.storage.used).toBe(1);
+      expect(yield* Ref.get(parts)).toEqual([]);
+      yield* actor.sweep;
+      expect((yield* Ref.get(parts)).map((p) => p.pdu.text)).toEqual(["must not be lost"]);
+      expect(m.sim!.storage.used).toBe(0);
+    }),
+  );
+
+  it.scopedLive("a long message with a part that never comes is delivered with the gap marked", () =>
+    Effect.gen(function* () {
+      const m = modem("gap");
+      const { sink } = yield* memorySink();
+      const actor = yield* actorFor("gap", sink, { multipartTimeoutMs: 200 });
+      const events = yield* actor.events;
+      const text = `${"0123456789".repeat(15)}${"abcdefghij".repeat(15)}${"ABCDEFGHIJ".repeat(15)}`;
+      served.farm.network.sendSms({ to: m.sim!.number, from: "+15550004444", text, onlyParts: [1, 3] });
+      const message = yield* waitFor(events, messageEvent);
+      expect(message.message.missing).toEqual([2]);
+      expect(message.message.text).toContain("[part 2 of 3 missing]");
+      expect(message.message.text.startsWith(text.slice(0, 153))).toBe(true);
+    }),
+  );
+});
+
+describe("modem actor: outgoing SMS", () => {
+  it.scopedLive("sends every part of a long UCS2 message, and status reports turn the outcome to delivered", () =>
+    Effect.gen(function* () {
+      const { sink } = yield* memorySink();
+      const actor = yield* actorFor("sender", sink);
+      const events = yield* actor.events;
+      const text = `${"Длинное сообщение в UCS2. ".repeat(10)}Конец`;
+      const sms = yield* actor.sendSms("+15550009999", text, { statusReport: true });
+      expect(sms.parts.map((p) => p.seq)).toEqual([1, 2, 3, 4]);
+      expect(served.farm.network.submitted.at(-1)).toMatchObject({ to: "+15550009999", text, parts: 4 });
+      const outcome = yield* waitFor(events, (e): e is Extract<ModemEvent, { type: "sms-report" }> => e.type === "sms-report" && e.outcome !== null);
+      expect(outcome).toMatchObject({ id: sms.id, outcome: 2 });
+    }),
+  );
+
+  it.scopedLive("a send the modem refuses surfaces +CMS ERROR: 500 as retryable", () =>
+    Effect.gen(function* () {
+      const { sink } = yield* memorySink();
+      const actor = yield* actorFor("receiver", sink);
+      modem("receiver").faults.failSend(1, 500);
+      const error = yield* actor.sendSms("+15550009999", "refused").pipe(Effect.flip);
+      expect(error._tag).toBe("AtModemError");
+      if (error._tag === "AtModemError") expect(error.error).toMatchObject({ text: "+CMS ERROR: 500", retryable: true });
+      expect((yield* actor.sendSms("+15550009999", "then accepted")).parts).toHaveLength(1);
+    }),
+  );
+});
+
+describe("modem actor: registration and SIM changes", () => {
+  it.scopedLive("follows registration loss and return, and a SIM pulled and put back; messages sent meanwhile arrive", () =>
+    Effect.gen(function* () {
+      const m = modem("regloss");
+      const { sink, parts } = yield* memorySink();
+      const actor = yield* actorFor("regloss", sink);
+      const until = (want: number) =>
+        Effect.gen(function* () {
+          while (simStatusOf(yield* SubscriptionRef.get(actor.state)) !== want) yield* Effect.sleep(10);
+        }).pipe(Effect.timeoutFail({ duration: 3000, onTimeout: () => new Error(`simStatus never became ${want}`) }));
+      m.overrideRegistration(2);
+      yield* until(2);
+      m.overrideRegistration(5);
+      yield* until(5);
+      m.overrideRegistration(null);
+      yield* until(1);
+      const sim = m.sim!;
+      m.setSim(null);
+      yield* until(-1);
+      // The SMSC keeps this while the card is out, and delivers when it is back.
+      served.farm.network.sendSms({ to: sim.number, from: "+15550005555", text: "sent while the SIM was out" });
+      m.setSim(sim);
+      yield* until(1);
+      expect((yield* SubscriptionRef.get(actor.state)).sim?.iccid).toBe(sim.iccid);
+      while (!(yield* Ref.get(parts)).some((p) => p.pdu.text === "sent while the SIM was out")) yield* Effect.sleep(10);
+      expect(sim.storage.used).toBe(0);
+    }).pipe(Effect.timeout(8000)),
+  );
+});
