@@ -45,6 +45,7 @@ export const makeOutbox = (port: AtPort, publish: (event: OutboxEvent) => Effect
     // recipient; a counter per modem does that.
     let concatRef = Math.floor(Math.random() * 256);
     const byMr = new Map<number, { tracked: Tracked; seq: number }>();
+    const early = new Map<number, number>();
 
     const send = (to: string, text: string, options: { statusReport?: boolean; priority?: "normal" | "bulk" | "interactive" } = {}) =>
       Effect.gen(function* () {
@@ -59,22 +60,38 @@ export const makeOutbox = (port: AtPort, publish: (event: OutboxEvent) => Effect
           const reply = yield* port.commandWithBody(`AT+CMGS=${part.tpduLength}`, part.pdu, { priority: options.priority ?? "normal" });
           const mr = Number(/\+CMGS:\s*(\d+)/i.exec(reply.lines.join("\n"))?.[1] ?? Number.NaN);
           parts.push({ seq: part.seq, mr });
-          // Registered at once: a part's report can come before the next part is sent.
-          if (sms.statusReport && Number.isInteger(mr)) byMr.set(mr, { tracked, seq: part.seq });
+          // Registered at once: a part's report can come before the next part is sent, and
+          // even before this fiber resumes after +CMGS (then it waits in `early`).
+          if (sms.statusReport && Number.isInteger(mr)) {
+            byMr.set(mr, { tracked, seq: part.seq });
+            const held = early.get(mr);
+            early.delete(mr);
+            if (held !== undefined) yield* applyReport(mr, held);
+          }
         }
         yield* publish({ type: "sms-sent", sms });
         return sms;
       }) satisfies Effect.Effect<SentSms, AtError | SmsEncodeError>;
 
-    /** A +CDS body (PDU hex); unknown references are ignored (another program's message). */
+    /** A +CDS body (PDU hex). A report for an unknown reference is held: its part may be a moment from being registered. */
     const statusReport = (raw: string) =>
       Effect.gen(function* () {
         const decoded = decodeSmsPdu(raw, { hasSmsc: true });
         if (!decoded.ok || decoded.value.type !== "SMS-STATUS-REPORT" || decoded.value.mr === null) return;
-        const entry = byMr.get(decoded.value.mr);
-        if (!entry) return;
-        byMr.delete(decoded.value.mr);
         const status = decoded.value.status ?? 0xff;
+        if (!byMr.has(decoded.value.mr)) {
+          // One per reference at most (they are one octet), so this cannot grow without bound.
+          early.set(decoded.value.mr, status);
+          return;
+        }
+        yield* applyReport(decoded.value.mr, status);
+      });
+
+    const applyReport = (mr: number, status: number) =>
+      Effect.gen(function* () {
+        const entry = byMr.get(mr);
+        if (!entry) return;
+        byMr.delete(mr);
         entry.tracked.reports.set(entry.seq, status);
         // Complete only when every part was sent and has reported.
         const all = entry.tracked.sms.parts.length === entry.tracked.total && entry.tracked.reports.size === entry.tracked.total;
