@@ -92,6 +92,9 @@ const ESC = "\x1b";
 const RESYNC_COMMAND = "AT+CMEE?";
 const RESYNC_MARKER = /^\+CMEE:/i;
 
+/** An odd number of double quotes: a quoted parameter continues on the next line. */
+const quoteOpen = (text: string): boolean => (text.match(/"/g)?.length ?? 0) % 2 === 1;
+
 const byRankThenSeq = Order.combine(
   Order.mapInput(Order.number, (r: Request) => r.rank),
   Order.mapInput(Order.number, (r: Request) => r.seq),
@@ -109,6 +112,7 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
     const state = yield* SubscriptionRef.make<PortState>("ready");
     const queue = yield* TPriorityQueue.empty<Request>(byRankThenSeq).pipe(STM.commit);
     let inFlight: InFlight | null = null;
+    let openCusd: string | null = null;
     let seq = 0;
     let goneReason: string | null = null;
 
@@ -135,6 +139,19 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
         case "prompt":
           return current?.prompt ? Deferred.succeed(current.prompt, undefined) : PubSub.publish(events, { type: "stray", text: "> " });
         case "line": {
+          // A quoted +CUSD text may hold line breaks: join lines until its quote closes.
+          if (openCusd !== null) {
+            openCusd += `\n${event.text}`;
+            // A quote that never closes (noise) must not swallow the port: give up at 4 KiB.
+            if (quoteOpen(openCusd) && openCusd.length < 4096) return Effect.void;
+            const joined = openCusd;
+            openCusd = null;
+            return onEvent({ kind: "line", text: joined });
+          }
+          if (/^\+CUSD:/i.test(event.text) && quoteOpen(event.text)) {
+            openCusd = event.text;
+            return Effect.void;
+          }
           // A +CMT/+CDS header is followed by its PDU line, wherever it lands.
           if (collector.waitingForBody) return publishUrcLine(event.text);
           const urc = classifyUrc(event.text, current?.command);
@@ -148,6 +165,12 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
           return urc ? publishUrcLine(event.text) : PubSub.publish(events, { type: "stray", text: event.text });
         }
         case "final": {
+          if (openCusd !== null) {
+            // The reply ended inside an open quote: hand on what there is, then the final.
+            const partial = openCusd;
+            openCusd = null;
+            return Effect.zipRight(publishUrcLine(partial), onEvent(event));
+          }
           // NO CARRIER and friends end a call; they answer a command only while dialling.
           if (classifyUrc(event.text, current?.command)) return publishUrcLine(event.text);
           if (!current || (current.marker && !current.markerSeen)) {

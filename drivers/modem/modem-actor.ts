@@ -13,6 +13,7 @@ import type { AtPort } from "../at/at-port";
 import { bringUp, readNetwork, readSim, type BringUpFailed, type StepProblem } from "./bring-up";
 import { makeInbox, type InboxEvent, type SmsSink } from "./sms-inbox";
 import { makeOutbox, type OutboxEvent } from "./sms-outbox";
+import { makeUssd, type UssdOptions } from "./ussd";
 import { INITIAL_SNAPSHOT, simStatusOf, type ModemSnapshot, type SimStatus } from "./state";
 import type { VendorProfile } from "./profiles";
 
@@ -30,6 +31,7 @@ export interface ModemActorOptions {
   readonly multipartTimeoutMs?: number;
   /** How often expired multipart groups are checked (default 1 s). */
   readonly expireEveryMs?: number;
+  readonly ussd?: UssdOptions;
 }
 
 export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
@@ -48,6 +50,7 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
 
     const result = yield* bringUp(port);
     const profile: VendorProfile = result.profile;
+    const ussd = yield* makeUssd(port, profile, port.events, options.ussd);
     yield* Effect.forEach(result.problems, (problem) => publish({ type: "problem", problem }), { discard: true });
     yield* update(() => result.snapshot);
 
@@ -127,6 +130,9 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
       simStatus: Effect.map(SubscriptionRef.get(state), simStatusOf),
       sendSms: outbox.send,
       sweep: inbox.sweep(),
+      /** A USSD code, or the answer inside an open session. */
+      ussd: ussd.send,
+      ussdCancel: ussd.cancel,
     };
   });
 

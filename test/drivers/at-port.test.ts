@@ -203,3 +203,16 @@ describe("AT port", () => {
 });
 
 
+
+describe("AT port: multi-line +CUSD", () => {
+  it.scopedLive("joins a quoted USSD text that spans lines into one unsolicited code", () =>
+    Effect.gen(function* () {
+      const port = yield* portFor("ussd");
+      const events = yield* port.events;
+      yield* port.command('AT+CUSD=1,"*123#",15');
+      const event = yield* nextEvent(events, (e) => e.type === "urc" && e.urc.kind === "ussd");
+      expect(event).toMatchObject({ urc: { line: '+CUSD: 1,"Main menu\n1. Balance\n2. Tariffs\n0. Exit",15' } });
+      yield* port.command("AT+CUSD=2");
+    }),
+  );
+});

@@ -213,3 +213,49 @@ describe("modem actor: registration and SIM changes", () => {
     }).pipe(Effect.timeout(8000)),
   );
 });
+
+describe("modem actor: USSD", () => {
+  for (const id of ["generic", "huawei", "quectel", "sim800"]) {
+    it.scopedLive(`${id}: balance, a two-step menu session, and the error release`, () =>
+      Effect.gen(function* () {
+        const { sink } = yield* memorySink();
+        const port = yield* makeAtPort(yield* openSerial(served.pathOf(id)!));
+        const actor = yield* makeModemActor(port, { sink, ussd: { releaseGraceMs: 100 } });
+        const m = modem(id);
+        const balance = yield* actor.ussd("*100#");
+        expect(balance).toMatchObject({ status: "done", sessionOpen: false });
+        expect(balance.text).toBe(`Balance: ${m.sim!.balance.toFixed(2)} ${m.network.operatorOf(m.sim!).currency}`);
+        const menu = yield* actor.ussd("*123#");
+        expect(menu).toMatchObject({ status: "more", sessionOpen: true });
+        expect(menu.text.split("\n")[0]).toBe("Main menu");
+        const tariffs = yield* actor.ussd("2");
+        expect(tariffs.text.split("\n")[0]).toBe("Tariffs");
+        const leaf = yield* actor.ussd("2");
+        expect(leaf).toMatchObject({ status: "done", text: "Unlimited: 10.00 per day" });
+        const released = yield* actor.ussd("*999#");
+        expect(released).toMatchObject({ status: "terminated", text: "Service temporarily unavailable. Please try later." });
+        const unsupported = yield* actor.ussd("*555#").pipe(Effect.flip);
+        expect(unsupported).toMatchObject({ _tag: "UssdError", reason: "unsupported" });
+      }),
+    );
+  }
+
+  it.scopedLive("a reply that never comes fails after the timeout and the session is cancelled", () =>
+    Effect.gen(function* () {
+      const { sink } = yield* memorySink();
+      const port = yield* makeAtPort(yield* openSerial(served.pathOf("receiver")!));
+      const actor = yield* makeModemActor(port, { sink, ussd: { replyTimeoutMs: 200 } });
+      served.farm.network.setUssdService("simnet", "*777#", { kind: "reply", text: "late" });
+      served.farm.network.setUssdService("lumen", "*777#", { kind: "reply", text: "late" });
+      served.farm.network.setUssdService("orbit", "*777#", { kind: "reply", text: "late" });
+      modem("receiver").faults.lateMs = 0;
+      // The network is slow: the reply comes after the caller gave up.
+      const slow = served.farm.network.delays;
+      const original = slow.of.bind(slow);
+      slow.of = (kind) => (kind === "ussdMs" ? 600 : original(kind));
+      const error = yield* actor.ussd("*777#").pipe(Effect.flip, Effect.ensuring(Effect.sync(() => (slow.of = original))));
+      expect(error).toMatchObject({ _tag: "UssdError", reason: "no-reply" });
+      expect(modem("receiver").received().at(-1)).toBe("AT+CUSD=2");
+    }),
+  );
+});
