@@ -14,12 +14,14 @@ import { bringUp, readNetwork, readSim, type BringUpFailed, type StepProblem } f
 import { makeInbox, type InboxEvent, type SmsSink } from "./sms-inbox";
 import { makeOutbox, type OutboxEvent } from "./sms-outbox";
 import { makeUssd, type UssdOptions } from "./ussd";
+import { makeCalls, type CallEvent } from "./calls";
 import { INITIAL_SNAPSHOT, simStatusOf, type ModemSnapshot, type SimStatus } from "./state";
 import type { VendorProfile } from "./profiles";
 
 export type ModemEvent =
   | InboxEvent
   | OutboxEvent
+  | CallEvent
   | { readonly type: "state"; readonly snapshot: ModemSnapshot; readonly simStatus: SimStatus }
   | { readonly type: "problem"; readonly problem: StepProblem }
   /** Unsolicited codes the actor does not act on itself (RING, +CLIP, +CUSD, vendor lines). */
@@ -32,6 +34,8 @@ export interface ModemActorOptions {
   /** How often expired multipart groups are checked (default 1 s). */
   readonly expireEveryMs?: number;
   readonly ussd?: UssdOptions;
+  /** How often +CLCC is read while a call exists (default 1 s). */
+  readonly callPollMs?: number;
 }
 
 export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
@@ -51,6 +55,7 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
     const result = yield* bringUp(port);
     const profile: VendorProfile = result.profile;
     const ussd = yield* makeUssd(port, profile, port.events, options.ussd);
+    const calls = yield* makeCalls(port, publish);
     yield* Effect.forEach(result.problems, (problem) => publish({ type: "problem", problem }), { discard: true });
     yield* update(() => result.snapshot);
 
@@ -102,7 +107,7 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
           return signal.ok ? update((s) => ({ ...s, signal: signal.value })) : Effect.void;
         }
         default:
-          return publish({ type: "urc", urc }).pipe(Effect.asVoid);
+          return calls.onUrc(urc).pipe(Effect.flatMap((handled) => (handled ? Effect.void : publish({ type: "urc", urc }).pipe(Effect.asVoid))));
       }
     };
 
@@ -118,6 +123,7 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
       Effect.forkScoped,
     );
 
+    yield* calls.poll.pipe(Effect.repeat(Schedule.spaced(options.callPollMs ?? 1_000)), Effect.forkScoped);
     yield* Effect.suspend(() => inbox.expire(Date.now())).pipe(Effect.repeat(Schedule.spaced(options.expireEveryMs ?? 1_000)), Effect.forkScoped);
 
     // Start-up sweep: messages that arrived while simgate was not running.
@@ -133,6 +139,10 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
       /** A USSD code, or the answer inside an open session. */
       ussd: ussd.send,
       ussdCancel: ussd.cancel,
+      dial: calls.dial,
+      answer: calls.answer,
+      hangup: calls.hangup,
+      currentCall: Effect.sync(calls.current),
     };
   });
 

@@ -259,3 +259,43 @@ describe("modem actor: USSD", () => {
     }),
   );
 });
+
+describe("modem actor: calls", () => {
+  const callEvent = (state: string) => (e: ModemEvent): e is Extract<ModemEvent, { type: "call" }> => e.type === "call" && e.call.state === state;
+
+  it.scopedLive("incoming: rings with the caller's number, is answered, and ends when the far end hangs up", () =>
+    Effect.gen(function* () {
+      const { sink } = yield* memorySink();
+      const port = yield* makeAtPort(yield* openSerial(served.pathOf("quectel")!));
+      const actor = yield* makeModemActor(port, { sink, callPollMs: 50 });
+      const events = yield* actor.events;
+      served.farm.network.callSim({ to: modem("quectel").sim!.number, from: "+15550008888", hangupAfterMs: 150 });
+      const ringing = yield* waitFor(events, (e): e is Extract<ModemEvent, { type: "call" }> => e.type === "call" && e.call.number !== null);
+      expect(ringing.call).toMatchObject({ direction: "incoming", state: "ringing", number: "+15550008888" });
+      yield* actor.answer;
+      const ended = yield* waitFor(events, callEvent("ended"));
+      expect(ended.call).toMatchObject({ endReason: "no-carrier", number: "+15550008888" });
+      expect(ended.call.answeredAt).not.toBeNull();
+      expect(ended.call.endedAt!.getTime()).toBeGreaterThanOrEqual(ended.call.answeredAt!.getTime());
+    }),
+  );
+
+  it.scopedLive("outgoing: dialling, answered (from +CLCC), hung up; a busy number ends BUSY", () =>
+    Effect.gen(function* () {
+      const { sink } = yield* memorySink();
+      const port = yield* makeAtPort(yield* openSerial(served.pathOf("sim800")!));
+      const actor = yield* makeModemActor(port, { sink, callPollMs: 30 });
+      const events = yield* actor.events;
+      served.farm.network.setExternalCallBehaviour("+15551112222", { kind: "answer", answerAfterMs: 50 });
+      const call = yield* actor.dial("+15551112222");
+      expect(call.state).toBe("dialing");
+      yield* waitFor(events, callEvent("active"));
+      yield* actor.hangup;
+      expect((yield* waitFor(events, callEvent("ended"))).call.endReason).toBe("hangup");
+      served.farm.network.setExternalCallBehaviour("+15553334444", { kind: "busy" });
+      yield* actor.dial("+15553334444");
+      expect((yield* waitFor(events, callEvent("ended"))).call.endReason).toBe("busy");
+      expect((yield* actor.dial("not a number").pipe(Effect.flip))._tag).toBe("CallError");
+    }),
+  );
+});
