@@ -214,7 +214,10 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
         framer.expectEcho(command);
         if (body !== null) framer.expectPrompt();
         inFlight = entry;
-        const write = (data: string) => transport.write(data).pipe(Effect.mapError(() => closed(command)));
+        // A failed write means the device is gone: serialport does not always tell a reader
+        // that a tty vanished, but writing to it fails with EIO.
+        const write = (data: string) =>
+          transport.write(data).pipe(Effect.catchAll((e) => portGone(e.message).pipe(Effect.zipRight(Effect.fail(closed(command))))));
         yield* write(`${command}\r`);
         if (entry.prompt) {
           const prompted = yield* Deferred.await(entry.prompt).pipe(Effect.timeoutOption(promptTimeoutMs));

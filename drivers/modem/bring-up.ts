@@ -30,12 +30,19 @@ const text = (port: AtPort, command: string) => port.command(command).pipe(Effec
 const firstValue = (port: AtPort, command: string) =>
   port.command(command).pipe(Effect.map((r) => (r.lines[0] ?? "").replace(/^\+\w+:\s*/, "").trim()));
 
-const PROBE_ATTEMPTS = 5;
+export interface ProbeOptions {
+  /** Tries of a plain AT before the modem is declared silent (default 5). */
+  readonly attempts: number;
+  /** Each try's wait (default 1 s). */
+  readonly timeoutMs: number;
+}
 
-export const probe = (port: AtPort): Effect.Effect<void, BringUpFailed> =>
-  port.command("AT", { timeoutMs: 1_000 }).pipe(
-    Effect.retry({ times: PROBE_ATTEMPTS - 1 }),
-    Effect.mapError((e) => new BringUpFailed({ target: port.target, reason: `no answer to AT after ${PROBE_ATTEMPTS} tries (${e.message})` })),
+const DEFAULT_PROBE: ProbeOptions = { attempts: 5, timeoutMs: 1_000 };
+
+export const probe = (port: AtPort, options: ProbeOptions = DEFAULT_PROBE): Effect.Effect<void, BringUpFailed> =>
+  port.command("AT", { timeoutMs: options.timeoutMs }).pipe(
+    Effect.retry({ times: options.attempts - 1 }),
+    Effect.mapError((e) => new BringUpFailed({ target: port.target, reason: `no answer to AT after ${options.attempts} tries (${e.message})` })),
     Effect.asVoid,
   );
 
@@ -107,22 +114,31 @@ export interface BringUpResult {
   readonly problems: readonly StepProblem[];
 }
 
-export const bringUp = (port: AtPort): Effect.Effect<BringUpResult, BringUpFailed> =>
+/**
+ * Echo off, numeric errors, then the profile's init. Run at bring-up and again whenever the
+ * modem shows it restarted (it forgot all of it). Failed steps are returned, not thrown.
+ */
+export const initialise = (port: AtPort, profile: VendorProfile | null): Effect.Effect<StepProblem[]> =>
   Effect.gen(function* () {
-    yield* probe(port);
     const problems: StepProblem[] = [];
     const step = (command: string) =>
       port.command(command).pipe(
         Effect.catchAll((e) => Effect.sync(() => problems.push({ command, error: e.message }))),
         Effect.asVoid,
       );
-    yield* step("ATE0");
-    yield* step("AT+CMEE=1");
+    yield* Effect.forEach(["ATE0", "AT+CMEE=1", ...(profile?.init ?? [])], step, { discard: true });
+    return problems;
+  });
+
+export const bringUp = (port: AtPort, probeOptions?: ProbeOptions): Effect.Effect<BringUpResult, BringUpFailed> =>
+  Effect.gen(function* () {
+    yield* probe(port, probeOptions);
+    const problems = yield* initialise(port, null);
     const identity = yield* readIdentity(port).pipe(
       Effect.mapError((e) => new BringUpFailed({ target: port.target, reason: `identity: ${e.message}` })),
     );
     const profile = pickProfile(identity.manufacturer, identity.model);
-    yield* Effect.forEach(profile.init, step, { discard: true });
+    problems.push(...(yield* initialise(port, profile)));
     const sim = yield* readSim(port, profile);
     const network = yield* readNetwork(port);
     return { snapshot: { port: "ready", identity, profile: profile.name, sim, ...network }, profile, problems };

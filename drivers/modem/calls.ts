@@ -33,6 +33,7 @@ export const makeCalls = (port: AtPort, publish: (event: CallEvent) => Effect.Ef
   Effect.gen(function* () {
     let nextId = 1;
     let current: CallRecord | null = null;
+    let missing = 0;
 
     const emit = (call: CallRecord) => publish({ type: "call", call: { ...call } });
 
@@ -41,6 +42,7 @@ export const makeCalls = (port: AtPort, publish: (event: CallEvent) => Effect.Ef
         const call = current;
         if (!call) return Effect.void;
         current = null;
+        missing = 0;
         call.state = "ended";
         call.endReason = reason;
         call.endedAt = new Date();
@@ -112,8 +114,13 @@ export const makeCalls = (port: AtPort, publish: (event: CallEvent) => Effect.Ef
       if (!call) return;
       const reply = yield* port.command("AT+CLCC", { priority: "interactive" }).pipe(Effect.option);
       if (reply._tag === "None" || current !== call) return;
-      // An empty list: the call is over, whether or not the modem said so.
-      if (reply.value.lines.length === 0) return yield* end("no-carrier");
+      // An empty list twice running: the call is over, whether or not the modem said so.
+      // Once is not enough: its NO CARRIER or BUSY may be on the way, and says why.
+      if (reply.value.lines.length === 0) {
+        if (missing++ > 0) yield* end("no-carrier");
+        return;
+      }
+      missing = 0;
       const list = parseClcc(reply.value.lines.join("\r\n"));
       if (!list.ok) return;
       const mine = list.value.find((c) => (call.direction === "outgoing") === (c.direction === "outgoing"));

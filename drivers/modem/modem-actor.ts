@@ -10,7 +10,7 @@ import { parseCsq } from "../../protocol/at/sim";
 import { parseCmtiUnsolicited } from "../../protocol/at/sms-storage";
 import type { Urc } from "../../protocol/at/urc";
 import type { AtPort } from "../at/at-port";
-import { bringUp, readNetwork, readSim, type BringUpFailed, type StepProblem } from "./bring-up";
+import { bringUp, initialise, readNetwork, readSim, type BringUpFailed, type ProbeOptions, type StepProblem } from "./bring-up";
 import { makeInbox, type InboxEvent, type SmsSink } from "./sms-inbox";
 import { makeOutbox, type OutboxEvent } from "./sms-outbox";
 import { makeUssd, type UssdOptions } from "./ussd";
@@ -34,6 +34,7 @@ export interface ModemActorOptions {
   /** How often expired multipart groups are checked (default 1 s). */
   readonly expireEveryMs?: number;
   readonly ussd?: UssdOptions;
+  readonly probe?: ProbeOptions;
   /** How often +CLCC is read while a call exists (default 1 s). */
   readonly callPollMs?: number;
 }
@@ -52,7 +53,7 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
     const inbox = yield* makeInbox(port, options.sink, publish, { multipartTimeoutMs: options.multipartTimeoutMs ?? 600_000 });
     const outbox = yield* makeOutbox(port, publish);
 
-    const result = yield* bringUp(port);
+    const result = yield* bringUp(port, options.probe);
     const profile: VendorProfile = result.profile;
     const ussd = yield* makeUssd(port, profile, port.events, options.ussd);
     const calls = yield* makeCalls(port, publish);
@@ -67,8 +68,14 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
       if (s.sim?.lock === "READY") yield* inbox.sweep().pipe(reported("sweep"));
     });
 
-    /** The SIM changed (a switch, a reboot): read it again, then what the network says. */
+    /**
+     * The SIM became ready: after a switch, or after the modem restarted and forgot its
+     * settings. Set it up again (cheap, and harmless if it remembered), then read the SIM and
+     * the network.
+     */
     const rereadSim = Effect.gen(function* () {
+      const problems = yield* initialise(port, profile);
+      yield* Effect.forEach(problems, (problem) => publish({ type: "problem", problem }), { discard: true });
       const sim = yield* readSim(port, profile);
       const network = yield* readNetwork(port);
       yield* update((s) => ({ ...s, sim, ...network }));
@@ -102,6 +109,13 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
         case "sim-state":
           if (/NOT READY/i.test(urc.line)) return update((s) => ({ ...s, sim: { lock: "NOT READY", iccid: null, imsi: null, number: null }, registration: null, operator: null }));
           return /READY/i.test(urc.line) ? rereadSim : Effect.void;
+        case "ready":
+        case "system-start":
+          // A restart announced by the module (RDY, ^SYSSTART): its settings are gone. Not
+          // Huawei's ^BOOT, which real sticks repeat as a heartbeat.
+          return initialise(port, profile).pipe(
+            Effect.flatMap((problems) => Effect.forEach(problems, (problem) => publish({ type: "problem", problem }), { discard: true })),
+          );
         case "signal": {
           const signal = parseCsq(urc.line);
           return signal.ok ? update((s) => ({ ...s, signal: signal.value })) : Effect.void;

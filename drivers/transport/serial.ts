@@ -26,6 +26,11 @@ export const openSerial = (path: string, options: SerialOptions = {}): Effect.Ef
           port.close(() => resume(Effect.void));
         }),
     );
+    // serialport also emits write failures as 'error' events; with no listener Node would
+    // throw them. Failures reach callers through the write callback and the reads stream.
+    // Never removed: a write can fail while the scope is closing the port.
+    const swallow = () => {};
+    port.on("error", swallow);
     const reads = Stream.async<Uint8Array, TransportError>((emit) => {
       const onData = (chunk: Buffer) => void emit.single(chunk);
       const onClose = (error: (Error & { disconnected?: boolean }) | null) =>

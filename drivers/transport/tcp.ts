@@ -34,6 +34,9 @@ export const openTcp = (target: string, options: { connectTimeoutMs?: number } =
       }),
       (socket) => Effect.sync(() => socket.destroy()),
     );
+    // As for serial ports: an 'error' with no listener would be thrown by Node.
+    const swallow = () => {};
+    socket.on("error", swallow);
     const reads = Stream.async<Uint8Array, TransportError>((emit) => {
       const onData = (chunk: Buffer) => void emit.single(chunk);
       const onEnd = () => void emit.fail(new TransportError({ reason: "gone", target, message: "connection closed" }));
