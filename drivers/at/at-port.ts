@@ -177,6 +177,9 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
             if (current) current.lines.length = 0;
             return PubSub.publish(events, { type: "stray", text: event.text });
           }
+          // The command owns nothing after its final result, even before its fiber resumes:
+          // a BUSY right behind the OK of ATD is the call's end, not a second answer.
+          inFlight = null;
           return Deferred.succeed(current.done, { final: event.result, text: event.text });
         }
       }

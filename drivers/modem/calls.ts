@@ -27,13 +27,15 @@ export type CallEvent = { readonly type: "call"; readonly call: Readonly<CallRec
 
 export class CallError extends Data.TaggedError("CallError")<{ readonly reason: string }> {}
 
+const END_GRACE_MS = 1_000;
+
 const END_WORDS: Readonly<Record<string, CallEndReason>> = { "NO CARRIER": "no-carrier", BUSY: "busy", "NO ANSWER": "no-answer" };
 
 export const makeCalls = (port: AtPort, publish: (event: CallEvent) => Effect.Effect<unknown>) =>
   Effect.gen(function* () {
     let nextId = 1;
     let current: CallRecord | null = null;
-    let missing = 0;
+    let missingSince: number | null = null;
 
     const emit = (call: CallRecord) => publish({ type: "call", call: { ...call } });
 
@@ -42,7 +44,7 @@ export const makeCalls = (port: AtPort, publish: (event: CallEvent) => Effect.Ef
         const call = current;
         if (!call) return Effect.void;
         current = null;
-        missing = 0;
+        missingSince = null;
         call.state = "ended";
         call.endReason = reason;
         call.endedAt = new Date();
@@ -114,13 +116,15 @@ export const makeCalls = (port: AtPort, publish: (event: CallEvent) => Effect.Ef
       if (!call) return;
       const reply = yield* port.command("AT+CLCC", { priority: "interactive" }).pipe(Effect.option);
       if (reply._tag === "None" || current !== call) return;
-      // An empty list twice running: the call is over, whether or not the modem said so.
-      // Once is not enough: its NO CARRIER or BUSY may be on the way, and says why.
+      // An empty list for a while: the call is over, whether or not the modem said so. Not at
+      // once: its NO CARRIER or BUSY is usually on the way (the reader may have it already),
+      // and it says why.
       if (reply.value.lines.length === 0) {
-        if (missing++ > 0) yield* end("no-carrier");
+        missingSince ??= Date.now();
+        if (Date.now() - missingSince >= END_GRACE_MS) yield* end("no-carrier");
         return;
       }
-      missing = 0;
+      missingSince = null;
       const list = parseClcc(reply.value.lines.join("\r\n"));
       if (!list.ok) return;
       const mine = list.value.find((c) => (call.direction === "outgoing") === (c.direction === "outgoing"));

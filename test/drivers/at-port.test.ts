@@ -216,3 +216,17 @@ describe("AT port: multi-line +CUSD", () => {
     }),
   );
 });
+
+describe("AT port: codes right behind a final result", () => {
+  it.scopedLive("BUSY arriving just after the OK of ATD is a call-ended code, not part of the dial", () =>
+    Effect.gen(function* () {
+      const port = yield* portFor("basic");
+      const events = yield* port.events;
+      served.farm.network.setExternalCallBehaviour("+15550007000", { kind: "busy" });
+      const reply = yield* port.command("ATD+15550007000;");
+      expect(reply.finalText).toBe("OK");
+      const ended = yield* nextEvent(events, (e) => e.type === "urc");
+      expect(ended).toMatchObject({ urc: { kind: "call-ended", line: "BUSY" } });
+    }),
+  );
+});
