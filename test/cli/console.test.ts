@@ -1,0 +1,125 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encodeSubmit } from "../../protocol/sms/encode";
+import { Farm } from "../../hil/farm";
+import { ServedFarm } from "../../hil/serve";
+import { PtyHost, type PtyPort } from "../../hil/transport/pty-host";
+
+// `simgate console` as a technician uses it: a child process on a real terminal (a PTY whose
+// master the test types into), talking to a simulated modem on another PTY.
+const ROOT = join(import.meta.dirname, "..", "..");
+const dir = mkdtempSync(join(tmpdir(), "simgate-console-"));
+let served: ServedFarm;
+let terminals: PtyHost;
+
+beforeAll(async () => {
+  const farm = new Farm({ modems: [{ id: "m1" }, { id: "nosim", sim: null }] });
+  served = await ServedFarm.start(farm);
+  await farm.settled();
+  terminals = await PtyHost.start();
+});
+afterAll(async () => {
+  await terminals?.stop();
+  await served?.stop();
+});
+
+/** A console on a fresh terminal; `screen` is everything it printed, escape sequences removed. */
+const openConsole = async (target: string) => {
+  const terminal: PtyPort = await terminals.open();
+  let screen = "";
+  terminal.onData((bytes) => (screen += bytes.toString("utf8").replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replace(/\r/g, "")));
+  const fd = openSync(terminal.path, "r+");
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "console", target], {
+    cwd: ROOT,
+    stdio: [fd, fd, fd],
+    env: { ...process.env, SIMGATE_CONSOLE_HISTORY: join(dir, "history"), TERM: "xterm" },
+  });
+  closeSync(fd);
+  const waitFor = async (pattern: RegExp, timeoutMs = 15_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(screen)) {
+      if (Date.now() > deadline) throw new Error(`console never showed ${pattern}; screen:\n${screen}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const type = (keys: string) => terminal.write(Buffer.from(keys, "utf8"));
+  const exited = new Promise<number | null>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`console did not exit; screen:\n${screen}`)), 15_000);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+  exited.catch(() => child.kill());
+  return { type, waitFor, exited, screen: () => screen, close: () => terminal.close() };
+};
+
+describe("simgate console", () => {
+  it("runs commands with timing, shows URCs as they arrive, decodes PDUs, sends a body with Ctrl-Z, keeps history", async () => {
+    const c = await openConsole(served.pathOf("m1")!);
+    try {
+      await c.waitFor(/AT> /);
+      c.type("AT+CGSN\r");
+      await c.waitFor(new RegExp(`${served.farm.modem("m1").imei}\\s+OK  \\(\\d+ ms\\)`));
+
+      served.farm.network.sendSms({ to: served.farm.modem("m1").sim!.number, from: "+15550001111", text: "Code 4856" });
+      await c.waitFor(/\[urc\] \+CMTI: "SM",0/);
+
+      c.type("AT+CMGR=0\r");
+      await c.waitFor(/-- SMS-DELIVER from \+15550001111 \[gsm7\] at \d{4}-\d\d-\d\dT[\d:]+[+-]\d\d:\d\d: "Code 4856"/);
+
+      const [part] = (encodeSubmit({ to: "+15550002222", text: "typed in the console" }) as { ok: true; value: { pdu: string; tpduLength: number }[] }).value;
+      c.type(`AT+CMGS=${part!.tpduLength}\r`);
+      await c.waitFor(/\n> $/);
+      c.type(`${part!.pdu}\x1a`);
+      await c.waitFor(/\+CMGS: \d+\s+OK/);
+      expect(served.farm.network.submitted.at(-1)?.text).toBe("typed in the console");
+
+      c.type("AT+CPMS=\"XX\"\r");
+      await c.waitFor(/AT\+CPMS="XX"\nERROR\n  -- the command failed\n  \(\d+ ms\)/);
+
+      c.type("hello\r");
+      await c.waitFor(/not an AT command/);
+      c.type("exit\r");
+      expect(await c.exited).toBe(0);
+      expect(readFileSync(join(dir, "history"), "utf8").split("\n")).toEqual(expect.arrayContaining(["AT+CGSN", "AT+CMGR=0"]));
+    } finally {
+      await c.close();
+    }
+  }, 60_000);
+
+  it("names error codes, and Ctrl-C drops a body without sending anything", async () => {
+    const c = await openConsole(served.pathOf("nosim")!);
+    try {
+      await c.waitFor(/AT> /);
+      c.type("AT+CMEE=1\r");
+      await c.waitFor(/OK  \(\d+ ms\)/);
+      c.type("AT+CIMI\r");
+      await c.waitFor(/\+CME ERROR: 10\s+-- CME error 10: SIM not inserted/);
+      const before = served.farm.network.submitted.length;
+      c.type("AT+CMGS=20\r");
+      await c.waitFor(/\n> $/);
+      c.type("0011000B\x03");
+      await c.waitFor(/body dropped, nothing sent/);
+      expect(served.farm.network.submitted.length).toBe(before);
+      expect(served.farm.modem("nosim").received().some((l) => l.startsWith("AT+CMGS"))).toBe(false);
+      c.type("\x04");
+      expect(await c.exited).toBe(0);
+    } finally {
+      await c.close();
+    }
+  }, 60_000);
+
+  it("explains a port that cannot be opened", async () => {
+    const c = await openConsole(join(dir, "no-such-device"));
+    try {
+      await c.waitFor(/cannot open .*no-such-device/);
+      expect(await c.exited).toBe(1);
+    } finally {
+      await c.close();
+    }
+  }, 30_000);
+});
