@@ -10,7 +10,7 @@
  * operation (a SIM slot switch) runs alone: it starts when the command in flight ends, and
  * nothing else runs until it has finished.
  */
-import { Data, Deferred, Effect, Order, PubSub, Queue, STM, Stream, SubscriptionRef, TPriorityQueue, type Scope } from "effect";
+import { Cause, Deferred, Effect, Exit, PubSub, Runtime, SubscriptionRef, type Queue, type Scope } from "effect";
 import { AtFramer, type AtEvent } from "../../protocol/at/framer";
 import { describeModemError } from "../../protocol/at/errors";
 import type { FinalResult } from "../../protocol/at/final-result";
@@ -64,29 +64,30 @@ export interface AtPort extends DirectAt {
   /** A command that is answered with the `> ` prompt, then takes `body` ended by Ctrl-Z. */
   readonly commandWithBody: (text: string, body: string, options?: CommandOptions) => Effect.Effect<AtResponse, AtError>;
   /** Runs `operation` alone on the port: queued work waits until it has finished. */
-  readonly exclusive: <A, E, R>(operation: (at: DirectAt) => Effect.Effect<A, E, R>) => Effect.Effect<A, E | AtPortClosed, R>;
+  readonly exclusive: <A, E, R>(operation: (at: DirectAt) => Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>;
   /** Unsolicited codes and port events, from the moment of subscription. */
   readonly events: Effect.Effect<Queue.Dequeue<PortEvent>, never, Scope.Scope>;
   readonly state: SubscriptionRef.SubscriptionRef<PortState>;
   readonly target: string;
 }
 
-class Request extends Data.Class<{
+interface Waiter {
   readonly rank: number;
   readonly seq: number;
-  readonly run: Effect.Effect<void>;
-}> {}
+  readonly latch: Deferred.Deferred<void>;
+}
 
 interface InFlight {
   readonly command: string;
   readonly lines: string[];
   readonly prompt: Deferred.Deferred<void> | null;
-  readonly done: Deferred.Deferred<{ final: FinalResult; text: string }, AtPortClosed>;
+  readonly done: Deferred.Deferred<{ final: FinalResult; text: string } | typeof TIMED_OUT, AtPortClosed>;
   /** Resync: finals before this line has been seen are stale replies and are dropped. */
   readonly marker: RegExp | null;
   markerSeen: boolean;
 }
 
+const TIMED_OUT = Symbol("timed out");
 const CTRL_Z = "\x1a";
 const ESC = "\x1b";
 const RESYNC_COMMAND = "AT+CMEE?";
@@ -94,11 +95,6 @@ const RESYNC_MARKER = /^\+CMEE:/i;
 
 /** An odd number of double quotes: a quoted parameter continues on the next line. */
 const quoteOpen = (text: string): boolean => (text.match(/"/g)?.length ?? 0) % 2 === 1;
-
-const byRankThenSeq = Order.combine(
-  Order.mapInput(Order.number, (r: Request) => r.rank),
-  Order.mapInput(Order.number, (r: Request) => r.seq),
-);
 
 export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): Effect.Effect<AtPort, never, Scope.Scope> =>
   Effect.gen(function* () {
@@ -110,7 +106,11 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
     const collector = new UrcCollector();
     const events = yield* PubSub.unbounded<PortEvent>();
     const state = yield* SubscriptionRef.make<PortState>("ready");
-    const queue = yield* TPriorityQueue.empty<Request>(byRankThenSeq).pipe(STM.commit);
+    // The priority lock: who holds the wire, and who waits for it (sorted).
+    let busy = false;
+    const waiting: Waiter[] = [];
+    const runtime = yield* Effect.runtime<never>();
+    const runSync = Runtime.runSync(runtime);
     let inFlight: InFlight | null = null;
     let openCusd: string | null = null;
     let seq = 0;
@@ -118,10 +118,13 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
 
     const closed = (command: string) => new AtPortClosed({ command, reason: goneReason ?? "closed" });
 
+    // Mirrors `state` so the per-command path can read it without an effect.
+    let currentState: PortState = "ready";
     const setState = (next: PortState, detail: string) =>
-      Effect.gen(function* () {
-        const previous = yield* SubscriptionRef.getAndSet(state, next);
-        if (previous !== next) yield* PubSub.publish(events, { type: "state", state: next, detail });
+      Effect.suspend(() => {
+        if (currentState === next) return Effect.void;
+        currentState = next;
+        return Effect.zipRight(SubscriptionRef.set(state, next), PubSub.publish(events, { type: "state", state: next, detail }));
       });
 
     // ---- reading ----------------------------------------------------------------------------
@@ -193,14 +196,28 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
         if (current) yield* Deferred.fail(current.done, closed(current.command));
       });
 
-    yield* transport.reads.pipe(
-      Stream.runForEach((chunk) => Effect.forEach(framer.push(chunk), onEvent, { discard: true })),
-      Effect.catchAll((error) => portGone(error.message)),
-      Effect.zipRight(Effect.suspend(() => (goneReason ? Effect.void : portGone("the device closed")))),
-      Effect.forkScoped,
-    );
+    // The framer runs in the transport's data callback: every step of the event handling is
+    // synchronous (an unbounded PubSub, Deferreds), and bench:actor measured a stream hop per
+    // chunk at more than the command itself.
+    const stopListening = transport.listen({
+      data: (chunk) => {
+        // A defect here must not become an exception in the device's data callback.
+        for (const event of framer.push(chunk))
+          runSync(onEvent(event).pipe(Effect.catchAllCause((cause) => PubSub.publish(events, { type: "stray", text: `internal error: ${Cause.pretty(cause)}` }))));
+      },
+      end: (reason) => runSync(goneReason ? Effect.void : portGone(reason)),
+    });
+    yield* Effect.addFinalizer(() => Effect.sync(stopListening));
 
     // ---- writing ----------------------------------------------------------------------------
+
+    // The reply timer of the command in flight; cleared with it.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const settle = Effect.sync(() => {
+      clearTimeout(timer);
+      timer = undefined;
+      inFlight = null;
+    });
 
     const exchange = (command: string, body: string | null, marker: RegExp | null, timeoutMs: number): Effect.Effect<AtResponse, AtError> =>
       Effect.gen(function* () {
@@ -210,17 +227,20 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
           command,
           lines: [],
           prompt: body === null ? null : yield* Deferred.make<void>(),
-          done: yield* Deferred.make<{ final: FinalResult; text: string }, AtPortClosed>(),
+          done: yield* Deferred.make<{ final: FinalResult; text: string } | typeof TIMED_OUT, AtPortClosed>(),
           marker,
           markerSeen: false,
         };
         framer.expectEcho(command);
         if (body !== null) framer.expectPrompt();
         inFlight = entry;
-        // A failed write means the device is gone: serialport does not always tell a reader
-        // that a tty vanished, but writing to it fails with EIO.
+        // Not awaited: a write that fails means the device is gone, and the transport says so
+        // through `end`, which fails the command in flight.
         const write = (data: string) =>
-          transport.write(data).pipe(Effect.catchAll((e) => portGone(e.message).pipe(Effect.zipRight(Effect.fail(closed(command))))));
+          Effect.suspend(() => {
+            transport.send(data);
+            return goneReason ? Effect.fail(closed(command)) : Effect.void;
+          });
         yield* write(`${command}\r`);
         if (entry.prompt) {
           const prompted = yield* Deferred.await(entry.prompt).pipe(Effect.timeoutOption(promptTimeoutMs));
@@ -232,19 +252,17 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
           framer.expectEcho(body!);
           yield* write(`${body}${CTRL_Z}`);
         }
-        const result = yield* Deferred.await(entry.done).pipe(Effect.timeoutOption(timeoutMs));
-        if (result._tag === "None") return yield* Effect.fail(new AtTimeout({ command, afterMs: timeoutMs, waitingFor: "reply" }));
+        // The one bare timer in drivers/: Effect.timeoutOption forks a sleeping fiber for every
+        // command, which bench:actor measured at half of the port's own cost. The port talks to
+        // real devices in real time, so a TestClock could not drive it anyway.
+        timer = setTimeout(() => Deferred.unsafeDone(entry.done, Exit.succeed(TIMED_OUT)), timeoutMs);
+        const outcome = yield* Deferred.await(entry.done);
+        if (outcome === TIMED_OUT) return yield* Effect.fail(new AtTimeout({ command, afterMs: timeoutMs, waitingFor: "reply" }));
         const lines = entry.lines;
-        const error = describeModemError(result.value.final);
+        const error = describeModemError(outcome.final);
         if (error && !/^AT[DA]/i.test(command)) return yield* Effect.fail(new AtModemError({ command, error, lines }));
-        return { command, lines, final: result.value.final, finalText: result.value.text, elapsedMs: performance.now() - started };
-      }).pipe(
-        Effect.ensuring(
-          Effect.sync(() => {
-            inFlight = null;
-          }),
-        ),
-      );
+        return { command, lines, final: outcome.final, finalText: outcome.text, elapsedMs: performance.now() - started };
+      }).pipe(Effect.ensuring(settle));
 
     /** After a timeout: drop whatever is pending and find the modem again. */
     const resync = Effect.gen(function* () {
@@ -264,41 +282,41 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
     const runCommand = (command: string, body: string | null, timeoutMs: number) =>
       exchange(command, body, null, timeoutMs).pipe(
         Effect.tapError((error) => (error._tag === "AtTimeout" ? resync : Effect.void)),
-        Effect.tap(() =>
-          Effect.gen(function* () {
-            // A reply after an unresponsive spell: the modem is back.
-            if ((yield* SubscriptionRef.get(state)) === "unresponsive") yield* setState("ready", "answered again");
-          }),
-        ),
+        // A reply after an unresponsive spell: the modem is back.
+        Effect.tap(() => (currentState === "unresponsive" ? setState("ready", "answered again") : Effect.void)),
       );
 
     const timeoutFor = (command: string, opts?: CommandOptions) => opts?.timeoutMs ?? timeouts[classOf(command)];
 
-    /** Queues work; the caller waits for its outcome. An interrupted caller's work is skipped if not started. */
-    const enqueue = <A, E, R>(priority: Priority, work: Effect.Effect<A, E, R>): Effect.Effect<A, E | AtPortClosed, R> =>
-      Effect.gen(function* () {
-        const done = yield* Deferred.make<A, E | AtPortClosed>();
-        const context = yield* Effect.context<R>();
-        let cancelled = false;
-        const run = Effect.suspend(() =>
-          cancelled ? Effect.void : Deferred.complete(done, work.pipe(Effect.provide(context))).pipe(Effect.asVoid),
-        );
-        yield* TPriorityQueue.offer(queue, new Request({ rank: PRIORITY_RANK[priority], seq: seq++, run })).pipe(STM.commit);
-        return yield* Deferred.await(done).pipe(
-          Effect.onInterrupt(() =>
-            Effect.sync(() => {
-              cancelled = true;
-            }),
-          ),
-        );
+    /**
+     * A priority lock on the wire: the caller runs its own exchange once it holds it. When the
+     * port is idle, taking it allocates nothing; otherwise the caller waits in line (by
+     * priority, then arrival) and the lock is handed straight to the next in line on release.
+     */
+    const acquire = (priority: Priority): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        if (!busy && waiting.length === 0) {
+          busy = true;
+          return Effect.void;
+        }
+        return Effect.flatMap(Deferred.make<void>(), (latch) => {
+          const waiter: Waiter = { rank: PRIORITY_RANK[priority], seq: seq++, latch };
+          let at = waiting.length;
+          while (at > 0 && waiting[at - 1]!.rank > waiter.rank) at--;
+          waiting.splice(at, 0, waiter);
+          return Deferred.await(latch);
+        });
       });
 
-    yield* Effect.forever(
-      TPriorityQueue.take(queue).pipe(
-        STM.commit,
-        Effect.flatMap((request) => request.run),
-      ),
-    ).pipe(Effect.forkScoped);
+    const release = Effect.sync(() => {
+      const next = waiting.shift();
+      if (next) Deferred.unsafeDone(next.latch, Exit.void);
+      else busy = false;
+    });
+
+    /** Runs work alone on the port, after everything waiting with a higher or equal priority. */
+    const enqueue = <A, E, R>(priority: Priority, work: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+      Effect.acquireUseRelease(acquire(priority), () => work, () => release);
 
     const direct: DirectAt = { command: (text, opts) => runCommand(text, null, timeoutFor(text, opts)) };
 

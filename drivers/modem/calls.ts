@@ -2,7 +2,7 @@
  * Voice calls on one modem. The modem says little on its own (RING, +CLIP, NO CARRIER), so
  * while a call exists its state is read from +CLCC; every change is an event with its time.
  */
-import { Data, Effect } from "effect";
+import { Data, Deferred, Effect, Exit } from "effect";
 import { parseClcc, parseClipUnsolicited } from "../../protocol/at/calls";
 import type { Urc } from "../../protocol/at/urc";
 import type { AtPort } from "../at/at-port";
@@ -36,6 +36,15 @@ export const makeCalls = (port: AtPort, publish: (event: CallEvent) => Effect.Ef
     let nextId = 1;
     let current: CallRecord | null = null;
     let missingSince: number | null = null;
+    // Set while the poller sleeps with no call: a new call wakes it (no timer ticks when idle).
+    let started: Deferred.Deferred<void> | null = null;
+    const track = (call: CallRecord) => {
+      current = call;
+      if (started) {
+        Deferred.unsafeDone(started, Exit.void);
+        started = null;
+      }
+    };
 
     const emit = (call: CallRecord) => publish({ type: "call", call: { ...call } });
 
@@ -58,7 +67,7 @@ export const makeCalls = (port: AtPort, publish: (event: CallEvent) => Effect.Ef
         const reply = yield* port.command(`ATD${number};`, { priority: "interactive" });
         const call: CallRecord = { id: nextId++, direction: "outgoing", number, state: "dialing", startedAt: new Date(), answeredAt: null, endedAt: null, endReason: null };
         const word = END_WORDS[reply.finalText.toUpperCase()];
-        current = call;
+        track(call);
         if (word) {
           yield* end(word);
           return call;
@@ -90,8 +99,9 @@ export const makeCalls = (port: AtPort, publish: (event: CallEvent) => Effect.Ef
           case "ring":
           case "ring-typed":
             if (!current) {
-              current = { id: nextId++, direction: "incoming", number: null, state: "ringing", startedAt: new Date(), answeredAt: null, endedAt: null, endReason: null };
-              yield* emit(current);
+              const call: CallRecord = { id: nextId++, direction: "incoming", number: null, state: "ringing", startedAt: new Date(), answeredAt: null, endedAt: null, endReason: null };
+              track(call);
+              yield* emit(call);
             }
             return true;
           case "caller-id": {
@@ -142,5 +152,14 @@ export const makeCalls = (port: AtPort, publish: (event: CallEvent) => Effect.Ef
       }
     });
 
-    return { dial, answer, hangup, onUrc, poll, current: () => current, gone: end("gone") };
+    /** Resolves at once while a call exists, else when the next one starts. */
+    const whenCall: Effect.Effect<void> = Effect.suspend(() => {
+      if (current) return Effect.void;
+      return Effect.flatMap(Deferred.make<void>(), (signal) => {
+        started = signal;
+        return Deferred.await(signal);
+      });
+    });
+
+    return { dial, answer, hangup, onUrc, poll, whenCall, current: () => current, gone: end("gone") };
   });

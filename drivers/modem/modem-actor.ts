@@ -4,7 +4,7 @@
  * reports, registration, SIM changes). Everything that wants the modem goes through the
  * port's queue, so the actor's own work and a caller's never interleave on the wire.
  */
-import { Effect, PubSub, Schedule, Stream, SubscriptionRef } from "effect";
+import { Effect, PubSub, Stream, SubscriptionRef } from "effect";
 import { parseRegistration, isRegistered } from "../../protocol/at/registration";
 import { parseCsq } from "../../protocol/at/sim";
 import { parseCmtiUnsolicited } from "../../protocol/at/sms-storage";
@@ -137,8 +137,14 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
       Effect.forkScoped,
     );
 
-    yield* calls.poll.pipe(Effect.repeat(Schedule.spaced(options.callPollMs ?? 1_000)), Effect.forkScoped);
-    yield* Effect.suspend(() => inbox.expire(Date.now())).pipe(Effect.repeat(Schedule.spaced(options.expireEveryMs ?? 1_000)), Effect.forkScoped);
+    // Both loops sleep on a signal while there is nothing to do: a farm of idle modems should
+    // cost no timer ticks.
+    yield* Effect.forever(
+      Effect.zipRight(calls.whenCall, Effect.zipRight(calls.poll, Effect.sleep(options.callPollMs ?? 1_000))),
+    ).pipe(Effect.forkScoped);
+    yield* Effect.forever(
+      Effect.zipRight(inbox.whenWaiting, Effect.zipRight(Effect.sleep(options.expireEveryMs ?? 1_000), Effect.suspend(() => inbox.expire(Date.now())))),
+    ).pipe(Effect.forkScoped);
 
     // Start-up sweep: messages that arrived while simgate was not running.
     yield* sweepIfReady;

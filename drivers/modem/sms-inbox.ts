@@ -4,7 +4,7 @@
  * and is picked up by the next sweep. Parts of a long message are joined once; after the
  * timeout a message with a missing part is delivered with the gap marked, never dropped.
  */
-import { Data, Effect } from "effect";
+import { Data, Deferred, Effect, Exit } from "effect";
 import { parseCmglPdu, parseCmgrPdu } from "../../protocol/at/sms-storage";
 import { decodeSmsPdu, type SmsPdu } from "../../protocol/sms/decode";
 import { Reassembler, type AssembledMessage } from "../../protocol/sms/reassembly";
@@ -45,6 +45,8 @@ export const makeInbox = (port: AtPort, sink: SmsSink, publish: (event: InboxEve
     // One reader at a time: a +CMTI and a sweep must not store the same slot twice.
     const lock = yield* Effect.makeSemaphore(1);
     let memory = "SM";
+    // Set while the expiry loop sleeps with nothing to expire; a waiting part wakes it.
+    let waiter: Deferred.Deferred<void> | null = null;
 
     const select = (storage: string) =>
       storage === memory ? Effect.void : port.command(`AT+CPMS="${storage}"`).pipe(Effect.tap(() => Effect.sync(() => (memory = storage))));
@@ -54,6 +56,10 @@ export const makeInbox = (port: AtPort, sink: SmsSink, publish: (event: InboxEve
         const { pdu } = part;
         const concat = pdu.concat ?? { ref: 0, seq: 1, total: 1, refBits: 8 as const };
         const outcome = reassembler.add({ sender: pdu.number, ...concat, text: pdu.text, receivedAt: part.receivedAt.getTime() });
+        if (outcome.kind === "waiting" && waiter) {
+          Deferred.unsafeDone(waiter, Exit.void);
+          waiter = null;
+        }
         return outcome.kind === "complete" ? publish({ type: "sms-message", message: outcome.message, sender: pdu.number }) : Effect.void;
       });
 
@@ -119,5 +125,14 @@ export const makeInbox = (port: AtPort, sink: SmsSink, publish: (event: InboxEve
         publish({ type: "sms-message", message, sender: message.sender }),
       );
 
-    return { readSlot, sweep, direct, expire, pending: () => reassembler.pending };
+    /** Resolves at once while parts wait for the rest of their message, else when one does. */
+    const whenWaiting: Effect.Effect<void> = Effect.suspend(() => {
+      if (reassembler.pending > 0) return Effect.void;
+      return Effect.flatMap(Deferred.make<void>(), (signal) => {
+        waiter = signal;
+        return Deferred.await(signal);
+      });
+    });
+
+    return { readSlot, sweep, direct, expire, whenWaiting, pending: () => reassembler.pending };
   });

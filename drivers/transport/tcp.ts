@@ -1,6 +1,6 @@
 import { connect, type Socket } from "node:net";
-import { Effect, Stream, type Scope } from "effect";
-import { TransportError, type Transport } from "./transport";
+import { Effect, type Scope } from "effect";
+import { onceEnd, TransportError, type Transport, type TransportListener } from "./transport";
 
 /** `tcp://host:port` -> host and port, or null. */
 export const parseTcpTarget = (target: string): { host: string; port: number } | null => {
@@ -14,6 +14,7 @@ export const openTcp = (target: string, options: { connectTimeoutMs?: number } =
   Effect.gen(function* () {
     const address = parseTcpTarget(target);
     if (!address) return yield* Effect.fail(new TransportError({ reason: "open-failed", target, message: "expected tcp://host:port" }));
+    const timeoutMs = options.connectTimeoutMs ?? 5000;
     const socket = yield* Effect.acquireRelease(
       Effect.async<Socket, TransportError>((resume) => {
         const socket = connect(address.port, address.host);
@@ -21,8 +22,8 @@ export const openTcp = (target: string, options: { connectTimeoutMs?: number } =
         socket.setNoDelay(true);
         const timer = setTimeout(() => {
           socket.destroy();
-          resume(Effect.fail(new TransportError({ reason: "open-failed", target, message: `no connection after ${options.connectTimeoutMs ?? 5000} ms` })));
-        }, options.connectTimeoutMs ?? 5000);
+          resume(Effect.fail(new TransportError({ reason: "open-failed", target, message: `no connection after ${timeoutMs} ms` })));
+        }, timeoutMs);
         socket.once("connect", () => {
           clearTimeout(timer);
           resume(Effect.succeed(socket));
@@ -35,28 +36,25 @@ export const openTcp = (target: string, options: { connectTimeoutMs?: number } =
       (socket) => Effect.sync(() => socket.destroy()),
     );
     // As for serial ports: an 'error' with no listener would be thrown by Node.
-    const swallow = () => {};
-    socket.on("error", swallow);
-    const reads = Stream.async<Uint8Array, TransportError>((emit) => {
-      const onData = (chunk: Buffer) => void emit.single(chunk);
-      const onEnd = () => void emit.fail(new TransportError({ reason: "gone", target, message: "connection closed" }));
-      const onError = (error: Error) => void emit.fail(new TransportError({ reason: "gone", target, message: error.message }));
+    let ended: ((reason: string) => void) | null = null;
+    socket.on("error", (error) => ended?.(error.message));
+    const send = (data: Uint8Array | string) => {
+      if (socket.destroyed) return ended?.("connection closed");
+      socket.write(typeof data === "string" ? Buffer.from(data, "latin1") : data);
+    };
+    const listen = (listener: TransportListener) => {
+      const end = onceEnd(listener);
+      ended = end;
+      const onData = (chunk: Buffer) => listener.data(chunk);
+      const onClose = () => end("connection closed");
       socket.on("data", onData);
-      socket.on("close", onEnd);
-      socket.on("error", onError);
+      socket.on("close", onClose);
       socket.resume();
-      return Effect.sync(() => {
+      return () => {
+        ended = null;
         socket.off("data", onData);
-        socket.off("close", onEnd);
-        socket.off("error", onError);
-      });
-    });
-    const write = (data: Uint8Array | string) =>
-      Effect.async<void, TransportError>((resume) => {
-        if (socket.destroyed) return resume(Effect.fail(new TransportError({ reason: "gone", target, message: "connection closed" })));
-        socket.write(typeof data === "string" ? Buffer.from(data, "latin1") : data, (error) =>
-          resume(error ? Effect.fail(new TransportError({ reason: "write-failed", target, message: error.message })) : Effect.void),
-        );
-      });
-    return { target, write, reads } satisfies Transport;
+        socket.off("close", onClose);
+      };
+    };
+    return { target, send, listen } satisfies Transport;
   });
