@@ -35,6 +35,11 @@ export interface ModemActorOptions {
   readonly expireEveryMs?: number;
   readonly ussd?: UssdOptions;
   readonly probe?: ProbeOptions;
+  /**
+   * USSD codes that answer with the SIM's own number, by MCC+MNC (the IMSI's first 5 or 6
+   * digits), for SIMs that do not carry their number (+CNUM answers nothing).
+   */
+  readonly ownNumberCodes?: Readonly<Record<string, string>>;
   /** How often +CLCC is read while a call exists (default 1 s). */
   readonly callPollMs?: number;
 }
@@ -63,6 +68,21 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
     const reported = (what: string) => <A, E extends { message: string }, R>(effect: Effect.Effect<A, E, R>) =>
       effect.pipe(Effect.catchAll((e) => publish({ type: "problem", problem: { command: what, error: e.message } })), Effect.asVoid);
 
+    /** Asks the operator for the number when the SIM does not know it and a code is configured. */
+    const learnOwnNumber = Effect.gen(function* () {
+      const s = yield* SubscriptionRef.get(state);
+      if (!s.sim || s.sim.lock !== "READY" || s.sim.number || !s.sim.imsi) return;
+      const imsi = s.sim.imsi;
+      const code = Object.entries(options.ownNumberCodes ?? {}).find(([prefix]) => imsi.startsWith(prefix))?.[1];
+      if (!code) return;
+      const reply = yield* ussd.send(code).pipe(
+        Effect.catchAll((e) => publish({ type: "problem", problem: { command: `own number by ${code}`, error: e.message } }).pipe(Effect.as(null))),
+      );
+      const number = reply?.text.match(/\+?\d{7,15}/)?.[0];
+      if (!number) return;
+      yield* update((current) => (current.sim?.imsi === imsi ? { ...current, sim: { ...current.sim, number } } : current));
+    });
+
     const sweepIfReady = Effect.gen(function* () {
       const s = yield* SubscriptionRef.get(state);
       if (s.sim?.lock === "READY") yield* inbox.sweep().pipe(reported("sweep"));
@@ -79,6 +99,7 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
       const sim = yield* readSim(port, profile);
       const network = yield* readNetwork(port);
       yield* update((s) => ({ ...s, sim, ...network }));
+      yield* learnOwnNumber;
       yield* sweepIfReady;
     });
 
@@ -147,6 +168,7 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
     ).pipe(Effect.forkScoped);
 
     // Start-up sweep: messages that arrived while simgate was not running.
+    yield* learnOwnNumber;
     yield* sweepIfReady;
 
     return {
@@ -163,6 +185,8 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
       answer: calls.answer,
       hangup: calls.hangup,
       currentCall: Effect.sync(calls.current),
+      /** Any AT line, for atSend and the console: its full reply, or the error with its lines. */
+      raw: (line: string) => port.command(line, { priority: "interactive" }),
     };
   });
 

@@ -64,7 +64,7 @@ export interface InjectSmsRequest {
   readonly from: string;
   readonly text: string;
   readonly flash?: boolean;
-  /** Deliver only these parts (1-based): a test of the missing-part path. */
+  /** Deliver only these parts (1-based), in this order: missing and out-of-order parts. */
   readonly onlyParts?: readonly number[];
 }
 
@@ -185,8 +185,11 @@ export class VirtualNetwork {
     this.injected.push(message);
     const op = this.operatorOf(sim);
     const at = new Date();
-    parts.forEach((text, i) => {
-      if (request.onlyParts && !request.onlyParts.includes(i + 1)) return;
+    const order = request.onlyParts ?? parts.map((_, i) => i + 1);
+    for (const seq of order) {
+      const i = seq - 1;
+      const text = parts[i];
+      if (text === undefined) throw new NetworkError(`part ${seq} does not exist (the text has ${total} parts)`);
       const built = buildDeliver({
         smsc: op.smsc,
         from: request.from,
@@ -198,7 +201,7 @@ export class VirtualNetwork {
         ...(request.flash ? { flash: true } : {}),
       });
       this.timers.after(this.delays.of("smsDeliveryMs"), () => this.deliverPart(sim, { ...built, flash: request.flash ?? false }, () => message.delivered++));
-    });
+    }
     return message;
   }
 

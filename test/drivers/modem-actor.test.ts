@@ -26,7 +26,9 @@ beforeAll(async () => {
       { id: "sender" },
       { id: "receiver" },
       { id: "regloss" },
+      { id: "nonumber", sim: "8900101000000009999" },
     ],
+    sims: [{ iccid: "8900101000000009999", imsi: "001010000009999", number: "+15550009999", operator: "simnet", numberOnSim: false }],
   });
   served = await ServedFarm.start(farm);
   await farm.settled();
@@ -88,6 +90,18 @@ describe("modem actor: bring-up", () => {
     );
   }
 
+  it.scopedLive("a SIM without its number learns it from the operator's USSD code", () =>
+    Effect.gen(function* () {
+      const { sink } = yield* memorySink();
+      const port = yield* makeAtPort(yield* openSerial(served.pathOf("nonumber")!));
+      const actor = yield* makeModemActor(port, { sink, ownNumberCodes: { "00101": "*111*0887#" } });
+      expect((yield* SubscriptionRef.get(actor.state)).sim?.number).toBe("+15550009999");
+      expect(modem("nonumber").received()).toContain('AT+CUSD=1,"*111*0887#",15');
+      // Raw commands give the whole reply.
+      expect((yield* actor.raw("AT+CNUM")).lines).toEqual([]);
+    }),
+  );
+
   it.scopedLive("a modem without a SIM comes up with simStatus 6 (absent)", () =>
     Effect.gen(function* () {
       const { sink } = yield* memorySink();
@@ -137,6 +151,19 @@ describe("modem actor: incoming SMS", () => {
       yield* actor.sweep;
       expect((yield* Ref.get(parts)).map((p) => p.pdu.text)).toEqual(["must not be lost"]);
       expect(m.sim!.storage.used).toBe(0);
+    }),
+  );
+
+  it.scopedLive("parts that arrive out of order (3, 1, 2) make one message in the right order", () =>
+    Effect.gen(function* () {
+      const m = modem("gap");
+      const { sink } = yield* memorySink();
+      const actor = yield* actorFor("gap", sink);
+      const events = yield* actor.events;
+      const text = `${"first part ".repeat(14)}|${"second part ".repeat(13)}|${"third"}`;
+      served.farm.network.sendSms({ to: m.sim!.number, from: "+15550004445", text, onlyParts: [3, 1, 2] });
+      const message = yield* waitFor(events, messageEvent);
+      expect(message.message).toMatchObject({ text, missing: [], total: 3 });
     }),
   );
 
