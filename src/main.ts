@@ -1,6 +1,6 @@
 // The service entry point. The service layer (database, device registry, scheduler, HTTP
 // facades) is not built yet; until it is, `npm start` says what it will do and which
-// commands work today.
+// commands work today (the simulator, the AT console, the decoder).
 const lines = [
   "simgate: the service is not available yet in this version.",
   "When it is, `npm start` with no configuration runs an embedded database and a simulated",
@@ -12,5 +12,6 @@ const lines = [
   "  npm run -s simgate -- decode --batch        JSON lines in, JSON lines out",
   "  npm run -s simgate -- sim --modems 4 --control 127.0.0.1:8125",
   "                                               virtual modems on pseudo-terminals",
+  "  npm run -s simgate -- console <device>      interactive AT console on a modem port",
 ];
 process.stdout.write(lines.join("\n") + "\n");
