@@ -69,6 +69,8 @@ export interface AtPort extends DirectAt {
   readonly events: Effect.Effect<Queue.Dequeue<PortEvent>, never, Scope.Scope>;
   readonly state: SubscriptionRef.SubscriptionRef<PortState>;
   readonly target: string;
+  /** Vendor timeouts, once the modem is known (bring-up picks the profile after the port exists). */
+  readonly setTimeouts: (overrides: Partial<Record<CommandClass, number>>) => Effect.Effect<void>;
 }
 
 interface Waiter {
@@ -326,6 +328,8 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
       command: (text, opts) => enqueue(opts?.priority ?? "normal", direct.command(text, opts)),
       commandWithBody: (text, body, opts) => enqueue(opts?.priority ?? "normal", runCommand(text, body, timeoutFor(text, opts))),
       exclusive: (operation) => enqueue("urgent", Effect.suspend(() => operation(direct))),
+      // Explicit per-call timeouts and the caller's own options still win.
+      setTimeouts: (overrides) => Effect.sync(() => Object.assign(timeouts, overrides, options.timeouts)),
       events: PubSub.subscribe(events),
     };
     return port;

@@ -60,6 +60,7 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
 
     const result = yield* bringUp(port, options.probe);
     const profile: VendorProfile = result.profile;
+    if (profile.timeouts) yield* port.setTimeouts(profile.timeouts);
     const ussd = yield* makeUssd(port, profile, port.events, options.ussd);
     const calls = yield* makeCalls(port, publish);
     yield* Effect.forEach(result.problems, (problem) => publish({ type: "problem", problem }), { discard: true });
@@ -185,6 +186,8 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
       answer: calls.answer,
       hangup: calls.hangup,
       currentCall: Effect.sync(calls.current),
+      /** Runs an operation alone on the modem (a SIM slot switch): queued work waits. */
+      exclusive: port.exclusive,
       /** Any AT line, for atSend and the console: its full reply, or the error with its lines. */
       raw: (line: string) => port.command(line, { priority: "interactive" }),
     };

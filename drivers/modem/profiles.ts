@@ -35,6 +35,8 @@ export const PROFILES: readonly VendorProfile[] = [
     // ^CURC=0 would silence ^RSSI floods on real sticks; the simulator accepts it too.
     init: [...COMMON_INIT, "AT^CURC=0"],
     iccidCommands: ["AT^ICCID?", "AT+CCID"],
+    // E1xx sticks take long to answer USSD on busy networks.
+    timeouts: { ussd: 30_000 },
     ussdRequest: "packed-gsm7",
   },
   {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest";
 import { afterAll, beforeAll } from "vitest";
-import { Effect, Queue, Ref, SubscriptionRef } from "effect";
+import { Effect, Fiber, Queue, Ref, SubscriptionRef } from "effect";
 import { makeAtPort } from "../../drivers/at/at-port";
 import { makeModemActor, type ModemEvent } from "../../drivers/modem/modem-actor";
 import { SinkError, type ReceivedPart, type SmsSink } from "../../drivers/modem/sms-inbox";
@@ -195,6 +195,45 @@ describe("modem actor: outgoing SMS", () => {
       expect(served.farm.network.submitted.at(-1)).toMatchObject({ to: "+15550009999", text, parts: 4 });
       const outcome = yield* waitFor(events, (e): e is Extract<ModemEvent, { type: "sms-report" }> => e.type === "sms-report" && e.outcome !== null);
       expect(outcome).toMatchObject({ id: sms.id, outcome: 2 });
+    }),
+  );
+
+  it.scopedLive("reports are matched across the reference wrap-around (255 then 0)", () =>
+    Effect.gen(function* () {
+      const { sink } = yield* memorySink();
+      const actor = yield* actorFor("sender", sink);
+      const events = yield* actor.events;
+      modem("sender").nextMr = 255;
+      const sms = yield* actor.sendSms("+15550009998", `${"wrap ".repeat(40)}end`, { statusReport: true });
+      expect(sms.parts.map((p) => p.mr)).toEqual([255, 0]);
+      const outcome = yield* waitFor(events, (e): e is Extract<ModemEvent, { type: "sms-report" }> => e.type === "sms-report" && e.id === sms.id && e.outcome !== null);
+      expect(outcome.outcome).toBe(2);
+    }),
+  );
+
+  it.scopedLive("a SIM switch runs alone, ahead of work already waiting (urgent beats interactive)", () =>
+    Effect.gen(function* () {
+      const { sink } = yield* memorySink();
+      const actor = yield* actorFor("receiver", sink);
+      const m = modem("receiver");
+      const order: string[] = [];
+      // Hold the port with a slow command, queue a raw command behind it, then ask for a switch.
+      m.faults.lateMs = 60;
+      const slow = yield* actor.raw("AT+CGMI").pipe(Effect.fork);
+      while (!m.received().includes("AT+CGMI")) yield* Effect.sleep(2);
+      const queued = yield* actor.raw("AT+CSQ").pipe(Effect.tap(() => Effect.sync(() => order.push("queued"))), Effect.fork);
+      yield* actor.exclusive((at) =>
+        Effect.gen(function* () {
+          order.push("switch start");
+          yield* at.command("AT+CFUN=4");
+          yield* at.command("AT+CFUN=1");
+          order.push("switch end");
+        }),
+      );
+      yield* Fiber.join(slow);
+      yield* Fiber.join(queued);
+      m.faults.lateMs = 0;
+      expect(order).toEqual(["switch start", "switch end", "queued"]);
     }),
   );
 
