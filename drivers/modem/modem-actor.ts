@@ -52,10 +52,18 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
     // Subscribed before bring-up, so nothing the modem says while it starts is lost.
     const portEvents = yield* port.events;
 
+    // Mirrors `state` for readers that cannot run an effect (the inbox asks for the ICCID).
+    let now: ModemSnapshot = INITIAL_SNAPSHOT;
     const update = (change: (s: ModemSnapshot) => ModemSnapshot) =>
-      SubscriptionRef.updateAndGet(state, change).pipe(Effect.flatMap((snapshot) => publish({ type: "state", snapshot, simStatus: simStatusOf(snapshot) })));
+      SubscriptionRef.updateAndGet(state, change).pipe(
+        Effect.tap((snapshot) => Effect.sync(() => (now = snapshot))),
+        Effect.flatMap((snapshot) => publish({ type: "state", snapshot, simStatus: simStatusOf(snapshot) })),
+      );
 
-    const inbox = yield* makeInbox(port, options.sink, publish, { multipartTimeoutMs: options.multipartTimeoutMs ?? 600_000 });
+    const inbox = yield* makeInbox(port, options.sink, publish, {
+      multipartTimeoutMs: options.multipartTimeoutMs ?? 600_000,
+      iccid: () => now.sim?.iccid ?? null,
+    });
     const outbox = yield* makeOutbox(port, publish);
 
     const result = yield* bringUp(port, options.probe);

@@ -13,6 +13,8 @@ import type { AtError } from "../at/errors";
 
 /** One received part, as the sink gets it. */
 export interface ReceivedPart {
+  /** The SIM it was read from (null while the SIM is unknown, e.g. not yet read). */
+  readonly iccid: string | null;
   /** Where it was stored on the modem (`SM` 3), or null for a +CMT that was never stored. */
   readonly storage: string | null;
   readonly index: number | null;
@@ -37,6 +39,8 @@ export type InboxEvent =
 
 export interface InboxOptions {
   readonly multipartTimeoutMs: number;
+  /** The SIM currently in the modem. */
+  readonly iccid: () => string | null;
 }
 
 export const makeInbox = (port: AtPort, sink: SmsSink, publish: (event: InboxEvent) => Effect.Effect<unknown>, options: InboxOptions) =>
@@ -73,7 +77,7 @@ export const makeInbox = (port: AtPort, sink: SmsSink, publish: (event: InboxEve
             yield* publish({ type: "sms-unreadable", storage, index, reason: decoded.error.message });
           return;
         }
-        const part: ReceivedPart = { storage, index, pdu: decoded.value, raw, receivedAt: new Date() };
+        const part: ReceivedPart = { iccid: options.iccid(), storage, index, pdu: decoded.value, raw, receivedAt: new Date() };
         const stored = yield* sink.storePart(part).pipe(Effect.either);
         if (stored._tag === "Left") {
           if (storage !== null && index !== null) yield* publish({ type: "sms-kept", storage, index, reason: stored.left.reason });

@@ -1,0 +1,12 @@
+/**
+ * Every migration, in order, imported statically: a file-based provider cannot load .ts
+ * files under the test runner, and a static list is also what a bundle needs.
+ */
+import type { Migration, MigrationProvider } from "kysely/migration";
+import * as m0001 from "./0001_core";
+
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  "0001_core": m0001,
+};
+
+export const migrationProvider: MigrationProvider = { getMigrations: async () => ({ ...MIGRATIONS }) };

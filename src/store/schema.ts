@@ -1,0 +1,67 @@
+/** The store's tables as kysely sees them (kept in step with the migrations). */
+import type { ColumnType, Generated } from "kysely";
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+
+export interface SmsPartsTable {
+  id: Generated<number>;
+  iccid: string;
+  sender: string;
+  pdu: string;
+  pdu_hash: string;
+  text: string;
+  concat_ref: number | null;
+  seq: number;
+  total: number;
+  sent_at: NullableTimestamp;
+  received_at: Generated<Date>;
+  message_id: number | null;
+}
+
+export interface SmsInTable {
+  id: Generated<number>;
+  iccid: string;
+  key: string;
+  sender: string;
+  text: string;
+  parts: number;
+  missing: ColumnType<number[], number[] | undefined, number[]>;
+  sent_at: NullableTimestamp;
+  received_at: Generated<Date>;
+  read_at: NullableTimestamp;
+}
+
+export interface SmsOutTable {
+  id: Generated<number>;
+  iccid: string | null;
+  addressee: string;
+  text: string;
+  status_report: Generated<boolean>;
+  state: Generated<string>;
+  outcome: number | null;
+  error: string | null;
+  modem_error: number | null;
+  created_at: Generated<Date>;
+  sent_at: NullableTimestamp;
+  delivered_at: NullableTimestamp;
+}
+
+export interface JobsTable {
+  id: Generated<number>;
+  kind: string;
+  payload: ColumnType<unknown, string, string>;
+  state: Generated<string>;
+  attempts: Generated<number>;
+  run_after: Timestamp;
+  locked_until: NullableTimestamp;
+  last_error: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface Database {
+  sms_parts: SmsPartsTable;
+  sms_in: SmsInTable;
+  sms_out: SmsOutTable;
+  jobs: JobsTable;
+}

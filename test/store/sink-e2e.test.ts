@@ -1,0 +1,100 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "@effect/vitest";
+import { afterAll, beforeAll } from "vitest";
+import { Effect } from "effect";
+import pg from "pg";
+import { decodeSmsPdu } from "../../protocol/sms/decode";
+import { makeAtPort } from "../../drivers/at/at-port";
+import { makeModemActor } from "../../drivers/modem/modem-actor";
+import { openSerial } from "../../drivers/transport/serial";
+import { migrate, openStore } from "../../src/store/database";
+import { makeStoreSink } from "../../src/store/sms-sink";
+import { Farm } from "../../hil/farm";
+import { ServedFarm } from "../../hil/serve";
+
+// A modem actor writing into PostgreSQL: what is deleted from the SIM is in the database,
+// and a part an earlier run stored without deleting is not stored twice.
+const SERVER = process.env.SIMGATE_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const DB = `simgate_e2e_${process.pid}_${Date.now()}`;
+const URL = SERVER.replace(/\/[^/]*$/, `/${DB}`);
+const ROOT = join(import.meta.dirname, "..", "..");
+let served: ServedFarm;
+
+const admin = async (query: string) => {
+  const c = new pg.Client({ connectionString: SERVER });
+  await c.connect();
+  await c.query(query);
+  await c.end();
+};
+
+beforeAll(async () => {
+  await admin(`create database ${DB}`);
+  const farm = new Farm({ modems: [{ id: "m" }] });
+  served = await ServedFarm.start(farm);
+  await farm.settled();
+});
+afterAll(async () => {
+  await served?.stop();
+  await admin(`drop database if exists ${DB} with (force)`);
+});
+
+describe("SMS from a simulated modem into PostgreSQL", () => {
+  it("simgate migrate applies the migrations to DATABASE_URL, then finds nothing to do", () => {
+    const run = () => spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "migrate"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, DATABASE_URL: URL }, timeout: 60_000 });
+    const first = run();
+    expect([first.status, first.stdout.trim()]).toEqual([0, `${URL}: applied 0001_core`]);
+    expect(run().stdout.trim()).toBe(`${URL}: up to date`);
+    const embedded = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "migrate"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { ...process.env, DATABASE_URL: "", SIMGATE_DATA_DIR: mkdtempSync(join(tmpdir(), "simgate-data-")) },
+      timeout: 60_000,
+    });
+    expect(embedded.stdout).toMatch(/embedded database in .*: applied 0001_core/);
+    const bad = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "migrate"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { ...process.env, DATABASE_URL: "postgres://nobody:secret@127.0.0.1:1/none" },
+      timeout: 60_000,
+    });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain("postgres://nobody:***@127.0.0.1:1/none");
+    expect(bad.stderr).not.toContain("secret");
+  }, 90_000);
+
+  it.scopedLive("a crash between storing and deleting loses nothing and duplicates nothing", () =>
+    Effect.gen(function* () {
+      const db = yield* openStore({ kind: "postgres", url: URL });
+      yield* migrate(db);
+      const sink = makeStoreSink(db);
+      const m = served.farm.modem("m");
+      const sim = m.sim!;
+      const long = `${"Three parts, joined in the database. ".repeat(11)}END`;
+      served.farm.network.sendSms({ to: sim.number, from: "+15550006666", text: "single one" });
+      served.farm.network.sendSms({ to: sim.number, from: "+15550007777", text: long });
+      while (sim.storage.used < 4) yield* Effect.sleep(5);
+      // An earlier run read and stored the single message, then died before AT+CMGD.
+      const single = sim.storage.list().find((stored) => {
+        const d = decodeSmsPdu(stored.pdu, { hasSmsc: true });
+        return d.ok && d.value.text === "single one";
+      })!;
+      const decoded = decodeSmsPdu(single.pdu, { hasSmsc: true });
+      if (!decoded.ok) throw decoded.error;
+      yield* sink.storePart({ iccid: sim.iccid, storage: "SM", index: single.index, pdu: decoded.value, raw: single.pdu, receivedAt: new Date() });
+      expect(sim.storage.used).toBe(4);
+
+      const port = yield* makeAtPort(yield* openSerial(served.pathOf("m")!));
+      yield* makeModemActor(port, { sink });
+      expect(sim.storage.used).toBe(0);
+      const messages = yield* Effect.promise(() => db.selectFrom("sms_in").select(["iccid", "sender", "text", "parts"]).orderBy("sender").execute());
+      expect(messages).toEqual([
+        { iccid: sim.iccid, sender: "+15550006666", text: "single one", parts: 1 },
+        { iccid: sim.iccid, sender: "+15550007777", text: long, parts: 3 },
+      ]);
+      expect(yield* Effect.promise(() => db.selectFrom("sms_parts").select("id").execute())).toHaveLength(4);
+    }),
+  );
+});

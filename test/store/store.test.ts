@@ -1,0 +1,132 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Effect, Exit, Scope } from "effect";
+import type { Kysely } from "kysely";
+import pg from "pg";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { decodeSmsPdu } from "../../protocol/sms/decode";
+import type { ReceivedPart } from "../../drivers/modem/sms-inbox";
+import { migrate, openStore, type StoreTarget } from "../../src/store/database";
+import type { Database } from "../../src/store/schema";
+import { makeStoreSink, releaseIncomplete } from "../../src/store/sms-sink";
+import { buildDeliver } from "../../hil/network/pdu-builder";
+
+// The store on both backends through one code path: embedded PGlite in a temporary directory,
+// and the PostgreSQL server at 127.0.0.1:5432 with a throwaway database.
+const SERVER = process.env.SIMGATE_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
+const backends: { name: string; target: () => Promise<{ target: StoreTarget; cleanup: () => Promise<void> }> }[] = [
+  {
+    name: "embedded PGlite",
+    target: async () => ({ target: { kind: "embedded", dataDir: mkdtempSync(join(tmpdir(), "simgate-store-")) }, cleanup: async () => {} }),
+  },
+  {
+    name: "PostgreSQL server",
+    target: async () => {
+      const name = `simgate_test_${process.pid}_${Date.now()}`;
+      const admin = new pg.Client({ connectionString: SERVER });
+      await admin.connect();
+      await admin.query(`create database ${name}`);
+      await admin.end();
+      const url = SERVER.replace(/\/[^/]*$/, `/${name}`);
+      return {
+        target: { kind: "postgres", url },
+        cleanup: async () => {
+          const c = new pg.Client({ connectionString: SERVER });
+          await c.connect();
+          await c.query(`drop database if exists ${name} with (force)`);
+          await c.end();
+        },
+      };
+    },
+  },
+];
+
+/** A received part as the inbox hands it over, built from the simulator's PDU builder. */
+const part = (iccid: string, from: string, text: string, concat?: { ref: number; seq: number; total: number }, at = new Date("2026-11-24T10:00:00Z")): ReceivedPart => {
+  const built = buildDeliver({ smsc: "+10010000001", from, text, alphabet: "gsm7", at, offsetMinutes: 0, ...(concat ? { concat } : {}) });
+  const pdu = decodeSmsPdu(built.pdu, { hasSmsc: true });
+  if (!pdu.ok) throw pdu.error;
+  return { iccid, storage: "SM", index: 0, pdu: pdu.value, raw: built.pdu, receivedAt: new Date() };
+};
+
+for (const backend of backends) {
+  describe(`store on ${backend.name}`, () => {
+    let scope: Scope.CloseableScope;
+    let db: Kysely<Database>;
+    let cleanup: () => Promise<void>;
+    const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(effect);
+
+    beforeAll(async () => {
+      const made = await backend.target();
+      cleanup = made.cleanup;
+      scope = Effect.runSync(Scope.make());
+      db = await Effect.runPromise(Scope.extend(openStore(made.target), scope));
+    }, 60_000);
+    afterAll(async () => {
+      if (scope) await Effect.runPromise(Scope.close(scope, Exit.void));
+      await cleanup?.();
+    });
+    beforeEach(async () => {
+      await run(migrate(db));
+      await db.deleteFrom("sms_parts").execute();
+      await db.deleteFrom("sms_in").execute();
+    });
+
+    it("applies the migrations once; running them again applies nothing", async () => {
+      const again = await run(migrate(db));
+      expect(again.applied).toEqual([]);
+      const tables = await db.introspection.getTables();
+      expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(["sms_parts", "sms_in", "sms_out", "sim_cards", "jobs", "outbox"]));
+    });
+
+    it("stores a part read twice (a crash between storing and deleting) once", async () => {
+      const sink = makeStoreSink(db);
+      const p = part("8900101", "+15550001111", "Your code is 4856");
+      await run(sink.storePart(p));
+      await run(sink.storePart(p));
+      expect(await db.selectFrom("sms_parts").select("id").execute()).toHaveLength(1);
+      const messages = await db.selectFrom("sms_in").selectAll().execute();
+      expect(messages.map((m) => [m.sender, m.text, m.parts])).toEqual([["+15550001111", "Your code is 4856", 1]]);
+      expect(messages[0]!.sent_at?.toISOString()).toBe("2026-11-24T10:00:00.000Z");
+    });
+
+    it("joins parts that come out of order into one message, once, even when one is read again", async () => {
+      const sink = makeStoreSink(db);
+      const texts = ["part one. ", "part two. ", "part three."];
+      const parts = texts.map((t, i) => part("8900102", "+15550002222", t, { ref: 7, seq: i + 1, total: 3 }));
+      for (const i of [2, 0, 2, 1]) await run(sink.storePart(parts[i]!));
+      const messages = await db.selectFrom("sms_in").selectAll().execute();
+      expect(messages.map((m) => [m.text, m.parts, m.missing])).toEqual([[texts.join(""), 3, []]]);
+      await run(sink.storePart(parts[1]!));
+      expect(await db.selectFrom("sms_in").select("id").execute()).toHaveLength(1);
+    });
+
+    it("releases a message whose part never came with the gap marked; the late part fills it", async () => {
+      const sink = makeStoreSink(db);
+      const texts = ["alpha ", "beta ", "gamma"];
+      const parts = texts.map((t, i) => part("8900103", "+15550003333", t, { ref: 9, seq: i + 1, total: 3 }));
+      await run(sink.storePart(parts[0]!));
+      await run(sink.storePart(parts[2]!));
+      expect(await run(releaseIncomplete(db, 60_000))).toBe(0);
+      expect(await run(releaseIncomplete(db, 0))).toBe(1);
+      const released = await db.selectFrom("sms_in").selectAll().executeTakeFirstOrThrow();
+      expect([released.text, released.missing]).toEqual(["alpha [part 2 of 3 missing]gamma", [2]]);
+      await run(sink.storePart(parts[1]!));
+      const filled = await db.selectFrom("sms_in").selectAll().execute();
+      expect(filled.map((m) => [m.text, m.missing])).toEqual([["alpha beta gamma", []]]);
+    });
+
+    it("keeps two senders' parts with the same reference apart", async () => {
+      const sink = makeStoreSink(db);
+      for (const [from, word] of [["+15550004444", "one"], ["+15550005555", "two"]] as const)
+        for (const seq of [1, 2]) await run(sink.storePart(part("8900104", from, `${word}${seq} `, { ref: 1, seq, total: 2 })));
+      const messages = await db.selectFrom("sms_in").select(["sender", "text"]).orderBy("sender").execute();
+      expect(messages).toEqual([
+        { sender: "+15550004444", text: "one1 one2 " },
+        { sender: "+15550005555", text: "two1 two2 " },
+      ]);
+    });
+  });
+}
