@@ -308,11 +308,16 @@ export const controlRoutes = ({ farm, served }: ControlOptions): [string, RegExp
   ];
 };
 
-/** Starts the control endpoint; `listen` is `host:port` (port 0 picks one). */
-export const startControl = async (options: ControlOptions, listen: string): Promise<{ server: Server; url: string }> => {
+/**
+ * The control API as a request handler, for mounting under a prefix on another server (the
+ * service serves it under /sim/ in simulated mode). Returns false when the path is not its.
+ */
+export const controlHandler = (options: ControlOptions, prefix = "") => {
   const routes = controlRoutes(options);
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? "/", "http://localhost");
+  return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    const full = new URL(req.url ?? "/", "http://localhost");
+    if (prefix && !full.pathname.startsWith(`${prefix}/`)) return false;
+    const url = new URL(full.pathname.slice(prefix.length) + full.search, "http://localhost");
     const send = (status: number, value: unknown) => {
       const body = JSON.stringify(value);
       res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body) });
@@ -332,7 +337,13 @@ export const startControl = async (options: ControlOptions, listen: string): Pro
       else if (error instanceof NetworkError) send(error.message.startsWith("no SIM") ? 404 : 400, { error: error.message });
       else send(500, { error: `simulator fault: ${(error as Error).message}` });
     }
+    return true;
   };
+};
+
+/** Starts the control endpoint; `listen` is `host:port` (port 0 picks one). */
+export const startControl = async (options: ControlOptions, listen: string): Promise<{ server: Server; url: string }> => {
+  const handle = controlHandler(options);
   const [host, portText] = splitListen(listen);
   const server = createServer((req, res) => void handle(req, res));
   await new Promise<void>((resolve, reject) => {

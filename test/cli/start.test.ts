@@ -1,0 +1,89 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+// `npm start` with nothing configured: the demo farm on the embedded database, as a child
+// process, driven over its HTTP port.
+const ROOT = join(import.meta.dirname, "..", "..");
+
+const start = (dataDir: string, config?: string) => {
+  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/main.ts")], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      DATABASE_URL: "",
+      SIMGATE_DATA_DIR: dataDir,
+      PORT: "0",
+      SIMGATE_DEMO_TIMING: "instant",
+      SIMGATE_DEMO_SMS_EVERY_MS: "0",
+      SIMGATE_CONFIG: config ?? join(dataDir, "no-config-here.json"),
+    },
+  });
+  let out = "";
+  child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  const url = async () => {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const match = /listening on (http:\/\/[0-9.:]+)/.exec(out);
+      if (match) return match[1]!;
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no "listening on": ${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  return { child, exited, url, output: () => out };
+};
+
+type Status = { modems: { id: string; registered: boolean; number: string | null }[]; sms: { received: number; latest: { sender: string; text: string }[] } };
+const getStatus = async (url: string) => (await (await fetch(`${url}/status`)).json()) as Status;
+const until = async <T>(probe: () => Promise<T>, ok: (v: T) => boolean, what: string) => {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const value = await probe();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
+
+describe("npm start (demo farm)", () => {
+  it("runs 16 supervised modems on the embedded database; an SMS sent through /sim/ is stored, and kept across a restart", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "simgate-start-"));
+    const first = start(dataDir);
+    try {
+      const url = await first.url();
+      expect(first.output()).toContain(`store: embedded database in ${dataDir} (applied 0001_core)`);
+      const ready = await until(() => getStatus(url), (s) => s.modems.length === 16 && s.modems.every((m) => m.registered), "modems never all registered");
+      const to = ready.modems[2]!.number!;
+      const posted = await fetch(`${url}/sim/sms`, { method: "POST", body: JSON.stringify({ to, from: "MyBank", text: "Your code is 4856" }) });
+      expect(posted.status).toBe(201);
+      const stored = await until(() => getStatus(url), (s) => s.sms.received === 1, "the SMS never reached the store");
+      expect(stored.sms.latest[0]).toMatchObject({ sender: "MyBank", text: "Your code is 4856" });
+    } finally {
+      first.child.kill("SIGTERM");
+    }
+    expect(await first.exited).toBe(0);
+
+    const second = start(dataDir);
+    try {
+      const url = await second.url();
+      expect(second.output()).toContain(`store: embedded database in ${dataDir}\n`);
+      expect((await getStatus(url)).sms.latest.map((m) => m.text)).toEqual(["Your code is 4856"]);
+    } finally {
+      second.child.kill("SIGTERM");
+    }
+    expect(await second.exited).toBe(0);
+  }, 120_000);
+
+  it("refuses to start over a configuration file it cannot read yet, saying so", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "simgate-cwd-"));
+    const config = join(dir, "simgate.config.json");
+    writeFileSync(config, "{}");
+    const run = start(join(dir, "data"), config);
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toContain(`${config} found, but configuration files are read by a later version`);
+  }, 60_000);
+});
