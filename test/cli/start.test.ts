@@ -2,7 +2,9 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Farm } from "../../hil/farm";
+import { ServedFarm } from "../../hil/serve";
 
 // `npm start` with nothing configured: the demo farm on the embedded database, as a child
 // process, driven over its HTTP port.
@@ -37,7 +39,10 @@ const start = (dataDir: string, config?: string) => {
   return { child, exited, url, output: () => out };
 };
 
-type Status = { modems: { id: string; registered: boolean; number: string | null }[]; sms: { received: number; latest: { sender: string; text: string }[] } };
+type Status = {
+  modems: { device: string; position: number; target: string; connected: boolean; simStatus: number; number: string | null }[];
+  sms: { received: number; latest: { sender: string; text: string }[] };
+};
 const getStatus = async (url: string) => (await (await fetch(`${url}/status`)).json()) as Status;
 const until = async <T>(probe: () => Promise<T>, ok: (v: T) => boolean, what: string) => {
   const deadline = Date.now() + 20_000;
@@ -56,7 +61,8 @@ describe("npm start (demo farm)", () => {
     try {
       const url = await first.url();
       expect(first.output()).toContain(`store: embedded database in ${dataDir} (applied 0001_core)`);
-      const ready = await until(() => getStatus(url), (s) => s.modems.length === 16 && s.modems.every((m) => m.registered), "modems never all registered");
+      expect(first.output()).toContain("device train (sr-train, simulated, instant timing): 16 modems");
+      const ready = await until(() => getStatus(url), (s) => s.modems.length === 16 && s.modems.every((m) => m.simStatus === 1), "modems never all registered");
       const to = ready.modems[2]!.number!;
       const posted = await fetch(`${url}/sim/sms`, { method: "POST", body: JSON.stringify({ to, from: "MyBank", text: "Your code is 4856" }) });
       expect(posted.status).toBe(201);
@@ -78,12 +84,51 @@ describe("npm start (demo farm)", () => {
     expect(await second.exited).toBe(0);
   }, 120_000);
 
-  it("refuses to start over a configuration file it cannot read yet, saying so", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "simgate-cwd-"));
+  it("refuses a configuration file with a mistake, naming its place, and starts nothing", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "simgate-cfg-"));
     const config = join(dir, "simgate.config.json");
-    writeFileSync(config, "{}");
+    writeFileSync(config, JSON.stringify({ devices: [{ id: "rack", model: "pool", modems: ["/dev/ttyUSB0", "ttyUSB1"] }] }));
     const run = start(join(dir, "data"), config);
-    expect(await run.exited).toBe(1);
-    expect(run.output()).toContain(`${config} found, but configuration files are read by a later version`);
+    expect(await run.exited).toBe(2);
+    expect(run.output()).toContain(`${config}.devices[0].modems[1]: "ttyUSB1" must be an absolute device path or tcp://host:port`);
   }, 60_000);
+
+  describe("with a configuration of real modems (simulated on PTYs by the test, opened by path)", () => {
+    let served: ServedFarm;
+    beforeAll(async () => {
+      const farm = new Farm({ modems: [{ id: "usb0" }, { id: "usb1", personality: "quectel-ec25" }], seed: 7 });
+      served = await ServedFarm.start(farm, { tcpBasePort: 0 });
+      await farm.settled();
+    });
+    afterAll(async () => served?.stop());
+
+    it("supervises each modem, by path and by tcp://, and stores what it receives", async () => {
+      const dir = mkdtempSync(join(tmpdir(), "simgate-cfg-"));
+      const config = join(dir, "simgate.config.json");
+      writeFileSync(
+        config,
+        JSON.stringify({
+          devices: [{ id: "rack", title: "USB rack", model: "pool", modems: [served.pathOf("usb0"), `tcp://127.0.0.1:${served.tcpPortOf("usb1")}`] }],
+        }),
+      );
+      const run = start(join(dir, "data"), config);
+      try {
+        const url = await run.url();
+        expect(run.output()).toContain(`config: ${config}`);
+        expect(run.output()).toContain("device rack (pool): 2 modems");
+        const ready = await until(() => getStatus(url), (s) => s.modems.every((m) => m.connected && m.simStatus === 1), "modems never came up");
+        expect(ready.modems.map((m) => [m.device, m.position, m.number])).toEqual([
+          ["rack", 1, served.farm.modem("usb0").sim!.number],
+          ["rack", 2, served.farm.modem("usb1").sim!.number],
+        ]);
+        expect((await fetch(`${url}/sim/modems`)).status).toBe(404);
+        served.farm.network.sendSms({ to: served.farm.modem("usb1").sim!.number, from: "+15550001234", text: "over tcp" });
+        const stored = await until(() => getStatus(url), (s) => s.sms.received === 1, "the SMS never reached the store");
+        expect(stored.sms.latest[0]).toMatchObject({ sender: "+15550001234", text: "over tcp" });
+      } finally {
+        run.child.kill("SIGTERM");
+      }
+      expect(await run.exited).toBe(0);
+    }, 120_000);
+  });
 });

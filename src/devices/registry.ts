@@ -1,0 +1,109 @@
+/**
+ * Every configured modem gets a supervised actor that stores what it receives. Real modems
+ * are opened by path or tcp:// address; simulated devices share one virtual network (so
+ * their SIMs can text each other) and are reached in process.
+ */
+import { Effect, Option, Schedule, SubscriptionRef, type Scope } from "effect";
+import type { Kysely } from "kysely";
+import { superviseModem, type SupervisedModem } from "../../drivers/modem/supervisor";
+import { openSerial } from "../../drivers/transport/serial";
+import { openTcp } from "../../drivers/transport/tcp";
+import { simStatusOf, type SimStatus } from "../../drivers/modem/state";
+import { Farm, type BankSpec, type ModemSpec } from "../../hil/farm";
+import { seededRandom } from "../../hil/timing";
+import type { Config, DeviceConfig } from "../config/config";
+import type { Database } from "../store/schema";
+import { makeStoreSink, releaseIncomplete } from "../store/sms-sink";
+import { openSimulated } from "./simulated-transport";
+
+export interface RegisteredModem {
+  readonly device: string;
+  /** 1-based within its device. */
+  readonly position: number;
+  readonly target: string;
+  readonly supervised: SupervisedModem;
+}
+
+export interface Registry {
+  readonly modems: readonly RegisteredModem[];
+  /** The virtual network of the simulated devices, when there are any. */
+  readonly farm: Farm | null;
+}
+
+const SENDERS = ["Shop", "MyBank", "+15557001234", "Delivery", "+15557005678"];
+
+const simulatedFarm = (config: Config): Farm | null => {
+  const simulated = config.devices.filter((d) => d.modems === "simulated");
+  if (simulated.length === 0) return null;
+  const banks: BankSpec[] = [];
+  const modems: ModemSpec[] = [];
+  for (const d of simulated) {
+    if (d.model === "pool") for (let i = 1; i <= (d.count ?? 4); i++) modems.push({ id: `${d.id}-m${String(i).padStart(2, "0")}`, personality: d.personality ?? "generic" });
+    else banks.push({ id: d.id, model: d.model, ...(d.rows ? { rows: d.rows } : {}), ...(d.personality ? { personality: d.personality } : {}) });
+  }
+  return new Farm({ timing: config.simulatedTiming, modems, banks });
+};
+
+/** The simulated modems of one device, in position order. */
+const simulatedModemsOf = (farm: Farm, device: DeviceConfig) =>
+  [...farm.modems.values()].filter((m) => m.id.startsWith(`${device.id}-m`));
+
+export const startRegistry = (config: Config, db: Kysely<Database>): Effect.Effect<Registry, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const sink = makeStoreSink(db);
+    const farm = simulatedFarm(config);
+    if (farm) {
+      yield* Effect.addFinalizer(() => Effect.sync(() => farm.stop()));
+      farm.start();
+    }
+    const actorOptions = { sink, ownNumberCodes: config.ownNumberCodes, healthEveryMs: 30_000, backoff: { minMs: 1_000, maxMs: 30_000 } };
+    const modems: RegisteredModem[] = [];
+    for (const device of config.devices) {
+      if (device.modems === "simulated") {
+        for (const [i, modem] of simulatedModemsOf(farm!, device).entries()) {
+          const target = `sim://${modem.id}`;
+          modems.push({ device: device.id, position: i + 1, target, supervised: yield* superviseModem({ ...actorOptions, open: openSimulated(modem, target) }) });
+        }
+        continue;
+      }
+      for (const [i, m] of device.modems.entries()) {
+        const target = m.kind === "serial" ? m.path : m.url;
+        const open = m.kind === "serial" ? openSerial(m.path) : openTcp(m.url);
+        modems.push({ device: device.id, position: i + 1, target, supervised: yield* superviseModem({ ...actorOptions, open }) });
+      }
+    }
+    // Messages whose last part never came are released with the gap marked.
+    yield* releaseIncomplete(db, 600_000).pipe(Effect.ignore, Effect.repeat(Schedule.spaced(60_000)), Effect.forkScoped);
+    if (farm && config.demoSmsEveryMs > 0) {
+      const random = seededRandom(1);
+      yield* Effect.sync(() => {
+        const serving = [...farm.modems.values()].filter((m) => m.registered && m.sim);
+        const target = serving[Math.floor(random() * serving.length)];
+        if (!target?.sim) return;
+        const code = String(1000 + Math.floor(random() * 9000));
+        farm.network.sendSms({ to: target.sim.number, from: SENDERS[Math.floor(random() * SENDERS.length)]!, text: `Your code is ${code}` });
+      }).pipe(Effect.repeat(Schedule.spaced(config.demoSmsEveryMs)), Effect.delay(config.demoSmsEveryMs), Effect.forkScoped);
+    }
+    return { modems, farm };
+  });
+
+export interface ModemStatus {
+  readonly device: string;
+  readonly position: number;
+  readonly target: string;
+  readonly connected: boolean;
+  readonly simStatus: SimStatus;
+  readonly iccid: string | null;
+  readonly number: string | null;
+  readonly operator: string | null;
+}
+
+export const modemStatuses = (registry: Registry): Effect.Effect<ModemStatus[]> =>
+  Effect.forEach(registry.modems, (m) =>
+    Effect.gen(function* () {
+      const actor = yield* SubscriptionRef.get(m.supervised.actor);
+      if (Option.isNone(actor)) return { device: m.device, position: m.position, target: m.target, connected: false, simStatus: -3 as SimStatus, iccid: null, number: null, operator: null };
+      const s = yield* SubscriptionRef.get(actor.value.state);
+      return { device: m.device, position: m.position, target: m.target, connected: true, simStatus: simStatusOf(s), iccid: s.sim?.iccid ?? null, number: s.sim?.number ?? null, operator: s.operator };
+    }),
+  );
