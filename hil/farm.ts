@@ -86,7 +86,7 @@ export class Farm {
     (spec.banks ?? []).forEach((b, i) => {
       const id = b.id ?? `bank-${i + 1}`;
       const bank = new SimBank(id, b.model, { rows: b.rows ?? 8 });
-      const modems = bank.layout.modems.map((_, n) =>
+      const modems = Array.from({ length: bank.layout.modems }, (_, n) =>
         this.addModem({ id: `${id}-m${String(n + 1).padStart(2, "0")}`, personality: b.personality ?? "generic", sims: [null, null] }),
       );
       const cards = bank.layout.positions.map(() => takeSim());

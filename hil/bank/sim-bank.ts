@@ -4,42 +4,17 @@
  * A switch takes the old card out of the modem and puts the new one in; the modem then shows
  * +CPIN: NOT READY, READY and re-registers, as hardware does.
  */
+import { LETTERS, reachable, SR_MODELS, srLayout, trainBackRow, type SrLayout, type SrModel } from "../../protocol/sr/topology";
 import type { VirtualModem } from "../modem/modem";
 import type { SimCard } from "../network/sim-card";
 
-export type BankModel = "sr-train" | "sr-box-8" | "sr-box-bank" | "sr-box-2-bank";
-
-export const BANK_MODELS: readonly BankModel[] = ["sr-train", "sr-box-8", "sr-box-bank", "sr-box-2-bank"];
-
-const LETTERS = "ABCDEFGH";
-
-export interface BankLayout {
-  readonly modems: readonly string[];
-  /** Position labels in the model's `place` format (`3-5`, `A`, `C12`). */
-  readonly positions: readonly string[];
-}
-
-const layoutOf = (model: BankModel, rows: number): BankLayout => {
-  const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
-  switch (model) {
-    case "sr-train":
-      // rows x 8 positions; modems 1-8 serve row r, modems 9-16 row r+3.
-      return { modems: range(16).map(String), positions: range(rows).flatMap((r) => range(8).map((p) => `${r}-${p}`)) };
-    case "sr-box-8":
-      return { modems: range(8).map(String), positions: [...LETTERS] };
-    case "sr-box-bank":
-      // letter = modem, number = bank row.
-      return { modems: range(8).map(String), positions: range(rows).flatMap((r) => [...LETTERS].map((l) => `${l}${r}`)) };
-    case "sr-box-2-bank":
-      // modem 1 serves A-D, modem 2 E-H, each letter with its bank rows.
-      return { modems: ["1", "2"], positions: range(rows).flatMap((r) => [...LETTERS].map((l) => `${l}${r}`)) };
-  }
-};
+export type BankModel = SrModel;
+export const BANK_MODELS = SR_MODELS;
 
 export class BankError extends Error {}
 
 export class SimBank {
-  readonly layout: BankLayout;
+  readonly layout: SrLayout;
   readonly rows: number;
   private modems: VirtualModem[] = [];
   private cards = new Map<string, SimCard>();
@@ -64,13 +39,13 @@ export class SimBank {
     this.rows = model === "sr-box-8" ? 1 : (options.rows ?? 8);
     if (!Number.isInteger(this.rows) || this.rows < 1 || this.rows > maxRows) throw new BankError(`${model}: rows must be 1..${maxRows}`);
     if (model === "sr-train" && this.rows < 4) throw new BankError("sr-train: needs at least 4 rows (modems 9-16 serve row r+3)");
-    this.layout = layoutOf(model, this.rows);
-    this.modemRow = this.layout.modems.map(() => 1);
-    this.modemLetter = this.layout.modems.map((_, i) => (model === "sr-box-2-bank" ? i * 4 : i));
+    this.layout = srLayout(model, this.rows);
+    this.modemRow = Array.from({ length: this.layout.modems }, () => 1);
+    this.modemLetter = Array.from({ length: this.layout.modems }, (_, i) => (model === "sr-box-2-bank" ? i * 4 : i));
   }
 
   install(modems: readonly VirtualModem[], cards: readonly SimCard[]): void {
-    if (modems.length !== this.layout.modems.length) throw new BankError(`${this.model} has ${this.layout.modems.length} modems`);
+    if (modems.length !== this.layout.modems) throw new BankError(`${this.model} has ${this.layout.modems} modems`);
     this.modems = [...modems];
     this.layout.positions.forEach((label, i) => {
       const card = cards[i];
@@ -92,7 +67,7 @@ export class SimBank {
     const i = n - 1;
     switch (this.model) {
       case "sr-train": {
-        const row = i < 8 ? this.row : ((this.row - 1 + 3) % this.rows) + 1;
+        const row = i < 8 ? this.row : trainBackRow(this.row, this.rows);
         return `${row}-${(i % 8) + 1}`;
       }
       case "sr-box-8":
@@ -104,17 +79,7 @@ export class SimBank {
 
   /** Positions a modem can reach (for the scheduler and the API's listings). */
   reachable(n: number): string[] {
-    const i = n - 1;
-    switch (this.model) {
-      case "sr-train":
-        return this.layout.positions.filter((p) => Number(p.split("-")[1]) === (i % 8) + 1);
-      case "sr-box-8":
-        return [LETTERS[i]!];
-      case "sr-box-bank":
-        return this.layout.positions.filter((p) => p[0] === LETTERS[i]);
-      case "sr-box-2-bank":
-        return this.layout.positions.filter((p) => LETTERS.indexOf(p[0]!) >= i * 4 && LETTERS.indexOf(p[0]!) < i * 4 + 4);
-    }
+    return reachable(this.layout, n);
   }
 
   private cardFor(n: number): SimCard | null {

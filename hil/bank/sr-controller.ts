@@ -23,6 +23,8 @@ export class SrController {
   private chain: Promise<void> = Promise.resolve();
   /** Lines received, for the control surface. */
   readonly received: string[] = [];
+  /** Fault: the controller reads commands but answers nothing (a hung or unpowered board). */
+  hanging = false;
 
   constructor(readonly bank: SimBank) {}
 
@@ -51,7 +53,7 @@ export class SrController {
     if (this.received.length > 500) this.received.shift();
     for (const command of line.split("&&")) {
       const results = await this.execute(command.trim());
-      this.write(results.map((r) => `${r}\r\n`).join(""));
+      if (!this.hanging) this.write(results.map((r) => `${r}\r\n`).join(""));
     }
   }
 
