@@ -12,6 +12,7 @@ import type { Kysely } from "kysely";
 import { controlHandler } from "../hil/control/http";
 import { ConfigError, DEMO_CONFIG, parseConfig, type Config } from "./config/config";
 import { modemStatuses, startRegistry, type Registry } from "./devices/registry";
+import { runSmsSender } from "./jobs/sms-sender";
 import { migrate, openStore, redact } from "./store/database";
 import type { Database } from "./store/schema";
 
@@ -80,6 +81,8 @@ const program = Effect.scoped(
     process.stdout.write(`config: ${source}\n`);
     process.stdout.write(`store: ${where}${migrated.applied.length ? ` (applied ${migrated.applied.join(", ")})` : ""}\n`);
     const registry = yield* startRegistry(config, db);
+    // Outgoing SMS jobs, from whichever caller accepted them (the HTTP facades, next).
+    yield* runSmsSender(db, registry);
     for (const d of config.devices) {
       const count = registry.modems.filter((m) => m.device === d.id).length;
       process.stdout.write(`device ${d.id} (${d.model}${d.modems === "simulated" ? `, simulated, ${config.simulatedTiming} timing` : ""}): ${count} modems\n`);

@@ -47,6 +47,15 @@ export interface SmsOutTable {
   delivered_at: NullableTimestamp;
 }
 
+export interface SmsOutPartsTable {
+  id: Generated<number>;
+  sms_id: number;
+  seq: number;
+  mr: number | null;
+  report_status: number | null;
+  reported_at: NullableTimestamp;
+}
+
 export interface JobsTable {
   id: Generated<number>;
   kind: string;
@@ -63,5 +72,6 @@ export interface Database {
   sms_parts: SmsPartsTable;
   sms_in: SmsInTable;
   sms_out: SmsOutTable;
+  sms_out_parts: SmsOutPartsTable;
   jobs: JobsTable;
 }
