@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest";
 import { afterAll, beforeAll } from "vitest";
 import { Effect, Exit, Scope } from "effect";
 import { sql, type Kysely } from "kysely";
-import pg from "pg";
+import { throwawayDatabase } from "../support/postgres";
 import { parseConfig } from "../../src/config/config";
 import { startRegistry, type Registry } from "../../src/devices/registry";
 import { enqueueSms, runSmsSender } from "../../src/jobs/sms-sender";
@@ -10,32 +10,23 @@ import { migrate, openStore } from "../../src/store/database";
 import type { Database } from "../../src/store/schema";
 
 // Outgoing SMS as jobs, on the PostgreSQL server, through a simulated pool's supervised actors.
-const SERVER = process.env.SIMGATE_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/postgres";
-const NAME = `simgate_jobs_${process.pid}_${Date.now()}`;
-const URL = SERVER.replace(/\/[^/]*$/, `/${NAME}`);
+let database: Awaited<ReturnType<typeof throwawayDatabase>>;
 let scope: Scope.CloseableScope;
 let db: Kysely<Database>;
 let registry: Registry;
 
-const admin = async (query: string) => {
-  const c = new pg.Client({ connectionString: SERVER });
-  await c.connect();
-  await c.query(query);
-  await c.end();
-};
-
 beforeAll(async () => {
-  await admin(`create database ${NAME}`);
+  database = await throwawayDatabase("simgate_jobs");
   scope = Effect.runSync(Scope.make());
   const config = parseConfig({ devices: [{ id: "pool", model: "pool", modems: "simulated", count: 4 }], demo: { smsEveryMs: 0, timing: "instant" } }, {}, "test");
-  db = await Effect.runPromise(Scope.extend(openStore({ kind: "postgres", url: URL }), scope));
+  db = await Effect.runPromise(Scope.extend(openStore({ kind: "postgres", url: database.url }), scope));
   await Effect.runPromise(migrate(db));
   registry = await Effect.runPromise(Scope.extend(startRegistry(config, db), scope));
   await registry.farm!.settled();
 }, 60_000);
 afterAll(async () => {
   if (scope) await Effect.runPromise(Scope.close(scope, Exit.void));
-  await admin(`drop database if exists ${NAME} with (force)`);
+  await database?.drop();
 });
 
 const modem = (n: number) => registry.farm!.modem(`pool-m0${n}`);

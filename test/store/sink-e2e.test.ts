@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "@effect/vitest";
 import { afterAll, beforeAll } from "vitest";
 import { Effect } from "effect";
-import pg from "pg";
+import { throwawayDatabase } from "../support/postgres";
 import { decodeSmsPdu } from "../../protocol/sms/decode";
 import { makeAtPort } from "../../drivers/at/at-port";
 import { makeModemActor } from "../../drivers/modem/modem-actor";
@@ -17,28 +17,21 @@ import { ServedFarm } from "../../hil/serve";
 
 // A modem actor writing into PostgreSQL: what is deleted from the SIM is in the database,
 // and a part an earlier run stored without deleting is not stored twice.
-const SERVER = process.env.SIMGATE_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/postgres";
-const DB = `simgate_e2e_${process.pid}_${Date.now()}`;
-const URL = SERVER.replace(/\/[^/]*$/, `/${DB}`);
+let database: Awaited<ReturnType<typeof throwawayDatabase>>;
+let URL: string;
 const ROOT = join(import.meta.dirname, "..", "..");
 let served: ServedFarm;
 
-const admin = async (query: string) => {
-  const c = new pg.Client({ connectionString: SERVER });
-  await c.connect();
-  await c.query(query);
-  await c.end();
-};
-
 beforeAll(async () => {
-  await admin(`create database ${DB}`);
+  database = await throwawayDatabase("simgate_e2e");
+  URL = database.url;
   const farm = new Farm({ modems: [{ id: "m" }] });
   served = await ServedFarm.start(farm);
   await farm.settled();
 });
 afterAll(async () => {
   await served?.stop();
-  await admin(`drop database if exists ${DB} with (force)`);
+  await database?.drop();
 });
 
 describe("SMS from a simulated modem into PostgreSQL", () => {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Effect, Exit, Scope } from "effect";
 import type { Kysely } from "kysely";
-import pg from "pg";
+import { throwawayDatabase } from "../support/postgres";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { decodeSmsPdu } from "../../protocol/sms/decode";
 import type { ReceivedPart } from "../../drivers/modem/sms-inbox";
@@ -14,7 +14,6 @@ import { buildDeliver } from "../../hil/network/pdu-builder";
 
 // The store on both backends through one code path: embedded PGlite in a temporary directory,
 // and the PostgreSQL server at 127.0.0.1:5432 with a throwaway database.
-const SERVER = process.env.SIMGATE_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
 const backends: { name: string; target: () => Promise<{ target: StoreTarget; cleanup: () => Promise<void> }> }[] = [
   {
@@ -24,21 +23,8 @@ const backends: { name: string; target: () => Promise<{ target: StoreTarget; cle
   {
     name: "PostgreSQL server",
     target: async () => {
-      const name = `simgate_test_${process.pid}_${Date.now()}`;
-      const admin = new pg.Client({ connectionString: SERVER });
-      await admin.connect();
-      await admin.query(`create database ${name}`);
-      await admin.end();
-      const url = SERVER.replace(/\/[^/]*$/, `/${name}`);
-      return {
-        target: { kind: "postgres", url },
-        cleanup: async () => {
-          const c = new pg.Client({ connectionString: SERVER });
-          await c.connect();
-          await c.query(`drop database if exists ${name} with (force)`);
-          await c.end();
-        },
-      };
+      const database = await throwawayDatabase("simgate_test");
+      return { target: { kind: "postgres", url: database.url }, cleanup: database.drop };
     },
   },
 ];
