@@ -19,9 +19,8 @@ import type { Database } from "./store/schema";
 const CONFIG_FILE = process.env.SIMGATE_CONFIG ?? "simgate.config.json";
 
 const loadConfig = (): { config: Config; source: string } => {
-  const demoEnv = { ...process.env };
   if (!existsSync(CONFIG_FILE)) {
-    const config = parseConfig(DEMO_CONFIG, demoEnv, "demo");
+    const config = parseConfig(DEMO_CONFIG, process.env, "demo");
     const every = process.env.SIMGATE_DEMO_SMS_EVERY_MS;
     const timing = process.env.SIMGATE_DEMO_TIMING;
     if (every !== undefined && !/^\d+$/.test(every)) throw new ConfigError(`SIMGATE_DEMO_SMS_EVERY_MS must be a whole number of ms (got "${every}")`);
