@@ -13,6 +13,7 @@ import { controlHandler } from "../hil/control/http";
 import { ConfigError, DEMO_CONFIG, parseConfig, type Config } from "./config/config";
 import { modemStatuses, startRegistry, type Registry } from "./devices/registry";
 import { runSmsSender } from "./jobs/sms-sender";
+import { recordCalls } from "./jobs/records";
 import { migrate, openStore, redact } from "./store/database";
 import type { Database } from "./store/schema";
 
@@ -82,6 +83,7 @@ const program = Effect.scoped(
     const registry = yield* startRegistry(config, db);
     // Outgoing SMS jobs, from whichever caller accepted them (the HTTP facades, next).
     yield* runSmsSender(db, registry);
+    yield* recordCalls(db, registry);
     for (const d of config.devices) {
       const count = registry.modems.filter((m) => m.device === d.id).length;
       process.stdout.write(`device ${d.id} (${d.model}${d.modems === "simulated" ? `, simulated, ${config.simulatedTiming} timing` : ""}): ${count} modems\n`);

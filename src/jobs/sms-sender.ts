@@ -8,12 +8,12 @@
  * so one stuck modem delays only its own messages. A job left running by a crash is
  * claimed again once its lease expires (sending is at-least-once across a crash).
  */
-import { Effect, Option, Schedule, SubscriptionRef, type Scope } from "effect";
+import { Effect, Option, Schedule, type Scope } from "effect";
 import { sql, type Kysely } from "kysely";
-import type { ModemActor } from "../../drivers/modem/modem-actor";
 import type { Database } from "../store/schema";
 import { StoreError } from "../store/database";
 import type { RegisteredModem, Registry } from "../devices/registry";
+import { holderOf } from "./records";
 
 export interface SmsRequest {
   readonly iccid: string;
@@ -74,18 +74,6 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
     // modem; this maps (modem, id) back to sms_out rows and is cleared on reconnection.
     const sentBy = new Map<RegisteredModem, Map<number, number>>();
     const early = new Map<RegisteredModem, { id: number; seq: number; status: number; outcome: number | null }[]>();
-
-    /** The registered modem whose live actor holds this card, if any. */
-    const holderOf = (iccid: string) =>
-      Effect.gen(function* () {
-        for (const m of registry.modems) {
-          const actor = yield* SubscriptionRef.get(m.supervised.actor);
-          if (Option.isNone(actor)) continue;
-          const s = yield* SubscriptionRef.get(actor.value.state);
-          if (s.sim?.iccid === iccid && s.sim.lock === "READY") return Option.some({ modem: m, actor: actor.value });
-        }
-        return Option.none<{ modem: RegisteredModem; actor: ModemActor }>();
-      });
 
     const recordReport = (smsId: number, seq: number, status: number, outcome: number | null) =>
       store("recording a status report", async () => {
@@ -151,7 +139,7 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
       Effect.gen(function* () {
         const sms = yield* store("reading an SMS", () => db.selectFrom("sms_out").selectAll().where("id", "=", job.smsId).executeTakeFirst());
         if (!sms) return yield* store("dropping an orphan job", () => db.updateTable("jobs").set({ state: "done" }).where("id", "=", job.id).execute());
-        const holder = yield* holderOf(sms.iccid ?? "");
+        const holder = yield* holderOf(registry, sms.iccid ?? "");
         if (Option.isNone(holder)) {
           // The card is in no modem right now (switched out, modem reconnecting): wait for it.
           if (Date.now() - job.createdAt.getTime() > cardWaitMs)

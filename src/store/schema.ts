@@ -56,6 +56,29 @@ export interface SmsOutPartsTable {
   reported_at: NullableTimestamp;
 }
 
+export interface UssdTable {
+  id: Generated<number>;
+  iccid: string;
+  request: string;
+  reply: string | null;
+  raw: string | null;
+  status: string | null;
+  created_at: Generated<Date>;
+  answered_at: NullableTimestamp;
+}
+
+export interface CallsTable {
+  id: Generated<number>;
+  iccid: string;
+  direction: string;
+  number: string | null;
+  state: string;
+  started_at: Timestamp;
+  answered_at: NullableTimestamp;
+  ended_at: NullableTimestamp;
+  end_reason: string | null;
+}
+
 export interface JobsTable {
   id: Generated<number>;
   kind: string;
@@ -74,4 +97,6 @@ export interface Database {
   sms_out: SmsOutTable;
   sms_out_parts: SmsOutPartsTable;
   jobs: JobsTable;
+  ussd: UssdTable;
+  calls: CallsTable;
 }

@@ -6,6 +6,7 @@ import { throwawayDatabase } from "../support/postgres";
 import { parseConfig } from "../../src/config/config";
 import { startRegistry, type Registry } from "../../src/devices/registry";
 import { enqueueSms, runSmsSender } from "../../src/jobs/sms-sender";
+import { recordCalls, runUssd } from "../../src/jobs/records";
 import { migrate, openStore } from "../../src/store/database";
 import type { Database } from "../../src/store/schema";
 
@@ -110,6 +111,36 @@ describe("outgoing SMS jobs", () => {
       expect((yield* untilState(other, (s) => s.state === "sent")).outcome).toBe(1);
       expect(["queued", "sending"]).toContain((yield* sms(stuck)).state);
       modem(1).faults.hanging = false;
+    }),
+  );
+});
+
+describe("calls and USSD in the store", () => {
+  it.scopedLive("a call into a card is recorded, one row updated from ringing to its end", () =>
+    Effect.gen(function* () {
+      yield* recordCalls(db, registry);
+      const m = modem(2);
+      registry.farm!.network.callSim({ to: m.sim!.number, from: "+15550003030", ringForMs: 100 });
+      const row = yield* Effect.gen(function* () {
+        for (;;) {
+          const rows = yield* Effect.promise(() => db.selectFrom("calls").selectAll().where("iccid", "=", m.sim!.iccid).execute());
+          if (rows.length === 1 && rows[0]!.state === "ended") return rows[0]!;
+          yield* Effect.sleep(20);
+        }
+      }).pipe(Effect.timeoutFail({ duration: 8000, onTimeout: () => new Error("no ended call row") }));
+      expect(row).toMatchObject({ direction: "incoming", number: "+15550003030", end_reason: "no-carrier", answered_at: null });
+      expect(row.ended_at!.getTime()).toBeGreaterThanOrEqual(row.started_at.getTime());
+    }),
+  );
+
+  it.scopedLive("a USSD exchange is recorded with its decoded reply and raw payload; a card in no modem is refused", () =>
+    Effect.gen(function* () {
+      const m = modem(4);
+      const result = yield* runUssd(db, registry, m.sim!.iccid, "*100#");
+      expect(result.reply?.text).toBe(`Balance: ${m.sim!.balance.toFixed(2)} ${registry.farm!.network.operatorOf(m.sim!).currency}`);
+      const row = yield* Effect.promise(() => db.selectFrom("ussd").selectAll().where("id", "=", result.id).executeTakeFirstOrThrow());
+      expect(row).toMatchObject({ iccid: m.sim!.iccid, request: "*100#", reply: result.reply!.text, raw: result.reply!.raw, status: "done" });
+      expect((yield* runUssd(db, registry, "8900000000000000000", "*100#").pipe(Effect.flip))._tag).toBe("CardNotOnline");
     }),
   );
 });
