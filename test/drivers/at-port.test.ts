@@ -7,6 +7,7 @@ import { openSerial } from "../../drivers/transport/serial";
 import { openTcp } from "../../drivers/transport/tcp";
 import { Farm } from "../../hil/farm";
 import { ServedFarm } from "../../hil/serve";
+import { eventuallyEffect } from "../support/eventually";
 
 // The AT port against simulated modems on real pseudo-terminals, opened with serialport.
 let served: ServedFarm;
@@ -138,7 +139,7 @@ describe("AT port", () => {
         concurrency: "unbounded",
       }).pipe(Effect.fork);
       // Wait until bulk1 is on the wire (the modem has it), not for a guessed time.
-      yield* Effect.sleep(2).pipe(Effect.repeat({ until: () => modem("prio").received().includes("AT+CSQ") }));
+      yield* eventuallyEffect(() => modem("prio").received().includes("AT+CSQ"), "bulk1 on the wire");
       const urgent = yield* tagged("urgent", port.command("ATH", { priority: "urgent" })).pipe(Effect.fork);
       const exclusive = yield* tagged(
         "exclusive",
@@ -176,7 +177,8 @@ describe("AT port", () => {
       yield* port.command("AT");
       modem("gone").faults.lateMs = 500;
       const inFlight = yield* port.command("AT+CSQ").pipe(Effect.flip, Effect.fork);
-      yield* Effect.sleep(50);
+      // Unplug while the command is on the wire (the modem has it, its reply is held back).
+      yield* eventuallyEffect(() => modem("gone").received().includes("AT+CSQ"), "AT+CSQ on the wire");
       yield* Effect.promise(() => served.unplug("gone"));
       expect((yield* Fiber.join(inFlight))._tag).toBe("AtPortClosed");
       expect(yield* SubscriptionRef.get(port.state)).toBe("gone");

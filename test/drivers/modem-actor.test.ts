@@ -8,6 +8,7 @@ import { simStatusOf } from "../../drivers/modem/state";
 import { openSerial } from "../../drivers/transport/serial";
 import { Farm } from "../../hil/farm";
 import { ServedFarm } from "../../hil/serve";
+import { eventuallyEffect } from "../support/eventually";
 
 // Modem actors against simulated modems on real pseudo-terminals.
 let served: ServedFarm;
@@ -119,8 +120,7 @@ describe("modem actor: incoming SMS", () => {
       const network = served.farm.network;
       network.sendSms({ to: m.sim!.number, from: "+15550001111", text: "waiting before start" });
       network.sendSms({ to: m.sim!.number, from: "MyBank", text: "Код 4412" });
-      yield* Effect.sleep(20);
-      expect(m.sim!.storage.used).toBe(2);
+      yield* eventuallyEffect(() => m.sim!.storage.used === 2, "two stored messages");
       const { sink, parts } = yield* memorySink();
       const actor = yield* actorFor("inbox", sink);
       const events = yield* actor.events;

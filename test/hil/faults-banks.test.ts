@@ -3,6 +3,7 @@ import { AtFramer } from "../../protocol/at/framer";
 import { encodeSubmit } from "../../protocol/sms/encode";
 import { SrController } from "../../hil/bank/sr-controller";
 import { useFarm } from "../support/sim-farm";
+import { eventually } from "../support/eventually";
 
 const start = useFarm();
 
@@ -92,7 +93,7 @@ describe("fault injection", () => {
       sims: [{ iccid: "8900101000000000011", imsi: "001010000000001", number: "+15550000001", operator: "simnet", pin: "1234" }],
     });
     const a = started.a;
-    await new Promise((r) => setTimeout(r, 10));
+    await eventually(() => started.modem.simState === "pin", "the SIM to ask for its PIN");
     expect(await a.info("AT+CPIN?")).toEqual(["+CPIN: SIM PIN"]);
     expect(await a.command('AT+CPIN="0000"')).toBe("\r\n+CME ERROR: 16\r\n");
     expect(await a.command('AT+CPIN="1234"')).toBe("\r\nOK\r\n");
@@ -139,17 +140,17 @@ describe("SIM banks", () => {
     let out = "";
     controller.attachHost((b) => (out += b.toString("latin1")));
     controller.input("modem>select:3&&modem>card:4&&modem>status\r\n");
-    await new Promise((r) => setTimeout(r, 20));
+    await eventually(() => out.split("\r\n").length > 3, "three replies");
     expect(out).toBe("1\r\n1\r\nON:C4\r\n");
     expect(started.farm.modem("box-m03").sim).toBe(bank.cardAt("C4"));
     await started.farm.settled();
     out = "";
     controller.input("AT+CIMI\r\n");
-    await new Promise((r) => setTimeout(r, 20));
+    await eventually(() => out.endsWith("OK\r\n"), "the modem's reply through the controller");
     expect(out).toBe(`${bank.cardAt("C4")!.spec.imsi}\r\nOK\r\n`);
     out = "";
     controller.input("modem>off&&modem>status&&AT&&modem>on&&bogus\r\n");
-    await new Promise((r) => setTimeout(r, 20));
+    await eventually(() => out.split("\r\n").length > 5, "five replies");
     expect(out).toBe("1\r\nOFF:C4\r\nNULL\r\n1\r\nNULL\r\n");
   });
 

@@ -3,6 +3,7 @@ import { decodeSmsPdu } from "../../protocol/sms/decode";
 import { encodeSubmit } from "../../protocol/sms/encode";
 import { Delays, TIMING_REALISTIC } from "../../hil/timing";
 import { useFarm } from "../support/sim-farm";
+import { eventually } from "../support/eventually";
 
 const start = useFarm();
 
@@ -57,8 +58,7 @@ describe("virtual modem: more of 27.005/27.007", () => {
     const { a, modem, farm } = await setup();
     modem.faults.storageFull = true;
     farm.network.sendSms({ to: modem.sim!.number, from: "+15550001", text: "held" });
-    await new Promise((r) => setTimeout(r, 20));
-    expect(farm.network.pendingFor(modem.sim!)).toBe(1);
+    await eventually(() => farm.network.pendingFor(modem.sim!) === 1, "the SMSC to hold the message");
     expect(a.buffer).not.toContain("+CMTI");
     modem.faults.storageFull = false;
     modem.storageChanged();

@@ -4,6 +4,7 @@ import { encodeSubmit, type EncodedPart } from "../../protocol/sms/encode";
 import { parseCmglPdu, parseCmgrPdu, parseCpmsRead } from "../../protocol/at/sms-storage";
 import { Reassembler } from "../../protocol/sms/reassembly";
 import { useFarm } from "../support/sim-farm";
+import { eventually } from "../support/eventually";
 
 const start = useFarm();
 const setup = async (personality = "generic", extra: Record<string, unknown> = {}) => {
@@ -77,8 +78,7 @@ describe("virtual modem: receiving SMS", () => {
     expect(sim.storage.capacity).toBe(2);
     for (const text of ["m1", "m2", "m3"]) farm.network.sendSms({ to: sim.number, from: "+1555000", text });
     await a.waitForLine(/\+CMTI: "SM",1/);
-    await new Promise((r) => setTimeout(r, 20));
-    expect(farm.network.pendingFor(sim)).toBe(1);
+    await eventually(() => farm.network.pendingFor(sim) === 1, "the third message to wait at the SMSC");
     // Refused before the prompt: nothing is typed into a full memory.
     expect(await a.command("AT+CMGW=20")).toBe("\r\n+CMS ERROR: 322\r\n");
     await a.command("AT+CMGD=0");
@@ -106,7 +106,7 @@ describe("virtual modem: receiving SMS", () => {
     const { a, modemA, farm } = await setup();
     await a.command("AT+CNMI=0,0,0,0,0");
     for (let i = 0; i < 5; i++) farm.network.sendSms({ to: modemA.sim!.number, from: "+15550001", text: `poll ${i}` });
-    await new Promise((r) => setTimeout(r, 30));
+    await eventually(() => modemA.sim!.storage.used === 5, "five stored messages");
     expect(a.buffer).not.toContain("+CMTI");
     expect(pdusOf((await a.info("AT+CMGL=4")).join("\r\n"))).toHaveLength(5);
   });
