@@ -14,7 +14,9 @@ import { ConfigError, DEMO_CONFIG, parseConfig, type Config } from "./config/con
 import { modemStatuses, startRegistry, type Registry } from "./devices/registry";
 import { runSmsSender } from "./jobs/sms-sender";
 import { recordCalls } from "./jobs/records";
-import { migrate, openStore, redact } from "./store/database";
+import { migrate, openStore, redact, StoreError } from "./store/database";
+import { cardSwitcher, startServiceScheduler } from "./scheduler/service";
+import { bootstrapKeys, BootstrapKeyError } from "./access/bootstrap";
 import type { Database } from "./store/schema";
 
 const CONFIG_FILE = process.env.SIMGATE_CONFIG ?? "simgate.config.json";
@@ -81,8 +83,9 @@ const program = Effect.scoped(
     process.stdout.write(`config: ${source}\n`);
     process.stdout.write(`store: ${where}${migrated.applied.length ? ` (applied ${migrated.applied.join(", ")})` : ""}\n`);
     const registry = yield* startRegistry(config, db);
-    // Outgoing SMS jobs, from whichever caller accepted them (the HTTP facades, next).
-    yield* runSmsSender(db, registry);
+    const scheduler = yield* startServiceScheduler(db, registry);
+    // Outgoing SMS jobs, from whichever caller accepted them.
+    yield* runSmsSender(db, registry, { switcher: cardSwitcher(db, scheduler) });
     yield* recordCalls(db, registry);
     for (const d of config.devices) {
       const count = registry.modems.filter((m) => m.device === d.id).length;
@@ -92,7 +95,11 @@ const program = Effect.scoped(
     const address = server.address();
     const url = `http://${config.http.host}:${typeof address === "object" && address ? address.port : config.http.port}`;
     process.stdout.write(`listening on ${url}  (status: ${url}/status${registry.farm ? `, simulator: ${url}/sim/modems, send a code: POST ${url}/sim/sms` : ""})\n`);
-    process.stdout.write("the SimFolder and SR-Navigator APIs are not in this version yet\n");
+    const keys = yield* Effect.tryPromise({
+      try: () => bootstrapKeys(db, process.env),
+      catch: (e) => (e instanceof BootstrapKeyError ? new ConfigError(e.message) : new StoreError({ reason: `bootstrap keys: ${(e as Error).message}` })),
+    });
+    process.stdout.write(`${keys.api}\n${keys.pool}\n`);
     const stop = yield* Deferred.make<void>();
     const onSignal = () => Effect.runSync(Deferred.succeed(stop, undefined));
     process.once("SIGINT", onSignal);

@@ -3,7 +3,7 @@
  * that puts a position on a modem (and says which modems' cards changed, since on some
  * models a whole row moves at once).
  */
-import { Data, type Effect } from "effect";
+import { Data, Effect } from "effect";
 
 export class BankError extends Data.TaggedError("BankError")<{
   readonly reason: "no-such-position" | "refused" | "no-answer" | "gone" | "not-switchable";
@@ -19,11 +19,39 @@ export interface SwitchResult {
   readonly modem: number;
   /** Modems (1-based) whose card changed: their actors must re-read the SIM. */
   readonly affected: readonly number[];
+  /** Where each affected modem stands now, as [modem, position]. */
+  readonly after: ReadonlyArray<readonly [number, string]>;
+}
+
+/** What a switch to a position would do, known before doing it (to refuse a BUSY switch). */
+export interface SwitchPreview {
+  readonly modem: number;
+  readonly after: ReadonlyArray<readonly [number, string]>;
 }
 
 export interface SimBankDriver {
   readonly positions: readonly string[];
   readonly modems: number;
   readonly reachable: (modem: number) => readonly string[];
+  /** Null when there is no such position. */
+  readonly preview: (position: string) => SwitchPreview | null;
   readonly select: (position: string) => Effect.Effect<SwitchResult, BankError>;
 }
+
+/**
+ * One SIM per modem, nothing to switch (a plain modem pool, SR-Box-8): position `n` is modem n.
+ */
+export const fixedBank = (modems: number, label: (modem: number) => string = String): SimBankDriver => {
+  const positions = Array.from({ length: modems }, (_, i) => label(i + 1));
+  const modemOf = (position: string) => positions.indexOf(position) + 1;
+  return {
+    positions,
+    modems,
+    reachable: (modem) => (modem >= 1 && modem <= modems ? [label(modem)] : []),
+    preview: (position) => (modemOf(position) > 0 ? { modem: modemOf(position), after: [] } : null),
+    select: (position) =>
+      modemOf(position) > 0
+        ? Effect.succeed({ position, modem: modemOf(position), affected: [], after: [] })
+        : Effect.fail(new BankError({ reason: "no-such-position", detail: `no modem ${position}` })),
+  };
+};

@@ -72,11 +72,15 @@ export const makeSrSerialBank = (transport: Transport, options: SrSerialOptions)
       positions: layout.positions,
       modems: layout.modems,
       reachable: (modem) => reachable(layout, modem),
+      preview: (position) => {
+        const plan = planSwitch(layout, position);
+        return plan && { modem: plan.modem, after: plan.after };
+      },
       select: (position) =>
         Effect.gen(function* () {
           const plan = planSwitch(layout, position);
           if (!plan) return yield* Effect.fail(new BankError({ reason: "no-such-position", detail: `${options.model} has no position "${position}"` }));
-          if (plan.commands.length === 0) return { position, modem: plan.modem, affected: [] };
+          if (plan.commands.length === 0) return { position, modem: plan.modem, affected: [], after: [] };
           // Ask for the holder's status in the same chain: the switch is checked, not assumed.
           const replies = yield* send([...plan.commands, `modem>select:${plan.modem}`, "modem>status"]);
           const refused = plan.commands.findIndex((_, i) => replies[i] !== "1");
@@ -84,7 +88,7 @@ export const makeSrSerialBank = (transport: Transport, options: SrSerialOptions)
           const status = parseModemStatus(replies.at(-1) ?? "");
           if (status?.position !== position)
             return yield* Effect.fail(new BankError({ reason: "refused", detail: `modem ${plan.modem} reports ${replies.at(-1)} after the switch to ${position}` }));
-          return { position, modem: plan.modem, affected: plan.affected };
+          return { position, modem: plan.modem, affected: plan.affected, after: plan.after };
         }),
     } satisfies SimBankDriver;
   });

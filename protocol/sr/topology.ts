@@ -56,6 +56,8 @@ export interface SwitchPlan {
   readonly commands: readonly string[];
   /** Every modem whose card changes (a whole train row switches at once). */
   readonly affected: readonly number[];
+  /** Where each affected modem stands once the switch is done, as [modem, position]. */
+  readonly after: ReadonlyArray<readonly [number, string]>;
 }
 
 /** How to put `position` on a modem; null when the model has no such position. */
@@ -65,19 +67,21 @@ export const planSwitch = (layout: SrLayout, position: string): SwitchPlan | nul
     case "sr-train": {
       // Row r goes to modems 1-8 with row:r (modems 9-16 then take row r+3).
       const [row, place] = position.split("-").map(Number) as [number, number];
-      return { modem: place, commands: [`row:${row}`], affected: range(16) };
+      const back = trainBackRow(row, layout.rows);
+      const after = range(16).map((m) => [m, m <= 8 ? `${row}-${m}` : `${back}-${m - 8}`] as const);
+      return { modem: place, commands: [`row:${row}`], affected: range(16), after };
     }
     case "sr-box-8":
-      return { modem: LETTERS.indexOf(position) + 1, commands: [], affected: [] };
+      return { modem: LETTERS.indexOf(position) + 1, commands: [], affected: [], after: [] };
     case "sr-box-bank": {
       const modem = LETTERS.indexOf(position[0]!) + 1;
-      return { modem, commands: [`modem>select:${modem}`, `modem>card:${Number(position.slice(1))}`], affected: [modem] };
+      return { modem, commands: [`modem>select:${modem}`, `modem>card:${Number(position.slice(1))}`], affected: [modem], after: [[modem, position]] };
     }
     case "sr-box-2-bank": {
       const letter = LETTERS.indexOf(position[0]!);
       const modem = Math.floor(letter / 4) + 1;
       const card = (Number(position.slice(1)) - 1) * 4 + (letter % 4) + 1;
-      return { modem, commands: [`modem>select:${modem}`, `modem>card:${card}`], affected: [modem] };
+      return { modem, commands: [`modem>select:${modem}`, `modem>card:${card}`], affected: [modem], after: [[modem, position]] };
     }
   }
 };

@@ -24,6 +24,10 @@ export interface DeviceConfig {
   readonly count?: number;
   /** A simulated device's modem personality. */
   readonly personality?: string;
+  /** Real SR hardware: the controller's serial line or tcp:// address. */
+  readonly bank?: ModemTarget;
+  /** Idle rotation: how long each set of cards stays on the modems (0: never rotate). */
+  readonly rotateEveryMs: number;
 }
 
 export interface Config {
@@ -66,7 +70,7 @@ const modemTarget = (value: unknown, where: string): ModemTarget => {
 
 const device = (value: unknown, where: string): DeviceConfig => {
   check(isObj(value), where, "must be an object");
-  onlyKeys(value, ["id", "title", "model", "modems", "rows", "count", "personality"], where);
+  onlyKeys(value, ["id", "title", "model", "modems", "rows", "count", "personality", "bank", "rotateEveryMs"], where);
   check(typeof value.id === "string" && /^[A-Za-z0-9_.-]{1,64}$/.test(value.id), `${where}.id`, "must be 1-64 letters, digits, '.', '_' or '-'");
   check(value.title === undefined || typeof value.title === "string", `${where}.title`, "must be a string");
   check(DEVICE_MODELS.includes(value.model as DeviceModel), `${where}.model`, `must be one of ${DEVICE_MODELS.join(", ")}`);
@@ -74,13 +78,26 @@ const device = (value: unknown, where: string): DeviceConfig => {
   check(value.rows === undefined || (Number.isInteger(value.rows) && (value.rows as number) >= 1 && (value.rows as number) <= 64), `${where}.rows`, "must be 1-64");
   check(value.personality === undefined || typeof value.personality === "string", `${where}.personality`, "must be a personality name");
   check(value.count === undefined || (Number.isInteger(value.count) && (value.count as number) >= 1 && (value.count as number) <= 256), `${where}.count`, "must be 1-256");
+  check(
+    value.rotateEveryMs === undefined || (Number.isInteger(value.rotateEveryMs) && (value.rotateEveryMs === 0 || (value.rotateEveryMs as number) >= 1_000)),
+    `${where}.rotateEveryMs`,
+    "must be 0 (no rotation) or at least 1000 ms",
+  );
   let modems: DeviceConfig["modems"];
-  if (value.modems === "simulated") modems = "simulated";
-  else {
+  let bank: ModemTarget | undefined;
+  if (value.modems === "simulated") {
+    modems = "simulated";
+    check(value.bank === undefined, `${where}.bank`, "a simulated device has a simulated bank; leave bank out");
+  } else {
     check(Array.isArray(value.modems) && value.modems.length > 0, `${where}.modems`, 'must be "simulated" or a non-empty list of device paths / tcp:// addresses');
     modems = (value.modems as unknown[]).map((m, i) => modemTarget(m, `${where}.modems[${i}]`));
-    // Real SR hardware needs its SIM-bank driver, which this version does not have yet.
-    check(model === "pool", `${where}.model`, `"${model}" with real modems needs the SR SIM-bank driver, not in this version; use "pool" (one SIM per modem) or "simulated"`);
+    const wanted = MODEM_COUNT[model];
+    check(wanted === null || modems.length === wanted, `${where}.modems`, `"${model}" has ${wanted} modems; list all ${wanted}, in the controller's order`);
+    if (model === "pool" || model === "sr-box-8") check(value.bank === undefined, `${where}.bank`, `"${model}" has one SIM per modem and no bank to switch`);
+    else {
+      check(value.bank !== undefined, `${where}.bank`, `"${model}" needs the SR controller's serial line or tcp:// address`);
+      bank = modemTarget(value.bank, `${where}.bank`);
+    }
   }
   return {
     id: value.id,
@@ -90,8 +107,13 @@ const device = (value: unknown, where: string): DeviceConfig => {
     ...(value.rows !== undefined ? { rows: value.rows as number } : {}),
     ...(value.count !== undefined ? { count: value.count as number } : {}),
     ...(value.personality !== undefined ? { personality: value.personality as string } : {}),
+    ...(bank ? { bank } : {}),
+    rotateEveryMs: (value.rotateEveryMs as number | undefined) ?? (model === "pool" || model === "sr-box-8" ? 0 : 60_000),
   };
 };
+
+/** Modems per model (null: as many as listed). */
+const MODEM_COUNT: Record<DeviceModel, number | null> = { pool: null, "sr-train": 16, "sr-box-8": 8, "sr-box-bank": 8, "sr-box-2-bank": 2 };
 
 export const parseConfig = (value: unknown, env: NodeJS.ProcessEnv, where = "config"): Config => {
   check(isObj(value), where, "must be a JSON object");
@@ -121,6 +143,11 @@ export const parseConfig = (value: unknown, env: NodeJS.ProcessEnv, where = "con
       check(!paths.has(key), `${where}.devices[${i}].modems[${j}]`, `${key} is listed twice (two actors on one port would fight over it)`);
       paths.add(key);
     });
+    if (d.bank) {
+      const key = d.bank.kind === "serial" ? d.bank.path : d.bank.url;
+      check(!paths.has(key), `${where}.devices[${i}].bank`, `${key} is also listed as a modem`);
+      paths.add(key);
+    }
   });
   const codes = value.ownNumberCodes ?? {};
   check(isObj(codes) && Object.entries(codes).every(([k, v]) => /^\d{5,6}$/.test(k) && typeof v === "string"), `${where}.ownNumberCodes`, 'must map MCC+MNC ("25001") to a USSD code ("*111*0887#")');
@@ -148,7 +175,7 @@ export const parseConfig = (value: unknown, env: NodeJS.ProcessEnv, where = "con
   };
 };
 
-/** What runs when there is no configuration file: one simulated SR-Train. */
+/** What runs when there is no configuration file: one simulated SR-Train, 64 SIMs. */
 export const DEMO_CONFIG = {
-  devices: [{ id: "train", title: "Demo SR-Train", model: "sr-train", rows: 4, modems: "simulated", personality: "simcom-sim800" }],
+  devices: [{ id: "train", title: "Demo SR-Train", model: "sr-train", rows: 4, modems: "simulated", personality: "simcom-sim800", rotateEveryMs: 30_000 }],
 };

@@ -9,6 +9,10 @@ import { superviseModem, type SupervisedModem } from "../../drivers/modem/superv
 import { openSerial } from "../../drivers/transport/serial";
 import { openTcp } from "../../drivers/transport/tcp";
 import { simStatusOf, type SimStatus } from "../../drivers/modem/state";
+import { fixedBank, type SimBankDriver } from "../../drivers/bank/sim-bank-driver";
+import { makeSrSerialBank } from "../../drivers/bank/sr-serial";
+import { LETTERS } from "../../protocol/sr/topology";
+import { SrController } from "../../hil/bank/sr-controller";
 import { Farm, type BankSpec, type ModemSpec } from "../../hil/farm";
 import { seededRandom } from "../../hil/timing";
 import type { Config, DeviceConfig } from "../config/config";
@@ -24,8 +28,19 @@ export interface RegisteredModem {
   readonly supervised: SupervisedModem;
 }
 
+/** A device with its SIM bank, as the scheduler drives it. */
+export interface RegisteredDevice {
+  readonly config: DeviceConfig;
+  readonly driver: SimBankDriver;
+  /** Modem n is modems[n - 1]. */
+  readonly modems: readonly RegisteredModem[];
+  /** Where the modems stand at start, when the bank cannot move (one SIM per modem). */
+  readonly initial?: ReadonlyArray<readonly [number, string]>;
+}
+
 export interface Registry {
   readonly modems: readonly RegisteredModem[];
+  readonly devices: readonly RegisteredDevice[];
   /** The virtual network of the simulated devices, when there are any. */
   readonly farm: Farm | null;
 }
@@ -58,19 +73,22 @@ export const startRegistry = (config: Config, db: Kysely<Database>): Effect.Effe
     }
     const actorOptions = { sink, ownNumberCodes: config.ownNumberCodes, healthEveryMs: 30_000, backoff: { minMs: 1_000, maxMs: 30_000 } };
     const modems: RegisteredModem[] = [];
+    const devices: RegisteredDevice[] = [];
     for (const device of config.devices) {
+      const own: RegisteredModem[] = [];
       if (device.modems === "simulated") {
         for (const [i, modem] of simulatedModemsOf(farm!, device).entries()) {
           const target = `sim://${modem.id}`;
-          modems.push({ device: device.id, position: i + 1, target, supervised: yield* superviseModem({ ...actorOptions, open: openSimulated(modem, target) }) });
+          own.push({ device: device.id, position: i + 1, target, supervised: yield* superviseModem({ ...actorOptions, open: openSimulated(modem, target) }) });
         }
-        continue;
-      }
-      for (const [i, m] of device.modems.entries()) {
-        const target = m.kind === "serial" ? m.path : m.url;
-        const open = m.kind === "serial" ? openSerial(m.path) : openTcp(m.url);
-        modems.push({ device: device.id, position: i + 1, target, supervised: yield* superviseModem({ ...actorOptions, open }) });
-      }
+      } else
+        for (const [i, m] of device.modems.entries()) {
+          const target = m.kind === "serial" ? m.path : m.url;
+          const open = m.kind === "serial" ? openSerial(m.path) : openTcp(m.url);
+          own.push({ device: device.id, position: i + 1, target, supervised: yield* superviseModem({ ...actorOptions, open }) });
+        }
+      modems.push(...own);
+      devices.push(yield* bankOf(device, own, farm));
     }
     // Messages whose last part never came are released with the gap marked.
     yield* releaseIncomplete(db, 600_000).pipe(Effect.ignore, Effect.repeat(Schedule.spaced(60_000)), Effect.forkScoped);
@@ -84,7 +102,25 @@ export const startRegistry = (config: Config, db: Kysely<Database>): Effect.Effe
         farm.network.sendSms({ to: target.sim.number, from: SENDERS[Math.floor(random() * SENDERS.length)]!, text: `Your code is ${code}` });
       }).pipe(Effect.repeat(Schedule.spaced(config.demoSmsEveryMs)), Effect.delay(config.demoSmsEveryMs), Effect.forkScoped);
     }
-    return { modems, farm };
+    return { modems, devices, farm };
+  });
+
+/** The device's SIM bank: the SR controller (simulated, or on its line), or one SIM per modem. */
+const bankOf = (device: DeviceConfig, modems: readonly RegisteredModem[], farm: Farm | null): Effect.Effect<RegisteredDevice, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    if (device.model === "pool" || device.model === "sr-box-8") {
+      const label = device.model === "pool" ? String : (n: number) => LETTERS[n - 1]!;
+      const driver = fixedBank(modems.length, label);
+      return { config: device, driver, modems, initial: modems.map((_, i) => [i + 1, label(i + 1)] as const) };
+    }
+    const rows = device.modems === "simulated" ? farm!.banks.get(device.id)!.rows : (device.rows ?? 8);
+    const line =
+      device.modems === "simulated"
+        ? yield* openSimulated(new SrController(farm!.banks.get(device.id)!), `sim://${device.id}/bank`)
+        : device.bank!.kind === "serial"
+          ? yield* openSerial(device.bank!.path).pipe(Effect.orDieWith((e) => new Error(`device ${device.id}: cannot open its SIM bank: ${e.message}`)))
+          : yield* openTcp(device.bank!.url).pipe(Effect.orDieWith((e) => new Error(`device ${device.id}: cannot open its SIM bank: ${e.message}`)));
+    return { config: device, driver: yield* makeSrSerialBank(line, { model: device.model, rows }), modems };
   });
 
 export interface ModemStatus {

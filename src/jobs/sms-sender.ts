@@ -14,6 +14,7 @@ import type { Database } from "../store/schema";
 import { StoreError } from "../store/database";
 import type { RegisteredModem, Registry } from "../devices/registry";
 import { holderOf } from "./records";
+import type { CardSwitcher } from "../scheduler/service";
 
 export interface SmsRequest {
   readonly iccid: string;
@@ -35,6 +36,8 @@ export interface SenderOptions {
   readonly cardWaitMs?: number;
   /** A claimed job's lease: after a crash it is claimed again this long after (default 5 min). */
   readonly leaseMs?: number;
+  /** Switches a card that is in no modem in (a SIM bank); without it the job only waits. */
+  readonly switcher?: CardSwitcher;
 }
 
 const store = <A>(what: string, run: () => Promise<A>) =>
@@ -118,13 +121,14 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
         return rows.rows.map((r): ClaimedJob => ({ id: r.id, attempts: r.attempts, smsId: r.payload.smsId, createdAt: new Date(r.created_at) }));
       });
 
-    const finish = (job: ClaimedJob, sms: { state: string; outcome: number | null; error?: string | null; modem_error?: number | null; sent_at?: Date }) =>
+    const holderName = (job: ClaimedJob) => `sms-out:${job.smsId}`;
+    const finish = (job: ClaimedJob, sms: { state: string; outcome: number | null; error?: string | null; modem_error?: number | null; sent_at?: Date }, iccid?: string | null) =>
       store("finishing a job", () =>
         db.transaction().execute(async (trx) => {
           await trx.updateTable("sms_out").set(sms).where("id", "=", job.smsId).execute();
           await trx.updateTable("jobs").set({ state: "done", locked_until: null }).where("id", "=", job.id).execute();
         }),
-      );
+      ).pipe(Effect.zipLeft(iccid && options.switcher ? options.switcher.release(iccid, holderName(job)) : Effect.void));
 
     const retry = (job: ClaimedJob, delayMs: number, reason: string) =>
       store("rescheduling a job", () =>
@@ -143,8 +147,9 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
         if (Option.isNone(holder)) {
           // The card is in no modem right now (switched out, modem reconnecting): wait for it.
           if (Date.now() - job.createdAt.getTime() > cardWaitMs)
-            return yield* finish(job, { state: "failed", outcome: 0, error: `card ${sms.iccid} was not in any modem for ${cardWaitMs} ms` });
-          return yield* retry(job, Math.min(retryBaseMs, 5_000), `card ${sms.iccid} is not in a modem`);
+            return yield* finish(job, { state: "failed", outcome: 0, error: `card ${sms.iccid} was not in any modem for ${cardWaitMs} ms` }, sms.iccid);
+          if (options.switcher && sms.iccid) yield* options.switcher.request(sms.iccid, holderName(job));
+          return yield* retry(job, Math.min(retryBaseMs, options.switcher ? 1_000 : 5_000), `card ${sms.iccid} is not in a modem`);
         }
         yield* store("marking an SMS sending", () => db.updateTable("sms_out").set({ state: "sending" }).where("id", "=", sms.id).execute());
         const { modem, actor } = holder.value;
@@ -158,7 +163,7 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
                 await sql`insert into sms_out_parts (sms_id, seq, mr) values (${sms.id}, ${p.seq}, ${Number.isInteger(p.mr) ? p.mr : null}) on conflict (sms_id, seq) do update set mr = excluded.mr`.execute(trx);
             }),
           );
-          yield* finish(job, { state: "sent", outcome: 1, sent_at: new Date(), error: null, modem_error: null });
+          yield* finish(job, { state: "sent", outcome: 1, sent_at: new Date(), error: null, modem_error: null }, sms.iccid);
           // Only now may reports find the row: one applied earlier would be overwritten by
           // "sent", or find no parts. Those that came in the meantime waited in `early`.
           ids.set(sent.right.id, sms.id);
@@ -171,7 +176,7 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
         const code = error._tag === "AtModemError" ? error.error.code : null;
         const retryable = error._tag === "AtModemError" ? error.error.retryable : error._tag !== "SmsEncodeError";
         if (retryable && job.attempts < maxAttempts) return yield* retry(job, retryBaseMs * 2 ** (job.attempts - 1), error.message);
-        return yield* finish(job, { state: "failed", outcome: 0, error: error.message, modem_error: code });
+        return yield* finish(job, { state: "failed", outcome: 0, error: error.message, modem_error: code }, sms.iccid);
       }).pipe(
         // A defect or a store failure must not take the worker down; the lease brings the job back.
         Effect.catchAllCause(() => Effect.void),

@@ -91,7 +91,79 @@ export interface JobsTable {
   created_at: Generated<Date>;
 }
 
+export interface DevicesTable {
+  id: Generated<number>;
+  key: string | null;
+  title: string;
+  model: string;
+  channels: Generated<number>;
+  config: ColumnType<unknown, string | undefined, string>;
+  created_at: Generated<Date>;
+}
+
+export interface SimCardsTable {
+  id: Generated<number>;
+  device_id: number | null;
+  place: string | null;
+  iccid: string;
+  imsi: string | null;
+  number: string | null;
+  name: string | null;
+  operator_id: number | null;
+  operator: string | null;
+  balance: string | null;
+  state: Generated<number>;
+  comment: string | null;
+  updated_at: Generated<Date>;
+  last_seen_at: NullableTimestamp;
+}
+
+export interface ApiUsersTable {
+  id: Generated<number>;
+  name: string;
+  key_hash: string;
+  created_at: Generated<Date>;
+}
+
+export interface PoolsTable {
+  id: Generated<number>;
+  title: string;
+  key_hash: string;
+  filter: ColumnType<unknown, string | undefined, string>;
+  created_at: Generated<Date>;
+}
+
+export interface PoolCardsTable {
+  pool_id: number;
+  iccid: string;
+  used: Generated<boolean>;
+  processed: Generated<boolean>;
+  calls: Generated<boolean>;
+  opened_at: NullableTimestamp;
+}
+
+export interface EventsTable {
+  id: Generated<number>;
+  type: string;
+  device: string | null;
+  iccid: string | null;
+  payload: ColumnType<unknown, string, string>;
+  at: Generated<Date>;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: ColumnType<unknown, string, string>;
+}
+
 export interface Database {
+  devices: DevicesTable;
+  sim_cards: SimCardsTable;
+  api_users: ApiUsersTable;
+  pools: PoolsTable;
+  pool_cards: PoolCardsTable;
+  events: EventsTable;
+  settings: SettingsTable;
   sms_parts: SmsPartsTable;
   sms_in: SmsInTable;
   sms_out: SmsOutTable;

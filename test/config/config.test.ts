@@ -25,6 +25,8 @@ describe("configuration", () => {
         { kind: "serial", path: "/dev/ttyUSB0" },
         { kind: "tcp", url: "tcp://10.0.0.5:4001" },
       ],
+      // One SIM per modem: nothing to rotate.
+      rotateEveryMs: 0,
     });
   });
 
@@ -47,7 +49,16 @@ describe("configuration", () => {
     expect(refused({ devices: [{ id: "a", model: "pool", modems: ["/dev/x"] }, { id: "b", model: "pool", modems: ["/dev/x"] }] })).toBe(
       "cfg.devices[1].modems[0]: /dev/x is listed twice (two actors on one port would fight over it)",
     );
-    expect(refused({ devices: [{ id: "a", model: "sr-train", modems: ["/dev/x"] }] })).toMatch(/needs the SR SIM-bank driver, not in this version/);
+    const sixteen = Array.from({ length: 16 }, (_, i) => `/dev/ttyUSB${i}`);
+    expect(refused({ devices: [{ id: "a", model: "sr-train", modems: ["/dev/x"] }] })).toBe('cfg.devices[0].modems: "sr-train" has 16 modems; list all 16, in the controller\'s order');
+    expect(refused({ devices: [{ id: "a", model: "sr-train", modems: sixteen }] })).toBe(`cfg.devices[0].bank: "sr-train" needs the SR controller's serial line or tcp:// address`);
+    expect(refused({ devices: [{ id: "a", model: "sr-train", modems: sixteen, bank: "/dev/ttyUSB3" }] })).toBe("cfg.devices[0].bank: /dev/ttyUSB3 is also listed as a modem");
+    expect(refused({ devices: [{ id: "a", model: "pool", modems: ["/dev/x"], bank: "/dev/y" }] })).toBe('cfg.devices[0].bank: "pool" has one SIM per modem and no bank to switch');
+    expect(refused({ devices: [{ id: "a", model: "sr-train", modems: "simulated", rotateEveryMs: 5 }] })).toBe("cfg.devices[0].rotateEveryMs: must be 0 (no rotation) or at least 1000 ms");
+    expect(parse({ devices: [{ id: "a", model: "sr-train", modems: sixteen, bank: "tcp://10.0.0.5:4001" }] }).devices[0]).toMatchObject({
+      bank: { kind: "tcp", url: "tcp://10.0.0.5:4001" },
+      rotateEveryMs: 60_000,
+    });
     expect(refused({ devices: DEMO_CONFIG.devices, database: { url: "mysql://x" } })).toBe("cfg.database.url: must be a postgres:// URL");
     expect(refused({ devices: DEMO_CONFIG.devices, database: { url: "postgres://x", dataDir: "d" } })).toBe("cfg.database: give either url or dataDir, not both");
     expect(refused({ devices: DEMO_CONFIG.devices, ownNumberCodes: { mts: "*111#" } })).toMatch(/^cfg\.ownNumberCodes: must map MCC\+MNC/);

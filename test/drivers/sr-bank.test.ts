@@ -24,10 +24,15 @@ describe("SR topology", () => {
     const train = srLayout("sr-train", 8);
     expect(train.positions).toHaveLength(64);
     expect(reachable(train, 3)).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((r) => `${r}-3`));
-    expect(planSwitch(train, "5-2")).toEqual({ modem: 2, commands: ["row:5"], affected: [...Array(16).keys()].map((i) => i + 1) });
-    expect(planSwitch(srLayout("sr-box-bank", 64), "C12")).toEqual({ modem: 3, commands: ["modem>select:3", "modem>card:12"], affected: [3] });
-    expect(planSwitch(srLayout("sr-box-2-bank", 4), "F2")).toEqual({ modem: 2, commands: ["modem>select:2", "modem>card:6"], affected: [2] });
-    expect(planSwitch(srLayout("sr-box-8", 1), "D")).toEqual({ modem: 4, commands: [], affected: [] });
+    const trainSwitch = planSwitch(train, "5-2")!;
+    expect(trainSwitch).toMatchObject({ modem: 2, commands: ["row:5"], affected: [...Array(16).keys()].map((i) => i + 1) });
+    // Modems 1-8 take row 5, modems 9-16 row 5+3 = 8.
+    expect(trainSwitch.after.slice(0, 2)).toEqual([[1, "5-1"], [2, "5-2"]]);
+    expect(trainSwitch.after.slice(8, 10)).toEqual([[9, "8-1"], [10, "8-2"]]);
+    expect(planSwitch(train, "7-1")!.after[8]).toEqual([9, "2-1"]);
+    expect(planSwitch(srLayout("sr-box-bank", 64), "C12")).toEqual({ modem: 3, commands: ["modem>select:3", "modem>card:12"], affected: [3], after: [[3, "C12"]] });
+    expect(planSwitch(srLayout("sr-box-2-bank", 4), "F2")).toEqual({ modem: 2, commands: ["modem>select:2", "modem>card:6"], affected: [2], after: [[2, "F2"]] });
+    expect(planSwitch(srLayout("sr-box-8", 1), "D")).toEqual({ modem: 4, commands: [], affected: [], after: [] });
     expect(planSwitch(train, "9-1")).toBeNull();
   });
 });
@@ -45,6 +50,8 @@ describe("sr-serial SIM-bank driver", () => {
         expect(result.position).toBe(position);
         expect(served.farm.modem(modemId).sim).toBe(bank(id).cardAt(position));
         expect(bank(id).positionOf(result.modem)).toBe(position);
+        // The driver's account of where every affected modem now stands is the bank's.
+        for (const [modem, at] of result.after) expect(bank(id).positionOf(modem)).toBe(at);
         yield* Effect.promise(() => served.farm.settled());
         expect(served.farm.modem(modemId).registered).toBe(true);
       }),

@@ -64,7 +64,7 @@ for (const backend of backends) {
       const again = await run(migrate(db));
       expect(again.applied).toEqual([]);
       const tables = await db.introspection.getTables();
-      expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(["sms_parts", "sms_in", "sms_out", "sim_cards", "jobs", "outbox"]));
+      expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(["sms_parts", "sms_in", "sms_out", "sim_cards", "jobs", "outbox", "pools", "pool_cards", "api_users", "events"]));
     });
 
     it("stores a part read twice (a crash between storing and deleting) once", async () => {

@@ -1,0 +1,339 @@
+/**
+ * Which SIM is on which modem. Per device: where each modem stands (`current`), which
+ * positions someone holds online (`holds`), and one lock so that switches of one device run
+ * one after another while devices switch side by side.
+ *
+ * A hold is a claim on a position: openNumber, cardSelect or a job that needs its card. A
+ * claim is checked at once against every other hold, pending or online, and refused with
+ * Busy when its switch would move a held card away (a whole SR-Train row moves together);
+ * the switch then runs in the background and the hold turns online once the modem reads
+ * the new card. Each modem carries one card, so a device never has more cards online than
+ * channels.
+ *
+ * With nothing held, a device rotates through its positions so that every card is on a
+ * modem now and then (SMS waiting at the SMSC arrive, numbers are learnt). The first pass
+ * after start is a scan: no dwell, until every position has been seen once.
+ */
+import { Data, Deferred, Duration, Effect, Option, Stream, SubscriptionRef, type Scope } from "effect";
+import type { BankError, SimBankDriver } from "../../drivers/bank/sim-bank-driver";
+import type { ModemSnapshot } from "../../drivers/modem/state";
+import type { RegisteredModem } from "../devices/registry";
+
+export class Busy extends Data.TaggedError("Busy")<{ readonly detail: string }> {
+  override get message(): string {
+    return `busy: ${this.detail}`;
+  }
+}
+
+export class NoSuchPosition extends Data.TaggedError("NoSuchPosition")<{ readonly device: string; readonly position: string }> {
+  override get message(): string {
+    return `device ${this.device} has no position ${this.position}`;
+  }
+}
+
+export interface ManagedDevice {
+  /** The configuration's id. */
+  readonly key: string;
+  readonly driver: SimBankDriver;
+  /** In modem order: modems[n - 1] is modem n of the driver. */
+  readonly modems: readonly RegisteredModem[];
+  /** Time on each step of the idle rotation (0: no rotation). */
+  readonly rotateEveryMs: number;
+  /** Where the modems stand at start, when known (a fixed bank: modem n on position n). */
+  readonly initial?: ReadonlyArray<readonly [number, string]>;
+}
+
+export interface SchedulerOptions {
+  /** How long a modem may take to read a new card after a switch (default 30 s). */
+  readonly cardTimeoutMs?: number;
+  /** After the card is read, how long to wait for registration before moving on (default 10 s). */
+  readonly settleMs?: number;
+  /** A card was read on a modem at a position (the inventory's source). */
+  readonly onCard?: (device: string, position: string, snapshot: ModemSnapshot) => Effect.Effect<void>;
+  /** A switch failed (the bank did not answer, refused the position). */
+  readonly onProblem?: (device: string, detail: string) => Effect.Effect<void>;
+}
+
+export type HoldState = "connecting" | "online" | "failed";
+
+interface Hold {
+  readonly holder: string;
+  /** The modem the card is on, or will be on once switched. */
+  readonly modem: number;
+  state: HoldState;
+  error: string | null;
+  /** Done when its switch is over, either way. */
+  readonly settled: Deferred.Deferred<void>;
+}
+
+interface DeviceRuntime {
+  readonly device: ManagedDevice;
+  readonly current: Map<number, string>;
+  readonly holds: Map<string, Hold>;
+  /** Modems between a switch and the read of their new card: their old state is stale. */
+  readonly switching: Set<number>;
+  readonly lock: Effect.Semaphore;
+  readonly seen: Set<string>;
+  cursor: number;
+}
+
+export interface CardPlace {
+  readonly device: string;
+  readonly position: string;
+  readonly modem: number | null;
+  readonly hold: { readonly holder: string; readonly state: HoldState; readonly error: string | null } | null;
+}
+
+export interface Scheduler {
+  readonly devices: readonly ManagedDevice[];
+  /** Claims a position for `holder` and switches it in, in the background. */
+  readonly claim: (device: string, position: string, holder: string) => Effect.Effect<void, Busy | NoSuchPosition>;
+  /** Claims and waits until the card is online (or the switch failed). */
+  readonly hold: (device: string, position: string, holder: string) => Effect.Effect<number, Busy | NoSuchPosition | BankError | SwitchFailed>;
+  /** Gives a claim up (only the holder's own). */
+  readonly release: (device: string, position: string, holder: string) => Effect.Effect<void>;
+  /** Where a position is now: on which modem, and who holds it. */
+  readonly place: (device: string, position: string) => CardPlace | null;
+  /** The position each modem of a device stands on. */
+  readonly positions: (device: string) => ReadonlyMap<number, string>;
+  /** Would a claim be refused now? (For the APIs' choice among candidate cards.) */
+  readonly wouldBeBusy: (device: string, position: string, holder: string) => boolean;
+  /** Resolves once every device has finished its start-up scan. */
+  readonly scanned: Effect.Effect<void>;
+}
+
+export class SwitchFailed extends Data.TaggedError("SwitchFailed")<{ readonly detail: string }> {
+  override get message(): string {
+    return `switch failed: ${this.detail}`;
+  }
+}
+
+const snapshotOf = (m: RegisteredModem): Effect.Effect<ModemSnapshot | null> =>
+  Effect.flatMap(SubscriptionRef.get(m.supervised.actor), (actor) => (Option.isSome(actor) ? SubscriptionRef.get(actor.value.state) : Effect.succeed(null)));
+
+/** Every state the modem's current actor goes through, across reconnections. */
+const statesOf = (m: RegisteredModem): Stream.Stream<ModemSnapshot> =>
+  m.supervised.actor.changes.pipe(Stream.flatMap((actor) => (Option.isSome(actor) ? actor.value.state.changes : Stream.empty), { switch: true }));
+
+export const startScheduler = (devices: readonly ManagedDevice[], options: SchedulerOptions = {}): Effect.Effect<Scheduler, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const cardTimeoutMs = options.cardTimeoutMs ?? 30_000;
+    const settleMs = options.settleMs ?? 10_000;
+    const runtimes = new Map<string, DeviceRuntime>();
+    for (const device of devices)
+      runtimes.set(device.key, {
+        device,
+        current: new Map(device.initial ?? []),
+        holds: new Map(),
+        switching: new Set(),
+        lock: yield* Effect.makeSemaphore(1),
+        seen: new Set((device.initial ?? []).map(([, p]) => p)),
+        cursor: 0,
+      });
+    const scope = yield* Effect.scope;
+
+    const runtime = (key: string) => runtimes.get(key);
+    const modemAt = (rt: DeviceRuntime, position: string) => [...rt.current].find(([, p]) => p === position)?.[0] ?? null;
+
+    /**
+     * Holds (other than `holder`'s on `position`) that bringing `position` online would
+     * break: a card the switch would move, or another card meant for the same modem.
+     */
+    const conflicts = (rt: DeviceRuntime, position: string, holder: string | null): string[] => {
+      const here = modemAt(rt, position);
+      if (here !== null) return [...rt.holds].filter(([held, h]) => h.modem === here && held !== position).map(([held, h]) => `${held} (${h.holder})`);
+      const preview = rt.device.driver.preview(position);
+      if (!preview) return [];
+      const moved = new Map(preview.after);
+      const found: string[] = [];
+      for (const [held, hold] of rt.holds) {
+        if (held === position && hold.holder === holder) continue;
+        const next = moved.get(hold.modem);
+        if (next !== undefined && next !== held) found.push(`${held} (${hold.holder})`);
+        // Two holds on one modem cannot both be online.
+        if (hold.modem === preview.modem && held !== position) found.push(`${held} (${hold.holder})`);
+      }
+      return [...new Set(found)];
+    };
+
+    /** Waits until modem `n` shows a card other than `before` (or no card), and records it. */
+    const awaitCard = (rt: DeviceRuntime, n: number, before: string | null) =>
+      Effect.gen(function* () {
+        const m = rt.device.modems[n - 1];
+        if (!m) return null;
+        const read = yield* statesOf(m).pipe(
+          Stream.filter((s) => s.sim?.lock === "ABSENT" || (s.sim?.lock === "READY" && s.sim.iccid !== null && s.sim.iccid !== before)),
+          Stream.runHead,
+          Effect.timeoutOption(Duration.millis(cardTimeoutMs)),
+          Effect.map(Option.flatten),
+        );
+        rt.switching.delete(n);
+        if (Option.isNone(read) || !read.value.sim?.iccid) return null;
+        const iccid = read.value.sim.iccid;
+        // Registered (operator known) before moving on, when that comes soon.
+        yield* statesOf(m).pipe(
+          Stream.filter((s) => s.sim?.iccid === iccid && s.operator !== null),
+          Stream.runHead,
+          Effect.timeoutOption(Duration.millis(settleMs)),
+        );
+        // Recorded here: the inventory watcher skipped this modem while it was switching.
+        const now = yield* snapshotOf(m);
+        const position = rt.current.get(n);
+        if (now?.sim?.iccid === iccid && position !== undefined && options.onCard) yield* options.onCard(rt.device.key, position, now);
+        return iccid;
+      });
+
+    /** Switches `position` in (under the device lock); the modem that holds it after. */
+    const switchIn = (rt: DeviceRuntime, position: string, holder: string | null): Effect.Effect<number, Busy | BankError> =>
+      Effect.gen(function* () {
+        const already = modemAt(rt, position);
+        if (already !== null) return already;
+        const blocking = conflicts(rt, position, holder);
+        if (blocking.length) return yield* Effect.fail(new Busy({ detail: `switching ${rt.device.key} ${position} would move ${blocking.join(", ")}` }));
+        const preview = rt.device.driver.preview(position)!;
+        const before = new Map<number, string | null>();
+        for (const [n] of preview.after) before.set(n, (yield* snapshotOf(rt.device.modems[n - 1]!))?.sim?.iccid ?? null);
+        for (const [n] of preview.after) rt.switching.add(n);
+        const result = yield* rt.device.driver.select(position).pipe(Effect.tapError(() => Effect.sync(() => preview.after.forEach(([n]) => rt.switching.delete(n)))));
+        for (const [n, p] of result.after) {
+          rt.current.set(n, p);
+          rt.seen.add(p);
+        }
+        if (result.after.length === 0) rt.current.set(result.modem, position);
+        yield* Effect.forEach(result.after, ([n]) => awaitCard(rt, n, before.get(n) ?? null), { concurrency: "unbounded", discard: true });
+        return result.modem;
+      });
+
+    const claim = (key: string, position: string, holder: string) =>
+      Effect.gen(function* () {
+        const rt = runtime(key);
+        const preview = rt?.device.driver.preview(position);
+        if (!rt || !preview) return yield* Effect.fail(new NoSuchPosition({ device: key, position }));
+        const existing = rt.holds.get(position);
+        if (existing && existing.holder === holder && existing.state !== "failed") return;
+        if (existing && existing.holder !== holder) return yield* Effect.fail(new Busy({ detail: `${key} ${position} is held by ${existing.holder}` }));
+        const blocking = conflicts(rt, position, holder);
+        if (blocking.length) return yield* Effect.fail(new Busy({ detail: `switching ${key} ${position} would move ${blocking.join(", ")}` }));
+        const hold: Hold = { holder, modem: modemAt(rt, position) ?? preview.modem, state: "connecting", error: null, settled: yield* Deferred.make<void>() };
+        rt.holds.set(position, hold);
+        yield* rt.lock
+          .withPermits(1)(Effect.suspend(() => (rt.holds.get(position) === hold ? switchIn(rt, position, holder) : Effect.succeed(0))))
+          .pipe(
+            Effect.matchEffect({
+              onSuccess: () => Effect.sync(() => void (hold.state = "online")),
+              onFailure: (error) =>
+                Effect.zipRight(
+                  Effect.sync(() => {
+                    hold.state = "failed";
+                    hold.error = error.message;
+                  }),
+                  options.onProblem?.(key, `${position} for ${holder}: ${error.message}`) ?? Effect.void,
+                ),
+            }),
+            Effect.ensuring(Deferred.succeed(hold.settled, undefined)),
+            Effect.forkIn(scope),
+          );
+      });
+
+    const hold = (key: string, position: string, holder: string) =>
+      Effect.gen(function* () {
+        yield* claim(key, position, holder);
+        const rt = runtime(key)!;
+        const claimed = rt.holds.get(position);
+        if (claimed) yield* Deferred.await(claimed.settled);
+        const h = rt.holds.get(position);
+        if (!h || h.holder !== holder) return yield* Effect.fail(new SwitchFailed({ detail: `${key} ${position} was released meanwhile` }));
+        if (h.state === "failed") return yield* Effect.fail(new SwitchFailed({ detail: h.error ?? "unknown" }));
+        return h.modem;
+      });
+
+    const release = (key: string, position: string, holder: string) =>
+      Effect.sync(() => {
+        const rt = runtime(key);
+        if (rt?.holds.get(position)?.holder === holder) rt.holds.delete(position);
+      });
+
+    /** One rotation step: every modem that no hold pins moves to a position it has not shown lately. */
+    const rotateStep = (rt: DeviceRuntime, scanning: boolean) =>
+      rt.lock.withPermits(1)(
+        Effect.gen(function* () {
+          const positions = rt.device.driver.positions;
+          const pinned = new Set([...rt.holds.values()].map((h) => h.modem));
+          const claimed = new Set<number>();
+          const picks: string[] = [];
+          const order = positions.map((_, i) => positions[(rt.cursor + i) % positions.length]!);
+          for (const p of scanning ? order.filter((p) => !rt.seen.has(p)) : order) {
+            if (modemAt(rt, p) !== null) continue;
+            const preview = rt.device.driver.preview(p);
+            if (!preview) continue;
+            const moves = preview.after.length ? preview.after.map(([n]) => n) : [preview.modem];
+            if (moves.some((n) => pinned.has(n) || claimed.has(n))) continue;
+            moves.forEach((n) => claimed.add(n));
+            picks.push(p);
+          }
+          if (picks.length) rt.cursor = (positions.indexOf(picks.at(-1)!) + 1) % positions.length;
+          // Switch every pick first (the controller is serial), then wait for the cards together.
+          yield* Effect.forEach(
+            picks,
+            (p) => switchIn(rt, p, null).pipe(Effect.catchAll((e) => options.onProblem?.(rt.device.key, `rotation to ${p}: ${e.message}`) ?? Effect.void)),
+            { concurrency: "unbounded", discard: true },
+          );
+          return picks.length;
+        }),
+      );
+
+    const scans: Effect.Effect<void>[] = [];
+    for (const rt of runtimes.values()) {
+      if (rt.device.driver.positions.length <= rt.device.modems.length && rt.device.initial) {
+        scans.push(Effect.void);
+        continue;
+      }
+      const scan = Effect.gen(function* () {
+        while (rt.seen.size < rt.device.driver.positions.length) if ((yield* rotateStep(rt, true)) === 0) break;
+      });
+      const done = yield* Effect.makeLatch(false);
+      scans.push(done.await);
+      yield* Effect.gen(function* () {
+        yield* scan;
+        yield* done.open;
+        if (rt.device.rotateEveryMs <= 0) return;
+        yield* Effect.forever(Effect.zipRight(Effect.sleep(Duration.millis(rt.device.rotateEveryMs)), rotateStep(rt, false)));
+      }).pipe(Effect.forkIn(scope));
+    }
+
+    // The inventory: every card read on a modem whose position is known, as it changes.
+    if (options.onCard)
+      for (const rt of runtimes.values())
+        for (const [i, m] of rt.device.modems.entries())
+          yield* statesOf(m).pipe(
+            Stream.filter((s) => s.sim?.lock === "READY" && s.sim.iccid !== null),
+            Stream.changesWith((a, b) => a.sim?.iccid === b.sim?.iccid && a.sim?.number === b.sim?.number && a.operator === b.operator && a.sim?.imsi === b.sim?.imsi),
+            Stream.runForEach((s) => {
+              const position = rt.current.get(i + 1);
+              if (position === undefined || rt.switching.has(i + 1)) return Effect.void;
+              return options.onCard!(rt.device.key, position, s);
+            }),
+            Effect.forkIn(scope),
+          );
+
+    return {
+      devices,
+      claim,
+      hold,
+      release,
+      place: (key, position) => {
+        const rt = runtime(key);
+        if (!rt || !rt.device.driver.preview(position)) return null;
+        const h = rt.holds.get(position);
+        return { device: key, position, modem: modemAt(rt, position), hold: h ? { holder: h.holder, state: h.state, error: h.error } : null };
+      },
+      positions: (key) => new Map(runtime(key)?.current ?? []),
+      wouldBeBusy: (key, position, holder) => {
+        const rt = runtime(key);
+        if (!rt) return true;
+        const existing = rt.holds.get(position);
+        return (existing !== undefined && existing.holder !== holder) || conflicts(rt, position, holder).length > 0;
+      },
+      scanned: Effect.all(scans, { discard: true }),
+    } satisfies Scheduler;
+  });

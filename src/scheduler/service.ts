@@ -1,0 +1,61 @@
+/**
+ * The scheduler as the service runs it: over the registry's devices, recording every card it
+ * reads in the store's inventory, and switching cards in for jobs that need them.
+ */
+import { Effect, type Scope } from "effect";
+import type { Kysely } from "kysely";
+import type { Registry } from "../devices/registry";
+import type { StoreError } from "../store/database";
+import type { Database } from "../store/schema";
+import { recordCard, syncDevices } from "./inventory";
+import { startScheduler, type Scheduler } from "./scheduler";
+
+export interface ServiceScheduler extends Scheduler {
+  /** The store's numeric device id by configuration id. */
+  readonly deviceIds: ReadonlyMap<string, number>;
+}
+
+const log = (line: string) => Effect.sync(() => void process.stderr.write(`${line}\n`));
+
+export const startServiceScheduler = (
+  db: Kysely<Database>,
+  registry: Registry,
+  options: { readonly cardTimeoutMs?: number; readonly settleMs?: number } = {},
+): Effect.Effect<ServiceScheduler, StoreError, Scope.Scope> =>
+  Effect.gen(function* () {
+    const deviceIds = yield* syncDevices(db, registry.devices);
+    const scheduler = yield* startScheduler(
+      registry.devices.map((d) => ({ key: d.config.id, driver: d.driver, modems: d.modems, rotateEveryMs: d.config.rotateEveryMs, ...(d.initial ? { initial: d.initial } : {}) })),
+      {
+        ...options,
+        onCard: (device, position, snapshot) =>
+          recordCard(db, deviceIds.get(device)!, device, position, snapshot).pipe(Effect.catchAll((e) => log(`inventory: ${device} ${position}: ${e.message}`))),
+        onProblem: (device, detail) => log(`scheduler: ${device}: ${detail}`),
+      },
+    );
+    return { ...scheduler, deviceIds };
+  });
+
+/** For jobs: asks for a card to be switched in, and lets it go when done. */
+export interface CardSwitcher {
+  readonly request: (iccid: string, holder: string) => Effect.Effect<void>;
+  readonly release: (iccid: string, holder: string) => Effect.Effect<void>;
+}
+
+export const cardSwitcher = (db: Kysely<Database>, scheduler: Scheduler): CardSwitcher => {
+  const placeOf = (iccid: string) =>
+    Effect.tryPromise(() =>
+      db
+        .selectFrom("sim_cards")
+        .innerJoin("devices", "devices.id", "sim_cards.device_id")
+        .select(["devices.key", "sim_cards.place"])
+        .where("sim_cards.iccid", "=", iccid)
+        .executeTakeFirst(),
+    ).pipe(Effect.orElseSucceed(() => undefined));
+  return {
+    // Busy (another client holds the row) or unknown: the job waits and asks again.
+    request: (iccid, holder) =>
+      Effect.flatMap(placeOf(iccid), (row) => (row?.key && row.place ? scheduler.claim(row.key, row.place, holder).pipe(Effect.ignore) : Effect.void)),
+    release: (iccid, holder) => Effect.flatMap(placeOf(iccid), (row) => (row?.key && row.place ? scheduler.release(row.key, row.place, holder) : Effect.void)),
+  };
+};

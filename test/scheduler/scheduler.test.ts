@@ -1,0 +1,130 @@
+import { describe, expect, it } from "@effect/vitest";
+import { afterAll, beforeAll } from "vitest";
+import { Effect, Exit, Option, Scope, SubscriptionRef } from "effect";
+import type { Kysely } from "kysely";
+import { throwawayDatabase } from "../support/postgres";
+import { parseConfig } from "../../src/config/config";
+import { startRegistry, type Registry } from "../../src/devices/registry";
+import { cardSwitcher, startServiceScheduler, type ServiceScheduler } from "../../src/scheduler/service";
+import { enqueueSms, runSmsSender } from "../../src/jobs/sms-sender";
+import { migrate, openStore } from "../../src/store/database";
+import type { Database } from "../../src/store/schema";
+
+// The scheduler over simulated SR banks (their controllers speak the serial language), with
+// the inventory in PostgreSQL.
+let database: Awaited<ReturnType<typeof throwawayDatabase>>;
+let scope: Scope.CloseableScope;
+let db: Kysely<Database>;
+let registry: Registry;
+let scheduler: ServiceScheduler;
+
+beforeAll(async () => {
+  database = await throwawayDatabase("simgate_sched");
+  scope = Effect.runSync(Scope.make());
+  const config = parseConfig(
+    {
+      devices: [
+        { id: "train", model: "sr-train", modems: "simulated", rows: 4, rotateEveryMs: 0 },
+        { id: "box", model: "sr-box-bank", modems: "simulated", rows: 3, rotateEveryMs: 0 },
+      ],
+      demo: { smsEveryMs: 0, timing: "instant" },
+    },
+    {},
+    "test",
+  );
+  db = await Effect.runPromise(Scope.extend(openStore({ kind: "postgres", url: database.url }), scope));
+  await Effect.runPromise(migrate(db));
+  registry = await Effect.runPromise(Scope.extend(startRegistry(config, db), scope));
+  scheduler = await Effect.runPromise(Scope.extend(startServiceScheduler(db, registry, { settleMs: 2_000 }), scope));
+  await Effect.runPromise(scheduler.scanned);
+}, 120_000);
+afterAll(async () => {
+  if (scope) await Effect.runPromise(Scope.close(scope, Exit.void));
+  await database?.drop();
+});
+
+const bank = (id: string) => registry.farm!.banks.get(id)!;
+const iccidOnModem = (device: string, n: number) =>
+  Effect.gen(function* () {
+    const m = registry.devices.find((d) => d.config.id === device)!.modems[n - 1]!;
+    const actor = yield* SubscriptionRef.get(m.supervised.actor);
+    return Option.isSome(actor) ? ((yield* SubscriptionRef.get(actor.value.state)).sim?.iccid ?? null) : null;
+  });
+
+describe("the start-up scan", () => {
+  it("records every card of every position, with its number and operator, as the banks hold them", async () => {
+    const rows = await db
+      .selectFrom("sim_cards")
+      .innerJoin("devices", "devices.id", "sim_cards.device_id")
+      .select(["devices.key", "sim_cards.place", "sim_cards.iccid", "sim_cards.number", "sim_cards.operator"])
+      .execute();
+    for (const device of ["train", "box"]) {
+      const b = bank(device);
+      const expected = b.layout.positions.map((p) => [p, b.cardAt(p)!.iccid, b.cardAt(p)!.number]);
+      const found = rows.filter((r) => r.key === device).map((r) => [r.place, r.iccid, r.number]);
+      expect(found.sort()).toEqual(expected.sort());
+    }
+    expect(rows.every((r) => r.operator)).toBe(true);
+    const devices = await db.selectFrom("devices").select(["key", "model", "channels"]).orderBy("key").execute();
+    expect(devices).toEqual([
+      { key: "box", model: "sr-box-bank", channels: 8 },
+      { key: "train", model: "sr-train", channels: 16 },
+    ]);
+  });
+});
+
+describe("holds", () => {
+  it.scopedLive("a held train position is switched in; another row is BUSY for another client until released", () =>
+    Effect.gen(function* () {
+      const modem = yield* scheduler.hold("train", "3-5", "client-a");
+      expect(modem).toBe(5);
+      expect(yield* iccidOnModem("train", 5)).toBe(bank("train").cardAt("3-5")!.iccid);
+      expect(scheduler.place("train", "3-5")).toMatchObject({ modem: 5, hold: { holder: "client-a", state: "online" } });
+      // The same row on another modem: no switch, no conflict.
+      expect(yield* scheduler.hold("train", "3-2", "client-b")).toBe(2);
+      // Row 1 would move client-a's and client-b's cards.
+      const busy = yield* scheduler.claim("train", "1-7", "client-c").pipe(Effect.flip);
+      expect(busy._tag).toBe("Busy");
+      expect(busy.message).toMatch(/3-5 \(client-a\)/);
+      expect(scheduler.wouldBeBusy("train", "1-7", "client-c")).toBe(true);
+      yield* scheduler.release("train", "3-5", "client-a");
+      yield* scheduler.release("train", "3-2", "client-b");
+      expect(yield* scheduler.hold("train", "1-7", "client-c")).toBe(7);
+      expect(yield* iccidOnModem("train", 7)).toBe(bank("train").cardAt("1-7")!.iccid);
+      yield* scheduler.release("train", "1-7", "client-c");
+    }),
+  );
+
+  it.scopedLive("box modems switch independently; two cards for one modem cannot both be held", () =>
+    Effect.gen(function* () {
+      const [a, c] = yield* Effect.all([scheduler.hold("box", "A3", "x"), scheduler.hold("box", "C2", "y")], { concurrency: "unbounded" });
+      expect([a, c]).toEqual([1, 3]);
+      expect(yield* iccidOnModem("box", 1)).toBe(bank("box").cardAt("A3")!.iccid);
+      expect(yield* iccidOnModem("box", 3)).toBe(bank("box").cardAt("C2")!.iccid);
+      expect((yield* scheduler.claim("box", "A1", "z").pipe(Effect.flip))._tag).toBe("Busy");
+      expect((yield* scheduler.claim("box", "Q1", "z").pipe(Effect.flip))._tag).toBe("NoSuchPosition");
+      yield* scheduler.release("box", "A3", "x");
+      yield* scheduler.release("box", "C2", "y");
+    }),
+  );
+
+  it.scopedLive("a job's card in no modem is switched in, sent from, and let go", () =>
+    Effect.gen(function* () {
+      yield* scheduler.hold("train", "2-4", "holder");
+      yield* scheduler.release("train", "2-4", "holder");
+      // Row 2 is in (modems 1-8), so row 4's cards are on no modem... (back row is 2+3 = 1 of 4).
+      const card = bank("train").cardAt("4-6")!;
+      expect(scheduler.place("train", "4-6")!.modem).toBeNull();
+      yield* runSmsSender(db, registry, { pollMs: 20, retryBaseMs: 50, switcher: cardSwitcher(db, scheduler) });
+      const id = yield* enqueueSms(db, { iccid: card.iccid, to: "+15559000077", text: "sent from row 4" });
+      for (;;) {
+        const row = yield* Effect.promise(() => db.selectFrom("sms_out").select(["state", "error"]).where("id", "=", id).executeTakeFirstOrThrow());
+        if (row.state === "sent") break;
+        expect(row.state).not.toBe("failed");
+        yield* Effect.sleep(20);
+      }
+      expect(registry.farm!.network.submitted.at(-1)).toMatchObject({ from: card.number, to: "+15559000077", text: "sent from row 4" });
+      expect(scheduler.place("train", "4-6")).toMatchObject({ modem: 6, hold: null });
+    }),
+  );
+});
