@@ -187,6 +187,11 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
       simStatus: Effect.map(SubscriptionRef.get(state), simStatusOf),
       sendSms: outbox.send,
       sweep: inbox.sweep(),
+      /**
+       * Reads the SIM and the network again: after a slot switch that the modem did not
+       * announce (no +CPIN change), the state would otherwise still show the old card.
+       */
+      refreshSim: rereadSim,
       /** A USSD code, or the answer inside an open session. */
       ussd: ussd.send,
       ussdCancel: ussd.cancel,

@@ -48,6 +48,8 @@ export interface SchedulerOptions {
   readonly cardTimeoutMs?: number;
   /** After the card is read, how long to wait for registration before moving on (default 10 s). */
   readonly settleMs?: number;
+  /** How long a modem may stay silent after a switch before it is asked to read the SIM (default 2 s). */
+  readonly quietMs?: number;
   /** A card was read on a modem at a position (the inventory's source). */
   readonly onCard?: (device: string, position: string, snapshot: ModemSnapshot) => Effect.Effect<void>;
   /** A switch failed (the bank did not answer, refused the position). */
@@ -119,6 +121,7 @@ export const startScheduler = (devices: readonly ManagedDevice[], options: Sched
   Effect.gen(function* () {
     const cardTimeoutMs = options.cardTimeoutMs ?? 30_000;
     const settleMs = options.settleMs ?? 10_000;
+    const quietMs = options.quietMs ?? 2_000;
     const runtimes = new Map<string, DeviceRuntime>();
     for (const device of devices)
       runtimes.set(device.key, {
@@ -156,13 +159,24 @@ export const startScheduler = (devices: readonly ManagedDevice[], options: Sched
       return [...new Set(found)];
     };
 
-    /** Waits until modem `n` shows a card other than `before` (or no card), and records it. */
+    /**
+     * Waits until modem `n` has read the card now in its slot, and records it. A modem
+     * normally announces the change (+CPIN: NOT READY, then READY) and the actor reads the
+     * new card; one that stays silent (or a switch to the position it already had) is asked
+     * to read the SIM again.
+     */
     const awaitCard = (rt: DeviceRuntime, n: number, before: string | null) =>
       Effect.gen(function* () {
         const m = rt.device.modems[n - 1];
         if (!m) return null;
+        const changed = (s: ModemSnapshot) => s.sim?.lock === "ABSENT" || s.sim?.lock === "NOT READY" || (s.sim?.iccid ?? null) !== before;
+        const announced = yield* statesOf(m).pipe(Stream.filter(changed), Stream.runHead, Effect.timeoutOption(Duration.millis(quietMs)), Effect.map(Option.flatten));
+        if (Option.isNone(announced)) {
+          const actor = yield* SubscriptionRef.get(m.supervised.actor);
+          if (Option.isSome(actor)) yield* actor.value.refreshSim.pipe(Effect.ignore);
+        }
         const read = yield* statesOf(m).pipe(
-          Stream.filter((s) => s.sim?.lock === "ABSENT" || (s.sim?.lock === "READY" && s.sim.iccid !== null && s.sim.iccid !== before)),
+          Stream.filter((s) => s.sim?.lock === "ABSENT" || (s.sim?.lock === "READY" && s.sim.iccid !== null)),
           Stream.runHead,
           Effect.timeoutOption(Duration.millis(cardTimeoutMs)),
           Effect.map(Option.flatten),
