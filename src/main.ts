@@ -1,12 +1,12 @@
 /**
  * `npm start`: reads simgate.config.json (or runs the demo farm when there is none), opens
  * the store and applies its migrations, gives every configured modem a supervised actor that
- * stores what it receives, and serves the modems' status and, for simulated devices, the
- * simulator's control surface under /sim/. The SimFolder and SR-Navigator facades are not in
- * this version yet.
+ * stores what it receives, runs the scheduler over the SIM banks, and serves the
+ * SR-Navigator API, the modems' status and, for simulated devices, the simulator's control
+ * surface under /sim/. The SimFolder facade is not in this version yet.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { Deferred, Effect } from "effect";
 import type { Kysely } from "kysely";
 import { controlHandler } from "../hil/control/http";
@@ -16,6 +16,7 @@ import { runSmsSender } from "./jobs/sms-sender";
 import { recordCalls } from "./jobs/records";
 import { migrate, openStore, redact, StoreError } from "./store/database";
 import { cardSwitcher, startServiceScheduler } from "./scheduler/service";
+import { srNavigatorHandler, SRNAV_PATH } from "./api/srnav/handler";
 import { bootstrapKeys, BootstrapKeyError } from "./access/bootstrap";
 import type { Database } from "./store/schema";
 
@@ -48,12 +49,15 @@ const status = async (registry: Registry, db: Kysely<Database>) => {
   return { modems: await Effect.runPromise(modemStatuses(registry)), sms: { received: Number(received.n), latest } };
 };
 
-const serve = (registry: Registry, db: Kysely<Database>, host: string, port: number) =>
+type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
+const serve = (registry: Registry, db: Kysely<Database>, host: string, port: number, handlers: readonly Handler[]) =>
   Effect.acquireRelease(
     Effect.async<Server, Error>((resume) => {
       const sim = registry.farm ? controlHandler({ farm: registry.farm }, "/sim") : null;
       const server = createServer((req, res) => {
         void (async () => {
+          for (const handle of handlers) if (await handle(req, res)) return;
           if (sim && (await sim(req, res))) return;
           const path = new URL(req.url ?? "/", "http://localhost").pathname;
           const json = (code: number, value: unknown) => {
@@ -61,7 +65,7 @@ const serve = (registry: Registry, db: Kysely<Database>, host: string, port: num
             res.end(JSON.stringify(value));
           };
           if (path === "/status" && req.method === "GET") return json(200, await status(registry, db));
-          if (path === "/") return json(200, { service: "simgate", status: "/status", ...(sim ? { simulator: "/sim/modems" } : {}) });
+          if (path === "/") return json(200, { service: "simgate", status: "/status", srNavigator: SRNAV_PATH, ...(sim ? { simulator: "/sim/modems" } : {}) });
           json(404, { error: `no route ${path}` });
         })().catch((error) => {
           res.writeHead(500, { "content-type": "application/json" });
@@ -91,10 +95,11 @@ const program = Effect.scoped(
       const count = registry.modems.filter((m) => m.device === d.id).length;
       process.stdout.write(`device ${d.id} (${d.model}${d.modems === "simulated" ? `, simulated, ${config.simulatedTiming} timing` : ""}): ${count} modems\n`);
     }
-    const server = yield* serve(registry, db, config.http.host, config.http.port);
+    const server = yield* serve(registry, db, config.http.host, config.http.port, [srNavigatorHandler({ db, registry, scheduler })]);
     const address = server.address();
     const url = `http://${config.http.host}:${typeof address === "object" && address ? address.port : config.http.port}`;
     process.stdout.write(`listening on ${url}  (status: ${url}/status${registry.farm ? `, simulator: ${url}/sim/modems, send a code: POST ${url}/sim/sms` : ""})\n`);
+    process.stdout.write(`SR-Navigator API: ${url}${SRNAV_PATH}\n`);
     const keys = yield* Effect.tryPromise({
       try: () => bootstrapKeys(db, process.env),
       catch: (e) => (e instanceof BootstrapKeyError ? new ConfigError(e.message) : new StoreError({ reason: `bootstrap keys: ${(e as Error).message}` })),

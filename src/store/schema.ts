@@ -77,6 +77,7 @@ export interface CallsTable {
   answered_at: NullableTimestamp;
   ended_at: NullableTimestamp;
   end_reason: string | null;
+  read_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface JobsTable {

@@ -5,10 +5,12 @@
 import type { Migration, MigrationProvider } from "kysely/migration";
 import * as m0001 from "./0001_core";
 import * as m0002 from "./0002_access";
+import * as m0003 from "./0003_call_reads";
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001_core": m0001,
   "0002_access": m0002,
+  "0003_call_reads": m0003,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => ({ ...MIGRATIONS }) };

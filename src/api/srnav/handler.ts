@@ -1,0 +1,82 @@
+/**
+ * /api/handler.php: the SR-Navigator-compatible endpoint. GET or POST (form fields win over
+ * the query string); every answer is HTTP 200 with the exact body, no trailing newline;
+ * errors are the API's words. The pool_key is checked against the stored hashes before any
+ * action runs, and an action sees only its own pool's cards.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { poolByKey } from "../../pools/pools";
+import { BodyTooLarge, requestParams } from "../http/params";
+import { ACTIONS, ApiWord, type Reply, type SrNavContext } from "./actions";
+
+export const SRNAV_PATH = "/api/handler.php";
+
+const send = (res: ServerResponse, status: number, reply: Reply) => {
+  res.writeHead(status, {
+    "content-type": reply.kind === "json" ? "application/json; charset=utf-8" : "text/plain; charset=utf-8",
+    "cache-control": "no-store",
+  });
+  res.end(reply.body);
+};
+
+/**
+ * Actions that choose or change a pool's cards run one at a time per pool: two clients
+ * calling openNumber at once must not be given the same card.
+ */
+const SERIAL = new Set(["openNumber", "openNumbers", "closeNumber", "poolRestart", "grabCall"]);
+
+const serialised = () => {
+  const tails = new Map<number, Promise<unknown>>();
+  return <A>(poolId: number, work: () => Promise<A>): Promise<A> => {
+    const previous = tails.get(poolId) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(work);
+    tails.set(poolId, next);
+    void next.finally(() => {
+      if (tails.get(poolId) === next) tails.delete(poolId);
+    }).catch(() => undefined);
+    return next;
+  };
+};
+
+/** Handles the request when it is for /api/handler.php; false otherwise. */
+export const srNavigatorHandler = (ctx: SrNavContext) => {
+  const inTurn = serialised();
+  return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    if (path !== SRNAV_PATH) return false;
+    if (req.method !== "GET" && req.method !== "POST") {
+      res.writeHead(405, { allow: "GET, POST", "content-type": "text/plain; charset=utf-8" });
+      res.end("METHOD_NOT_ALLOWED");
+      return true;
+    }
+    let params: Map<string, string>;
+    try {
+      params = await requestParams(req);
+    } catch (error) {
+      send(res, error instanceof BodyTooLarge ? 413 : 400, { kind: "word", body: error instanceof BodyTooLarge ? "TOO_LARGE" : "BAD_REQUEST" });
+      return true;
+    }
+    const pool = await poolByKey(ctx.db, params.get("pool_key"));
+    if (!pool) {
+      send(res, 200, { kind: "word", body: "BAD_KEY" });
+      return true;
+    }
+    const action = params.get("action") ?? "";
+    const run = Object.hasOwn(ACTIONS, action) ? ACTIONS[action] : undefined;
+    if (!run) {
+      send(res, 200, { kind: "word", body: "BAD_ACTION" });
+      return true;
+    }
+    try {
+      send(res, 200, await (SERIAL.has(action) ? inTurn(pool.id, () => run(ctx, pool.id, params)) : run(ctx, pool.id, params)));
+    } catch (error) {
+      if (error instanceof ApiWord) send(res, 200, { kind: "word", body: error.message });
+      else {
+        // Not the client's fault: logged with its cause, answered with the API's word.
+        process.stderr.write(`sr-navigator ${action}: ${(error as Error).stack ?? String(error)}\n`);
+        send(res, 200, { kind: "word", body: "ERROR" });
+      }
+    }
+    return true;
+  };
+};

@@ -1,0 +1,91 @@
+/**
+ * A pool's cards as the SR-Navigator API sees them: numbers without '+', their place and
+ * device, FREE/USED, and the live status word from the scheduler and the modem's state.
+ */
+import { Effect, Option, SubscriptionRef } from "effect";
+import type { Kysely } from "kysely";
+import { simStatusOf } from "../../../drivers/modem/state";
+import type { Registry } from "../../devices/registry";
+import type { ServiceScheduler } from "../../scheduler/service";
+import type { Database } from "../../store/schema";
+
+export interface PoolCard {
+  readonly iccid: string;
+  /** Digits only, as the API shows it. */
+  readonly number: string;
+  readonly operator: string | null;
+  readonly place: string | null;
+  readonly deviceKey: string;
+  readonly deviceId: number;
+  readonly model: string;
+  readonly used: boolean;
+  readonly processed: boolean;
+  readonly calls: boolean;
+}
+
+export const apiNumber = (number: string): string => number.replace(/[^\d]/g, "");
+
+/** SR model names as the panel prints them. */
+export const MODEL_NAMES: Readonly<Record<string, string>> = {
+  "sr-train": "SR-Train",
+  "sr-box-8": "SR-Box-8",
+  "sr-box-bank": "SR-Box-Bank",
+  "sr-box-2-bank": "SR-Box-2-Bank",
+  pool: "Modem-Pool",
+};
+
+/** Models whose cards can also take calls (the status is then WAIT_SMS_CALL). */
+const TAKES_CALLS = new Set(["sr-box-8", "sr-box-bank", "sr-box-2-bank", "pool"]);
+
+export const poolCards = async (db: Kysely<Database>, poolId: number): Promise<PoolCard[]> => {
+  const rows = await db
+    .selectFrom("pool_cards")
+    .innerJoin("sim_cards", "sim_cards.iccid", "pool_cards.iccid")
+    .innerJoin("devices", "devices.id", "sim_cards.device_id")
+    .select([
+      "sim_cards.iccid",
+      "sim_cards.number",
+      "sim_cards.operator",
+      "sim_cards.place",
+      "devices.key as deviceKey",
+      "devices.id as deviceId",
+      "devices.model",
+      "pool_cards.used",
+      "pool_cards.processed",
+      "pool_cards.calls",
+    ])
+    .where("pool_cards.pool_id", "=", poolId)
+    .where("sim_cards.number", "is not", null)
+    .orderBy("devices.id")
+    .orderBy("sim_cards.id")
+    .execute();
+  return rows.map((r) => ({ ...r, number: apiNumber(r.number!), deviceKey: r.deviceKey ?? "", model: MODEL_NAMES[r.model] ?? r.model }));
+};
+
+export const holderOfPool = (poolId: number) => `sr-pool:${poolId}`;
+
+export type LiveWord = "INACTIVE" | "CONNECTING" | "WAIT_SMS" | "WAIT_SMS_CALL" | "OFFLINE" | "ERROR";
+
+/** Whether the card is on a modem now (ONLINE) and the status word for a pool's client. */
+export const liveStatus = (registry: Registry, scheduler: ServiceScheduler, poolId: number, card: PoolCard): Effect.Effect<{ online: boolean; word: LiveWord }> =>
+  Effect.gen(function* () {
+    const place = card.place ? scheduler.place(card.deviceKey, card.place) : null;
+    const device = registry.devices.find((d) => d.config.id === card.deviceKey);
+    const modem = place?.modem ? device?.modems[place.modem - 1] : undefined;
+    let snapshot = null;
+    if (modem) {
+      const actor = yield* SubscriptionRef.get(modem.supervised.actor);
+      if (Option.isSome(actor)) snapshot = yield* SubscriptionRef.get(actor.value.state);
+    }
+    const online = snapshot?.sim?.iccid === card.iccid;
+    if (!card.used) return { online, word: "INACTIVE" };
+    const hold = place?.hold;
+    if (!hold || hold.holder !== holderOfPool(poolId)) return { online, word: "INACTIVE" };
+    if (hold.state === "failed") return { online, word: "ERROR" };
+    if (modem && !snapshot) return { online, word: "OFFLINE" };
+    if (snapshot && (snapshot.port === "gone" || snapshot.port === "unresponsive")) return { online, word: "OFFLINE" };
+    const registered = online && snapshot !== null && [1, 5].includes(simStatusOf(snapshot));
+    if (hold.state !== "online" || !registered) return { online, word: "CONNECTING" };
+    const model = device?.config.model ?? "";
+    return { online, word: card.calls || TAKES_CALLS.has(model) ? "WAIT_SMS_CALL" : "WAIT_SMS" };
+  });
