@@ -2,12 +2,16 @@ import { runDecode } from "./decode";
 import { runSim } from "./sim";
 import { runConsoleCommand } from "./console";
 import { runMigrate } from "./migrate";
+import { runPool } from "./pool";
+import { runKey } from "./key";
 
 /** `npm run -s simgate -- <subcommand>`: the command-line entry. */
 const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promise<number> }> = {
   decode: { summary: "decode SMS PDUs, modem replies and USSD (see: simgate decode --help)", run: runDecode },
   console: { summary: "interactive AT console on a modem port (see: simgate console --help)", run: runConsoleCommand },
   migrate: { summary: "apply the store's migrations (DATABASE_URL, else the embedded database)", run: runMigrate },
+  pool: { summary: "SR-Navigator pools: create, list, new key (see: simgate pool --help)", run: runPool },
+  key: { summary: "API users' keys: rotate (see: simgate key --help)", run: runKey },
   sim: { summary: "virtual modems and SIM banks on pseudo-terminals (see: simgate sim --help)", run: runSim },
 };
 

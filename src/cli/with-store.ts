@@ -1,0 +1,24 @@
+/** Runs a CLI command's work on the store the service uses (DATABASE_URL, else the embedded one), migrated. */
+import { Effect } from "effect";
+import type { Kysely } from "kysely";
+import { migrate, openStore, storeTargetFromEnv } from "../store/database";
+import type { Database } from "../store/schema";
+
+export const withStore = <A>(work: (db: Kysely<Database>) => Promise<A>): Promise<A> =>
+  Effect.runPromise(
+    Effect.scoped(
+      Effect.gen(function* () {
+        const db = yield* openStore(storeTargetFromEnv());
+        yield* migrate(db);
+        return yield* Effect.tryPromise({ try: () => work(db), catch: (e) => e as Error });
+      }),
+    ).pipe(Effect.either),
+  ).then((outcome) => {
+    if (outcome._tag === "Left") throw outcome.left;
+    return outcome.right;
+  });
+
+/** Said in every store command's usage: PGlite is one process's at a time. */
+export const EMBEDDED_NOTE = `Works on DATABASE_URL when set, else on the embedded database in SIMGATE_DATA_DIR
+(default ./data); the embedded database is one process's at a time, so stop the service
+first or use a PostgreSQL server.`;
