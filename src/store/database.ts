@@ -33,7 +33,7 @@ export const openStore = (target: StoreTarget): Effect.Effect<Kysely<Database>, 
     Effect.tryPromise({
       try: async () => {
         if (target.kind === "postgres") {
-          const pool = new pg.Pool({ connectionString: target.url, types: pgTypes, max: 10 });
+          const pool = new pg.Pool({ connectionString: target.url, types: pgTypes, max: 20 });
           // An idle connection the server closed (a restart, an administrator) is dropped by
           // the pool and replaced on the next query; unheard, pg's 'error' would end the process.
           pool.on("error", (error) => process.stderr.write(`store: idle connection lost: ${error.message}\n`));

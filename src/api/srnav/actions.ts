@@ -4,7 +4,7 @@
  * pool and the request's parameters and returns the exact body: a word, or JSON.
  */
 import { Effect } from "effect";
-import { sql, type Kysely } from "kysely";
+import { sql, type Kysely, type SelectQueryBuilder } from "kysely";
 import type { Registry } from "../../devices/registry";
 import { enqueueSms } from "../../jobs/sms-sender";
 import type { ServiceScheduler } from "../../scheduler/service";
@@ -122,15 +122,18 @@ interface SmsRow {
   read_at: Date | null;
 }
 
-const smsQuery = (ctx: SrNavContext, iccids: readonly string[], params: Params, defaultPeriod: number | null) => {
-  let query = ctx.db.selectFrom("sms_in").select(["id", "iccid", "sender", "text", "sent_at", "received_at", "read_at"]).where("iccid", "in", iccids);
+/** sender (part of it, any case), period (seconds back) and new=1 (unread only). */
+const narrowSms = <Q extends SelectQueryBuilder<Database, "sms_in", any>>(query: Q, params: Params, defaultPeriod: number | null): Q => {
   const sender = params.get("sender")?.trim();
-  if (sender) query = query.where(sql<boolean>`position(lower(${sender}) in lower(sender)) > 0`);
+  if (sender) query = query.where(sql<boolean>`position(lower(${sender}) in lower(sender)) > 0`) as Q;
   const period = periodParam(params, defaultPeriod);
-  if (period !== null) query = query.where("received_at", ">=", new Date(Date.now() - period * 1000));
-  if (params.get("new") === "1") query = query.where("read_at", "is", null);
+  if (period !== null) query = query.where("received_at", ">=", new Date(Date.now() - period * 1000)) as Q;
+  if (params.get("new") === "1") query = query.where("read_at", "is", null) as Q;
   return query;
 };
+
+const smsQuery = (ctx: SrNavContext, iccids: readonly string[], params: Params, defaultPeriod: number | null) =>
+  narrowSms(ctx.db.selectFrom("sms_in").select(["id", "iccid", "sender", "text", "sent_at", "received_at", "read_at"]).where("iccid", "in", iccids), params, defaultPeriod);
 
 const markRead = (ctx: SrNavContext, ids: readonly number[]) =>
   ids.length ? ctx.db.updateTable("sms_in").set({ read_at: new Date() }).where("id", "in", ids).where("read_at", "is", null).execute() : Promise.resolve();
@@ -260,14 +263,23 @@ export const ACTIONS: Record<string, (ctx: SrNavContext, poolId: number, params:
   async getLastSms(ctx, poolId, params) {
     const numbers = requestedNumbers(params);
     if (!numbers) return word("EMPTY_NUMBER");
-    const card = byNumber(await poolCards(ctx.db, poolId)).get(numbers[0]!);
-    if (!card) return word("NOT_FOUND");
+    // The clients' polling path: the card and its messages in one indexed query.
+    const number = numbers[0]!;
+    if (!isDigits(number, 1, 20)) return word("NOT_FOUND");
     const code = codeParam(params);
-    const rows: SmsRow[] = await smsQuery(ctx, [card.iccid], params, null).orderBy("received_at", "desc").orderBy("id", "desc").limit(50).execute();
+    const cardIccids = ctx.db
+      .selectFrom("pool_cards")
+      .innerJoin("sim_cards", "sim_cards.iccid", "pool_cards.iccid")
+      .select("sim_cards.iccid")
+      .where("pool_cards.pool_id", "=", poolId)
+      .where("sim_cards.number", "in", [number, `+${number}`]);
+    let query = ctx.db.selectFrom("sms_in").select(["id", "text", "read_at"]).where("iccid", "in", cardIccids);
+    query = narrowSms(query, params, null);
+    const rows = await query.orderBy("received_at", "desc").orderBy("id", "desc").limit(50).execute();
     for (const sms of rows) {
       const text = code === null ? sms.text : extractCode(sms.text, code);
       if (text === null) continue;
-      await markRead(ctx, [sms.id]);
+      if (!sms.read_at) await markRead(ctx, [sms.id]);
       return word(text);
     }
     return word("NOT_FOUND");
