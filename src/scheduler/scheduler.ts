@@ -143,20 +143,30 @@ export const startScheduler = (devices: readonly ManagedDevice[], options: Sched
      * break: a card the switch would move, or another card meant for the same modem.
      */
     const conflicts = (rt: DeviceRuntime, position: string, holder: string | null): string[] => {
+      // A failed hold keeps its error for the client to read, and pins nothing.
+      const live = [...rt.holds].filter(([held, h]) => h.state !== "failed" && !(held === position && h.holder === holder));
+      const found = new Set<string>();
       const here = modemAt(rt, position);
-      if (here !== null) return [...rt.holds].filter(([held, h]) => h.modem === here && held !== position).map(([held, h]) => `${held} (${h.holder})`);
+      if (here !== null) {
+        for (const [held, h] of live) {
+          // Another card meant for this modem, or a pending switch that will move this card away.
+          if (h.modem === here) found.add(`${held} (${h.holder})`);
+          const pending = modemAt(rt, held) === null ? rt.device.driver.preview(held) : null;
+          const next = pending?.after.find(([n]) => n === here)?.[1];
+          if (next !== undefined && next !== position) found.add(`${held} (${h.holder})`);
+        }
+        return [...found];
+      }
       const preview = rt.device.driver.preview(position);
       if (!preview) return [];
       const moved = new Map(preview.after);
-      const found: string[] = [];
-      for (const [held, hold] of rt.holds) {
-        if (held === position && hold.holder === holder) continue;
-        const next = moved.get(hold.modem);
-        if (next !== undefined && next !== held) found.push(`${held} (${hold.holder})`);
-        // Two holds on one modem cannot both be online.
-        if (hold.modem === preview.modem && held !== position) found.push(`${held} (${hold.holder})`);
+      for (const [held, h] of live) {
+        const next = moved.get(h.modem);
+        if (next !== undefined && next !== held) found.add(`${held} (${h.holder})`);
+        // Two cards for one modem cannot both be online.
+        if (h.modem === preview.modem) found.add(`${held} (${h.holder})`);
       }
-      return [...new Set(found)];
+      return [...found];
     };
 
     /**
@@ -225,7 +235,8 @@ export const startScheduler = (devices: readonly ManagedDevice[], options: Sched
         if (!rt || !preview) return yield* Effect.fail(new NoSuchPosition({ device: key, position }));
         const existing = rt.holds.get(position);
         if (existing && existing.holder === holder && existing.state !== "failed") return;
-        if (existing && existing.holder !== holder) return yield* Effect.fail(new Busy({ detail: `${key} ${position} is held by ${existing.holder}` }));
+        if (existing && existing.holder !== holder && existing.state !== "failed")
+          return yield* Effect.fail(new Busy({ detail: `${key} ${position} is held by ${existing.holder}` }));
         const blocking = conflicts(rt, position, holder);
         if (blocking.length) return yield* Effect.fail(new Busy({ detail: `switching ${key} ${position} would move ${blocking.join(", ")}` }));
         const hold: Hold = { holder, modem: modemAt(rt, position) ?? preview.modem, state: "connecting", error: null, settled: yield* Deferred.make<void>() };
@@ -272,7 +283,7 @@ export const startScheduler = (devices: readonly ManagedDevice[], options: Sched
       rt.lock.withPermits(1)(
         Effect.gen(function* () {
           const positions = rt.device.driver.positions;
-          const pinned = new Set([...rt.holds.values()].map((h) => h.modem));
+          const pinned = new Set([...rt.holds.values()].filter((h) => h.state !== "failed").map((h) => h.modem));
           const claimed = new Set<number>();
           const picks: string[] = [];
           const order = positions.map((_, i) => positions[(rt.cursor + i) % positions.length]!);
@@ -346,7 +357,7 @@ export const startScheduler = (devices: readonly ManagedDevice[], options: Sched
         const rt = runtime(key);
         if (!rt) return true;
         const existing = rt.holds.get(position);
-        return (existing !== undefined && existing.holder !== holder) || conflicts(rt, position, holder).length > 0;
+        return (existing !== undefined && existing.holder !== holder && existing.state !== "failed") || conflicts(rt, position, holder).length > 0;
       },
       scanned: Effect.all(scans, { discard: true }),
     } satisfies Scheduler;

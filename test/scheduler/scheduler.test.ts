@@ -95,6 +95,21 @@ describe("holds", () => {
     }),
   );
 
+  it.scopedLive("a card already online is BUSY for another holder while a pending switch is about to move it", () =>
+    Effect.gen(function* () {
+      const online = scheduler.positions("train");
+      const onModem1 = online.get(1)!;
+      const frontRow = Number(onModem1.split("-")[0]);
+      // A row that is neither front nor back now: its claim switches all 16 modems.
+      const far = [1, 2, 3, 4].find((r) => r !== frontRow && `${r}-1` !== online.get(9))!;
+      yield* scheduler.claim("train", `${far}-3`, "mover");
+      const busy = yield* scheduler.claim("train", onModem1, "sitter").pipe(Effect.flip);
+      expect(busy.message).toMatch(new RegExp(`${far}-3 \\(mover\\)`));
+      expect(yield* scheduler.hold("train", `${far}-3`, "mover")).toBe(3);
+      yield* scheduler.release("train", `${far}-3`, "mover");
+    }),
+  );
+
   it.scopedLive("box modems switch independently; two cards for one modem cannot both be held", () =>
     Effect.gen(function* () {
       const [a, c] = yield* Effect.all([scheduler.hold("box", "A3", "x"), scheduler.hold("box", "C2", "y")], { concurrency: "unbounded" });
