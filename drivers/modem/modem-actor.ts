@@ -63,6 +63,7 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
     const inbox = yield* makeInbox(port, options.sink, publish, {
       multipartTimeoutMs: options.multipartTimeoutMs ?? 600_000,
       iccid: () => now.sim?.iccid ?? null,
+      simKnown: () => now.sim?.lock === "READY",
     });
     const outbox = yield* makeOutbox(port, publish);
 
@@ -192,6 +193,12 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
        * announce (no +CPIN change), the state would otherwise still show the old card.
        */
       refreshSim: rereadSim,
+      /**
+       * Its card is about to be switched: forget the old identity now, so nothing read from
+       * here on is put down to the card that is leaving. Run it inside `exclusive`, with the
+       * switch, so no read is half-way across it.
+       */
+      simChanging: update((s) => ({ ...s, sim: { lock: "NOT READY", iccid: null, imsi: null, number: null }, registration: null, operator: null })),
       /** A USSD code, or the answer inside an open session. */
       ussd: ussd.send,
       ussdCancel: ussd.cancel,

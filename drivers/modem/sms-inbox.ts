@@ -41,6 +41,8 @@ export interface InboxOptions {
   readonly multipartTimeoutMs: number;
   /** The SIM currently in the modem. */
   readonly iccid: () => string | null;
+  /** False between a card leaving and the new card's identity being read. */
+  readonly simKnown: () => boolean;
 }
 
 export const makeInbox = (port: AtPort, sink: SmsSink, publish: (event: InboxEvent) => Effect.Effect<unknown>, options: InboxOptions) =>
@@ -77,7 +79,14 @@ export const makeInbox = (port: AtPort, sink: SmsSink, publish: (event: InboxEve
             yield* publish({ type: "sms-unreadable", storage, index, reason: decoded.error.message });
           return;
         }
-        const part: ReceivedPart = { iccid: options.iccid(), storage, index, pdu: decoded.value, raw, receivedAt: new Date() };
+        const iccid = options.iccid();
+        // Between a card switch and the read of the new card, whose message this is is not
+        // known: it stays on the SIM for the sweep that follows the read.
+        if (!options.simKnown() && storage !== null && index !== null) {
+          yield* publish({ type: "sms-kept", storage, index, reason: "the SIM's identity is not read yet" });
+          return;
+        }
+        const part: ReceivedPart = { iccid, storage, index, pdu: decoded.value, raw, receivedAt: new Date() };
         const stored = yield* sink.storePart(part).pipe(Effect.either);
         if (stored._tag === "Left") {
           if (storage !== null && index !== null) yield* publish({ type: "sms-kept", storage, index, reason: stored.left.reason });

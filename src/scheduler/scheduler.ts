@@ -15,7 +15,7 @@
  * after start is a scan: no dwell, until every position has been seen once.
  */
 import { Data, Deferred, Duration, Effect, Option, Stream, SubscriptionRef, type Scope } from "effect";
-import type { BankError, SimBankDriver } from "../../drivers/bank/sim-bank-driver";
+import type { BankError, SimBankDriver, SwitchResult } from "../../drivers/bank/sim-bank-driver";
 import type { ModemSnapshot } from "../../drivers/modem/state";
 import type { RegisteredModem } from "../devices/registry";
 
@@ -170,27 +170,23 @@ export const startScheduler = (devices: readonly ManagedDevice[], options: Sched
     };
 
     /**
-     * Waits until modem `n` has read the card now in its slot, and records it. A modem
-     * normally announces the change (+CPIN: NOT READY, then READY) and the actor reads the
-     * new card; one that stays silent (or a switch to the position it already had) is asked
-     * to read the SIM again.
+     * Waits until modem `n` has read the card now in its slot, and records it. The actor
+     * forgot the old card before the switch (simChanging), so any card it reads now is the
+     * new one. A modem normally announces the change (+CPIN) and the actor reads the card;
+     * one that stays silent (or a switch to the position it already had) is asked to.
      */
-    const awaitCard = (rt: DeviceRuntime, n: number, before: string | null) =>
+    const awaitCard = (rt: DeviceRuntime, n: number) =>
       Effect.gen(function* () {
         const m = rt.device.modems[n - 1];
         if (!m) return null;
-        const changed = (s: ModemSnapshot) => s.sim?.lock === "ABSENT" || s.sim?.lock === "NOT READY" || (s.sim?.iccid ?? null) !== before;
-        const announced = yield* statesOf(m).pipe(Stream.filter(changed), Stream.runHead, Effect.timeoutOption(Duration.millis(quietMs)), Effect.map(Option.flatten));
-        if (Option.isNone(announced)) {
+        const readCard = (s: ModemSnapshot) => s.sim?.lock === "ABSENT" || (s.sim?.lock === "READY" && s.sim.iccid !== null);
+        const waitRead = (ms: number) => statesOf(m).pipe(Stream.filter(readCard), Stream.runHead, Effect.timeoutOption(Duration.millis(ms)), Effect.map(Option.flatten));
+        let read = yield* waitRead(quietMs);
+        if (Option.isNone(read)) {
           const actor = yield* SubscriptionRef.get(m.supervised.actor);
           if (Option.isSome(actor)) yield* actor.value.refreshSim.pipe(Effect.ignore);
+          read = yield* waitRead(cardTimeoutMs);
         }
-        const read = yield* statesOf(m).pipe(
-          Stream.filter((s) => s.sim?.lock === "ABSENT" || (s.sim?.lock === "READY" && s.sim.iccid !== null)),
-          Stream.runHead,
-          Effect.timeoutOption(Duration.millis(cardTimeoutMs)),
-          Effect.map(Option.flatten),
-        );
         rt.switching.delete(n);
         if (Option.isNone(read) || !read.value.sim?.iccid) return null;
         const iccid = read.value.sim.iccid;
@@ -207,6 +203,36 @@ export const startScheduler = (devices: readonly ManagedDevice[], options: Sched
         return iccid;
       });
 
+    /**
+     * Runs the bank switch with every affected modem's port held (no read half-way across
+     * the switch) and each actor told that its card is leaving. Modems that are not up are
+     * not waited for: they read their card when they come back.
+     */
+    const quiesced = <A, E>(rt: DeviceRuntime, modems: readonly number[], inner: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+      Effect.gen(function* () {
+        let wrapped: Effect.Effect<A, E> = inner;
+        for (const n of [...modems].reverse()) {
+          const m = rt.device.modems[n - 1];
+          const actor = m ? yield* SubscriptionRef.get(m.supervised.actor) : Option.none();
+          if (Option.isNone(actor)) continue;
+          const state = yield* SubscriptionRef.get(actor.value.state);
+          if (state.port !== "ready") {
+            yield* actor.value.simChanging;
+            continue;
+          }
+          const next = wrapped;
+          wrapped = actor.value.exclusive(() => Effect.zipRight(actor.value.simChanging, next));
+        }
+        return yield* wrapped;
+      });
+
+    const refresh = (rt: DeviceRuntime, n: number) =>
+      Effect.gen(function* () {
+        const m = rt.device.modems[n - 1];
+        const actor = m ? yield* SubscriptionRef.get(m.supervised.actor) : Option.none();
+        if (Option.isSome(actor)) yield* actor.value.refreshSim.pipe(Effect.ignore, Effect.forkIn(scope));
+      });
+
     /** Switches `position` in (under the device lock); the modem that holds it after. */
     const switchIn = (rt: DeviceRuntime, position: string, holder: string | null): Effect.Effect<number, Busy | BankError> =>
       Effect.gen(function* () {
@@ -215,16 +241,26 @@ export const startScheduler = (devices: readonly ManagedDevice[], options: Sched
         const blocking = conflicts(rt, position, holder);
         if (blocking.length) return yield* Effect.fail(new Busy({ detail: `switching ${rt.device.key} ${position} would move ${blocking.join(", ")}` }));
         const preview = rt.device.driver.preview(position)!;
-        const before = new Map<number, string | null>();
-        for (const [n] of preview.after) before.set(n, (yield* snapshotOf(rt.device.modems[n - 1]!))?.sim?.iccid ?? null);
-        for (const [n] of preview.after) rt.switching.add(n);
-        const result = yield* rt.device.driver.select(position).pipe(Effect.tapError(() => Effect.sync(() => preview.after.forEach(([n]) => rt.switching.delete(n)))));
+        const moving = preview.after.map(([n]) => n);
+        for (const n of moving) rt.switching.add(n);
+        // Checked again with the ports held: a hold taken while this switch waited for them
+        // (a job about to send from a card that would move) wins.
+        const guarded = Effect.suspend((): Effect.Effect<SwitchResult, Busy | BankError> => {
+          const late = conflicts(rt, position, holder);
+          return late.length ? Effect.fail(new Busy({ detail: `switching ${rt.device.key} ${position} would move ${late.join(", ")}` })) : rt.device.driver.select(position);
+        });
+        const result = yield* quiesced(rt, moving, guarded).pipe(
+          // The cards did not move (or not surely): the actors read what is there again.
+          Effect.tapError(() =>
+            Effect.forEach(moving, (n) => Effect.zipRight(Effect.sync(() => rt.switching.delete(n)), refresh(rt, n)), { discard: true }),
+          ),
+        );
         for (const [n, p] of result.after) {
           rt.current.set(n, p);
           rt.seen.add(p);
         }
         if (result.after.length === 0) rt.current.set(result.modem, position);
-        yield* Effect.forEach(result.after, ([n]) => awaitCard(rt, n, before.get(n) ?? null), { concurrency: "unbounded", discard: true });
+        yield* Effect.forEach(result.after, ([n]) => awaitCard(rt, n), { concurrency: "unbounded", discard: true });
         return result.modem;
       });
 
