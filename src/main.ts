@@ -14,6 +14,7 @@ import { ConfigError, DEMO_CONFIG, parseConfig, type Config } from "./config/con
 import { modemStatuses, startRegistry, type Registry } from "./devices/registry";
 import { runSmsSender } from "./jobs/sms-sender";
 import { recordCalls } from "./jobs/records";
+import { recordModemEvents } from "./events/recorder";
 import { migrate, openStore, redact, StoreError } from "./store/database";
 import { cardSwitcher, startServiceScheduler } from "./scheduler/service";
 import { srNavigatorHandler, SRNAV_PATH } from "./api/srnav/handler";
@@ -91,6 +92,7 @@ const program = Effect.scoped(
     // Outgoing SMS jobs, from whichever caller accepted them.
     yield* runSmsSender(db, registry, { switcher: cardSwitcher(db, scheduler) });
     yield* recordCalls(db, registry);
+    yield* recordModemEvents(db, registry);
     for (const d of config.devices) {
       const count = registry.modems.filter((m) => m.device === d.id).length;
       process.stdout.write(`device ${d.id} (${d.model}${d.modems === "simulated" ? `, simulated, ${config.simulatedTiming} timing` : ""}): ${count} modems\n`);

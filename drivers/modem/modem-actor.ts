@@ -42,10 +42,16 @@ export interface ModemActorOptions {
   readonly ownNumberCodes?: Readonly<Record<string, string>>;
   /** How often +CLCC is read while a call exists (default 1 s). */
   readonly callPollMs?: number;
+  /**
+   * After +CPIN: NOT READY, how long to wait for READY before asking the modem: a card
+   * pulled out is reported only as NOT READY, and only asking shows it absent (default 3 s).
+   */
+  readonly simCheckMs?: number;
 }
 
 export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
   Effect.gen(function* () {
+    const actorScope = yield* Effect.scope;
     const events = yield* PubSub.unbounded<ModemEvent>();
     const publish = (event: ModemEvent) => PubSub.publish(events, event);
     const state = yield* SubscriptionRef.make<ModemSnapshot>(INITIAL_SNAPSHOT);
@@ -138,7 +144,17 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
           });
         }
         case "sim-state":
-          if (/NOT READY/i.test(urc.line)) return update((s) => ({ ...s, sim: { lock: "NOT READY", iccid: null, imsi: null, number: null }, registration: null, operator: null }));
+          if (/NOT READY/i.test(urc.line))
+            return update((s) => ({ ...s, sim: { lock: "NOT READY", iccid: null, imsi: null, number: null }, registration: null, operator: null })).pipe(
+              Effect.zipRight(
+                Effect.sleep(options.simCheckMs ?? 3_000).pipe(
+                  Effect.zipRight(SubscriptionRef.get(state)),
+                  Effect.flatMap((s) => (s.sim?.lock === "NOT READY" ? rereadSim : Effect.void)),
+                  Effect.forkIn(actorScope),
+                ),
+              ),
+              Effect.asVoid,
+            );
           return /READY/i.test(urc.line) ? rereadSim : Effect.void;
         case "ready":
         case "system-start":

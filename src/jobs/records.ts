@@ -11,6 +11,7 @@ import type { ModemActor } from "../../drivers/modem/modem-actor";
 import type { RegisteredModem, Registry } from "../devices/registry";
 import type { Database } from "../store/schema";
 import { StoreError } from "../store/database";
+import { recordEvent } from "../events/events";
 
 const store = <A>(what: string, run: () => Promise<A>) =>
   Effect.tryPromise({ try: run, catch: (e) => new StoreError({ reason: `${what}: ${(e as Error).message}` }) });
@@ -82,11 +83,14 @@ export const runUssd = (
     const reply = outcome._tag === "Right" ? outcome.right : null;
     const error = outcome._tag === "Left" ? (outcome.left as UssdError | AtError).message : null;
     yield* store("recording a USSD reply", () =>
-      db
-        .updateTable("ussd")
-        .set({ reply: reply?.text ?? null, raw: reply?.raw ?? null, status: reply?.status ?? `error: ${error}`, answered_at: new Date() })
-        .where("id", "=", row.id)
-        .execute(),
+      db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable("ussd")
+          .set({ reply: reply?.text ?? null, raw: reply?.raw ?? null, status: reply?.status ?? `error: ${error}`, answered_at: new Date() })
+          .where("id", "=", row.id)
+          .execute();
+        if (reply) await recordEvent(trx, "ussdReceived", { device: holder.value.modem.device, iccid }, { ussd_id: row.id, msg: reply.text, status: reply.status });
+      }),
     );
     return { id: row.id, reply, error };
   });

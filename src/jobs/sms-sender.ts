@@ -15,6 +15,7 @@ import { StoreError } from "../store/database";
 import type { RegisteredModem, Registry } from "../devices/registry";
 import { holderOf } from "./records";
 import type { CardSwitcher } from "../scheduler/service";
+import { recordEvent } from "../events/events";
 
 export interface SmsRequest {
   readonly iccid: string;
@@ -81,8 +82,17 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
     const recordReport = (smsId: number, seq: number, status: number, outcome: number | null) =>
       store("recording a status report", async () => {
         await db.updateTable("sms_out_parts").set({ report_status: status, reported_at: new Date() }).where("sms_id", "=", smsId).where("seq", "=", seq).execute();
-        if (outcome === 2) await db.updateTable("sms_out").set({ state: "delivered", outcome: 2, delivered_at: new Date() }).where("id", "=", smsId).execute();
-        if (outcome === 0) await db.updateTable("sms_out").set({ state: "undelivered", outcome: 0 }).where("id", "=", smsId).execute();
+        if (outcome !== 2 && outcome !== 0) return;
+        await db.transaction().execute(async (trx) => {
+          const row = await trx
+            .updateTable("sms_out")
+            .set(outcome === 2 ? { state: "delivered", outcome: 2, delivered_at: new Date() } : { state: "undelivered", outcome: 0 })
+            .where("id", "=", smsId)
+            .where("outcome", "is distinct from", outcome)
+            .returning(["iccid", "addressee"])
+            .executeTakeFirst();
+          if (row) await recordEvent(trx, "smsSended", { iccid: row.iccid }, { sms_id: smsId, addressee: row.addressee, status: outcome });
+        });
       }).pipe(Effect.ignore);
 
     for (const m of registry.modems) {
@@ -125,8 +135,9 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
     const finish = (job: ClaimedJob, sms: { state: string; outcome: number | null; error?: string | null; modem_error?: number | null; sent_at?: Date }, iccid?: string | null) =>
       store("finishing a job", () =>
         db.transaction().execute(async (trx) => {
-          await trx.updateTable("sms_out").set(sms).where("id", "=", job.smsId).execute();
+          const row = await trx.updateTable("sms_out").set(sms).where("id", "=", job.smsId).returning(["iccid", "addressee"]).executeTakeFirst();
           await trx.updateTable("jobs").set({ state: "done", locked_until: null }).where("id", "=", job.id).execute();
+          if (row) await recordEvent(trx, "smsSended", { iccid: row.iccid }, { sms_id: job.smsId, addressee: row.addressee, status: sms.outcome ?? 0 });
         }),
       ).pipe(Effect.zipLeft(iccid && options.switcher ? options.switcher.release(iccid, holderName(job)) : Effect.void));
 
@@ -143,12 +154,14 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
       Effect.gen(function* () {
         const sms = yield* store("reading an SMS", () => db.selectFrom("sms_out").selectAll().where("id", "=", job.smsId).executeTakeFirst());
         if (!sms) return yield* store("dropping an orphan job", () => db.updateTable("jobs").set({ state: "done" }).where("id", "=", job.id).execute());
+        // Held for the send: a rotation must not move the card between finding its modem
+        // and the modem sending (the send would go out from whatever card came in).
+        if (options.switcher && sms.iccid) yield* options.switcher.request(sms.iccid, holderName(job));
         const holder = yield* holderOf(registry, sms.iccid ?? "");
         if (Option.isNone(holder)) {
           // The card is in no modem right now (switched out, modem reconnecting): wait for it.
           if (Date.now() - job.createdAt.getTime() > cardWaitMs)
             return yield* finish(job, { state: "failed", outcome: 0, error: `card ${sms.iccid} was not in any modem for ${cardWaitMs} ms` }, sms.iccid);
-          if (options.switcher && sms.iccid) yield* options.switcher.request(sms.iccid, holderName(job));
           return yield* retry(job, Math.min(retryBaseMs, options.switcher ? 1_000 : 5_000), `card ${sms.iccid} is not in a modem`);
         }
         yield* store("marking an SMS sending", () => db.updateTable("sms_out").set({ state: "sending" }).where("id", "=", sms.id).execute());

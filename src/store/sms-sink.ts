@@ -3,7 +3,8 @@
  * part read twice (a crash between the two) is stored once. Whole messages are assembled in
  * the same transaction as their last part, so a message is listed exactly once; a message
  * whose part never comes is released after a timeout with the gap marked, and a part that
- * arrives after that fills its gap instead of making a second message.
+ * arrives after that fills its gap instead of making a second message. Each whole message
+ * is recorded as an smsReceived event in the transaction that stores it.
  */
 import { createHash } from "node:crypto";
 import { Effect } from "effect";
@@ -12,6 +13,7 @@ import { missingPartMarker } from "../../protocol/sms/reassembly";
 import { SinkError, type ReceivedPart, type SmsSink } from "../../drivers/modem/sms-inbox";
 import type { Database } from "./schema";
 import { StoreError } from "./database";
+import { recordEvent } from "../events/events";
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
@@ -75,7 +77,10 @@ const storePart = async (db: Kysely<Database>, part: ReceivedPart): Promise<void
         .onConflict((oc) => oc.constraint("sms_in_once").doNothing())
         .returning("id")
         .executeTakeFirst();
-      if (message) await trx.updateTable("sms_parts").set({ message_id: message.id }).where("id", "=", inserted.id).execute();
+      if (message) {
+        await trx.updateTable("sms_parts").set({ message_id: message.id }).where("id", "=", inserted.id).execute();
+        await recordEvent(trx, "smsReceived", { iccid }, { sms_id: message.id, sender: pdu.number, msg: pdu.text });
+      }
       return;
     }
     await assembleGroup(trx, iccid, pdu.number, concat.ref, concat.total, inserted.id, concat.seq);
@@ -140,16 +145,18 @@ const release = async (trx: Transaction<Database>, iccid: string, sender: string
     .onConflict((oc) => oc.constraint("sms_in_once").doNothing())
     .returning("id")
     .executeTakeFirst();
-  if (message)
-    await trx
-      .updateTable("sms_parts")
-      .set({ message_id: message.id })
-      .where(
-        "id",
-        "in",
-        chosen.map((p) => p.id),
-      )
-      .execute();
+  if (!message) return;
+  await trx
+    .updateTable("sms_parts")
+    .set({ message_id: message.id })
+    .where(
+      "id",
+      "in",
+      chosen.map((p) => p.id),
+    )
+    .execute();
+  // Whole messages only: announced once, with the parts there are (a late part fills its gap quietly).
+  await recordEvent(trx, "smsReceived", { iccid }, { sms_id: message.id, sender, msg: text, parts: total, missing });
 };
 
 /** Releases messages whose parts have waited longer than `timeoutMs`, with the gaps marked. */
