@@ -1,0 +1,122 @@
+/**
+ * `simgate detect`: which serial ports answer AT, and what is behind them (manufacturer,
+ * model, IMEI, SIM). Read-only: it sends only queries, never settings. Prints a line per
+ * port and a configuration snippet for the modems that answered, by their stable
+ * /dev/serial/by-id names when the system has them. A modem with several AT ports (Huawei
+ * sticks have a modem and a PC UI port) is listed once, by its first port.
+ */
+import { readdirSync, realpathSync } from "node:fs";
+import { join } from "node:path";
+import { Duration, Effect } from "effect";
+import { makeAtPort } from "../../drivers/at/at-port";
+import { probe, readIdentity, readSim } from "../../drivers/modem/bring-up";
+import { pickProfile } from "../../drivers/modem/profiles";
+import { openSerial } from "../../drivers/transport/serial";
+
+const USAGE = `usage: simgate detect [PATH...] [--timeout MS]
+
+Probes serial ports with AT (default: every /dev/ttyUSB* and /dev/ttyACM*; or the paths
+given) and prints what answered: manufacturer, model, IMEI, SIM state, ICCID, IMSI. Then a
+"devices" entry for simgate.config.json with the modems that answered. Read-only: only
+queries are sent. A port in use by another program cannot be opened and is said so.
+--timeout is per port (default 4000 ms).`;
+
+export interface Found {
+  readonly path: string;
+  readonly outcome: "modem" | "silent" | "unopenable";
+  readonly detail: string;
+  readonly imei?: string;
+}
+
+const BY_ID = "/dev/serial/by-id";
+
+/** The /dev/serial/by-id name of a tty, when udev made one. */
+const stableName = (path: string): string => {
+  try {
+    const real = realpathSync(path);
+    for (const name of readdirSync(BY_ID)) if (realpathSync(join(BY_ID, name)) === real) return join(BY_ID, name);
+  } catch {
+    // No by-id directory (containers, some systems): the path as given.
+  }
+  return path;
+};
+
+const defaultPorts = (): string[] => {
+  try {
+    return readdirSync("/dev")
+      .filter((n) => /^tty(USB|ACM)\d+$/.test(n))
+      .sort((a, b) => a.localeCompare(b, undefined, { numeric: true }))
+      .map((n) => `/dev/${n}`);
+  } catch {
+    return [];
+  }
+};
+
+export const detectPort = (path: string, timeoutMs: number): Promise<Found> =>
+  Effect.runPromise(
+    Effect.scoped(
+      Effect.gen(function* () {
+        const transport = yield* openSerial(path).pipe(Effect.either);
+        if (transport._tag === "Left") return { path, outcome: "unopenable", detail: transport.left.message } satisfies Found;
+        const port = yield* makeAtPort(transport.right);
+        const answered = yield* probe(port, { attempts: 2, timeoutMs: Math.max(200, Math.floor(timeoutMs / 4)) }).pipe(Effect.either);
+        if (answered._tag === "Left") return { path, outcome: "silent", detail: "no answer to AT (not an AT port, or another program holds it)" } satisfies Found;
+        const identity = yield* readIdentity(port).pipe(Effect.either);
+        if (identity._tag === "Left") return { path, outcome: "modem", detail: `answers AT; identity unreadable (${identity.left.message})` } satisfies Found;
+        const id = identity.right;
+        const sim = yield* readSim(port, pickProfile(id.manufacturer, id.model));
+        const simText = sim.lock === "READY" ? `SIM ready, ICCID ${sim.iccid ?? "?"}, IMSI ${sim.imsi ?? "?"}${sim.number ? `, number ${sim.number}` : ""}` : `SIM ${sim.lock}`;
+        return { path, outcome: "modem", imei: id.imei, detail: `${id.manufacturer} ${id.model}, IMEI ${id.imei}, ${simText}` } satisfies Found;
+      }),
+    ).pipe(
+      Effect.timeoutTo({ duration: Duration.millis(timeoutMs), onSuccess: (f: Found) => f, onTimeout: (): Found => ({ path, outcome: "silent", detail: `nothing complete within ${timeoutMs} ms` }) }),
+    ),
+  );
+
+export const runDetect = async (args: string[]): Promise<number> => {
+  if (args.includes("--help")) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  let timeoutMs = 4_000;
+  const paths: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--timeout") {
+      const value = args[++i];
+      if (!value || !/^\d+$/.test(value) || Number(value) < 200) {
+        process.stderr.write(`simgate detect: --timeout needs a number of ms (at least 200)\n\n${USAGE}\n`);
+        return 2;
+      }
+      timeoutMs = Number(value);
+    } else if (args[i]!.startsWith("--")) {
+      process.stderr.write(`simgate detect: unknown option ${args[i]}\n\n${USAGE}\n`);
+      return 2;
+    } else paths.push(args[i]!);
+  }
+  const ports = paths.length ? paths : defaultPorts();
+  if (ports.length === 0) {
+    process.stdout.write("no /dev/ttyUSB* or /dev/ttyACM* ports here; plug the modems in, or name ports: simgate detect /dev/ttyS1\n");
+    return 1;
+  }
+  process.stdout.write(`probing ${ports.length} port(s)...\n`);
+  const found = await Promise.all(ports.map((p) => detectPort(p, timeoutMs)));
+  const seen = new Map<string, string>();
+  const modems: string[] = [];
+  for (const f of found) {
+    const twin = f.imei ? seen.get(f.imei) : undefined;
+    if (twin) {
+      process.stdout.write(`${f.path}  another AT port of the modem on ${twin}: not listed\n`);
+      continue;
+    }
+    if (f.imei) seen.set(f.imei, f.path);
+    process.stdout.write(`${f.path}  ${f.outcome === "modem" ? "" : `${f.outcome}: `}${f.detail}\n`);
+    if (f.outcome === "modem") modems.push(stableName(f.path));
+  }
+  if (modems.length === 0) {
+    process.stdout.write("no modem answered\n");
+    return 1;
+  }
+  const snippet = { devices: [{ id: "detected", title: "Detected modems", model: "pool", modems }] };
+  process.stdout.write(`\nfor simgate.config.json:\n${JSON.stringify(snippet, null, 2)}\n`);
+  return 0;
+};

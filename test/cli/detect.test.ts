@@ -1,0 +1,47 @@
+import { spawn, spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Farm } from "../../hil/farm";
+import { ServedFarm } from "../../hil/serve";
+
+// `simgate detect` as a child process against modems on PTYs: two that answer, one hung.
+const ROOT = join(import.meta.dirname, "..", "..");
+let served: ServedFarm;
+
+beforeAll(async () => {
+  const farm = new Farm({ modems: [{ id: "stick", personality: "huawei-e173" }, { id: "quectel", personality: "quectel-ec25" }, { id: "hung" }], seed: 3 });
+  served = await ServedFarm.start(farm);
+  await farm.settled();
+  farm.modem("hung").faults.hanging = true;
+});
+afterAll(async () => served?.stop());
+
+describe("simgate detect", () => {
+  it("lists what answered with its identity and SIM, says which ports did not, and prints a configuration", async () => {
+    const paths = ["stick", "quectel", "hung"].map((id) => served.pathOf(id)!);
+    // Not spawnSync: the simulated modems live in this process and must keep answering.
+    const run = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "detect", ...paths, "/dev/ttyNOPE9", "--timeout", "3000"], { cwd: ROOT });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+      child.once("exit", (status) => resolve({ status, stdout, stderr }));
+    });
+    expect([run.status, run.stderr, run.stdout]).toEqual([0, "", expect.any(String)]);
+    const stick = served.farm.modem("stick");
+    const lines = run.stdout.split("\n");
+    expect(lines.find((l) => l.startsWith(paths[0]!))).toBe(`${paths[0]}  huawei E173, IMEI ${stick.imei}, SIM ready, ICCID ${stick.sim!.iccid}, IMSI ${stick.sim!.spec.imsi}, number ${stick.sim!.number}`);
+    expect(lines.find((l) => l.startsWith(paths[1]!))).toMatch(new RegExp(`EC25.*IMEI ${served.farm.modem("quectel").imei}, SIM ready, ICCID ${served.farm.modem("quectel").sim!.iccid}`));
+    expect(lines.find((l) => l.startsWith(paths[2]!))).toMatch(/^\/dev\/\S+  silent: (no answer to AT|nothing complete within 3000 ms)/);
+    expect(lines.find((l) => l.startsWith("/dev/ttyNOPE9"))).toMatch(/^\/dev\/ttyNOPE9  unopenable: /);
+    const snippet = JSON.parse(run.stdout.slice(run.stdout.indexOf("{"))) as { devices: { model: string; modems: string[] }[] };
+    expect(snippet.devices).toEqual([{ id: "detected", title: "Detected modems", model: "pool", modems: [paths[0], paths[1]] }]);
+  }, 60_000);
+
+  it("explains bad options", () => {
+    const run = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "detect", "--timeout", "soon"], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/--timeout needs a number of ms/);
+  }, 60_000);
+});
