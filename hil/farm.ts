@@ -17,7 +17,7 @@ export interface ModemSpec {
   readonly personality?: string;
   /** ICCID of the SIM in the (first) slot; null leaves it empty. Omitted: the next free SIM. */
   readonly sim?: string | null;
-  /** Second slot of a dual-SIM personality. */
+  /** Second slot of a dual-SIM personality (omitted: the next free SIM; null: empty). */
   readonly sim2?: string | null;
   readonly imei?: string;
 }
@@ -80,7 +80,9 @@ export class Farm {
     };
     (spec.modems ?? []).forEach((m, i) => {
       const first = m.sim === null ? null : m.sim ? lookup(m.sim) : takeSim();
-      const second = m.sim2 ? lookup(m.sim2) : null;
+      // A dual-SIM modem gets a card in its second slot too, unless told otherwise.
+      const dual = personalityNamed(m.personality ?? "generic").dualSim === true;
+      const second = m.sim2 ? lookup(m.sim2) : dual && m.sim2 !== null ? takeSim() : null;
       this.addModem({ id: m.id ?? `modem-${String(i + 1).padStart(2, "0")}`, personality: m.personality ?? "generic", sims: [first, second], ...(m.imei ? { imei: m.imei } : {}) });
     });
     (spec.banks ?? []).forEach((b, i) => {

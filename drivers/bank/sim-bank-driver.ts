@@ -4,6 +4,7 @@
  * models a whole row moves at once).
  */
 import { Data, Effect } from "effect";
+import type { DirectAt } from "../at/at-port";
 
 export class BankError extends Data.TaggedError("BankError")<{
   readonly reason: "no-such-position" | "refused" | "no-answer" | "gone" | "not-switchable";
@@ -35,7 +36,11 @@ export interface SimBankDriver {
   readonly reachable: (modem: number) => readonly string[];
   /** Null when there is no such position. */
   readonly preview: (position: string) => SwitchPreview | null;
-  readonly select: (position: string) => Effect.Effect<SwitchResult, BankError>;
+  /**
+   * Puts the position on its modem. Banks switched through the modem itself (a dual-SIM
+   * module) get that modem's port, held for the switch.
+   */
+  readonly select: (position: string, modem?: DirectAt) => Effect.Effect<SwitchResult, BankError>;
 }
 
 /**

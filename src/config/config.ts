@@ -6,8 +6,8 @@
  */
 import { parseTcpTarget } from "../../drivers/transport/tcp";
 
-export type DeviceModel = "pool" | "sr-train" | "sr-box-8" | "sr-box-bank" | "sr-box-2-bank";
-export const DEVICE_MODELS: readonly DeviceModel[] = ["pool", "sr-train", "sr-box-8", "sr-box-bank", "sr-box-2-bank"];
+export type DeviceModel = "pool" | "dual-sim" | "sr-train" | "sr-box-8" | "sr-box-bank" | "sr-box-2-bank";
+export const DEVICE_MODELS: readonly DeviceModel[] = ["pool", "dual-sim", "sr-train", "sr-box-8", "sr-box-bank", "sr-box-2-bank"];
 
 /** A modem's transport: a serial device path or `tcp://host:port`. */
 export type ModemTarget = { readonly kind: "serial"; readonly path: string } | { readonly kind: "tcp"; readonly url: string };
@@ -93,7 +93,8 @@ const device = (value: unknown, where: string): DeviceConfig => {
     modems = (value.modems as unknown[]).map((m, i) => modemTarget(m, `${where}.modems[${i}]`));
     const wanted = MODEM_COUNT[model];
     check(wanted === null || modems.length === wanted, `${where}.modems`, `"${model}" has ${wanted} modems; list all ${wanted}, in the controller's order`);
-    if (model === "pool" || model === "sr-box-8") check(value.bank === undefined, `${where}.bank`, `"${model}" has one SIM per modem and no bank to switch`);
+    if (model === "pool" || model === "sr-box-8" || model === "dual-sim")
+      check(value.bank === undefined, `${where}.bank`, model === "dual-sim" ? '"dual-sim" modems switch their own slots (AT+QDSIM); leave bank out' : `"${model}" has one SIM per modem and no bank to switch`);
     else {
       check(value.bank !== undefined, `${where}.bank`, `"${model}" needs the SR controller's serial line or tcp:// address`);
       bank = modemTarget(value.bank, `${where}.bank`);
@@ -113,7 +114,7 @@ const device = (value: unknown, where: string): DeviceConfig => {
 };
 
 /** Modems per model (null: as many as listed). */
-const MODEM_COUNT: Record<DeviceModel, number | null> = { pool: null, "sr-train": 16, "sr-box-8": 8, "sr-box-bank": 8, "sr-box-2-bank": 2 };
+const MODEM_COUNT: Record<DeviceModel, number | null> = { pool: null, "dual-sim": null, "sr-train": 16, "sr-box-8": 8, "sr-box-bank": 8, "sr-box-2-bank": 2 };
 
 export const parseConfig = (value: unknown, env: NodeJS.ProcessEnv, where = "config"): Config => {
   check(isObj(value), where, "must be a JSON object");

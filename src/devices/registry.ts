@@ -11,6 +11,7 @@ import { openTcp } from "../../drivers/transport/tcp";
 import { simStatusOf, type SimStatus } from "../../drivers/modem/state";
 import { fixedBank, type SimBankDriver } from "../../drivers/bank/sim-bank-driver";
 import { makeSrSerialBank } from "../../drivers/bank/sr-serial";
+import { quectelDsimBank } from "../../drivers/bank/quectel-dsim";
 import { LETTERS } from "../../protocol/sr/topology";
 import { SrController } from "../../hil/bank/sr-controller";
 import { Farm, type BankSpec, type ModemSpec } from "../../hil/farm";
@@ -53,7 +54,9 @@ const simulatedFarm = (config: Config): Farm | null => {
   const banks: BankSpec[] = [];
   const modems: ModemSpec[] = [];
   for (const d of simulated) {
-    if (d.model === "pool") for (let i = 1; i <= (d.count ?? 4); i++) modems.push({ id: `${d.id}-m${String(i).padStart(2, "0")}`, personality: d.personality ?? "generic" });
+    if (d.model === "pool" || d.model === "dual-sim")
+      for (let i = 1; i <= (d.count ?? 4); i++)
+        modems.push({ id: `${d.id}-m${String(i).padStart(2, "0")}`, personality: d.personality ?? (d.model === "dual-sim" ? "quectel-ec25-dsim" : "generic") });
     else banks.push({ id: d.id, model: d.model, ...(d.rows ? { rows: d.rows } : {}), ...(d.personality ? { personality: d.personality } : {}) });
   }
   return new Farm({ timing: config.simulatedTiming, modems, banks });
@@ -108,6 +111,8 @@ export const startRegistry = (config: Config, db: Kysely<Database>): Effect.Effe
 /** The device's SIM bank: the SR controller (simulated, or on its line), or one SIM per modem. */
 const bankOf = (device: DeviceConfig, modems: readonly RegisteredModem[], farm: Farm | null): Effect.Effect<RegisteredDevice, never, Scope.Scope> =>
   Effect.gen(function* () {
+    // Which slot a dual-SIM modem is on is not assumed (it persists across power cycles): the scan finds out.
+    if (device.model === "dual-sim") return { config: device, driver: quectelDsimBank(modems.length), modems };
     if (device.model === "pool" || device.model === "sr-box-8") {
       const label = device.model === "pool" ? String : (n: number) => LETTERS[n - 1]!;
       const driver = fixedBank(modems.length, label);

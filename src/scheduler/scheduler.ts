@@ -17,6 +17,7 @@
 import { Data, Deferred, Duration, Effect, Option, Stream, SubscriptionRef, type Scope } from "effect";
 import type { BankError, SimBankDriver, SwitchResult } from "../../drivers/bank/sim-bank-driver";
 import type { ModemSnapshot } from "../../drivers/modem/state";
+import type { DirectAt } from "../../drivers/at/at-port";
 import type { RegisteredModem } from "../devices/registry";
 
 export class Busy extends Data.TaggedError("Busy")<{ readonly detail: string }> {
@@ -208,10 +209,12 @@ export const startScheduler = (devices: readonly ManagedDevice[], options: Sched
      * the switch) and each actor told that its card is leaving. Modems that are not up are
      * not waited for: they read their card when they come back.
      */
-    const quiesced = <A, E>(rt: DeviceRuntime, modems: readonly number[], inner: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+    const quiesced = <A, E>(rt: DeviceRuntime, modems: readonly number[], target: number, inner: (at: DirectAt | undefined) => Effect.Effect<A, E>): Effect.Effect<A, E> =>
       Effect.gen(function* () {
-        let wrapped: Effect.Effect<A, E> = inner;
-        for (const n of [...modems].reverse()) {
+        // The target modem's own port, for banks that switch through the modem (dual-SIM).
+        let targetAt: DirectAt | undefined;
+        let wrapped: Effect.Effect<A, E> = Effect.suspend(() => inner(targetAt));
+        for (const n of [...new Set(modems)].reverse()) {
           const m = rt.device.modems[n - 1];
           const actor = m ? yield* SubscriptionRef.get(m.supervised.actor) : Option.none();
           if (Option.isNone(actor)) continue;
@@ -221,7 +224,14 @@ export const startScheduler = (devices: readonly ManagedDevice[], options: Sched
             continue;
           }
           const next = wrapped;
-          wrapped = actor.value.exclusive(() => Effect.zipRight(actor.value.simChanging, next));
+          wrapped = actor.value.exclusive((at) =>
+            Effect.zipRight(
+              Effect.sync(() => {
+                if (n === target) targetAt = at;
+              }),
+              Effect.zipRight(actor.value.simChanging, next),
+            ),
+          );
         }
         return yield* wrapped;
       });
@@ -245,11 +255,11 @@ export const startScheduler = (devices: readonly ManagedDevice[], options: Sched
         for (const n of moving) rt.switching.add(n);
         // Checked again with the ports held: a hold taken while this switch waited for them
         // (a job about to send from a card that would move) wins.
-        const guarded = Effect.suspend((): Effect.Effect<SwitchResult, Busy | BankError> => {
+        const guarded = (at: DirectAt | undefined): Effect.Effect<SwitchResult, Busy | BankError> => {
           const late = conflicts(rt, position, holder);
-          return late.length ? Effect.fail(new Busy({ detail: `switching ${rt.device.key} ${position} would move ${late.join(", ")}` })) : rt.device.driver.select(position);
-        });
-        const result = yield* quiesced(rt, moving, guarded).pipe(
+          return late.length ? Effect.fail(new Busy({ detail: `switching ${rt.device.key} ${position} would move ${late.join(", ")}` })) : rt.device.driver.select(position, at);
+        };
+        const result = yield* quiesced(rt, moving, preview.modem, guarded).pipe(
           // The cards did not move (or not surely): the actors read what is there again.
           Effect.tapError(() =>
             Effect.forEach(moving, (n) => Effect.zipRight(Effect.sync(() => rt.switching.delete(n)), refresh(rt, n)), { discard: true }),
@@ -334,12 +344,16 @@ export const startScheduler = (devices: readonly ManagedDevice[], options: Sched
           }
           if (picks.length) rt.cursor = (positions.indexOf(picks.at(-1)!) + 1) % positions.length;
           // Switch every pick first (the controller is serial), then wait for the cards together.
-          yield* Effect.forEach(
+          const done = yield* Effect.forEach(
             picks,
-            (p) => switchIn(rt, p, null).pipe(Effect.catchAll((e) => options.onProblem?.(rt.device.key, `rotation to ${p}: ${e.message}`) ?? Effect.void)),
-            { concurrency: "unbounded", discard: true },
+            (p) =>
+              switchIn(rt, p, null).pipe(
+                Effect.as(1),
+                Effect.catchAll((e) => Effect.as(options.onProblem?.(rt.device.key, `rotation to ${p}: ${e.message}`) ?? Effect.void, 0)),
+              ),
+            { concurrency: "unbounded" },
           );
-          return picks.length;
+          return { picked: picks.length, switched: done.reduce((a, b) => a + b, 0) };
         }),
       );
 
@@ -350,7 +364,20 @@ export const startScheduler = (devices: readonly ManagedDevice[], options: Sched
         continue;
       }
       const scan = Effect.gen(function* () {
-        while (rt.seen.size < rt.device.driver.positions.length) if ((yield* rotateStep(rt, true)) === 0) break;
+        // Modems first: a switch before they answer is wasted (and a dual-SIM bank needs them).
+        yield* Effect.forEach(rt.device.modems, (m) => m.supervised.actor.changes.pipe(Stream.filter(Option.isSome), Stream.runHead, Effect.timeoutOption(Duration.millis(cardTimeoutMs))), {
+          concurrency: "unbounded",
+          discard: true,
+        });
+        let failedRounds = 0;
+        while (rt.seen.size < rt.device.driver.positions.length) {
+          const step = yield* rotateStep(rt, true);
+          if (step.picked === 0) break;
+          if (step.switched > 0) failedRounds = 0;
+          // A bank that refuses everything: a few tries with a pause, then the rotation carries on.
+          else if (++failedRounds >= 3) break;
+          else yield* Effect.sleep(Duration.millis(1_000 * failedRounds));
+        }
       });
       const done = yield* Effect.makeLatch(false);
       scans.push(done.await);

@@ -43,7 +43,7 @@ describe("configuration", () => {
     expect(refused([])).toBe("cfg: must be a JSON object");
     expect(refused({ devices: [] })).toBe("cfg.devices: must list at least one device");
     expect(refused({ devices: [{ id: "a b", model: "pool", modems: ["/dev/x"] }] })).toBe("cfg.devices[0].id: must be 1-64 letters, digits, '.', '_' or '-'");
-    expect(refused({ devices: [{ id: "a", model: "sr-nano", modems: "simulated" }] })).toMatch(/^cfg\.devices\[0\]\.model: must be one of pool, sr-train/);
+    expect(refused({ devices: [{ id: "a", model: "sr-nano", modems: "simulated" }] })).toMatch(/^cfg\.devices\[0\]\.model: must be one of pool, dual-sim, sr-train/);
     expect(refused({ devices: [{ id: "a", model: "pool", modems: ["tcp://host"] }] })).toBe('cfg.devices[0].modems[0]: "tcp://host" is not tcp://host:port');
     expect(refused({ devices: [{ id: "a", model: "pool", modems: ["/dev/x"] }, { id: "a", model: "pool", modems: ["/dev/y"] }] })).toBe('cfg.devices[1].id: "a" is used twice');
     expect(refused({ devices: [{ id: "a", model: "pool", modems: ["/dev/x"] }, { id: "b", model: "pool", modems: ["/dev/x"] }] })).toBe(

@@ -26,6 +26,7 @@ beforeAll(async () => {
       devices: [
         { id: "train", model: "sr-train", modems: "simulated", rows: 4, rotateEveryMs: 0 },
         { id: "box", model: "sr-box-bank", modems: "simulated", rows: 3, rotateEveryMs: 0 },
+        { id: "duo", model: "dual-sim", modems: "simulated", count: 2, rotateEveryMs: 0 },
       ],
       demo: { smsEveryMs: 0, timing: "instant" },
     },
@@ -65,9 +66,18 @@ describe("the start-up scan", () => {
       expect(found.sort()).toEqual(expected.sort());
     }
     expect(rows.every((r) => r.operator)).toBe(true);
+    const duo = rows.filter((r) => r.key === "duo").map((r) => [r.place, r.iccid]);
+    const slots = (id: string) => registry.farm!.modem(id).slots;
+    expect(duo.sort()).toEqual([
+      ["1-1", slots("duo-m01")[0]!.iccid],
+      ["1-2", slots("duo-m01")[1]!.iccid],
+      ["2-1", slots("duo-m02")[0]!.iccid],
+      ["2-2", slots("duo-m02")[1]!.iccid],
+    ]);
     const devices = await db.selectFrom("devices").select(["key", "model", "channels"]).orderBy("key").execute();
     expect(devices).toEqual([
       { key: "box", model: "sr-box-bank", channels: 8 },
+      { key: "duo", model: "dual-sim", channels: 2 },
       { key: "train", model: "sr-train", channels: 16 },
     ]);
   });
@@ -120,6 +130,19 @@ describe("holds", () => {
       expect((yield* scheduler.claim("box", "Q1", "z").pipe(Effect.flip))._tag).toBe("NoSuchPosition");
       yield* scheduler.release("box", "A3", "x");
       yield* scheduler.release("box", "C2", "y");
+    }),
+  );
+
+  it.scopedLive("a dual-SIM modem switches its own slot (AT+QDSIM) for a hold", () =>
+    Effect.gen(function* () {
+      const modem = registry.farm!.modem("duo-m02");
+      const other = modem.activeSlot === 0 ? "2-2" : "2-1";
+      expect(yield* scheduler.hold("duo", other, "caller")).toBe(2);
+      expect(modem.activeSlot).toBe(other === "2-2" ? 1 : 0);
+      expect(yield* iccidOnModem("duo", 2)).toBe(modem.slots[modem.activeSlot]!.iccid);
+      // The other modem's card stays; the other slot of this modem is BUSY for someone else.
+      expect((yield* scheduler.claim("duo", other === "2-2" ? "2-1" : "2-2", "someone").pipe(Effect.flip))._tag).toBe("Busy");
+      yield* scheduler.release("duo", other, "caller");
     }),
   );
 

@@ -32,10 +32,11 @@ export const MODEL_NAMES: Readonly<Record<string, string>> = {
   "sr-box-bank": "SR-Box-Bank",
   "sr-box-2-bank": "SR-Box-2-Bank",
   pool: "Modem-Pool",
+  "dual-sim": "Dual-SIM",
 };
 
 /** Models whose cards can also take calls (the status is then WAIT_SMS_CALL). */
-const TAKES_CALLS = new Set(["sr-box-8", "sr-box-bank", "sr-box-2-bank", "pool"]);
+const TAKES_CALLS = new Set(["sr-box-8", "sr-box-bank", "sr-box-2-bank", "pool", "dual-sim"]);
 
 export const poolCards = async (db: Kysely<Database>, poolId: number): Promise<PoolCard[]> => {
   const rows = await db
