@@ -15,6 +15,7 @@ import { modemStatuses, startRegistry, type Registry } from "./devices/registry"
 import { runSmsSender } from "./jobs/sms-sender";
 import { recordCalls } from "./jobs/records";
 import { recordModemEvents } from "./events/recorder";
+import { runRetention } from "./store/retention";
 import { migrate, openStore, redact, StoreError } from "./store/database";
 import { cardSwitcher, startServiceScheduler } from "./scheduler/service";
 import { srNavigatorHandler, SRNAV_PATH } from "./api/srnav/handler";
@@ -93,6 +94,7 @@ const program = Effect.scoped(
     yield* runSmsSender(db, registry, { switcher: cardSwitcher(db, scheduler) });
     yield* recordCalls(db, registry);
     yield* recordModemEvents(db, registry);
+    yield* runRetention(db, config.retention);
     for (const d of config.devices) {
       const count = registry.modems.filter((m) => m.device === d.id).length;
       process.stdout.write(`device ${d.id} (${d.model}${d.modems === "simulated" ? `, simulated, ${config.simulatedTiming} timing` : ""}): ${count} modems\n`);

@@ -5,6 +5,7 @@
  * SIMGATE_DATA_DIR).
  */
 import { parseTcpTarget } from "../../drivers/transport/tcp";
+import { DEFAULT_RETENTION, type Retention } from "../store/retention";
 
 export type DeviceModel = "pool" | "dual-sim" | "sr-train" | "sr-box-8" | "sr-box-bank" | "sr-box-2-bank";
 export const DEVICE_MODELS: readonly DeviceModel[] = ["pool", "dual-sim", "sr-train", "sr-box-8", "sr-box-bank", "sr-box-2-bank"];
@@ -39,6 +40,8 @@ export interface Config {
   /** Demo traffic on simulated devices: a code SMS this often (0: none). */
   readonly demoSmsEveryMs: number;
   readonly simulatedTiming: "instant" | "realistic";
+  /** Days each kind of record is kept (0: forever). */
+  readonly retention: Retention;
 }
 
 export class ConfigError extends Error {}
@@ -118,7 +121,7 @@ const MODEM_COUNT: Record<DeviceModel, number | null> = { pool: null, "dual-sim"
 
 export const parseConfig = (value: unknown, env: NodeJS.ProcessEnv, where = "config"): Config => {
   check(isObj(value), where, "must be a JSON object");
-  onlyKeys(value, ["http", "database", "devices", "ownNumberCodes", "demo"], where);
+  onlyKeys(value, ["http", "database", "devices", "ownNumberCodes", "demo", "retention"], where);
   const http = value.http ?? {};
   check(isObj(http), `${where}.http`, "must be an object");
   onlyKeys(http, ["host", "port"], `${where}.http`);
@@ -158,6 +161,12 @@ export const parseConfig = (value: unknown, env: NodeJS.ProcessEnv, where = "con
   check(demo.smsEveryMs === undefined || (Number.isInteger(demo.smsEveryMs) && (demo.smsEveryMs as number) >= 0), `${where}.demo.smsEveryMs`, "must be a whole number of ms");
   check(demo.timing === undefined || demo.timing === "instant" || demo.timing === "realistic", `${where}.demo.timing`, 'must be "instant" or "realistic"');
 
+  const retention = value.retention ?? {};
+  check(isObj(retention), `${where}.retention`, "must be an object");
+  onlyKeys(retention, Object.keys(DEFAULT_RETENTION), `${where}.retention`);
+  for (const [k, v] of Object.entries(retention))
+    check(Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 36_500, `${where}.retention.${k}`, "must be a whole number of days (0 keeps forever)");
+
   const envUrl = env.DATABASE_URL || undefined;
   return {
     http: {
@@ -173,6 +182,7 @@ export const parseConfig = (value: unknown, env: NodeJS.ProcessEnv, where = "con
     ownNumberCodes: codes as Record<string, string>,
     demoSmsEveryMs: (demo.smsEveryMs as number | undefined) ?? 30_000,
     simulatedTiming: (demo.timing as "instant" | "realistic" | undefined) ?? "realistic",
+    retention: { ...DEFAULT_RETENTION, ...(retention as Partial<Retention>) },
   };
 };
 
