@@ -60,6 +60,8 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
 
     // Mirrors `state` for readers that cannot run an effect (the inbox asks for the ICCID).
     let now: ModemSnapshot = INITIAL_SNAPSHOT;
+    // Counts card switches: a SIM read that a switch overtook is not applied.
+    let simEpoch = 0;
     const update = (change: (s: ModemSnapshot) => ModemSnapshot) =>
       SubscriptionRef.updateAndGet(state, change).pipe(
         Effect.tap((snapshot) => Effect.sync(() => (now = snapshot))),
@@ -110,10 +112,13 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
      * the network.
      */
     const rereadSim = Effect.gen(function* () {
+      const epoch = simEpoch;
       const problems = yield* initialise(port, profile);
       yield* Effect.forEach(problems, (problem) => publish({ type: "problem", problem }), { discard: true });
       const sim = yield* readSim(port, profile);
       const network = yield* readNetwork(port);
+      // A switch between reading the card and now: what was read is the card that left.
+      if (epoch !== simEpoch) return;
       yield* update((s) => ({ ...s, sim, ...network }));
       yield* learnOwnNumber;
       yield* sweepIfReady;
@@ -214,7 +219,10 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
        * here on is put down to the card that is leaving. Run it inside `exclusive`, with the
        * switch, so no read is half-way across it.
        */
-      simChanging: update((s) => ({ ...s, sim: { lock: "NOT READY", iccid: null, imsi: null, number: null }, registration: null, operator: null })),
+      simChanging: Effect.zipRight(
+        Effect.sync(() => simEpoch++),
+        update((s) => ({ ...s, sim: { lock: "NOT READY", iccid: null, imsi: null, number: null }, registration: null, operator: null })),
+      ),
       /** A USSD code, or the answer inside an open session. */
       ussd: ussd.send,
       ussdCancel: ussd.cancel,

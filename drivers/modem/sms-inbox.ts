@@ -8,7 +8,7 @@ import { Data, Deferred, Effect, Exit } from "effect";
 import { parseCmglPdu, parseCmgrPdu } from "../../protocol/at/sms-storage";
 import { decodeSmsPdu, type SmsPdu } from "../../protocol/sms/decode";
 import { Reassembler, type AssembledMessage } from "../../protocol/sms/reassembly";
-import type { AtPort } from "../at/at-port";
+import type { AtPort, DirectAt } from "../at/at-port";
 import type { AtError } from "../at/errors";
 
 /** One received part, as the sink gets it. */
@@ -54,8 +54,8 @@ export const makeInbox = (port: AtPort, sink: SmsSink, publish: (event: InboxEve
     // Set while the expiry loop sleeps with nothing to expire; a waiting part wakes it.
     let waiter: Deferred.Deferred<void> | null = null;
 
-    const select = (storage: string) =>
-      storage === memory ? Effect.void : port.command(`AT+CPMS="${storage}"`).pipe(Effect.tap(() => Effect.sync(() => (memory = storage))));
+    const select = (at: DirectAt, storage: string) =>
+      storage === memory ? Effect.void : at.command(`AT+CPMS="${storage}"`).pipe(Effect.tap(() => Effect.sync(() => (memory = storage))));
 
     const assemble = (part: ReceivedPart) =>
       Effect.suspend(() => {
@@ -70,7 +70,7 @@ export const makeInbox = (port: AtPort, sink: SmsSink, publish: (event: InboxEve
       });
 
     /** Stores one PDU through the sink; deletes the slot only after that succeeded. */
-    const take = (storage: string | null, index: number | null, raw: string): Effect.Effect<void, AtError> =>
+    const take = (at: DirectAt, storage: string | null, index: number | null, raw: string): Effect.Effect<void, AtError> =>
       Effect.gen(function* () {
         const decoded = decodeSmsPdu(raw, { hasSmsc: true });
         if (!decoded.ok) {
@@ -92,37 +92,44 @@ export const makeInbox = (port: AtPort, sink: SmsSink, publish: (event: InboxEve
           if (storage !== null && index !== null) yield* publish({ type: "sms-kept", storage, index, reason: stored.left.reason });
           return;
         }
-        if (storage !== null && index !== null) yield* port.command(`AT+CMGD=${index}`);
+        if (storage !== null && index !== null) yield* at.command(`AT+CMGD=${index}`);
         yield* publish({ type: "sms-part", part });
         yield* assemble(part);
       });
 
+    /**
+     * Reading, storing and deleting a message hold the port: a SIM switch (which takes the
+     * port too) can never fall between reading a slot and deleting it, so a message is
+     * always put down to the card it was read from, and a delete never hits the next card.
+     */
+    const holdingPort = <A>(work: (at: DirectAt) => Effect.Effect<A, AtError>): Effect.Effect<A, AtError> => lock.withPermits(1)(port.exclusive(work));
+
     /** A +CMTI: read that slot. An empty slot (already swept) is not an error. */
     const readSlot = (storage: string, index: number) =>
-      lock.withPermits(1)(
+      holdingPort((at) =>
         Effect.gen(function* () {
-          yield* select(storage);
-          const reply = yield* port.command(`AT+CMGR=${index}`);
+          yield* select(at, storage);
+          const reply = yield* at.command(`AT+CMGR=${index}`);
           if (reply.lines.length === 0) return;
           const parsed = parseCmgrPdu(reply.lines.join("\r\n"), index);
           if (!parsed.ok || !parsed.value.pdu) {
             yield* publish({ type: "sms-unreadable", storage, index, reason: parsed.ok ? "no PDU line" : parsed.error.message });
             return;
           }
-          yield* take(storage, index, parsed.value.pdu);
+          yield* take(at, storage, index, parsed.value.pdu);
         }),
       );
 
     /** Every stored message: at start-up, after re-registration, and for clients that missed a +CMTI. */
     const sweep = (storage = "SM") =>
-      lock.withPermits(1)(
+      holdingPort((at) =>
         Effect.gen(function* () {
-          yield* select(storage);
-          const reply = yield* port.command("AT+CMGL=4");
+          yield* select(at, storage);
+          const reply = yield* at.command("AT+CMGL=4");
           const parsed = parseCmglPdu(reply.lines.join("\r\n"));
           if (!parsed.ok) return 0;
           for (const entry of parsed.value) {
-            if (entry.pdu) yield* take(storage, entry.index, entry.pdu);
+            if (entry.pdu) yield* take(at, storage, entry.index, entry.pdu);
             else yield* publish({ type: "sms-unreadable", storage, index: entry.index, reason: "no PDU line" });
           }
           return parsed.value.length;
@@ -130,7 +137,7 @@ export const makeInbox = (port: AtPort, sink: SmsSink, publish: (event: InboxEve
       );
 
     /** A +CMT: the message came straight to us and was never stored. */
-    const direct = (raw: string) => lock.withPermits(1)(take(null, null, raw));
+    const direct = (raw: string) => holdingPort((at) => take(at, null, null, raw));
 
     /** Gives up on long messages whose parts stopped coming; they go out with the gap marked. */
     const expire = (now: number) =>

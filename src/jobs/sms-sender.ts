@@ -156,7 +156,14 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
         if (!sms) return yield* store("dropping an orphan job", () => db.updateTable("jobs").set({ state: "done" }).where("id", "=", job.id).execute());
         // Held for the send: a rotation must not move the card between finding its modem
         // and the modem sending (the send would go out from whatever card came in).
-        if (options.switcher && sms.iccid) yield* options.switcher.request(sms.iccid, holderName(job));
+        // Sending without the hold (another hold stands in the way) could send from the card
+        // that replaces this one: wait and ask again.
+        const claim = options.switcher && sms.iccid ? yield* options.switcher.request(sms.iccid, holderName(job)) : "unmanaged";
+        if (claim === "busy") {
+          if (Date.now() - job.createdAt.getTime() > cardWaitMs)
+            return yield* finish(job, { state: "failed", outcome: 0, error: `card ${sms.iccid} stayed busy for ${cardWaitMs} ms` }, sms.iccid);
+          return yield* retry(job, 1_000, `card ${sms.iccid} is held by another`);
+        }
         const holder = yield* holderOf(registry, sms.iccid ?? "");
         if (Option.isNone(holder)) {
           // The card is in no modem right now (switched out, modem reconnecting): wait for it.

@@ -38,7 +38,12 @@ export const startServiceScheduler = (
 
 /** For jobs: asks for a card to be switched in, and lets it go when done. */
 export interface CardSwitcher {
-  readonly request: (iccid: string, holder: string) => Effect.Effect<void>;
+  /**
+   * Claims the card for `holder` (switching it in if it is on no modem): "held" once the
+   * claim is ours, "busy" when another hold stands in the way, "unmanaged" for a card the
+   * scheduler does not know (then nothing protects it; the caller uses it as it finds it).
+   */
+  readonly request: (iccid: string, holder: string) => Effect.Effect<"held" | "busy" | "unmanaged">;
   readonly release: (iccid: string, holder: string) => Effect.Effect<void>;
 }
 
@@ -53,9 +58,15 @@ export const cardSwitcher = (db: Kysely<Database>, scheduler: Scheduler): CardSw
         .executeTakeFirst(),
     ).pipe(Effect.orElseSucceed(() => undefined));
   return {
-    // Busy (another client holds the row) or unknown: the job waits and asks again.
     request: (iccid, holder) =>
-      Effect.flatMap(placeOf(iccid), (row) => (row?.key && row.place ? scheduler.claim(row.key, row.place, holder).pipe(Effect.ignore) : Effect.void)),
+      Effect.flatMap(placeOf(iccid), (row) =>
+        row?.key && row.place
+          ? scheduler.claim(row.key, row.place, holder).pipe(
+              Effect.as("held" as const),
+              Effect.orElseSucceed(() => "busy" as const),
+            )
+          : Effect.succeed("unmanaged" as const),
+      ),
     release: (iccid, holder) => Effect.flatMap(placeOf(iccid), (row) => (row?.key && row.place ? scheduler.release(row.key, row.place, holder) : Effect.void)),
   };
 };

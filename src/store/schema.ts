@@ -157,7 +157,16 @@ export interface SettingsTable {
   value: ColumnType<unknown, string, string>;
 }
 
+export interface AtLogTable {
+  id: Generated<number>;
+  modem_id: number | null;
+  command: string;
+  response: string;
+  created_at: Generated<Date>;
+}
+
 export interface Database {
+  at_log: AtLogTable;
   devices: DevicesTable;
   sim_cards: SimCardsTable;
   api_users: ApiUsersTable;

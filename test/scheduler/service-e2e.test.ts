@@ -100,7 +100,17 @@ describe("the service on a simulated SR-Train over PTYs", () => {
 
     service = startService();
     try {
-      await until(async () => (await count("sms_in")) >= sent.length, `only some SMS stored`, 120_000);
+      await until(async () => (await count("sms_in")) >= sent.length, `only some SMS stored`, 120_000).catch(async (error: Error) => {
+        // What was missing, and where the scheduler last saw each card: for the failure report.
+        const stored = new Set((await db.selectFrom("sms_in").select(["iccid", "text"]).execute()).map((r) => `${r.iccid} ${r.text}`));
+        const missing = sent.filter((s) => !stored.has(`${s.iccid} ${s.text}`));
+        const seen = await db.selectFrom("sim_cards").select(["place", "iccid", "last_seen_at"]).orderBy("last_seen_at").execute();
+        const onSims = cards.map((c) => `${c.iccid}:${c.storage.used}/${farm.network.pendingFor(c)}`).filter((x) => !x.endsWith(":0/0"));
+        const byText = await db.selectFrom("sms_in").select(["iccid", "text"]).where("text", "in", missing.map((m) => m.text)).execute();
+        const parts = await db.selectFrom("sms_parts").select(["iccid", "text", "seq", "concat_ref"]).where("message_id", "is", null).execute();
+        const elsewhere = `${byText.map((r) => `${r.text.slice(0, 18)} under ${r.iccid}`).join("; ")} | unassembled parts: ${parts.map((p) => `${p.iccid} ref ${p.concat_ref} #${p.seq} ${p.text.slice(0, 16)}`).join("; ")}`;
+        throw new Error(`${error.message}\nmissing ${missing.length}: ${missing.slice(0, 10).map((m) => `${m.iccid} ${m.text.slice(0, 20)}`).join("; ")}\nstored elsewhere: ${elsewhere}\nleft on SIMs (stored/at SMSC): ${onSims.join(" ")}\nlast seen: ${seen.map((r) => `${r.place}@${r.last_seen_at?.toISOString().slice(11, 19)}`).join(" ")}`);
+      });
       await until(
         async () => (await db.selectFrom("sms_out").select("state").execute()).every((r) => r.state === "sent" || r.state === "delivered"),
         "pending jobs never all sent",
