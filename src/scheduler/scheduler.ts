@@ -60,13 +60,15 @@ export interface SchedulerOptions {
 export type HoldState = "connecting" | "online" | "failed";
 
 interface Hold {
-  readonly holder: string;
+  holder: string;
   /** The modem the card is on, or will be on once switched. */
   readonly modem: number;
   state: HoldState;
   error: string | null;
   /** Done when its switch is over, either way. */
   readonly settled: Deferred.Deferred<void>;
+  /** Others holding the same card (claimed with share); it stays while any of them holds. */
+  readonly sharers: Set<string>;
 }
 
 interface DeviceRuntime {
@@ -90,7 +92,11 @@ export interface CardPlace {
 export interface Scheduler {
   readonly devices: readonly ManagedDevice[];
   /** Claims a position for `holder` and switches it in, in the background. */
-  readonly claim: (device: string, position: string, holder: string) => Effect.Effect<void, Busy | NoSuchPosition>;
+  /**
+   * `share`: join a hold someone else already has on this position (a send from a card a
+   * client holds open) instead of being refused; the card stays until every holder let go.
+   */
+  readonly claim: (device: string, position: string, holder: string, options?: { readonly share?: boolean }) => Effect.Effect<void, Busy | NoSuchPosition>;
   /** Claims and waits until the card is online (or the switch failed). */
   readonly hold: (device: string, position: string, holder: string) => Effect.Effect<number, Busy | NoSuchPosition | BankError | SwitchFailed>;
   /** Gives a claim up (only the holder's own). */
@@ -274,18 +280,22 @@ export const startScheduler = (devices: readonly ManagedDevice[], options: Sched
         return result.modem;
       });
 
-    const claim = (key: string, position: string, holder: string) =>
+    const claim = (key: string, position: string, holder: string, claimOptions: { readonly share?: boolean } = {}) =>
       Effect.gen(function* () {
         const rt = runtime(key);
         const preview = rt?.device.driver.preview(position);
         if (!rt || !preview) return yield* Effect.fail(new NoSuchPosition({ device: key, position }));
         const existing = rt.holds.get(position);
         if (existing && existing.holder === holder && existing.state !== "failed") return;
+        if (existing && existing.state !== "failed" && claimOptions.share) {
+          existing.sharers.add(holder);
+          return;
+        }
         if (existing && existing.holder !== holder && existing.state !== "failed")
           return yield* Effect.fail(new Busy({ detail: `${key} ${position} is held by ${existing.holder}` }));
         const blocking = conflicts(rt, position, holder);
         if (blocking.length) return yield* Effect.fail(new Busy({ detail: `switching ${key} ${position} would move ${blocking.join(", ")}` }));
-        const hold: Hold = { holder, modem: modemAt(rt, position) ?? preview.modem, state: "connecting", error: null, settled: yield* Deferred.make<void>() };
+        const hold: Hold = { holder, modem: modemAt(rt, position) ?? preview.modem, state: "connecting", error: null, settled: yield* Deferred.make<void>(), sharers: new Set<string>() };
         rt.holds.set(position, hold);
         yield* rt.lock
           .withPermits(1)(Effect.suspend(() => (rt.holds.get(position) === hold ? switchIn(rt, position, holder) : Effect.succeed(0))))
@@ -320,8 +330,17 @@ export const startScheduler = (devices: readonly ManagedDevice[], options: Sched
 
     const release = (key: string, position: string, holder: string) =>
       Effect.sync(() => {
-        const rt = runtime(key);
-        if (rt?.holds.get(position)?.holder === holder) rt.holds.delete(position);
+        const h = runtime(key)?.holds.get(position);
+        if (!h) return;
+        if (h.sharers.delete(holder)) return;
+        if (h.holder !== holder) return;
+        // A sharer carries the hold on; the card stays where it is.
+        const next = h.sharers.values().next();
+        if (next.done) runtime(key)!.holds.delete(position);
+        else {
+          h.sharers.delete(next.value);
+          h.holder = next.value;
+        }
       });
 
     /** One rotation step: every modem that no hold pins moves to a position it has not shown lately. */

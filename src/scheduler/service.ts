@@ -61,7 +61,7 @@ export const cardSwitcher = (db: Kysely<Database>, scheduler: Scheduler): CardSw
     request: (iccid, holder) =>
       Effect.flatMap(placeOf(iccid), (row) =>
         row?.key && row.place
-          ? scheduler.claim(row.key, row.place, holder).pipe(
+          ? scheduler.claim(row.key, row.place, holder, { share: true }).pipe(
               Effect.as("held" as const),
               Effect.orElseSucceed(() => "busy" as const),
             )

@@ -120,6 +120,22 @@ describe("holds", () => {
     }),
   );
 
+  it.scopedLive("a shared claim joins another's hold; the card stays until the last holder lets go", () =>
+    Effect.gen(function* () {
+      const here = scheduler.positions("box").get(2)!;
+      yield* scheduler.hold("box", here, "client");
+      expect((yield* scheduler.claim("box", here, "job").pipe(Effect.flip))._tag).toBe("Busy");
+      yield* scheduler.claim("box", here, "job", { share: true });
+      yield* scheduler.release("box", here, "client");
+      expect(scheduler.place("box", here)!.hold).toMatchObject({ holder: "job", state: "online" });
+      // Still pinned: another card for modem 2 is refused.
+      const other = registry.devices.find((d) => d.config.id === "box")!.driver.reachable(2).find((p) => p !== here)!;
+      expect((yield* scheduler.claim("box", other, "someone").pipe(Effect.flip))._tag).toBe("Busy");
+      yield* scheduler.release("box", here, "job");
+      expect(scheduler.place("box", here)!.hold).toBeNull();
+    }),
+  );
+
   it.scopedLive("box modems switch independently; two cards for one modem cannot both be held", () =>
     Effect.gen(function* () {
       const [a, c] = yield* Effect.all([scheduler.hold("box", "A3", "x"), scheduler.hold("box", "C2", "y")], { concurrency: "unbounded" });
