@@ -13,6 +13,7 @@ import { controlHandler } from "../hil/control/http";
 import { ConfigError, DEMO_CONFIG, parseConfig, type Config } from "./config/config";
 import { modemStatuses, startRegistry, type Registry } from "./devices/registry";
 import { runSmsSender } from "./jobs/sms-sender";
+import { runCardJobs } from "./jobs/card-jobs";
 import { recordCalls } from "./jobs/records";
 import { recordModemEvents } from "./events/recorder";
 import { runRetention } from "./store/retention";
@@ -92,6 +93,8 @@ const program = Effect.scoped(
     const scheduler = yield* startServiceScheduler(db, registry);
     // Outgoing SMS jobs, from whichever caller accepted them.
     yield* runSmsSender(db, registry, { switcher: cardSwitcher(db, scheduler) });
+    // USSD, AT commands and dials on cards, accepted by the APIs.
+    yield* runCardJobs(db, registry, { switcher: cardSwitcher(db, scheduler) });
     yield* recordCalls(db, registry);
     yield* recordModemEvents(db, registry);
     yield* runRetention(db, config.retention);

@@ -63,6 +63,7 @@ export interface UssdTable {
   reply: string | null;
   raw: string | null;
   status: string | null;
+  state: Generated<string>;
   created_at: Generated<Date>;
   answered_at: NullableTimestamp;
 }
@@ -160,9 +161,12 @@ export interface SettingsTable {
 export interface AtLogTable {
   id: Generated<number>;
   modem_id: number | null;
+  iccid: string | null;
   command: string;
   response: string;
+  state: Generated<string>;
   created_at: Generated<Date>;
+  answered_at: NullableTimestamp;
 }
 
 export interface Database {

@@ -6,11 +6,13 @@ import type { Migration, MigrationProvider } from "kysely/migration";
 import * as m0001 from "./0001_core";
 import * as m0002 from "./0002_access";
 import * as m0003 from "./0003_call_reads";
+import * as m0004 from "./0004_card_jobs";
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001_core": m0001,
   "0002_access": m0002,
   "0003_call_reads": m0003,
+  "0004_card_jobs": m0004,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => ({ ...MIGRATIONS }) };

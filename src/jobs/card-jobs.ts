@@ -1,0 +1,171 @@
+/**
+ * Work on a card other than sending SMS, as durable jobs: a USSD request, an AT command, a
+ * call to dial. Accepting one writes its record (a ussd or at_log row) and its job in one
+ * transaction. The worker runs at most one job per card at a time (one failing card never
+ * holds up the others, and a card's work keeps its order), highest priority first, then
+ * oldest; it holds the card through the scheduler (switching it in when it is on no modem),
+ * runs the work on the card's modem, and records the answer or the modem's error. Retryable
+ * modem errors are tried again with backoff; a card that stays unreachable fails the job
+ * after `cardWaitMs`.
+ */
+import { Effect, Option, Schedule, type Scope } from "effect";
+import { sql, type Kysely, type Transaction } from "kysely";
+import type { AtError } from "../../drivers/at/errors";
+import type { UssdError, UssdReply } from "../../drivers/modem/ussd";
+import type { CallError } from "../../drivers/modem/calls";
+import type { Registry } from "../devices/registry";
+import { recordEvent } from "../events/events";
+import type { CardSwitcher } from "../scheduler/service";
+import { StoreError } from "../store/database";
+import type { Database } from "../store/schema";
+import { holderOf } from "./records";
+
+export type CardWork =
+  | { readonly kind: "ussd"; readonly iccid: string; readonly code: string }
+  | { readonly kind: "at"; readonly iccid: string; readonly command: string }
+  | { readonly kind: "dial"; readonly iccid: string; readonly number: string };
+
+/** Higher runs first: a technician's AT command before a balance check. */
+const PRIORITY: Record<CardWork["kind"], number> = { at: 3, dial: 2, ussd: 1 };
+const KINDS = ["card-ussd", "card-at", "card-dial"];
+
+const store = <A>(what: string, run: () => Promise<A>) =>
+  Effect.tryPromise({ try: run, catch: (e) => new StoreError({ reason: `${what}: ${(e as Error).message}` }) });
+
+/** Accepts work; returns the id of its record (ussd or at_log row; the job's id for a dial). */
+export const enqueueCardWork = (db: Kysely<Database>, work: CardWork): Effect.Effect<number, StoreError> =>
+  store("accepting card work", () =>
+    db.transaction().execute(async (trx) => {
+      let record: number | null = null;
+      if (work.kind === "ussd") record = (await trx.insertInto("ussd").values({ iccid: work.iccid, request: work.code, state: "queued" }).returning("id").executeTakeFirstOrThrow()).id;
+      if (work.kind === "at") record = (await trx.insertInto("at_log").values({ iccid: work.iccid, command: work.command, response: "", state: "queued" }).returning("id").executeTakeFirstOrThrow()).id;
+      const job = await trx
+        .insertInto("jobs")
+        .values({ kind: `card-${work.kind}`, payload: JSON.stringify({ ...work, record, priority: PRIORITY[work.kind] }), run_after: new Date(), locked_until: null, last_error: null })
+        .returning("id")
+        .executeTakeFirstOrThrow();
+      return record ?? job.id;
+    }),
+  );
+
+export interface CardJobOptions {
+  readonly switcher?: CardSwitcher;
+  readonly pollMs?: number;
+  readonly concurrency?: number;
+  readonly maxAttempts?: number;
+  readonly retryBaseMs?: number;
+  readonly cardWaitMs?: number;
+  readonly leaseMs?: number;
+}
+
+interface Claimed {
+  readonly id: number;
+  readonly attempts: number;
+  readonly work: CardWork & { readonly record: number | null };
+  readonly createdAt: Date;
+}
+
+export const runCardJobs = (db: Kysely<Database>, registry: Registry, options: CardJobOptions = {}): Effect.Effect<void, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const pollMs = options.pollMs ?? 500;
+    const concurrency = options.concurrency ?? 16;
+    const maxAttempts = options.maxAttempts ?? 5;
+    const retryBaseMs = options.retryBaseMs ?? 5_000;
+    const cardWaitMs = options.cardWaitMs ?? 600_000;
+    const leaseMs = options.leaseMs ?? 300_000;
+    let running = 0;
+
+    // One job per card at a time: a card with a job running (and its lease alive) waits.
+    const claim = (limit: number) =>
+      store("claiming card jobs", async () => {
+        const rows = await sql<{ id: number; attempts: number; payload: Claimed["work"]; created_at: Date }>`
+          update jobs set state = 'running', attempts = attempts + 1, locked_until = now() + ${`${leaseMs} milliseconds`}::interval
+          where id in (
+            select distinct on (payload->>'iccid') id from jobs j
+            where kind = any(${KINDS})
+              and ((state = 'queued' and run_after <= now()) or (state = 'running' and locked_until < now()))
+              and not exists (
+                select 1 from jobs r where r.kind = any(${KINDS}) and r.state = 'running' and r.locked_until >= now()
+                  and r.payload->>'iccid' = j.payload->>'iccid')
+            order by payload->>'iccid', (payload->>'priority')::int desc, run_after, id
+            limit ${limit}
+          )
+          and state <> 'done'
+          returning id, attempts, payload, created_at`.execute(db);
+        return rows.rows.map((r): Claimed => ({ id: r.id, attempts: r.attempts, work: r.payload, createdAt: new Date(r.created_at) }));
+      });
+
+    const holderName = (job: Claimed) => `card-job:${job.id}`;
+
+    // The record, its event and the job's end commit together.
+    const finish = (job: Claimed, record: (trx: Transaction<Database>) => Promise<void>) =>
+      store("finishing a card job", () =>
+        db.transaction().execute(async (trx) => {
+          await record(trx);
+          await trx.updateTable("jobs").set({ state: "done", locked_until: null }).where("id", "=", job.id).execute();
+        }),
+      ).pipe(Effect.zipLeft(options.switcher ? options.switcher.release(job.work.iccid, holderName(job)) : Effect.void));
+
+    const retry = (job: Claimed, delayMs: number, reason: string) =>
+      store("rescheduling a card job", () =>
+        db.updateTable("jobs").set({ state: "queued", run_after: new Date(Date.now() + delayMs), locked_until: null, last_error: reason }).where("id", "=", job.id).execute(),
+      );
+
+    /** The record's failure, in its own table. */
+    const failRecord = (job: Claimed, error: string) => async (trx: Transaction<Database>) => {
+      const { work } = job;
+      if (work.kind === "ussd" && work.record !== null)
+        await trx.updateTable("ussd").set({ state: "failed", status: `error: ${error}`, answered_at: new Date() }).where("id", "=", work.record).execute();
+      if (work.kind === "at" && work.record !== null)
+        await trx.updateTable("at_log").set({ state: "failed", response: error, answered_at: new Date() }).where("id", "=", work.record).execute();
+      if (work.kind === "dial") await trx.updateTable("jobs").set({ last_error: error }).where("id", "=", job.id).execute();
+    };
+
+    const run = (job: Claimed) =>
+      Effect.gen(function* () {
+        const { work } = job;
+        const waited = Date.now() - job.createdAt.getTime() > cardWaitMs;
+        const claim = options.switcher ? yield* options.switcher.request(work.iccid, holderName(job)) : "unmanaged";
+        const holder = claim === "busy" ? Option.none() : yield* holderOf(registry, work.iccid);
+        if (Option.isNone(holder)) {
+          if (waited) return yield* finish(job, failRecord(job, `card ${work.iccid} was not reachable for ${cardWaitMs} ms`));
+          return yield* retry(job, 1_000, `card ${work.iccid} is not in a modem yet`);
+        }
+        const { actor, modem } = holder.value;
+        type Done = { kind: "ussd"; reply: UssdReply } | { kind: "at"; text: string } | { kind: "dial" };
+        const work$: Effect.Effect<Done, AtError | UssdError | CallError> =
+          work.kind === "ussd"
+            ? Effect.map(actor.ussd(work.code), (reply): Done => ({ kind: "ussd", reply }))
+            : work.kind === "at"
+              ? Effect.map(actor.raw(work.command), (reply): Done => ({ kind: "at", text: [...reply.lines, reply.finalText].join("\n") }))
+              : Effect.map(actor.dial(work.number), (): Done => ({ kind: "dial" }));
+        const outcome = yield* Effect.either(work$);
+        if (outcome._tag === "Right") {
+          const done = outcome.right;
+          return yield* finish(job, async (trx) => {
+            if (done.kind === "ussd" && work.record !== null) {
+              await trx.updateTable("ussd").set({ state: "done", reply: done.reply.text, raw: done.reply.raw, status: done.reply.status, answered_at: new Date() }).where("id", "=", work.record).execute();
+              await recordEvent(trx, "ussdReceived", { device: modem.device, iccid: work.iccid }, { ussd_id: work.record, msg: done.reply.text, status: done.reply.status });
+            }
+            if (done.kind === "at" && work.record !== null)
+              await trx.updateTable("at_log").set({ state: "done", response: done.text, answered_at: new Date() }).where("id", "=", work.record).execute();
+          });
+        }
+        const error = outcome.left;
+        const retryable = error._tag === "AtModemError" ? error.error.retryable : error._tag === "AtTimeout";
+        // A dial is not repeated on its own: a call that half-happened must not ring twice.
+        if (retryable && work.kind !== "dial" && job.attempts < maxAttempts) return yield* retry(job, retryBaseMs * 2 ** (job.attempts - 1), error.message);
+        return yield* finish(job, failRecord(job, error.message));
+      }).pipe(
+        Effect.catchAllCause(() => Effect.void),
+        Effect.ensuring(Effect.sync(() => running--)),
+      );
+
+    yield* Effect.gen(function* () {
+      const free = concurrency - running;
+      if (free <= 0) return;
+      const jobs = yield* claim(free).pipe(Effect.orElseSucceed(() => [] as Claimed[]));
+      running += jobs.length;
+      for (const job of jobs) yield* Effect.fork(run(job));
+    }).pipe(Effect.repeat(Schedule.spaced(pollMs)), Effect.forkScoped);
+  });
