@@ -3,7 +3,7 @@
  * the store and applies its migrations, gives every configured modem a supervised actor that
  * stores what it receives, runs the scheduler over the SIM banks, and serves the
  * SR-Navigator API, the modems' status and, for simulated devices, the simulator's control
- * surface under /sim/. The SimFolder facade is not in this version yet.
+ * surface under /sim/, and the SimFolder API under /api/ with its notifications.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -20,10 +20,13 @@ import { runRetention } from "./store/retention";
 import { migrate, openStore, redact, StoreError } from "./store/database";
 import { cardSwitcher, startServiceScheduler } from "./scheduler/service";
 import { srNavigatorHandler, SRNAV_PATH } from "./api/srnav/handler";
+import { simFolderHandler } from "./api/simfolder/handler";
+import { runNotifier } from "./notify/webhooks";
 import { bootstrapKeys, BootstrapKeyError } from "./access/bootstrap";
 import type { Database } from "./store/schema";
 
 const CONFIG_FILE = process.env.SIMGATE_CONFIG ?? "simgate.config.json";
+const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
 const loadConfig = (): { config: Config; source: string } => {
   if (!existsSync(CONFIG_FILE)) {
@@ -102,11 +105,15 @@ const program = Effect.scoped(
       const count = registry.modems.filter((m) => m.device === d.id).length;
       process.stdout.write(`device ${d.id} (${d.model}${d.modems === "simulated" ? `, simulated, ${config.simulatedTiming} timing` : ""}): ${count} modems\n`);
     }
-    const server = yield* serve(registry, db, config.http.host, config.http.port, [srNavigatorHandler({ db, registry, scheduler })]);
+    yield* runNotifier(db);
+    const server = yield* serve(registry, db, config.http.host, config.http.port, [
+      srNavigatorHandler({ db, registry, scheduler }),
+      simFolderHandler({ db, registry, scheduler, version: VERSION }),
+    ]);
     const address = server.address();
     const url = `http://${config.http.host}:${typeof address === "object" && address ? address.port : config.http.port}`;
     process.stdout.write(`listening on ${url}  (status: ${url}/status${registry.farm ? `, simulator: ${url}/sim/modems, send a code: POST ${url}/sim/sms` : ""})\n`);
-    process.stdout.write(`SR-Navigator API: ${url}${SRNAV_PATH}\n`);
+    process.stdout.write(`SR-Navigator API: ${url}${SRNAV_PATH}   SimFolder API: ${url}/api/<method>\n`);
     const keys = yield* Effect.tryPromise({
       try: () => bootstrapKeys(db, process.env),
       catch: (e) => (e instanceof BootstrapKeyError ? new ConfigError(e.message) : new StoreError({ reason: `bootstrap keys: ${(e as Error).message}` })),

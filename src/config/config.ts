@@ -29,6 +29,8 @@ export interface DeviceConfig {
   readonly bank?: ModemTarget;
   /** Idle rotation: how long each set of cards stays on the modems (0: never rotate). */
   readonly rotateEveryMs: number;
+  /** The API user who owns the device (SimFolder API); absent: only the admin user sees it. */
+  readonly owner?: string;
 }
 
 export interface Config {
@@ -73,7 +75,8 @@ const modemTarget = (value: unknown, where: string): ModemTarget => {
 
 const device = (value: unknown, where: string): DeviceConfig => {
   check(isObj(value), where, "must be an object");
-  onlyKeys(value, ["id", "title", "model", "modems", "rows", "count", "personality", "bank", "rotateEveryMs"], where);
+  onlyKeys(value, ["id", "title", "model", "modems", "rows", "count", "personality", "bank", "rotateEveryMs", "owner"], where);
+  check(value.owner === undefined || (typeof value.owner === "string" && /^[\w.-]{1,64}$/.test(value.owner)), `${where}.owner`, "must be an API user's name (letters, digits, '.', '_', '-')");
   check(typeof value.id === "string" && /^[A-Za-z0-9_.-]{1,64}$/.test(value.id), `${where}.id`, "must be 1-64 letters, digits, '.', '_' or '-'");
   check(value.title === undefined || typeof value.title === "string", `${where}.title`, "must be a string");
   check(DEVICE_MODELS.includes(value.model as DeviceModel), `${where}.model`, `must be one of ${DEVICE_MODELS.join(", ")}`);
@@ -112,6 +115,7 @@ const device = (value: unknown, where: string): DeviceConfig => {
     ...(value.count !== undefined ? { count: value.count as number } : {}),
     ...(value.personality !== undefined ? { personality: value.personality as string } : {}),
     ...(bank ? { bank } : {}),
+    ...(typeof value.owner === "string" ? { owner: value.owner } : {}),
     rotateEveryMs: (value.rotateEveryMs as number | undefined) ?? (model === "pool" || model === "sr-box-8" ? 0 : 60_000),
   };
 };

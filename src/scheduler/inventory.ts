@@ -20,11 +20,11 @@ export const syncDevices = (db: Kysely<Database>, devices: readonly RegisteredDe
   store("recording the devices", async () => {
     const ids = new Map<string, number>();
     for (const d of devices) {
-      const values = { key: d.config.id, title: d.config.title, model: d.config.model, channels: d.modems.length, config: JSON.stringify({ positions: d.driver.positions.length }) };
+      const values = { key: d.config.id, title: d.config.title, model: d.config.model, channels: d.modems.length, owner: d.config.owner ?? null, config: JSON.stringify({ positions: d.driver.positions.length }) };
       const row = await db
         .insertInto("devices")
         .values(values)
-        .onConflict((oc) => oc.column("key").doUpdateSet({ title: values.title, model: values.model, channels: values.channels, config: values.config }))
+        .onConflict((oc) => oc.column("key").doUpdateSet({ title: values.title, model: values.model, channels: values.channels, owner: values.owner, config: values.config }))
         .returning("id")
         .executeTakeFirstOrThrow();
       ids.set(d.config.id, row.id);

@@ -99,6 +99,7 @@ export interface DevicesTable {
   title: string;
   model: string;
   channels: Generated<number>;
+  owner: string | null;
   config: ColumnType<unknown, string | undefined, string>;
   created_at: Generated<Date>;
 }
@@ -124,6 +125,7 @@ export interface ApiUsersTable {
   id: Generated<number>;
   name: string;
   key_hash: string;
+  secret: Generated<string>;
   created_at: Generated<Date>;
 }
 
@@ -169,7 +171,31 @@ export interface AtLogTable {
   answered_at: NullableTimestamp;
 }
 
+export interface OutboxTable {
+  id: Generated<number>;
+  event: string;
+  payload: ColumnType<unknown, string, string>;
+  created_at: Generated<Date>;
+  attempts: Generated<number>;
+  next_attempt_at: Generated<Date>;
+  delivered_at: NullableTimestamp;
+  last_error: string | null;
+  user_id: number | null;
+  event_id: number | null;
+}
+
+export interface OperatorsTable {
+  id: Generated<number>;
+  name: string;
+  short_name: string | null;
+  mccmnc: string | null;
+  balance_ussd: string | null;
+  number_ussd: string | null;
+}
+
 export interface Database {
+  operators: OperatorsTable;
+  outbox: OutboxTable;
   at_log: AtLogTable;
   devices: DevicesTable;
   sim_cards: SimCardsTable;

@@ -7,12 +7,14 @@ import * as m0001 from "./0001_core";
 import * as m0002 from "./0002_access";
 import * as m0003 from "./0003_call_reads";
 import * as m0004 from "./0004_card_jobs";
+import * as m0005 from "./0005_simfolder";
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001_core": m0001,
   "0002_access": m0002,
   "0003_call_reads": m0003,
   "0004_card_jobs": m0004,
+  "0005_simfolder": m0005,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => ({ ...MIGRATIONS }) };

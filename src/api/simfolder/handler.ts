@@ -1,0 +1,100 @@
+/**
+ * The SimFolder-compatible API under /api/ (../shared/specs/simfolder-notes.md): the method
+ * by `method=` or by path (`/api/cardList`); parameters from the query, a form body or a
+ * JSON body (body fields win). Every method but `version` needs `api_key`, checked against
+ * the stored hashes; a user sees only the devices they own (the admin user sees all).
+ * Success is HTTP 200 `{"status":"ok", ...}`; failure an HTTP 4xx/5xx with
+ * `{"status":"error","error":CODE,"message":...}`.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { hashKey, plausibleKey, sameHash } from "../../access/keys";
+import { BodyTooLarge, MAX_BODY_BYTES } from "../http/params";
+import { ApiError, METHODS, type SimFolderContext, type User } from "./methods";
+
+const STATUS: Record<string, number> = {
+  BAD_API_KEY: 401,
+  BAD_METHOD: 404,
+  BAD_PARAM: 400,
+  NOT_FOUND: 404,
+  CARD_NOT_ACTIVE: 409,
+  CHANNEL_LIMIT: 409,
+  DEVICE_OFFLINE: 503,
+  MODEM_ERROR: 502,
+  TOO_LARGE: 413,
+  INTERNAL: 500,
+};
+
+const reply = (res: ServerResponse, status: number, body: unknown) => {
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
+  res.end(JSON.stringify(body));
+};
+
+const fail = (res: ServerResponse, error: ApiError) => reply(res, STATUS[error.code] ?? 400, { status: "error", error: error.code, message: error.message, ...error.extra });
+
+const readBody = (req: IncomingMessage): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new BodyTooLarge(`request body over ${MAX_BODY_BYTES} bytes`));
+        req.resume();
+      } else chunks.push(chunk);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+
+/** Query, then body fields over them; JSON values kept as they are (lists may be arrays). */
+const paramsOf = async (req: IncomingMessage, url: URL): Promise<Map<string, unknown>> => {
+  const params = new Map<string, unknown>(url.searchParams);
+  if (req.method !== "POST") return params;
+  const body = await readBody(req);
+  if (!body.trim()) return params;
+  if ((req.headers["content-type"] ?? "").includes("application/json")) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch (error) {
+      throw new ApiError("BAD_PARAM", `the JSON body does not parse: ${(error as Error).message}`);
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new ApiError("BAD_PARAM", "the JSON body must be an object");
+    for (const [k, v] of Object.entries(parsed)) params.set(k, v);
+  } else for (const [k, v] of new URLSearchParams(body)) params.set(k, v);
+  return params;
+};
+
+const userByKey = async (ctx: SimFolderContext, key: unknown): Promise<User | null> => {
+  if (!plausibleKey(key)) return null;
+  const hash = hashKey(key);
+  const row = await ctx.db.selectFrom("api_users").select(["id", "name", "key_hash"]).where("key_hash", "=", hash).executeTakeFirst();
+  return row && sameHash(row.key_hash, hash) ? { id: row.id, name: row.name, admin: row.name === "admin" } : null;
+};
+
+export const simFolderHandler = (ctx: SimFolderContext) => async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+  const url = new URL(req.url ?? "/", "http://localhost");
+  const match = /^\/api(?:\/([A-Za-z]+))?\/?$/.exec(url.pathname);
+  if (!match) return false;
+  try {
+    if (req.method !== "GET" && req.method !== "POST") throw new ApiError("BAD_METHOD", "use GET or POST");
+    const params = await paramsOf(req, url);
+    const name = match[1] ?? (typeof params.get("method") === "string" ? (params.get("method") as string) : "");
+    const method = Object.hasOwn(METHODS, name) ? METHODS[name] : undefined;
+    if (!method) throw new ApiError("BAD_METHOD", name ? `no method "${name}"` : "no method given (method=... or /api/<method>)");
+    let user: User | null = null;
+    if (name !== "version") {
+      user = await userByKey(ctx, params.get("api_key"));
+      if (!user) throw new ApiError("BAD_API_KEY", "api_key is missing or not valid");
+    }
+    reply(res, 200, { status: "ok", ...(await method(ctx, user!, params)) });
+  } catch (error) {
+    if (error instanceof ApiError) fail(res, error);
+    else if (error instanceof BodyTooLarge) fail(res, new ApiError("TOO_LARGE", error.message));
+    else {
+      process.stderr.write(`simfolder: ${(error as Error).stack ?? String(error)}\n`);
+      fail(res, new ApiError("INTERNAL", "the request could not be completed; it is logged"));
+    }
+  }
+  return true;
+};

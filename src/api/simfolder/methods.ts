@@ -1,0 +1,494 @@
+/**
+ * The SimFolder methods (../shared/specs/simfolder-notes.md, "Parameter and payload names").
+ * Each checks its parameters first (BAD_PARAM names the parameter, nothing is written), sees
+ * only the user's devices and cards, and acts on the real modem path: sends and USSD and AT
+ * go through the durable jobs, selections through the scheduler.
+ */
+import { Effect, Option, SubscriptionRef } from "effect";
+import { sql, type Kysely } from "kysely";
+import { simStatusOf } from "../../../drivers/modem/state";
+import type { ModemActor } from "../../../drivers/modem/modem-actor";
+import type { Registry } from "../../devices/registry";
+import { EVENT_TYPES } from "../../events/events";
+import { enqueueCardWork } from "../../jobs/card-jobs";
+import { holderOf } from "../../jobs/records";
+import { enqueueSms } from "../../jobs/sms-sender";
+import type { ServiceScheduler } from "../../scheduler/service";
+import type { Database } from "../../store/schema";
+
+export interface SimFolderContext {
+  readonly db: Kysely<Database>;
+  readonly registry: Registry;
+  readonly scheduler: ServiceScheduler;
+  readonly version: string;
+}
+
+export interface User {
+  readonly id: number;
+  readonly name: string;
+  readonly admin: boolean;
+}
+
+export type Params = ReadonlyMap<string, unknown>;
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(effect);
+const bad = (name: string, why: string): never => {
+  throw new ApiError("BAD_PARAM", `${name}: ${why}`);
+};
+
+// ---- parameters -------------------------------------------------------------------------
+
+const text = (params: Params, name: string, opts: { required?: boolean; max?: number } = {}): string | undefined => {
+  const value = params.get(name);
+  if (value === undefined || value === null || value === "") return opts.required ? bad(name, "is required") : undefined;
+  if (typeof value !== "string" && typeof value !== "number") return bad(name, "must be text");
+  const s = String(value);
+  if (s.length > (opts.max ?? 1000)) bad(name, `is longer than ${opts.max ?? 1000} characters`);
+  return s;
+};
+
+const integer = (params: Params, name: string, opts: { required?: boolean; min?: number; max?: number } = {}): number | undefined => {
+  const s = text(params, name, { required: opts.required ?? false, max: 20 });
+  if (s === undefined) return undefined;
+  if (!/^-?\d+$/.test(s.trim())) return bad(name, "must be a whole number");
+  const n = Number(s);
+  if (n < (opts.min ?? 0) || n > (opts.max ?? 2 ** 31 - 1)) bad(name, `must be between ${opts.min ?? 0} and ${opts.max ?? 2 ** 31 - 1}`);
+  return n;
+};
+
+/** `3,4,9` or a JSON array. */
+const idList = (params: Params, name: string, required = false): number[] | undefined => {
+  const value = params.get(name);
+  if (value === undefined || value === "") return required ? bad(name, "is required") : undefined;
+  const items = Array.isArray(value) ? value.map(String) : typeof value === "string" || typeof value === "number" ? String(value).split(",") : bad(name, "must be ids");
+  if (items.length > 1000) bad(name, "lists at most 1000 ids");
+  return items.map((i) => {
+    const t = i.trim();
+    if (!/^\d{1,12}$/.test(t)) bad(name, `"${t.slice(0, 20)}" is not an id`);
+    return Number(t);
+  });
+};
+
+/** Unix seconds or ISO-8601. */
+const time = (params: Params, name: string): Date | undefined => {
+  const s = text(params, name, { max: 40 });
+  if (s === undefined) return undefined;
+  const d = /^\d{1,12}$/.test(s) ? new Date(Number(s) * 1000) : new Date(s);
+  return Number.isNaN(d.getTime()) ? bad(name, "must be unix seconds or an ISO-8601 time") : d;
+};
+
+const page = (params: Params) => ({
+  limit: integer(params, "limit", { min: 1, max: 1000 }) ?? 100,
+  offset: integer(params, "offset", { max: 10_000_000 }) ?? 0,
+  afterId: integer(params, "after_id", { max: Number.MAX_SAFE_INTEGER }),
+});
+
+const unix = (d: Date | null | undefined) => (d ? Math.floor(d.getTime() / 1000) : null);
+
+// ---- what a user may see ----------------------------------------------------------------
+
+const visibleDevices = async (ctx: SimFolderContext, user: User) => {
+  let q = ctx.db.selectFrom("devices").select(["id", "key", "title", "model", "channels", "config"]).orderBy("id");
+  if (!user.admin) q = q.where("owner", "=", user.name);
+  return q.execute();
+};
+
+/** The user's cards, optionally narrowed by device_id / card_id / number / operator. */
+const cardsQuery = async (ctx: SimFolderContext, user: User, params: Params) => {
+  const devices = (await visibleDevices(ctx, user)).map((d) => d.id);
+  const deviceIds = idList(params, "device_id");
+  const cardIds = idList(params, "card_id");
+  const number = text(params, "number", { max: 32 })?.replace(/[^\d]/g, "");
+  const operator = text(params, "operator", { max: 100 });
+  let q = ctx.db
+    .selectFrom("sim_cards")
+    .select(["id", "device_id", "place", "iccid", "imsi", "number", "name", "operator", "balance", "state", "comment"])
+    .where("device_id", "in", devices.length ? devices : [-1]);
+  if (deviceIds) q = q.where("device_id", "in", deviceIds.length ? deviceIds : [-1]);
+  if (cardIds) q = q.where("id", "in", cardIds.length ? cardIds : [-1]);
+  if (number) q = q.where(sql<boolean>`regexp_replace(coalesce(number, ''), '\\D', '', 'g') = ${number}`);
+  if (operator) q = q.where(sql<boolean>`lower(operator) = lower(${operator})`);
+  return q;
+};
+
+type CardRow = Awaited<ReturnType<Awaited<ReturnType<typeof cardsQuery>>["execute"]>>[number];
+
+/** The one card a method acts on: card_id, or the SIM's own number. */
+const oneCard = async (ctx: SimFolderContext, user: User, params: Params): Promise<CardRow> => {
+  if (params.get("card_id") === undefined && params.get("number") === undefined) bad("card_id", "is required (or the SIM's number)");
+  const rows = await (await cardsQuery(ctx, user, params)).limit(2).execute();
+  if (rows.length === 0) throw new ApiError("NOT_FOUND", "no such card among yours");
+  if (rows.length > 1) bad("card_id", "names more than one card");
+  return rows[0]!;
+};
+
+/** Live state of a card: the modem it is on and its status code, when on one. */
+const liveCard = (ctx: SimFolderContext, iccid: string) =>
+  run(
+    Effect.gen(function* () {
+      const holder = yield* holderOf(ctx.registry, iccid);
+      if (Option.isNone(holder)) return null;
+      const s = yield* SubscriptionRef.get(holder.value.actor.state);
+      return { device: holder.value.modem.device, modem: holder.value.modem.position, state: simStatusOf(s), signal: s.signal, operator: s.operator };
+    }),
+  );
+
+const cardView = async (ctx: SimFolderContext, c: CardRow) => {
+  const live = await liveCard(ctx, c.iccid);
+  return {
+    card_id: c.id,
+    device_id: c.device_id,
+    place: c.place,
+    iccid: c.iccid,
+    imsi: c.imsi,
+    number: c.number,
+    name: c.name,
+    operator: c.operator,
+    balance: c.balance === null ? null : Number(c.balance),
+    state: live?.state ?? -3,
+    comment: c.comment,
+    modem: live?.modem ?? null,
+  };
+};
+
+/** A list of one kind of record on the user's cards, filtered and paged. */
+const listOn = async <T extends { id: number; iccid: string }>(
+  ctx: SimFolderContext,
+  user: User,
+  params: Params,
+  load: (iccids: string[], p: ReturnType<typeof page>, from?: Date, to?: Date) => Promise<T[]>,
+) => {
+  const cards = await (await cardsQuery(ctx, user, params)).execute();
+  const byIccid = new Map(cards.map((c) => [c.iccid, c]));
+  const rows = cards.length ? await load([...byIccid.keys()], page(params), time(params, "from"), time(params, "to")) : [];
+  return rows.map((r) => ({ row: r, card: byIccid.get(r.iccid)! }));
+};
+
+const deleteOn = async (ctx: SimFolderContext, user: User, params: Params, table: "sms_in" | "sms_out" | "ussd" | "calls", idName: string, direction?: string) => {
+  const ids = idList(params, idName, true)!;
+  const cards = await (await cardsQuery(ctx, user, new Map())).execute();
+  if (cards.length === 0) return { deleted: 0 };
+  let q = ctx.db.deleteFrom(table).where("id", "in", ids).where("iccid", "in", cards.map((c) => c.iccid));
+  if (direction) q = q.where(sql.ref("direction"), "=", direction);
+  return { deleted: Number((await q.executeTakeFirst()).numDeletedRows) };
+};
+
+// ---- the methods ------------------------------------------------------------------------
+
+export const METHODS: Record<string, (ctx: SimFolderContext, user: User, params: Params) => Promise<Record<string, unknown>>> = {
+  async version(ctx) {
+    return { version: ctx.version, api: "simfolder", methods: Object.keys(METHODS) };
+  },
+
+  async deviceList(ctx, user, params) {
+    const only = idList(params, "device_id");
+    const devices = (await visibleDevices(ctx, user)).filter((d) => !only || only.includes(d.id));
+    return {
+      devices: devices.map((d) => ({
+        device_id: d.id,
+        device_title: d.title,
+        key: d.key,
+        model: d.model,
+        channels: d.channels,
+        positions: (d.config as { positions?: number }).positions ?? null,
+      })),
+    };
+  },
+
+  async deviceState(ctx, user, params) {
+    const only = idList(params, "device_id");
+    const devices = (await visibleDevices(ctx, user)).filter((d) => !only || only.includes(d.id));
+    const modems = [];
+    for (const d of devices) {
+      const device = ctx.registry.devices.find((r) => r.config.id === d.key);
+      for (const m of device?.modems ?? []) {
+        const actor = await run(SubscriptionRef.get(m.supervised.actor));
+        const s = Option.isSome(actor) ? await run(SubscriptionRef.get(actor.value.state)) : null;
+        const card = s?.sim?.iccid ? await ctx.db.selectFrom("sim_cards").select("id").where("iccid", "=", s.sim.iccid).executeTakeFirst() : undefined;
+        modems.push({
+          device_id: d.id,
+          modem: m.position,
+          state: s && s.port === "ready" ? "online" : "offline",
+          place: ctx.scheduler.positions(d.key ?? "").get(m.position) ?? null,
+          card_id: card?.id ?? null,
+          iccid: s?.sim?.iccid ?? null,
+          sim_state: s ? simStatusOf(s) : -3,
+          signal: s?.signal ?? null,
+          registration: s?.registration ?? null,
+          operator: s?.operator ?? null,
+        });
+      }
+    }
+    return { modems };
+  },
+
+  async cardList(ctx, user, params) {
+    const p = page(params);
+    const state = integer(params, "state", { min: -3, max: 6 });
+    let q = await cardsQuery(ctx, user, params);
+    if (p.afterId !== undefined) q = q.where("id", ">", p.afterId);
+    const rows = await q.orderBy("id").limit(p.limit).offset(p.offset).execute();
+    const cards = await Promise.all(rows.map((c) => cardView(ctx, c)));
+    return { cards: state === undefined ? cards : cards.filter((c) => c.state === state) };
+  },
+
+  async cardEdit(ctx, user, params) {
+    const card = await oneCard(ctx, user, new Map([["card_id", params.get("card_id")]]));
+    const changes: { name?: string | null; comment?: string | null; number?: string | null } = {};
+    for (const field of ["name", "comment", "number"] as const) {
+      if (!params.has(field)) continue;
+      const value = text(params, field, { max: field === "comment" ? 2000 : 100 });
+      if (field === "number" && value !== undefined && !/^\+?\d{3,20}$/.test(value)) bad("number", "must be a phone number");
+      changes[field] = value ?? null;
+    }
+    if (Object.keys(changes).length === 0) bad("name", "nothing to change (name, comment, number)");
+    await ctx.db.updateTable("sim_cards").set({ ...changes, updated_at: new Date() }).where("id", "=", card.id).execute();
+    const updated = (await (await cardsQuery(ctx, user, new Map([["card_id", String(card.id)]]))).execute())[0]!;
+    return { card: await cardView(ctx, updated) };
+  },
+
+  async cardSelect(ctx, user, params) {
+    const ids = idList(params, "card_id", true)!;
+    const cards = await (await cardsQuery(ctx, user, new Map([["card_id", ids]]))).execute();
+    if (cards.length !== ids.length) throw new ApiError("NOT_FOUND", "some card_id is not among your cards");
+    const devices = await visibleDevices(ctx, user);
+    const out = [];
+    for (const c of cards) {
+      const key = devices.find((d) => d.id === c.device_id)?.key;
+      if (!key || !c.place) throw new ApiError("NOT_FOUND", `card ${c.id} has no known place`);
+      const claimed = await run(ctx.scheduler.claim(key, c.place, `user:${user.id}`).pipe(Effect.either));
+      if (claimed._tag === "Left")
+        throw new ApiError("CHANNEL_LIMIT", `card ${c.id} cannot be online with the cards already selected: ${claimed.left.message}`, { card_id: c.id });
+      out.push({ card_id: c.id, place: c.place, modem: ctx.scheduler.place(key, c.place)?.hold?.state === "online" ? ctx.scheduler.place(key, c.place)!.modem : null, state: ctx.scheduler.place(key, c.place)?.hold?.state ?? "connecting" });
+    }
+    return { cards: out };
+  },
+
+  async operatorList(ctx, user, params) {
+    const cards = await (await cardsQuery(ctx, user, params)).execute();
+    const names = [...new Set(cards.map((c) => c.operator).filter((o): o is string => o !== null))].sort();
+    const known = await ctx.db.selectFrom("operators").selectAll().execute();
+    return {
+      operators: names.map((name) => {
+        const op = known.find((k) => k.name.toLowerCase() === name.toLowerCase());
+        return { operator_id: op?.id ?? null, name, cards: cards.filter((c) => c.operator === name).length, balance_ussd: op?.balance_ussd ?? null, number_ussd: op?.number_ussd ?? null };
+      }),
+    };
+  },
+
+  async smsSend(ctx, user, params) {
+    const card = await oneCard(ctx, user, params);
+    const addressee = text(params, "addressee", { required: true, max: 32 })!;
+    if (!/^\+?\d{3,20}$/.test(addressee.replace(/\s/g, ""))) bad("addressee", "must be a phone number");
+    const msg = text(params, "msg", { required: true, max: 1530 })!;
+    const report = params.get("report") === "1" || params.get("report") === true;
+    const id = await run(enqueueSms(ctx.db, { iccid: card.iccid, to: addressee.replace(/\s/g, ""), text: msg, statusReport: report }));
+    return { sms_id: id };
+  },
+
+  async smsList(ctx, user, params) {
+    const unread = params.get("new") === "1" || params.get("new") === 1;
+    const rows = await listOn(ctx, user, params, (iccids, p, from, to) => {
+      let q = ctx.db.selectFrom("sms_in").select(["id", "iccid", "sender", "text", "parts", "missing", "sent_at", "received_at", "read_at"]).where("iccid", "in", iccids);
+      if (from) q = q.where("received_at", ">=", from);
+      if (to) q = q.where("received_at", "<", to);
+      if (unread) q = q.where("read_at", "is", null);
+      if (p.afterId !== undefined) q = q.where("id", ">", p.afterId);
+      return q.orderBy("id", p.afterId !== undefined ? "asc" : "desc").limit(p.limit).offset(p.offset).execute();
+    });
+    const ids = rows.filter((r) => !r.row.read_at).map((r) => r.row.id);
+    if (params.get("mark_read") === "1" && ids.length) await ctx.db.updateTable("sms_in").set({ read_at: new Date() }).where("id", "in", ids).execute();
+    return {
+      sms: rows.map(({ row, card }) => ({
+        sms_id: row.id,
+        card_id: card.id,
+        device_id: card.device_id,
+        number: card.number,
+        sender: row.sender,
+        msg: row.text,
+        parts: row.parts,
+        missing: row.missing,
+        time: unix(row.received_at),
+        sent: unix(row.sent_at),
+        new: row.read_at === null,
+      })),
+    };
+  },
+
+  smsDelete: (ctx, user, params) => deleteOn(ctx, user, params, "sms_in", "sms_id"),
+
+  async smsOutgoingList(ctx, user, params) {
+    const rows = await listOn(ctx, user, params, (iccids, p, from, to) => {
+      let q = ctx.db.selectFrom("sms_out").selectAll().where("iccid", "in", iccids);
+      if (from) q = q.where("created_at", ">=", from);
+      if (to) q = q.where("created_at", "<", to);
+      if (p.afterId !== undefined) q = q.where("id", ">", p.afterId);
+      return q.orderBy("id", p.afterId !== undefined ? "asc" : "desc").limit(p.limit).offset(p.offset).execute().then((rows) => rows.map((r) => ({ ...r, iccid: r.iccid ?? "" })));
+    });
+    return {
+      sms: rows.map(({ row, card }) => ({
+        sms_id: row.id,
+        card_id: card.id,
+        device_id: card.device_id,
+        number: card.number,
+        addressee: row.addressee,
+        msg: row.text,
+        state: row.state,
+        status: row.outcome,
+        error: row.error,
+        modem_error: row.modem_error,
+        time: unix(row.created_at),
+      })),
+    };
+  },
+
+  smsOutgoingDelete: (ctx, user, params) => deleteOn(ctx, user, params, "sms_out", "sms_id"),
+
+  async ussdSend(ctx, user, params) {
+    const card = await oneCard(ctx, user, params);
+    const code = text(params, "code", { required: true, max: 160 })!;
+    if (!/^[0-9*#+]{1,160}$/.test(code)) bad("code", "must be a USSD code or a session answer (digits, *, #, +)");
+    return { ussd_id: await run(enqueueCardWork(ctx.db, { kind: "ussd", iccid: card.iccid, code })) };
+  },
+
+  async ussdList(ctx, user, params) {
+    const rows = await listOn(ctx, user, params, (iccids, p, from, to) => {
+      let q = ctx.db.selectFrom("ussd").selectAll().where("iccid", "in", iccids);
+      if (from) q = q.where("created_at", ">=", from);
+      if (to) q = q.where("created_at", "<", to);
+      if (p.afterId !== undefined) q = q.where("id", ">", p.afterId);
+      return q.orderBy("id", p.afterId !== undefined ? "asc" : "desc").limit(p.limit).offset(p.offset).execute();
+    });
+    return { ussd: rows.map(({ row, card }) => ({ ussd_id: row.id, card_id: card.id, code: row.request, msg: row.reply, status: row.status, state: row.state, time: unix(row.created_at) })) };
+  },
+
+  ussdDelete: (ctx, user, params) => deleteOn(ctx, user, params, "ussd", "ussd_id"),
+
+  async atSend(ctx, user, params) {
+    const card = await oneCard(ctx, user, params);
+    const command = text(params, "command", { required: true, max: 500 })!;
+    if (!/^AT/i.test(command) || /[\r\n\x1a\x1b]/.test(command)) bad("command", "must be one AT command line (AT..., no line breaks)");
+    return { at_id: await run(enqueueCardWork(ctx.db, { kind: "at", iccid: card.iccid, command })) };
+  },
+
+  async atList(ctx, user, params) {
+    const rows = await listOn(ctx, user, params, (iccids, p, from, to) => {
+      let q = ctx.db.selectFrom("at_log").select(["id", "iccid", "command", "response", "state", "created_at", "answered_at"]).where("iccid", "in", iccids);
+      if (from) q = q.where("created_at", ">=", from);
+      if (to) q = q.where("created_at", "<", to);
+      if (p.afterId !== undefined) q = q.where("id", ">", p.afterId);
+      return q.orderBy("id", p.afterId !== undefined ? "asc" : "desc").limit(p.limit).offset(p.offset).execute().then((rows) => rows.map((r) => ({ ...r, iccid: r.iccid ?? "" })));
+    });
+    return { at: rows.map(({ row, card }) => ({ at_id: row.id, card_id: card.id, command: row.command, response: row.response, state: row.state, time: unix(row.created_at) })) };
+  },
+
+  async callBegin(ctx, user, params) {
+    const card = await oneCard(ctx, user, new Map([["card_id", params.get("card_id")]]));
+    const number = text(params, "number", { required: true, max: 32 })!.replace(/\s/g, "");
+    if (!/^\+?\d{3,20}$/.test(number)) bad("number", "must be a phone number");
+    const job = await run(enqueueCardWork(ctx.db, { kind: "dial", iccid: card.iccid, number }));
+    return { job_id: job };
+  },
+
+  async callAnswer(ctx, user, params) {
+    const card = await oneCard(ctx, user, params);
+    return onModem(ctx, card.iccid, (actor) => actor.answer);
+  },
+
+  async callEnd(ctx, user, params) {
+    const card = await oneCard(ctx, user, params);
+    return onModem(ctx, card.iccid, (actor) => actor.hangup);
+  },
+
+  callList: (ctx, user, params) => callList(ctx, user, params, "incoming"),
+  callOutgoingList: (ctx, user, params) => callList(ctx, user, params, "outgoing"),
+  callDelete: (ctx, user, params) => deleteOn(ctx, user, params, "calls", "call_id", "incoming"),
+  callOutgoingDelete: (ctx, user, params) => deleteOn(ctx, user, params, "calls", "call_id", "outgoing"),
+
+  async settingsGet(ctx, user) {
+    return { settings: await notifySettings(ctx.db, user.id) };
+  },
+
+  async settingsSet(ctx, user, params) {
+    const current = await notifySettings(ctx.db, user.id);
+    const url = params.has("url") ? (text(params, "url", { max: 2000 }) ?? null) : current.url;
+    if (url !== null && !/^https?:\/\/[^\s]+$/i.test(url)) bad("url", "must be an http:// or https:// URL");
+    const format = params.has("format") ? text(params, "format", { max: 10 }) : current.format;
+    if (format !== "form" && format !== "json") bad("format", 'must be "form" or "json"');
+    const events = { ...current.events };
+    for (const name of EVENT_TYPES) {
+      if (!params.has(name)) continue;
+      const v = String(params.get(name));
+      if (v !== "0" && v !== "1" && v !== "true" && v !== "false") bad(name, "must be 1 or 0");
+      events[name] = v === "1" || v === "true";
+    }
+    const value = { url, format: format as "form" | "json", events };
+    await ctx.db
+      .insertInto("settings")
+      .values({ key: `notify:${user.id}`, value: JSON.stringify(value) })
+      .onConflict((oc) => oc.column("key").doUpdateSet({ value: JSON.stringify(value) }))
+      .execute();
+    return { settings: await notifySettings(ctx.db, user.id) };
+  },
+};
+
+const onModem = async (ctx: SimFolderContext, iccid: string, act: (actor: ModemActor) => Effect.Effect<unknown, { message: string }>) => {
+  const holder = await run(holderOf(ctx.registry, iccid));
+  if (Option.isNone(holder)) throw new ApiError("CARD_NOT_ACTIVE", "the card is in no working modem now (cardSelect brings it online)");
+  const outcome = await run(Effect.either(act(holder.value.actor)));
+  if (outcome._tag === "Left") throw new ApiError("MODEM_ERROR", outcome.left.message);
+  return { done: true };
+};
+
+const callList = async (ctx: SimFolderContext, user: User, params: Params, direction: "incoming" | "outgoing") => {
+  const rows = await listOn(ctx, user, params, (iccids, p, from, to) => {
+    let q = ctx.db.selectFrom("calls").selectAll().where("iccid", "in", iccids).where("direction", "=", direction);
+    if (from) q = q.where("started_at", ">=", from);
+    if (to) q = q.where("started_at", "<", to);
+    if (p.afterId !== undefined) q = q.where("id", ">", p.afterId);
+    return q.orderBy("id", p.afterId !== undefined ? "asc" : "desc").limit(p.limit).offset(p.offset).execute();
+  });
+  return {
+    calls: rows.map(({ row, card }) => ({
+      call_id: row.id,
+      card_id: card.id,
+      number: card.number,
+      [direction]: row.number,
+      state: row.state,
+      time: unix(row.started_at),
+      answered: unix(row.answered_at),
+      ended: unix(row.ended_at),
+      end_reason: row.end_reason,
+    })),
+  };
+};
+
+export interface NotifySettings {
+  readonly url: string | null;
+  readonly format: "form" | "json";
+  readonly events: Record<string, boolean>;
+  /** For the receiver to check the X-Simgate-Signature header (HMAC-SHA256 of the body). */
+  readonly secret: string;
+}
+
+export const notifySettings = async (db: Kysely<Database>, userId: number): Promise<NotifySettings> => {
+  const row = await db.selectFrom("settings").select("value").where("key", "=", `notify:${userId}`).executeTakeFirst();
+  const user = await db.selectFrom("api_users").select("secret").where("id", "=", userId).executeTakeFirstOrThrow();
+  const v = (row?.value ?? {}) as Partial<NotifySettings>;
+  return {
+    url: v.url ?? null,
+    format: v.format ?? "form",
+    events: Object.fromEntries(EVENT_TYPES.map((e) => [e, v.events?.[e] ?? false])),
+    secret: user.secret,
+  };
+};

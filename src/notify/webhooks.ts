@@ -1,0 +1,129 @@
+/**
+ * Event notifications to each user's URL, durable end to end:
+ *   1. Fan-out: events after the stored cursor become outbox rows for every user who turned
+ *      that event on and may see its device; the rows and the new cursor commit together,
+ *      so an event is queued for a user exactly once, across restarts.
+ *   2. Delivery: per user, the oldest undelivered row first and nothing after it until it is
+ *      delivered (each user's events arrive in order); a failure is retried with backoff
+ *      (1 s doubling to 5 min), for as long as it takes.
+ * Each POST carries the event's fields (form fields, or JSON when the user chose it),
+ * `X-Simgate-Event`, `X-Simgate-Delivery` (the outbox id: a receiver that saw it already can
+ * drop a repeat after a crash between its answer and our record) and `X-Simgate-Signature`:
+ * `sha256=` + HMAC-SHA256 of the body with the user's secret.
+ */
+import { createHmac } from "node:crypto";
+import { Effect, Schedule, type Scope } from "effect";
+import { sql, type Kysely } from "kysely";
+import type { Database } from "../store/schema";
+import { notifySettings } from "../api/simfolder/methods";
+
+export interface NotifierOptions {
+  readonly pollMs?: number;
+  /** Per POST (default 10 s). */
+  readonly timeoutMs?: number;
+  readonly firstRetryMs?: number;
+  readonly maxRetryMs?: number;
+}
+
+export const signature = (secret: string, body: string): string => `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+
+const CURSOR = "notify_cursor";
+
+/** Queues new events for the users who want them. */
+export const fanOut = async (db: Kysely<Database>): Promise<number> =>
+  db.transaction().execute(async (trx) => {
+    // One fan-out at a time, even with several service processes on one database.
+    await sql`select pg_advisory_xact_lock(7130001)`.execute(trx);
+    const cursorRow = await trx.selectFrom("settings").select("value").where("key", "=", CURSOR).executeTakeFirst();
+    if (!cursorRow) {
+      // First run: start from now, not from the whole history.
+      const max = await trx.selectFrom("events").select((eb) => eb.fn.max<number>("id").as("max")).executeTakeFirst();
+      await trx.insertInto("settings").values({ key: CURSOR, value: JSON.stringify(Number(max?.max ?? 0)) }).execute();
+      return 0;
+    }
+    const cursor = Number(cursorRow.value);
+    const events = await trx.selectFrom("events").select(["id", "type", "device", "payload"]).where("id", ">", cursor).orderBy("id").limit(1000).execute();
+    if (events.length === 0) return 0;
+    const users = await trx.selectFrom("api_users").select(["id", "name"]).execute();
+    const devices = await trx.selectFrom("devices").select(["key", "owner"]).execute();
+    const settings = new Map<number, Awaited<ReturnType<typeof notifySettings>>>();
+    for (const u of users) settings.set(u.id, await notifySettings(trx as unknown as Kysely<Database>, u.id));
+    const rows = [];
+    for (const e of events)
+      for (const u of users) {
+        const s = settings.get(u.id)!;
+        if (!s.url || !s.events[e.type]) continue;
+        const owner = devices.find((d) => d.key === e.device)?.owner ?? null;
+        if (u.name !== "admin" && owner !== u.name) continue;
+        rows.push({ user_id: u.id, event_id: e.id, event: e.type, payload: JSON.stringify(e.payload) });
+      }
+    if (rows.length) await trx.insertInto("outbox").values(rows).onConflict((oc) => oc.columns(["user_id", "event_id"]).doNothing()).execute();
+    await trx.updateTable("settings").set({ value: JSON.stringify(events.at(-1)!.id) }).where("key", "=", CURSOR).execute();
+    return rows.length;
+  });
+
+const post = async (url: string, format: "form" | "json", secret: string, row: { id: number; event: string; payload: unknown }, timeoutMs: number): Promise<string | null> => {
+  const fields = { event: row.event, ...(row.payload as Record<string, unknown>) };
+  const body =
+    format === "json"
+      ? JSON.stringify(fields)
+      : new URLSearchParams(Object.entries(fields).map(([k, v]): [string, string] => [k, v === null || v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v)])).toString();
+  try {
+    const res = await fetch(url, {
+      method: "POST",
+      headers: {
+        "content-type": format === "json" ? "application/json" : "application/x-www-form-urlencoded",
+        "x-simgate-event": row.event,
+        "x-simgate-delivery": String(row.id),
+        "x-simgate-signature": signature(secret, body),
+      },
+      body,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    await res.arrayBuffer().catch(() => undefined);
+    return res.ok ? null : `HTTP ${res.status}`;
+  } catch (error) {
+    return (error as Error).message;
+  }
+};
+
+/** Tries each user's oldest undelivered notification; returns how many went out. */
+export const deliverDue = async (db: Kysely<Database>, options: NotifierOptions = {}): Promise<number> => {
+  const heads = await sql<{ id: number; user_id: number; event: string; payload: unknown; attempts: number; next_attempt_at: Date }>`
+    select distinct on (user_id) id, user_id, event, payload, attempts, next_attempt_at
+    from outbox where delivered_at is null and user_id is not null
+    order by user_id, id`.execute(db);
+  const due = heads.rows.filter((r) => new Date(r.next_attempt_at).getTime() <= Date.now());
+  const results = await Promise.all(
+    due.map(async (row) => {
+      const s = await notifySettings(db, row.user_id);
+      // Notifications turned off (no URL) meanwhile: what is queued waits for a URL.
+      if (!s.url) return 0;
+      const error = await post(s.url, s.format, s.secret, row, options.timeoutMs ?? 10_000);
+      if (error === null) {
+        await db.updateTable("outbox").set({ delivered_at: new Date(), last_error: null }).where("id", "=", row.id).execute();
+        return 1;
+      }
+      const wait = Math.min((options.firstRetryMs ?? 1_000) * 2 ** row.attempts, options.maxRetryMs ?? 300_000);
+      await db
+        .updateTable("outbox")
+        .set({ attempts: row.attempts + 1, next_attempt_at: new Date(Date.now() + wait), last_error: error })
+        .where("id", "=", row.id)
+        .execute();
+      return 0;
+    }),
+  );
+  return results.reduce<number>((a, b) => a + b, 0);
+};
+
+export const runNotifier = (db: Kysely<Database>, options: NotifierOptions = {}): Effect.Effect<void, never, Scope.Scope> =>
+  Effect.tryPromise(async () => {
+    await fanOut(db);
+    // Deliver until nothing more is due right now (a backlog drains without waiting a poll).
+    while ((await deliverDue(db, options)) > 0);
+  }).pipe(
+    Effect.catchAll((e) => Effect.sync(() => void process.stderr.write(`notifier: ${String(e.error)}\n`))),
+    Effect.repeat(Schedule.spaced(options.pollMs ?? 500)),
+    Effect.forkScoped,
+    Effect.asVoid,
+  );
