@@ -22,6 +22,7 @@ import { cardSwitcher, startServiceScheduler } from "./scheduler/service";
 import { srNavigatorHandler, SRNAV_PATH } from "./api/srnav/handler";
 import { simFolderHandler } from "./api/simfolder/handler";
 import { runNotifier } from "./notify/webhooks";
+import { openApiHandler } from "./api/openapi";
 import { bootstrapKeys, BootstrapKeyError } from "./access/bootstrap";
 import type { Database } from "./store/schema";
 
@@ -107,8 +108,9 @@ const program = Effect.scoped(
     }
     yield* runNotifier(db);
     const server = yield* serve(registry, db, config.http.host, config.http.port, [
+      openApiHandler(VERSION),
       srNavigatorHandler({ db, registry, scheduler }),
-      simFolderHandler({ db, registry, scheduler, version: VERSION }),
+      simFolderHandler({ db, registry, scheduler, version: VERSION, ...(process.env.SIMGATE_TELEGRAM_API ? { telegramApi: process.env.SIMGATE_TELEGRAM_API } : {}) }),
     ]);
     const address = server.address();
     const url = `http://${config.http.host}:${typeof address === "object" && address ? address.port : config.http.port}`;

@@ -24,7 +24,8 @@ export const syncDevices = (db: Kysely<Database>, devices: readonly RegisteredDe
       const row = await db
         .insertInto("devices")
         .values(values)
-        .onConflict((oc) => oc.column("key").doUpdateSet({ title: values.title, model: values.model, channels: values.channels, owner: values.owner, config: values.config }))
+        // The config keeps what the API set (an edited title); the file's title stays in `title`.
+        .onConflict((oc) => oc.column("key").doUpdateSet({ title: values.title, model: values.model, channels: values.channels, owner: values.owner, config: sql`devices.config || excluded.config` }))
         .returning("id")
         .executeTakeFirstOrThrow();
       ids.set(d.config.id, row.id);

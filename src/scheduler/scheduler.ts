@@ -80,6 +80,8 @@ interface DeviceRuntime {
   readonly lock: Effect.Semaphore;
   readonly seen: Set<string>;
   cursor: number;
+  /** cardDirect: the positions the rotation goes through (null: all). */
+  direct: ReadonlySet<string> | null;
 }
 
 export interface CardPlace {
@@ -109,6 +111,8 @@ export interface Scheduler {
   readonly wouldBeBusy: (device: string, position: string, holder: string) => boolean;
   /** Resolves once every device has finished its start-up scan. */
   readonly scanned: Effect.Effect<void>;
+  /** Limits a device's rotation to these positions (null: all of them again). */
+  readonly rotateOnly: (device: string, positions: readonly string[] | null) => void;
 }
 
 export class SwitchFailed extends Data.TaggedError("SwitchFailed")<{ readonly detail: string }> {
@@ -139,6 +143,7 @@ export const startScheduler = (devices: readonly ManagedDevice[], options: Sched
         lock: yield* Effect.makeSemaphore(1),
         seen: new Set((device.initial ?? []).map(([, p]) => p)),
         cursor: 0,
+        direct: null,
       });
     const scope = yield* Effect.scope;
 
@@ -352,7 +357,7 @@ export const startScheduler = (devices: readonly ManagedDevice[], options: Sched
           const claimed = new Set<number>();
           const picks: string[] = [];
           const order = positions.map((_, i) => positions[(rt.cursor + i) % positions.length]!);
-          for (const p of scanning ? order.filter((p) => !rt.seen.has(p)) : order) {
+          for (const p of scanning ? order.filter((p) => !rt.seen.has(p)) : order.filter((p) => rt.direct === null || rt.direct.has(p))) {
             if (modemAt(rt, p) !== null) continue;
             const preview = rt.device.driver.preview(p);
             if (!preview) continue;
@@ -442,5 +447,9 @@ export const startScheduler = (devices: readonly ManagedDevice[], options: Sched
         return (existing !== undefined && existing.holder !== holder && existing.state !== "failed") || conflicts(rt, position, holder).length > 0;
       },
       scanned: Effect.all(scans, { discard: true }),
+      rotateOnly: (key, positions) => {
+        const rt = runtime(key);
+        if (rt) rt.direct = positions === null ? null : new Set(positions);
+      },
     } satisfies Scheduler;
   });

@@ -28,6 +28,8 @@ let registry: Registry;
 let scheduler: ServiceScheduler;
 let server: Server;
 let base: string;
+let telegram: Server;
+const telegramCalls: { path: string; body: Json }[] = [];
 const KEYS = { admin: "admin-key-000000001", alice: "alice-key-000000002", bob: "bob-key-0000000003" };
 
 beforeAll(async () => {
@@ -56,13 +58,24 @@ beforeAll(async () => {
   await Effect.runPromise(Scope.extend(runSmsSender(db, registry, { pollMs: 20, retryBaseMs: 50, switcher }), scope));
   await Effect.runPromise(Scope.extend(runCardJobs(db, registry, { pollMs: 20, retryBaseMs: 50, switcher }), scope));
   await Effect.runPromise(Scope.extend(runNotifier(db, { pollMs: 50, firstRetryMs: 100, maxRetryMs: 400 }), scope));
-  const handle = simFolderHandler({ db, registry, scheduler, version: "test" });
+  telegram = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c: Buffer) => (body += c.toString()));
+    req.on("end", () => {
+      telegramCalls.push({ path: req.url ?? "", body: JSON.parse(body) as Json });
+      const refused = (JSON.parse(body) as Json).text === "refuse me";
+      res.writeHead(refused ? 400 : 200, { "content-type": "application/json" }).end(JSON.stringify(refused ? { ok: false, description: "Bad Request: chat not found" } : { ok: true, result: {} }));
+    });
+  });
+  await new Promise<void>((resolve) => telegram.listen(0, "127.0.0.1", resolve));
+  const handle = simFolderHandler({ db, registry, scheduler, version: "test", telegramApi: `http://127.0.0.1:${(telegram.address() as AddressInfo).port}` });
   server = createServer((req, res) => void handle(req, res).then((handled) => handled || res.writeHead(404).end()));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
 }, 120_000);
 afterAll(async () => {
   await new Promise((r) => server?.close(r));
+  await new Promise((r) => telegram?.close(r));
   if (scope) await Effect.runPromise(Scope.close(scope, Exit.void));
   await database?.drop();
 });
@@ -234,6 +247,50 @@ describe("SMS, USSD, AT and calls on the modem path", () => {
     const ended = (await until(async () => ((await ok("callList")).calls as Json[]).find((c) => c.incoming === "+15553332222"), (c) => c !== undefined && c.ended !== null, "never ended"))!;
     expect(ended.answered).not.toBeNull();
     expect((await ok("callDelete", { call_id: ended.call_id })).deleted).toBe(1);
+  });
+});
+
+describe("the rest of the methods", () => {
+  it("deviceEdit retitles a device of one's own only", async () => {
+    const [device] = (await ok("deviceList")).devices as Json[];
+    expect((await ok("deviceEdit", { device_id: device!.device_id, title: "Reception" })).device).toEqual({ device_id: device!.device_id, device_title: "Reception" });
+    expect((await ok("deviceList")).devices[0].device_title).toBe("Reception");
+    expect((await call("deviceEdit", { device_id: device!.device_id, title: "Mine" }, "bob")).status).toBe(404);
+  });
+
+  it("operatorEdit is the admin's; operatorList shows the codes", async () => {
+    const name = (await cardOf(1)).operator as string;
+    expect((await call("operatorEdit", { name, balance_ussd: "*100#" })).status).toBe(403);
+    expect((await call("operatorEdit", { name, balance_ussd: "*100#; AT" }, "admin")).status).toBe(400);
+    const edited = await ok("operatorEdit", { name, balance_ussd: "*100#", number_ussd: "*111*0887#" }, "admin");
+    expect(edited.operator).toMatchObject({ name, balance_ussd: "*100#", number_ussd: "*111*0887#" });
+    expect(((await ok("operatorList")).operators as Json[]).find((o) => o.name === name)).toMatchObject({ balance_ussd: "*100#", cards: expect.any(Number) });
+  });
+
+  it("cardDirect takes the user's own cards only", async () => {
+    const card = await cardOf(1);
+    expect((await ok("cardDirect", { card_id: card.card_id })).cards).toEqual([{ card_id: card.card_id, place: card.place, rotation: true }]);
+    expect((await call("cardDirect", { card_id: card.card_id }, "bob")).status).toBe(404);
+  });
+
+  it("telegramSend posts to the Bot API of the user's bot; a refusal is TELEGRAM_ERROR with Telegram's words", async () => {
+    expect((await call("telegramSend", { msg: "hello" })).body.message).toMatch(/settingsSet telegram_token/);
+    expect((await call("settingsSet", { telegram_token: "not a token" })).status).toBe(400);
+    const set = await ok("settingsSet", { telegram_token: "123456:ABCdefGHIjklMNOpqrSTUvwx", telegram_chat_id: "987654" });
+    expect(set.settings.telegram).toEqual({ chatId: "987654", token: "1234..." });
+    expect(await ok("telegramSend", { msg: "Your code is 4856" })).toMatchObject({ sent: true });
+    expect(telegramCalls.at(-1)).toEqual({ path: "/bot123456:ABCdefGHIjklMNOpqrSTUvwx/sendMessage", body: { chat_id: "987654", text: "Your code is 4856" } });
+    const refused = await call("telegramSend", { msg: "refuse me" });
+    expect([refused.status, refused.body.error, refused.body.message]).toEqual([502, "TELEGRAM_ERROR", "Telegram refused the message: Bad Request: chat not found"]);
+  });
+
+  it("the OpenAPI document describes every method the router has", async () => {
+    const { DOCUMENTED_METHODS, openApiDocument } = await import("../../src/api/openapi");
+    const { METHODS } = await import("../../src/api/simfolder/methods");
+    expect([...DOCUMENTED_METHODS].sort()).toEqual(Object.keys(METHODS).sort());
+    const doc = openApiDocument("test");
+    expect(Object.keys(doc.paths)).toContain("/api/handler.php");
+    expect((doc.paths as Record<string, Json>)["/api/smsSend"]!.get.parameters.map((p: Json) => p.name)).toEqual(expect.arrayContaining(["api_key", "card_id", "addressee", "msg"]));
   });
 });
 

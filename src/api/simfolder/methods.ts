@@ -21,6 +21,8 @@ export interface SimFolderContext {
   readonly registry: Registry;
   readonly scheduler: ServiceScheduler;
   readonly version: string;
+  /** The Telegram Bot API's base URL (tests point it at a stand-in on loopback). */
+  readonly telegramApi?: string;
 }
 
 export interface User {
@@ -196,7 +198,7 @@ export const METHODS: Record<string, (ctx: SimFolderContext, user: User, params:
     return {
       devices: devices.map((d) => ({
         device_id: d.id,
-        device_title: d.title,
+        device_title: (d.config as { title?: string }).title ?? d.title,
         key: d.key,
         model: d.model,
         channels: d.channels,
@@ -272,6 +274,69 @@ export const METHODS: Record<string, (ctx: SimFolderContext, user: User, params:
       out.push({ card_id: c.id, place: c.place, modem: ctx.scheduler.place(key, c.place)?.hold?.state === "online" ? ctx.scheduler.place(key, c.place)!.modem : null, state: ctx.scheduler.place(key, c.place)?.hold?.state ?? "connecting" });
     }
     return { cards: out };
+  },
+
+  async cardDirect(ctx, user, params) {
+    const ids = idList(params, "card_id", true)!;
+    const cards = ids.length ? await (await cardsQuery(ctx, user, new Map([["card_id", ids]]))).execute() : [];
+    if (cards.length !== ids.length) throw new ApiError("NOT_FOUND", "some card_id is not among your cards");
+    const devices = await visibleDevices(ctx, user);
+    // Each of the user's devices rotates through its chosen cards only (none chosen: all).
+    for (const d of devices) {
+      const chosen = cards.filter((c) => c.device_id === d.id && c.place).map((c) => c.place!);
+      ctx.scheduler.rotateOnly(d.key ?? "", ids.length === 0 || chosen.length === 0 ? null : chosen);
+    }
+    return { cards: cards.map((c) => ({ card_id: c.id, place: c.place, rotation: true })) };
+  },
+
+  async deviceEdit(ctx, user, params) {
+    const id = integer(params, "device_id", { required: true })!;
+    const title = text(params, "title", { required: true, max: 200 })!;
+    const device = (await visibleDevices(ctx, user)).find((d) => d.id === id);
+    if (!device) throw new ApiError("NOT_FOUND", "no such device among yours");
+    await ctx.db.updateTable("devices").set({ config: sql`config || ${JSON.stringify({ title })}::jsonb` as never }).where("id", "=", id).execute();
+    return { device: { device_id: id, device_title: title } };
+  },
+
+  async operatorEdit(ctx, user, params) {
+    if (!user.admin) throw new ApiError("FORBIDDEN", "operators are shared: only the admin user edits them");
+    const name = text(params, "name", { required: true, max: 100 })!;
+    const codes: { balance_ussd?: string | null; number_ussd?: string | null } = {};
+    for (const field of ["balance_ussd", "number_ussd"] as const) {
+      if (!params.has(field)) continue;
+      const code = text(params, field, { max: 40 }) ?? null;
+      if (code !== null && !/^[0-9*#]{2,40}$/.test(code)) bad(field, "must be a USSD code (digits, * and #)");
+      codes[field] = code;
+    }
+    const row = await ctx.db
+      .insertInto("operators")
+      .values({ name, ...codes })
+      .onConflict((oc) => oc.column("name").doUpdateSet(codes.balance_ussd === undefined && codes.number_ussd === undefined ? { name } : codes))
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return { operator: { operator_id: row.id, name: row.name, balance_ussd: row.balance_ussd, number_ussd: row.number_ussd } };
+  },
+
+  async telegramSend(ctx, user, params) {
+    const msg = text(params, "msg", { required: true, max: 4096 })!;
+    const s = await notifySettings(ctx.db, user.id);
+    if (!s.telegram.token || !s.telegram.chatId) bad("msg", "no Telegram bot yet: settingsSet telegram_token and telegram_chat_id first");
+    const base = (ctx.telegramApi ?? "https://api.telegram.org").replace(/\/$/, "");
+    let answer: { ok?: boolean; description?: string } = {};
+    try {
+      const res = await fetch(`${base}/bot${s.telegram.token}/sendMessage`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ chat_id: s.telegram.chatId, text: msg }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      answer = (await res.json().catch(() => ({}))) as typeof answer;
+      if (!res.ok || !answer.ok) throw new ApiError("TELEGRAM_ERROR", `Telegram refused the message: ${answer.description ?? `HTTP ${res.status}`}`);
+    } catch (error) {
+      if (error instanceof ApiError) throw error;
+      throw new ApiError("TELEGRAM_ERROR", `Telegram could not be reached: ${(error as Error).message}`);
+    }
+    return { sent: true };
   },
 
   async operatorList(ctx, user, params) {
@@ -416,7 +481,7 @@ export const METHODS: Record<string, (ctx: SimFolderContext, user: User, params:
   callOutgoingDelete: (ctx, user, params) => deleteOn(ctx, user, params, "calls", "call_id", "outgoing"),
 
   async settingsGet(ctx, user) {
-    return { settings: await notifySettings(ctx.db, user.id) };
+    return { settings: shown(await notifySettings(ctx.db, user.id)) };
   },
 
   async settingsSet(ctx, user, params) {
@@ -432,15 +497,29 @@ export const METHODS: Record<string, (ctx: SimFolderContext, user: User, params:
       if (v !== "0" && v !== "1" && v !== "true" && v !== "false") bad(name, "must be 1 or 0");
       events[name] = v === "1" || v === "true";
     }
-    const value = { url, format: format as "form" | "json", events };
+    const telegram = { ...current.telegram };
+    if (params.has("telegram_token")) {
+      const token = text(params, "telegram_token", { max: 100 }) ?? null;
+      if (token !== null && !/^\d+:[\w-]{20,}$/.test(token)) bad("telegram_token", "must be a bot token (123456:ABC...)");
+      telegram.token = token;
+    }
+    if (params.has("telegram_chat_id")) {
+      const chat = text(params, "telegram_chat_id", { max: 40 }) ?? null;
+      if (chat !== null && !/^-?\d{1,20}$|^@\w{4,}$/.test(chat)) bad("telegram_chat_id", "must be a chat id or @channel");
+      telegram.chatId = chat;
+    }
+    const value = { url, format: format as "form" | "json", events, telegram };
     await ctx.db
       .insertInto("settings")
       .values({ key: `notify:${user.id}`, value: JSON.stringify(value) })
       .onConflict((oc) => oc.column("key").doUpdateSet({ value: JSON.stringify(value) }))
       .execute();
-    return { settings: await notifySettings(ctx.db, user.id) };
+    return { settings: shown(await notifySettings(ctx.db, user.id)) };
   },
 };
+
+/** Settings as the API shows them: the bot token masked. */
+const shown = (s: NotifySettings) => ({ ...s, telegram: { chatId: s.telegram.chatId, token: s.telegram.token ? `${s.telegram.token.slice(0, 4)}...` : null } });
 
 const onModem = async (ctx: SimFolderContext, iccid: string, act: (actor: ModemActor) => Effect.Effect<unknown, { message: string }>) => {
   const holder = await run(holderOf(ctx.registry, iccid));
@@ -479,6 +558,7 @@ export interface NotifySettings {
   readonly events: Record<string, boolean>;
   /** For the receiver to check the X-Simgate-Signature header (HMAC-SHA256 of the body). */
   readonly secret: string;
+  readonly telegram: { token: string | null; chatId: string | null };
 }
 
 export const notifySettings = async (db: Kysely<Database>, userId: number): Promise<NotifySettings> => {
@@ -490,5 +570,6 @@ export const notifySettings = async (db: Kysely<Database>, userId: number): Prom
     format: v.format ?? "form",
     events: Object.fromEntries(EVENT_TYPES.map((e) => [e, v.events?.[e] ?? false])),
     secret: user.secret,
+    telegram: { token: v.telegram?.token ?? null, chatId: v.telegram?.chatId ?? null },
   };
 };
