@@ -9,7 +9,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
-import { Worker } from "node:worker_threads";
+import { load as loadFor, summary as summaryFor } from "./load";
 import { Effect, Exit, Scope } from "effect";
 import { srNavigatorHandler } from "../../src/api/srnav/handler";
 import { parseConfig } from "../../src/config/config";
@@ -30,20 +30,8 @@ const listen = async (handler: Parameters<typeof createServer>[1]): Promise<{ se
   return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 };
 
-const load = (urls: string[]): Promise<{ latencies: number[]; errors: number }> =>
-  new Promise((resolve, reject) => {
-    const worker = new Worker(new URL("./load-worker.mjs", import.meta.url), { workerData: { urls, seconds: SECONDS } });
-    worker.once("message", resolve);
-    worker.once("error", reject);
-  });
-
-const summary = (name: string, run: { latencies: number[]; errors: number }) => {
-  const sorted = [...run.latencies].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-  const rate = sorted.length / SECONDS;
-  console.log(`${name.padEnd(28)} ${rate.toFixed(0).padStart(7)} req/s   p50 ${at(0.5).toFixed(2)} ms   p99 ${at(0.99).toFixed(2)} ms   errors ${run.errors}`);
-  return { rate, p50: at(0.5), p99: at(0.99) };
-};
+const load = (urls: string[]) => loadFor(urls, SECONDS);
+const summary = (name: string, run: Awaited<ReturnType<typeof load>>) => summaryFor(name, run, SECONDS);
 
 const database = await throwawayDatabase("simgate_bench_srnav");
 const scope = Effect.runSync(Scope.make());

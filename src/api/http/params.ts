@@ -9,7 +9,8 @@ export const MAX_BODY_BYTES = 256 * 1024;
 
 export class BodyTooLarge extends Error {}
 
-const readBody = (req: IncomingMessage): Promise<Buffer> =>
+/** The request body, refused past MAX_BODY_BYTES without buffering the rest. */
+export const readBody = (req: IncomingMessage): Promise<Buffer> =>
   new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

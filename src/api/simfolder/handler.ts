@@ -8,7 +8,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { hashKey, plausibleKey, sameHash } from "../../access/keys";
-import { BodyTooLarge, MAX_BODY_BYTES } from "../http/params";
+import { BodyTooLarge, readBody } from "../http/params";
 import { ApiError, METHODS, type SimFolderContext, type User } from "./methods";
 
 const STATUS: Record<string, number> = {
@@ -33,26 +33,11 @@ const reply = (res: ServerResponse, status: number, body: unknown) => {
 
 const fail = (res: ServerResponse, error: ApiError) => reply(res, STATUS[error.code] ?? 400, { status: "error", error: error.code, message: error.message, ...error.extra });
 
-const readBody = (req: IncomingMessage): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new BodyTooLarge(`request body over ${MAX_BODY_BYTES} bytes`));
-        req.resume();
-      } else chunks.push(chunk);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-
 /** Query, then body fields over them; JSON values kept as they are (lists may be arrays). */
 const paramsOf = async (req: IncomingMessage, url: URL): Promise<Map<string, unknown>> => {
   const params = new Map<string, unknown>(url.searchParams);
   if (req.method !== "POST") return params;
-  const body = await readBody(req);
+  const body = (await readBody(req)).toString("utf8");
   if (!body.trim()) return params;
   if ((req.headers["content-type"] ?? "").includes("application/json")) {
     let parsed: unknown;
