@@ -368,8 +368,9 @@ export const METHODS: Record<string, (ctx: SimFolderContext, user: User, params:
       if (from) q = q.where("received_at", ">=", from);
       if (to) q = q.where("received_at", "<", to);
       if (unread) q = q.where("read_at", "is", null);
-      if (p.afterId !== undefined) q = q.where("id", ">", p.afterId);
-      return q.orderBy("id", p.afterId !== undefined ? "asc" : "desc").limit(p.limit).offset(p.offset).execute();
+      // Forward paging by id; otherwise newest first, along the (card, time) index.
+      if (p.afterId !== undefined) return q.where("id", ">", p.afterId).orderBy("id", "asc").limit(p.limit).offset(p.offset).execute();
+      return q.orderBy("received_at", "desc").orderBy("id", "desc").limit(p.limit).offset(p.offset).execute();
     });
     const ids = rows.filter((r) => !r.row.read_at).map((r) => r.row.id);
     if (params.get("mark_read") === "1" && ids.length) await ctx.db.updateTable("sms_in").set({ read_at: new Date() }).where("id", "in", ids).execute();
