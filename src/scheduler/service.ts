@@ -20,7 +20,7 @@ const log = (line: string) => Effect.sync(() => void process.stderr.write(`${lin
 export const startServiceScheduler = (
   db: Kysely<Database>,
   registry: Registry,
-  options: { readonly cardTimeoutMs?: number; readonly settleMs?: number } = {},
+  options: { readonly cardTimeoutMs?: number; readonly settleMs?: number; readonly quietMs?: number } = {},
 ): Effect.Effect<ServiceScheduler, StoreError, Scope.Scope> =>
   Effect.gen(function* () {
     const deviceIds = yield* syncDevices(db, registry.devices);

@@ -223,6 +223,9 @@ describe("SMS, USSD, AT and calls on the modem path", () => {
     const row = await until(async () => (await ok("ussdList")).ussd.find((u: Json) => u.ussd_id === ussd_id), (u) => u?.state === "done", "no reply");
     expect(row.msg).toMatch(/balance/i);
     expect((await call("ussdSend", { card_id: card.card_id, code: "*100#; AT+CFUN=0" })).status).toBe(400);
+    expect((await ok("ussdDelete", { ussd_id }, "bob")).deleted).toBe(0);
+    expect((await ok("ussdDelete", { ussd_id })).deleted).toBe(1);
+    expect((await ok("ussdList")).ussd.some((u: Json) => u.ussd_id === ussd_id)).toBe(false);
   });
 
   it("atSend goes through the modem's queue; atList has the response", async () => {
@@ -239,6 +242,11 @@ describe("SMS, USSD, AT and calls on the modem path", () => {
     await until(async () => registry.farm!.network.calls.find((c) => c.to === "+15554440001"), (c) => c !== undefined, "no call");
     await until(async () => (await ok("callOutgoingList")).calls as Json[], (l) => l.some((c) => c.outgoing === "+15554440001"), "not recorded");
     await ok("callEnd", { card_id: card.card_id });
+    const outgoing = ((await ok("callOutgoingList")).calls as Json[]).find((c) => c.outgoing === "+15554440001")!;
+    // An outgoing call is not deleted as an incoming one, nor by another user.
+    expect((await ok("callDelete", { call_id: outgoing.call_id })).deleted).toBe(0);
+    expect((await ok("callOutgoingDelete", { call_id: outgoing.call_id }, "bob")).deleted).toBe(0);
+    expect((await ok("callOutgoingDelete", { call_id: outgoing.call_id })).deleted).toBe(1);
     registry.farm!.network.callSim({ to: desk(2).sim!.number, from: "+15553332222", ringForMs: 10_000, hangupAfterMs: 5_000 });
     await until(async () => (await ok("callList")).calls as Json[], (l) => l.some((c) => c.incoming === "+15553332222"), "incoming not recorded");
     const card2 = await cardOf(2);
