@@ -1,24 +1,20 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Effect, Exit, Scope } from "effect";
 import type { Kysely } from "kysely";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { buildDeliver } from "../../hil/network/pdu-builder";
 import { srNavigatorHandler } from "../../src/api/srnav/handler";
-import { parseConfig } from "../../src/config/config";
-import { startRegistry, type Registry } from "../../src/devices/registry";
+import type { Registry } from "../../src/devices/registry";
 import { recordCalls } from "../../src/jobs/records";
 import { runSmsSender } from "../../src/jobs/sms-sender";
 import { createPool } from "../../src/pools/pools";
-import { cardSwitcher, startServiceScheduler, type ServiceScheduler } from "../../src/scheduler/service";
-import { migrate, openStore } from "../../src/store/database";
+import { cardSwitcher, type ServiceScheduler } from "../../src/scheduler/service";
 import type { Database } from "../../src/store/schema";
-import { throwawayDatabase } from "../support/postgres";
+import { startTestService, type TestService } from "../support/service";
 
 // /api/handler.php on a real socket, over a simulated SR-Train (16 modems, 64 SIMs) and a
 // two-modem pool, with the store on the PostgreSQL server. Bodies are compared byte for byte.
-let database: Awaited<ReturnType<typeof throwawayDatabase>>;
-let scope: Scope.CloseableScope;
+let service: TestService;
 let db: Kysely<Database>;
 let registry: Registry;
 let scheduler: ServiceScheduler;
@@ -28,26 +24,17 @@ const TRAIN_KEY = "train-pool-key-0001";
 const DESK_KEY = "desk-pool-key-0002";
 
 beforeAll(async () => {
-  database = await throwawayDatabase("simgate_srnav");
-  scope = Effect.runSync(Scope.make());
-  const config = parseConfig(
-    {
-      devices: [
-        { id: "train", model: "sr-train", modems: "simulated", rows: 8, rotateEveryMs: 0 },
-        { id: "desk", model: "pool", modems: "simulated", count: 2 },
-      ],
-      demo: { smsEveryMs: 0, timing: "instant" },
-    },
-    {},
-    "test",
+  service = await startTestService(
+    "simgate_srnav",
+    [
+      { id: "train", model: "sr-train", modems: "simulated", rows: 8, rotateEveryMs: 0 },
+      { id: "desk", model: "pool", modems: "simulated", count: 2 },
+    ],
+    { settleMs: 2_000 },
   );
-  db = await Effect.runPromise(Scope.extend(openStore({ kind: "postgres", url: database.url }), scope));
-  await Effect.runPromise(migrate(db));
-  registry = await Effect.runPromise(Scope.extend(startRegistry(config, db), scope));
-  scheduler = await Effect.runPromise(Scope.extend(startServiceScheduler(db, registry, { settleMs: 2_000 }), scope));
-  await Effect.runPromise(Scope.extend(recordCalls(db, registry), scope));
-  await Effect.runPromise(Scope.extend(runSmsSender(db, registry, { pollMs: 20, retryBaseMs: 50, switcher: cardSwitcher(db, scheduler) }), scope));
-  await Effect.runPromise(scheduler.scanned);
+  ({ db, registry, scheduler } = service);
+  await service.extend(recordCalls(db, registry));
+  await service.extend(runSmsSender(db, registry, { pollMs: 20, retryBaseMs: 50, switcher: cardSwitcher(db, scheduler) }));
   // Numbers of the desk's cards come from +CNUM at bring-up; wait for the inventory to have them all.
   for (let i = 0; i < 200; i++) {
     const n = await db.selectFrom("sim_cards").select((eb) => eb.fn.countAll<number>().as("n")).where("number", "is not", null).executeTakeFirstOrThrow();
@@ -67,8 +54,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await new Promise((r) => server?.close(r));
-  if (scope) await Effect.runPromise(Scope.close(scope, Exit.void));
-  await database?.drop();
+  await service?.close();
 });
 
 interface Answer {

@@ -1,47 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Effect, Exit, Scope } from "effect";
+import { Effect } from "effect";
 import type { Kysely } from "kysely";
-import { parseConfig } from "../../src/config/config";
-import { startRegistry, type Registry } from "../../src/devices/registry";
+import type { Registry } from "../../src/devices/registry";
 import { enqueueCardWork, runCardJobs } from "../../src/jobs/card-jobs";
-import { cardSwitcher, startServiceScheduler, type ServiceScheduler } from "../../src/scheduler/service";
-import { migrate, openStore } from "../../src/store/database";
+import { cardSwitcher, type ServiceScheduler } from "../../src/scheduler/service";
 import type { Database } from "../../src/store/schema";
-import { throwawayDatabase } from "../support/postgres";
+import { startTestService, type TestService } from "../support/service";
 
 // USSD, AT and dial jobs on the PostgreSQL server, over a simulated SR-Train (cards in rows
 // that are not on the modems get switched in) and a two-modem pool.
-let database: Awaited<ReturnType<typeof throwawayDatabase>>;
-let scope: Scope.CloseableScope;
+let service: TestService;
 let db: Kysely<Database>;
 let registry: Registry;
 let scheduler: ServiceScheduler;
 
 beforeAll(async () => {
-  database = await throwawayDatabase("simgate_cardjobs");
-  scope = Effect.runSync(Scope.make());
-  const config = parseConfig(
-    {
-      devices: [
-        { id: "train", model: "sr-train", modems: "simulated", rows: 4, rotateEveryMs: 0 },
-        { id: "desk", model: "pool", modems: "simulated", count: 2 },
-      ],
-      demo: { smsEveryMs: 0, timing: "instant" },
-    },
-    {},
-    "test",
-  );
-  db = await Effect.runPromise(Scope.extend(openStore({ kind: "postgres", url: database.url }), scope));
-  await Effect.runPromise(migrate(db));
-  registry = await Effect.runPromise(Scope.extend(startRegistry(config, db), scope));
-  scheduler = await Effect.runPromise(Scope.extend(startServiceScheduler(db, registry, { settleMs: 1_000 }), scope));
-  await Effect.runPromise(scheduler.scanned);
-  await Effect.runPromise(Scope.extend(runCardJobs(db, registry, { pollMs: 20, retryBaseMs: 50, switcher: cardSwitcher(db, scheduler) }), scope));
+  service = await startTestService("simgate_cardjobs", [
+    { id: "train", model: "sr-train", modems: "simulated", rows: 4, rotateEveryMs: 0 },
+    { id: "desk", model: "pool", modems: "simulated", count: 2 },
+  ]);
+  ({ db, registry, scheduler } = service);
+  await service.extend(runCardJobs(db, registry, { pollMs: 20, retryBaseMs: 50, switcher: cardSwitcher(db, scheduler) }));
 }, 60_000);
-afterAll(async () => {
-  if (scope) await Effect.runPromise(Scope.close(scope, Exit.void));
-  await database?.drop();
-});
+afterAll(async () => service?.close());
 
 const until = async <T>(probe: () => Promise<T | undefined>, ok: (v: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> => {
   const deadline = Date.now() + timeoutMs;

@@ -1,34 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Effect, Exit, Scope } from "effect";
-import type { Kysely } from "kysely";
-import { parseConfig } from "../../src/config/config";
-import { startRegistry, type Registry } from "../../src/devices/registry";
-import { startServiceScheduler, type ServiceScheduler } from "../../src/scheduler/service";
-import { migrate, openStore } from "../../src/store/database";
-import type { Database } from "../../src/store/schema";
-import { throwawayDatabase } from "../support/postgres";
+import type { Registry } from "../../src/devices/registry";
+import type { ServiceScheduler } from "../../src/scheduler/service";
+import { startTestService, type TestService } from "../support/service";
 
 // Idle rotation on a simulated SR-Box-Bank (8 modems, 3 rows), and cardDirect's limit on it.
-let database: Awaited<ReturnType<typeof throwawayDatabase>>;
-let scope: Scope.CloseableScope;
-let db: Kysely<Database>;
+let service: TestService;
 let registry: Registry;
 let scheduler: ServiceScheduler;
 
 beforeAll(async () => {
-  database = await throwawayDatabase("simgate_rotation");
-  scope = Effect.runSync(Scope.make());
-  const config = parseConfig({ devices: [{ id: "box", model: "sr-box-bank", modems: "simulated", rows: 3, rotateEveryMs: 1000 }], demo: { smsEveryMs: 0, timing: "instant" } }, {}, "test");
-  db = await Effect.runPromise(Scope.extend(openStore({ kind: "postgres", url: database.url }), scope));
-  await Effect.runPromise(migrate(db));
-  registry = await Effect.runPromise(Scope.extend(startRegistry(config, db), scope));
-  scheduler = await Effect.runPromise(Scope.extend(startServiceScheduler(db, registry, { settleMs: 500, quietMs: 500 }), scope));
-  await Effect.runPromise(scheduler.scanned);
+  service = await startTestService("simgate_rotation", [{ id: "box", model: "sr-box-bank", modems: "simulated", rows: 3, rotateEveryMs: 1000 }], { settleMs: 500, quietMs: 500 });
+  ({ registry, scheduler } = service);
 }, 60_000);
-afterAll(async () => {
-  if (scope) await Effect.runPromise(Scope.close(scope, Exit.void));
-  await database?.drop();
-});
+afterAll(async () => service?.close());
 
 const bank = () => registry.farm!.banks.get("box")!;
 

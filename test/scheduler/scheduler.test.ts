@@ -1,48 +1,33 @@
 import { describe, expect, it } from "@effect/vitest";
 import { afterAll, beforeAll } from "vitest";
-import { Effect, Exit, Option, Scope, SubscriptionRef } from "effect";
+import { Effect, Option, SubscriptionRef } from "effect";
 import type { Kysely } from "kysely";
-import { throwawayDatabase } from "../support/postgres";
-import { parseConfig } from "../../src/config/config";
-import { startRegistry, type Registry } from "../../src/devices/registry";
-import { cardSwitcher, startServiceScheduler, type ServiceScheduler } from "../../src/scheduler/service";
+import type { Registry } from "../../src/devices/registry";
+import { cardSwitcher, type ServiceScheduler } from "../../src/scheduler/service";
 import { enqueueSms, runSmsSender } from "../../src/jobs/sms-sender";
-import { migrate, openStore } from "../../src/store/database";
 import type { Database } from "../../src/store/schema";
+import { startTestService, type TestService } from "../support/service";
 
 // The scheduler over simulated SR banks (their controllers speak the serial language), with
 // the inventory in PostgreSQL.
-let database: Awaited<ReturnType<typeof throwawayDatabase>>;
-let scope: Scope.CloseableScope;
+let service: TestService;
 let db: Kysely<Database>;
 let registry: Registry;
 let scheduler: ServiceScheduler;
 
 beforeAll(async () => {
-  database = await throwawayDatabase("simgate_sched");
-  scope = Effect.runSync(Scope.make());
-  const config = parseConfig(
-    {
-      devices: [
-        { id: "train", model: "sr-train", modems: "simulated", rows: 4, rotateEveryMs: 0 },
-        { id: "box", model: "sr-box-bank", modems: "simulated", rows: 3, rotateEveryMs: 0 },
-        { id: "duo", model: "dual-sim", modems: "simulated", count: 2, rotateEveryMs: 0 },
-      ],
-      demo: { smsEveryMs: 0, timing: "instant" },
-    },
-    {},
-    "test",
+  service = await startTestService(
+    "simgate_sched",
+    [
+      { id: "train", model: "sr-train", modems: "simulated", rows: 4, rotateEveryMs: 0 },
+      { id: "box", model: "sr-box-bank", modems: "simulated", rows: 3, rotateEveryMs: 0 },
+      { id: "duo", model: "dual-sim", modems: "simulated", count: 2, rotateEveryMs: 0 },
+    ],
+    { settleMs: 2_000 },
   );
-  db = await Effect.runPromise(Scope.extend(openStore({ kind: "postgres", url: database.url }), scope));
-  await Effect.runPromise(migrate(db));
-  registry = await Effect.runPromise(Scope.extend(startRegistry(config, db), scope));
-  scheduler = await Effect.runPromise(Scope.extend(startServiceScheduler(db, registry, { settleMs: 2_000 }), scope));
-  await Effect.runPromise(scheduler.scanned);
+  ({ db, registry, scheduler } = service);
 }, 120_000);
-afterAll(async () => {
-  if (scope) await Effect.runPromise(Scope.close(scope, Exit.void));
-  await database?.drop();
-});
+afterAll(async () => service?.close());
 
 const bank = (id: string) => registry.farm!.banks.get(id)!;
 const iccidOnModem = (device: string, n: number) =>
