@@ -309,6 +309,10 @@ describe("notifications", () => {
     const set = await ok("settingsSet", { smsReceived: 1, format: "json" }, "bob");
     expect(set.settings).toMatchObject({ url: null, format: "json", events: { smsReceived: true, callEnd: false } });
     expect(set.settings.secret).toMatch(/^[0-9a-f]{32}$/);
+    expect((await ok("settingsGet", {}, "bob")).settings).toEqual(set.settings);
+    // Each user has their own settings and secret.
+    const alice = (await ok("settingsGet")).settings;
+    expect([alice.events.smsReceived, alice.secret === set.settings.secret]).toEqual([false, false]);
   });
 
   it("every event goes out signed and once, in order, through a receiver that was down for a while", async () => {
