@@ -8,7 +8,7 @@
  * modem errors are tried again with backoff; a card that stays unreachable fails the job
  * after `cardWaitMs`.
  */
-import { Effect, Option, Schedule, type Scope } from "effect";
+import { Effect, Option, type Scope } from "effect";
 import { sql, type Kysely, type Transaction } from "kysely";
 import type { AtError } from "../../drivers/at/errors";
 import type { UssdError, UssdReply } from "../../drivers/modem/ussd";
@@ -16,9 +16,10 @@ import type { CallError } from "../../drivers/modem/calls";
 import type { Registry } from "../devices/registry";
 import { recordEvent } from "../events/events";
 import type { CardSwitcher } from "../scheduler/service";
-import { StoreError } from "../store/database";
+import { StoreError, tryStore } from "../store/database";
 import type { Database } from "../store/schema";
 import { holderOf } from "./records";
+import { rescheduleJob, runJobLoop } from "./job-queue";
 
 export type CardWork =
   | { readonly kind: "ussd"; readonly iccid: string; readonly code: string }
@@ -29,8 +30,7 @@ export type CardWork =
 const PRIORITY: Record<CardWork["kind"], number> = { at: 3, dial: 2, ussd: 1 };
 const KINDS = ["card-ussd", "card-at", "card-dial"];
 
-const store = <A>(what: string, run: () => Promise<A>) =>
-  Effect.tryPromise({ try: run, catch: (e) => new StoreError({ reason: `${what}: ${(e as Error).message}` }) });
+const store = tryStore;
 
 /** Accepts work; returns the id of its record (ussd or at_log row; the job's id for a dial). */
 export const enqueueCardWork = (db: Kysely<Database>, work: CardWork): Effect.Effect<number, StoreError> =>
@@ -73,7 +73,6 @@ export const runCardJobs = (db: Kysely<Database>, registry: Registry, options: C
     const retryBaseMs = options.retryBaseMs ?? 5_000;
     const cardWaitMs = options.cardWaitMs ?? 600_000;
     const leaseMs = options.leaseMs ?? 300_000;
-    let running = 0;
 
     // One job per card at a time: a card with a job running (and its lease alive) waits.
     const claim = (limit: number) =>
@@ -106,10 +105,7 @@ export const runCardJobs = (db: Kysely<Database>, registry: Registry, options: C
         }),
       ).pipe(Effect.zipLeft(options.switcher ? options.switcher.release(job.work.iccid, holderName(job)) : Effect.void));
 
-    const retry = (job: Claimed, delayMs: number, reason: string) =>
-      store("rescheduling a card job", () =>
-        db.updateTable("jobs").set({ state: "queued", run_after: new Date(Date.now() + delayMs), locked_until: null, last_error: reason }).where("id", "=", job.id).execute(),
-      );
+    const retry = (job: Claimed, delayMs: number, reason: string) => rescheduleJob(db, job.id, delayMs, reason);
 
     /** The record's failure, in its own table. */
     const failRecord = (job: Claimed, error: string) => async (trx: Transaction<Database>) => {
@@ -156,16 +152,7 @@ export const runCardJobs = (db: Kysely<Database>, registry: Registry, options: C
         // A dial is not repeated on its own: a call that half-happened must not ring twice.
         if (retryable && work.kind !== "dial" && job.attempts < maxAttempts) return yield* retry(job, retryBaseMs * 2 ** (job.attempts - 1), error.message);
         return yield* finish(job, failRecord(job, error.message));
-      }).pipe(
-        Effect.catchAllCause(() => Effect.void),
-        Effect.ensuring(Effect.sync(() => running--)),
-      );
+      });
 
-    yield* Effect.gen(function* () {
-      const free = concurrency - running;
-      if (free <= 0) return;
-      const jobs = yield* claim(free).pipe(Effect.orElseSucceed(() => [] as Claimed[]));
-      running += jobs.length;
-      for (const job of jobs) yield* Effect.fork(run(job));
-    }).pipe(Effect.repeat(Schedule.spaced(pollMs)), Effect.forkScoped);
+    yield* runJobLoop({ pollMs, concurrency, claim, run });
   });

@@ -10,11 +10,10 @@ import type { UssdError, UssdReply } from "../../drivers/modem/ussd";
 import type { ModemActor } from "../../drivers/modem/modem-actor";
 import type { RegisteredModem, Registry } from "../devices/registry";
 import type { Database } from "../store/schema";
-import { StoreError } from "../store/database";
+import { StoreError, tryStore } from "../store/database";
 import { recordEvent } from "../events/events";
 
-const store = <A>(what: string, run: () => Promise<A>) =>
-  Effect.tryPromise({ try: run, catch: (e) => new StoreError({ reason: `${what}: ${(e as Error).message}` }) });
+const store = tryStore;
 
 /** Records every call of every registered modem. */
 export const recordCalls = (db: Kysely<Database>, registry: Registry): Effect.Effect<void, never, Scope.Scope> =>

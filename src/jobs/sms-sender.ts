@@ -8,12 +8,13 @@
  * so one stuck modem delays only its own messages. A job left running by a crash is
  * claimed again once its lease expires (sending is at-least-once across a crash).
  */
-import { Effect, Option, Schedule, type Scope } from "effect";
+import { Effect, Option, type Scope } from "effect";
 import { sql, type Kysely } from "kysely";
 import type { Database } from "../store/schema";
-import { StoreError } from "../store/database";
+import { StoreError, tryStore } from "../store/database";
 import type { RegisteredModem, Registry } from "../devices/registry";
 import { holderOf } from "./records";
+import { rescheduleJob, runJobLoop } from "./job-queue";
 import type { CardSwitcher } from "../scheduler/service";
 import { recordEvent } from "../events/events";
 
@@ -41,8 +42,7 @@ export interface SenderOptions {
   readonly switcher?: CardSwitcher;
 }
 
-const store = <A>(what: string, run: () => Promise<A>) =>
-  Effect.tryPromise({ try: run, catch: (e) => new StoreError({ reason: `${what}: ${(e as Error).message}` }) });
+const store = tryStore;
 
 /** Accepts a message: its row and its job, together or not at all. */
 export const enqueueSms = (db: Kysely<Database>, request: SmsRequest): Effect.Effect<number, StoreError> =>
@@ -73,7 +73,6 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
     const retryBaseMs = options.retryBaseMs ?? 5_000;
     const cardWaitMs = options.cardWaitMs ?? 3_600_000;
     const leaseMs = options.leaseMs ?? 300_000;
-    let running = 0;
     // Reports name the actor's own message id, which starts again with every session of a
     // modem; this maps (modem, id) back to sms_out rows and is cleared on reconnection.
     const sentBy = new Map<RegisteredModem, Map<number, number>>();
@@ -141,14 +140,7 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
         }),
       ).pipe(Effect.zipLeft(iccid && options.switcher ? options.switcher.release(iccid, holderName(job)) : Effect.void));
 
-    const retry = (job: ClaimedJob, delayMs: number, reason: string) =>
-      store("rescheduling a job", () =>
-        db
-          .updateTable("jobs")
-          .set({ state: "queued", run_after: new Date(Date.now() + delayMs), locked_until: null, last_error: reason })
-          .where("id", "=", job.id)
-          .execute(),
-      );
+    const retry = (job: ClaimedJob, delayMs: number, reason: string) => rescheduleJob(db, job.id, delayMs, reason);
 
     const run = (job: ClaimedJob) =>
       Effect.gen(function* () {
@@ -197,18 +189,7 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
         const retryable = error._tag === "AtModemError" ? error.error.retryable : error._tag !== "SmsEncodeError";
         if (retryable && job.attempts < maxAttempts) return yield* retry(job, retryBaseMs * 2 ** (job.attempts - 1), error.message);
         return yield* finish(job, { state: "failed", outcome: 0, error: error.message, modem_error: code }, sms.iccid);
-      }).pipe(
-        // A defect or a store failure must not take the worker down; the lease brings the job back.
-        Effect.catchAllCause(() => Effect.void),
-        Effect.ensuring(Effect.sync(() => running--)),
-      );
+      });
 
-    yield* Effect.gen(function* () {
-      const free = concurrency - running;
-      if (free <= 0) return;
-      const jobs = yield* claim(free).pipe(Effect.orElseSucceed(() => [] as ClaimedJob[]));
-      running += jobs.length;
-      // Children of this loop: interrupted with it, and gone from memory when done.
-      for (const job of jobs) yield* Effect.fork(run(job));
-    }).pipe(Effect.repeat(Schedule.spaced(pollMs)), Effect.forkScoped);
+    yield* runJobLoop({ pollMs, concurrency, claim, run });
   });

@@ -8,12 +8,11 @@ import { Effect } from "effect";
 import { sql, type Kysely } from "kysely";
 import type { ModemSnapshot } from "../../drivers/modem/state";
 import type { RegisteredDevice } from "../devices/registry";
-import { StoreError } from "../store/database";
+import { StoreError, tryStore } from "../store/database";
 import type { Database } from "../store/schema";
 import { joinPools } from "../pools/pools";
 
-const store = <A>(what: string, run: () => Promise<A>) =>
-  Effect.tryPromise({ try: run, catch: (e) => new StoreError({ reason: `${what}: ${(e as Error).message}` }) });
+const store = tryStore;
 
 /** Upserts the configured devices; their numeric ids by configuration id. */
 export const syncDevices = (db: Kysely<Database>, devices: readonly RegisteredDevice[]): Effect.Effect<ReadonlyMap<string, number>, StoreError> =>

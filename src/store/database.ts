@@ -18,6 +18,10 @@ export class StoreError extends Data.TaggedError("StoreError")<{ readonly reason
   }
 }
 
+/** A store call as an effect, failing with StoreError that says what was being done. */
+export const tryStore = <A>(what: string, run: () => Promise<A>): Effect.Effect<A, StoreError> =>
+  Effect.tryPromise({ try: run, catch: (e) => new StoreError({ reason: `${what}: ${(e as Error).message}` }) });
+
 export type StoreTarget = { readonly kind: "postgres"; readonly url: string } | { readonly kind: "embedded"; readonly dataDir: string };
 
 const INT8 = 20;
