@@ -30,8 +30,11 @@ describe("rotation", () => {
 
   it("cardDirect's limit: only the chosen cards come round; modems with none chosen stay put", async () => {
     scheduler.rotateOnly("box", ["A2", "B3"]);
+    // Until the chosen cards are in, then a few rotation periods to see nothing else comes round.
+    const deadline = Date.now() + 8_000;
+    while (!(bank().positionOf(1) === "A2" && bank().positionOf(2) === "B3") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    // Read after any step that was under way when the limit came.
     const still = bank().positionOf(3);
-    await new Promise((r) => setTimeout(r, 3_000));
     const positions = new Set<string>();
     const until = Date.now() + 3_000;
     while (Date.now() < until) {
