@@ -20,14 +20,21 @@ export interface EventSubject {
 }
 
 export const recordEvent = async (db: Db, type: EventType, subject: EventSubject, fields: Record<string, unknown>, at: Date = new Date()): Promise<void> => {
+  // The card and its device in one query (this runs in the transaction of every stored SMS).
   const card = subject.iccid
-    ? await db.selectFrom("sim_cards").select(["id", "number", "name", "device_id"]).where("iccid", "=", subject.iccid).executeTakeFirst()
+    ? await db
+        .selectFrom("sim_cards")
+        .leftJoin("devices", "devices.id", "sim_cards.device_id")
+        .select(["sim_cards.id", "sim_cards.number", "sim_cards.name", "devices.id as deviceId", "devices.key as deviceKey", "devices.title as deviceTitle"])
+        .where("sim_cards.iccid", "=", subject.iccid)
+        .executeTakeFirst()
     : undefined;
-  const device = subject.device
-    ? await db.selectFrom("devices").select(["id", "key", "title"]).where("key", "=", subject.device).executeTakeFirst()
-    : card?.device_id
-      ? await db.selectFrom("devices").select(["id", "key", "title"]).where("id", "=", card.device_id).executeTakeFirst()
-      : undefined;
+  const device =
+    subject.device && subject.device !== card?.deviceKey
+      ? await db.selectFrom("devices").select(["id", "key", "title"]).where("key", "=", subject.device).executeTakeFirst()
+      : card?.deviceId
+        ? { id: card.deviceId, key: card.deviceKey, title: card.deviceTitle }
+        : undefined;
   const payload = {
     time: Math.floor(at.getTime() / 1000),
     device_id: device?.id ?? null,
