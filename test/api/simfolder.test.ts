@@ -233,6 +233,12 @@ describe("SMS, USSD, AT and calls on the modem path", () => {
     const { at_id } = await ok("atSend", { card_id: card.card_id, command: "AT+CSQ" });
     const row = await until(async () => (await ok("atList")).at.find((a: Json) => a.at_id === at_id), (a) => a?.state === "done", "no response");
     expect(row.response).toMatch(/^\+CSQ: \d+,\d+\nOK$/);
+    // The list window: after_id pages forward, from/to bound by time.
+    const { at_id: second } = await ok("atSend", { card_id: card.card_id, command: "AT+CIMI" });
+    expect((await ok("atList", { after_id: at_id })).at.map((a: Json) => a.at_id)).toEqual([second]);
+    expect((await ok("atList", { to: "2020-01-01T00:00:00Z" })).at).toEqual([]);
+    expect((await ok("atList", { from: Math.floor(Date.now() / 1000) - 600 })).at.map((a: Json) => a.at_id)).toEqual([second, at_id]);
+    expect((await call("atList", { from: "yesterday-ish" })).status).toBe(400);
     expect((await call("atSend", { card_id: card.card_id, command: "AT\r\nAT+CFUN=0" })).status).toBe(400);
   });
 

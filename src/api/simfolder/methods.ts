@@ -5,7 +5,7 @@
  * go through the durable jobs, selections through the scheduler.
  */
 import { Effect, Option, SubscriptionRef } from "effect";
-import { sql, type Kysely } from "kysely";
+import { sql, type Kysely, type SelectQueryBuilder } from "kysely";
 import { simStatusOf } from "../../../drivers/modem/state";
 import type { ModemActor } from "../../../drivers/modem/modem-actor";
 import type { Registry } from "../../devices/registry";
@@ -96,6 +96,18 @@ const page = (params: Params) => ({
 });
 
 const unix = (d: Date | null | undefined) => (d ? Math.floor(d.getTime() / 1000) : null);
+
+/**
+ * The list window every *List method shares: from/to on the record's time column, forward
+ * paging by after_id (ascending), else newest id first; limit and offset.
+ */
+const windowed = <Q extends SelectQueryBuilder<Database, any, any>>(q: Q, column: string, p: ReturnType<typeof page>, from?: Date, to?: Date): Q => {
+  let w = q;
+  if (from) w = w.where(sql.ref(column), ">=", from) as Q;
+  if (to) w = w.where(sql.ref(column), "<", to) as Q;
+  if (p.afterId !== undefined) w = w.where(sql.ref("id"), ">", p.afterId) as Q;
+  return w.orderBy(sql.ref("id"), p.afterId !== undefined ? "asc" : "desc").limit(p.limit).offset(p.offset) as Q;
+};
 
 // ---- what a user may see ----------------------------------------------------------------
 
@@ -395,11 +407,8 @@ export const METHODS: Record<string, (ctx: SimFolderContext, user: User, params:
 
   async smsOutgoingList(ctx, user, params) {
     const rows = await listOn(ctx, user, params, (iccids, p, from, to) => {
-      let q = ctx.db.selectFrom("sms_out").selectAll().where("iccid", "in", iccids);
-      if (from) q = q.where("created_at", ">=", from);
-      if (to) q = q.where("created_at", "<", to);
-      if (p.afterId !== undefined) q = q.where("id", ">", p.afterId);
-      return q.orderBy("id", p.afterId !== undefined ? "asc" : "desc").limit(p.limit).offset(p.offset).execute().then((rows) => rows.map((r) => ({ ...r, iccid: r.iccid ?? "" })));
+      const q = windowed(ctx.db.selectFrom("sms_out").selectAll().where("iccid", "in", iccids), "created_at", p, from, to);
+      return q.execute().then((rows) => rows.map((r) => ({ ...r, iccid: r.iccid ?? "" })));
     });
     return {
       sms: rows.map(({ row, card }) => ({
@@ -429,11 +438,7 @@ export const METHODS: Record<string, (ctx: SimFolderContext, user: User, params:
 
   async ussdList(ctx, user, params) {
     const rows = await listOn(ctx, user, params, (iccids, p, from, to) => {
-      let q = ctx.db.selectFrom("ussd").selectAll().where("iccid", "in", iccids);
-      if (from) q = q.where("created_at", ">=", from);
-      if (to) q = q.where("created_at", "<", to);
-      if (p.afterId !== undefined) q = q.where("id", ">", p.afterId);
-      return q.orderBy("id", p.afterId !== undefined ? "asc" : "desc").limit(p.limit).offset(p.offset).execute();
+      return windowed(ctx.db.selectFrom("ussd").selectAll().where("iccid", "in", iccids), "created_at", p, from, to).execute();
     });
     return { ussd: rows.map(({ row, card }) => ({ ussd_id: row.id, card_id: card.id, code: row.request, msg: row.reply, status: row.status, state: row.state, time: unix(row.created_at) })) };
   },
@@ -449,11 +454,8 @@ export const METHODS: Record<string, (ctx: SimFolderContext, user: User, params:
 
   async atList(ctx, user, params) {
     const rows = await listOn(ctx, user, params, (iccids, p, from, to) => {
-      let q = ctx.db.selectFrom("at_log").select(["id", "iccid", "command", "response", "state", "created_at", "answered_at"]).where("iccid", "in", iccids);
-      if (from) q = q.where("created_at", ">=", from);
-      if (to) q = q.where("created_at", "<", to);
-      if (p.afterId !== undefined) q = q.where("id", ">", p.afterId);
-      return q.orderBy("id", p.afterId !== undefined ? "asc" : "desc").limit(p.limit).offset(p.offset).execute().then((rows) => rows.map((r) => ({ ...r, iccid: r.iccid ?? "" })));
+      const q = windowed(ctx.db.selectFrom("at_log").select(["id", "iccid", "command", "response", "state", "created_at", "answered_at"]).where("iccid", "in", iccids), "created_at", p, from, to);
+      return q.execute().then((rows) => rows.map((r) => ({ ...r, iccid: r.iccid ?? "" })));
     });
     return { at: rows.map(({ row, card }) => ({ at_id: row.id, card_id: card.id, command: row.command, response: row.response, state: row.state, time: unix(row.created_at) })) };
   },
@@ -532,11 +534,7 @@ const onModem = async (ctx: SimFolderContext, iccid: string, act: (actor: ModemA
 
 const callList = async (ctx: SimFolderContext, user: User, params: Params, direction: "incoming" | "outgoing") => {
   const rows = await listOn(ctx, user, params, (iccids, p, from, to) => {
-    let q = ctx.db.selectFrom("calls").selectAll().where("iccid", "in", iccids).where("direction", "=", direction);
-    if (from) q = q.where("started_at", ">=", from);
-    if (to) q = q.where("started_at", "<", to);
-    if (p.afterId !== undefined) q = q.where("id", ">", p.afterId);
-    return q.orderBy("id", p.afterId !== undefined ? "asc" : "desc").limit(p.limit).offset(p.offset).execute();
+    return windowed(ctx.db.selectFrom("calls").selectAll().where("iccid", "in", iccids).where("direction", "=", direction), "started_at", p, from, to).execute();
   });
   return {
     calls: rows.map(({ row, card }) => ({
