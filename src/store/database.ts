@@ -12,15 +12,30 @@ import pg from "pg";
 import { migrationProvider } from "./migrations";
 import type { Database } from "./schema";
 
-export class StoreError extends Data.TaggedError("StoreError")<{ readonly reason: string }> {
+export class StoreError extends Data.TaggedError("StoreError")<{ readonly reason: string; readonly cause?: unknown }> {
   override get message(): string {
     return this.reason;
   }
 }
 
+/**
+ * True when an error says the database cannot be reached right now (connection refused or
+ * lost, the server shutting down or starting up), not that the request was wrong: callers
+ * answer 503 and retry instead of reporting a bug.
+ */
+export const isStoreUnavailable = (error: unknown): boolean => {
+  if (error instanceof StoreError) return isStoreUnavailable(error.cause);
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  // SQLSTATE class 08 (connection exception), 57P01-57P03 (admin/crash shutdown, cannot
+  // connect now), 53300 (too many connections); Node's socket errors.
+  if (typeof code === "string" && (/^08/.test(code) || /^57P0[123]$/.test(code) || code === "53300" || /^E(CONNREFUSED|CONNRESET|PIPE|HOSTUNREACH|TIMEDOUT)$/.test(code))) return true;
+  return /Connection terminated|connection timeout|Client has encountered a connection error|Cannot use a pool after calling end/i.test(error.message);
+};
+
 /** A store call as an effect, failing with StoreError that says what was being done. */
 export const tryStore = <A>(what: string, run: () => Promise<A>): Effect.Effect<A, StoreError> =>
-  Effect.tryPromise({ try: run, catch: (e) => new StoreError({ reason: `${what}: ${(e as Error).message}` }) });
+  Effect.tryPromise({ try: run, catch: (e) => new StoreError({ reason: `${what}: ${(e as Error).message}`, cause: e }) });
 
 export type StoreTarget = { readonly kind: "postgres"; readonly url: string } | { readonly kind: "embedded"; readonly dataDir: string };
 
