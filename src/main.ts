@@ -8,23 +8,23 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { Deferred, Effect } from "effect";
-import type { Kysely } from "kysely";
 import { controlHandler } from "../hil/control/http";
 import { ConfigError, DEMO_CONFIG, parseConfig, type Config } from "./config/config";
-import { modemStatuses, startRegistry, type Registry } from "./devices/registry";
+import { startRegistry, type Registry } from "./devices/registry";
 import { runSmsSender } from "./jobs/sms-sender";
 import { runCardJobs } from "./jobs/card-jobs";
 import { recordCalls } from "./jobs/records";
 import { recordModemEvents } from "./events/recorder";
+import { logModemSteps } from "./devices/modem-log";
 import { runRetention } from "./store/retention";
-import { migrate, openStore, redact, StoreError } from "./store/database";
+import { isStoreUnavailable, migrate, openStore, redact, StoreError } from "./store/database";
+import { statusHandler } from "./api/status";
 import { cardSwitcher, startServiceScheduler } from "./scheduler/service";
 import { srNavigatorHandler, SRNAV_PATH } from "./api/srnav/handler";
 import { simFolderHandler } from "./api/simfolder/handler";
 import { runNotifier } from "./notify/webhooks";
 import { openApiHandler } from "./api/openapi";
 import { bootstrapKeys, BootstrapKeyError } from "./access/bootstrap";
-import type { Database } from "./store/schema";
 
 const CONFIG_FILE = process.env.SIMGATE_CONFIG ?? "simgate.config.json";
 const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
@@ -50,15 +50,9 @@ const loadConfig = (): { config: Config; source: string } => {
   return { config: parseConfig(json, process.env, CONFIG_FILE), source: CONFIG_FILE };
 };
 
-const status = async (registry: Registry, db: Kysely<Database>) => {
-  const received = await db.selectFrom("sms_in").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
-  const latest = await db.selectFrom("sms_in").select(["id", "iccid", "sender", "text", "received_at"]).orderBy("id", "desc").limit(10).execute();
-  return { modems: await Effect.runPromise(modemStatuses(registry)), sms: { received: Number(received.n), latest } };
-};
-
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
-const serve = (registry: Registry, db: Kysely<Database>, host: string, port: number, handlers: readonly Handler[]) =>
+const serve = (registry: Registry, host: string, port: number, handlers: readonly Handler[]) =>
   Effect.acquireRelease(
     Effect.async<Server, Error>((resume) => {
       const sim = registry.farm ? controlHandler({ farm: registry.farm }, "/sim") : null;
@@ -71,12 +65,17 @@ const serve = (registry: Registry, db: Kysely<Database>, host: string, port: num
             res.writeHead(code, { "content-type": "application/json; charset=utf-8" });
             res.end(JSON.stringify(value));
           };
-          if (path === "/status" && req.method === "GET") return json(200, await status(registry, db));
-          if (path === "/") return json(200, { service: "simgate", status: "/status", srNavigator: SRNAV_PATH, ...(sim ? { simulator: "/sim/modems" } : {}) });
+          if (path === "/") return json(200, { service: "simgate", status: "/status", health: "/healthz", ready: "/readyz", srNavigator: SRNAV_PATH, ...(sim ? { simulator: "/sim/modems" } : {}) });
           json(404, { error: `no route ${path}` });
         })().catch((error) => {
+          if (res.headersSent) return void res.destroy();
+          if (isStoreUnavailable(error)) {
+            res.writeHead(503, { "content-type": "application/json", "retry-after": "5" });
+            return void res.end(JSON.stringify({ error: "UNAVAILABLE", message: "the database is not reachable right now" }));
+          }
+          process.stderr.write(`http ${req.method} ${req.url}: ${(error as Error).stack ?? String(error)}\n`);
           res.writeHead(500, { "content-type": "application/json" });
-          res.end(JSON.stringify({ error: (error as Error).message }));
+          res.end(JSON.stringify({ error: "INTERNAL", message: "the request could not be completed; it is logged" }));
         });
       });
       server.once("error", (error) => resume(Effect.fail(new Error(`cannot listen on ${host}:${port}: ${error.message}`))));
@@ -101,13 +100,15 @@ const program = Effect.scoped(
     yield* runCardJobs(db, registry, { switcher: cardSwitcher(db, scheduler) });
     yield* recordCalls(db, registry);
     yield* recordModemEvents(db, registry);
+    yield* logModemSteps(registry);
     yield* runRetention(db, config.retention);
     for (const d of config.devices) {
       const count = registry.modems.filter((m) => m.device === d.id).length;
       process.stdout.write(`device ${d.id} (${d.model}${d.modems === "simulated" ? `, simulated, ${config.simulatedTiming} timing` : ""}): ${count} modems\n`);
     }
     yield* runNotifier(db);
-    const server = yield* serve(registry, db, config.http.host, config.http.port, [
+    const server = yield* serve(registry, config.http.host, config.http.port, [
+      statusHandler(registry, db),
       openApiHandler(VERSION),
       srNavigatorHandler({ db, registry, scheduler }),
       simFolderHandler({ db, registry, scheduler, version: VERSION, ...(process.env.SIMGATE_TELEGRAM_API ? { telegramApi: process.env.SIMGATE_TELEGRAM_API } : {}) }),

@@ -9,7 +9,7 @@ import { parseRegistration } from "../../protocol/at/registration";
 import { parseCimi, parseCnum, parseCpinRead, parseCsq, parseIccid } from "../../protocol/at/sim";
 import type { AtPort } from "../at/at-port";
 import type { AtError } from "../at/errors";
-import { pickProfile, type VendorProfile } from "./profiles";
+import { pickProfile, STORAGE_INIT, type VendorProfile } from "./profiles";
 import type { ModemIdentity, ModemSnapshot, SimIdentity } from "./state";
 
 export class BringUpFailed extends Data.TaggedError("BringUpFailed")<{ readonly target: string; readonly reason: string }> {
@@ -115,7 +115,8 @@ export interface BringUpResult {
 }
 
 /**
- * Echo off, numeric errors, then the profile's init. Run at bring-up and again whenever the
+ * Echo off, the message storages (before anything that could let a message in), numeric
+ * errors, then the profile's init. Run at bring-up and again whenever the
  * modem shows it restarted (it forgot all of it). Failed steps are returned, not thrown.
  */
 export const initialise = (port: AtPort, profile: VendorProfile | null): Effect.Effect<StepProblem[]> =>
@@ -126,7 +127,7 @@ export const initialise = (port: AtPort, profile: VendorProfile | null): Effect.
         Effect.catchAll((e) => Effect.sync(() => problems.push({ command, error: e.message }))),
         Effect.asVoid,
       );
-    yield* Effect.forEach(["ATE0", "AT+CMEE=1", ...(profile?.init ?? [])], step, { discard: true });
+    yield* Effect.forEach(["ATE0", STORAGE_INIT, "AT+CMEE=1", ...(profile?.init ?? [])], step, { discard: true });
     return problems;
   });
 

@@ -24,6 +24,8 @@ export type ModemEvent =
   | CallEvent
   | { readonly type: "state"; readonly snapshot: ModemSnapshot; readonly simStatus: SimStatus }
   | { readonly type: "problem"; readonly problem: StepProblem }
+  /** A recovery step the actor took by itself (a sweep after a hang, a restart, a refused store). */
+  | { readonly type: "recovery"; readonly step: "sweep"; readonly detail: string }
   /** Unsolicited codes the actor does not act on itself (RING, +CLIP, +CUSD, vendor lines). */
   | { readonly type: "urc"; readonly urc: Urc };
 
@@ -68,12 +70,13 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
         Effect.flatMap((snapshot) => publish({ type: "state", snapshot, simStatus: simStatusOf(snapshot) })),
       );
 
+    const outbox = yield* makeOutbox(port, publish);
     const inbox = yield* makeInbox(port, options.sink, publish, {
       multipartTimeoutMs: options.multipartTimeoutMs ?? 600_000,
       iccid: () => now.sim?.iccid ?? null,
       simKnown: () => now.sim?.lock === "READY",
+      statusReport: outbox.statusReport,
     });
-    const outbox = yield* makeOutbox(port, publish);
 
     const result = yield* bringUp(port, options.probe);
     const profile: VendorProfile = result.profile;
@@ -105,6 +108,20 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
       const s = yield* SubscriptionRef.get(state);
       if (s.sim?.lock === "READY") yield* inbox.sweep().pipe(reported("sweep"));
     });
+
+    /**
+     * After the module restarted by itself (RDY, ^SYSSTART) or the port came back from a
+     * resync: settings first (the message storages before anything else, so new messages
+     * stop landing in the modem's own memory), then a sweep at once: a +CMTI sent while
+     * the modem was hung or rebooting was never heard.
+     */
+    const recover = (why: string) =>
+      Effect.gen(function* () {
+        yield* publish({ type: "recovery", step: "sweep", detail: why });
+        const problems = yield* initialise(port, profile);
+        yield* Effect.forEach(problems, (problem) => publish({ type: "problem", problem }), { discard: true });
+        yield* sweepIfReady;
+      });
 
     /**
      * The SIM became ready: after a switch, or after the modem restarted and forgot its
@@ -165,9 +182,7 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
         case "system-start":
           // A restart announced by the module (RDY, ^SYSSTART): its settings are gone. Not
           // Huawei's ^BOOT, which real sticks repeat as a heartbeat.
-          return initialise(port, profile).pipe(
-            Effect.flatMap((problems) => Effect.forEach(problems, (problem) => publish({ type: "problem", problem }), { discard: true })),
-          );
+          return recover(`the modem restarted (${urc.line.trim()})`);
         case "signal": {
           const signal = parseCsq(urc.line);
           return signal.ok ? update((s) => ({ ...s, signal: signal.value })) : Effect.void;
@@ -182,12 +197,34 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
       Effect.flatMap(portEvents.take, (event) => (event.type === "urc" ? onUrc(event.urc) : Effect.void)),
     ).pipe(Effect.forkScoped);
 
+    let lastPortState: string = "ready";
     yield* port.state.changes.pipe(
       Stream.runForEach((portState) =>
-        update((s) => ({ ...s, port: portState === "resyncing" ? s.port : portState === "ready" ? "ready" : portState })),
+        Effect.gen(function* () {
+          const before = lastPortState;
+          lastPortState = portState;
+          yield* update((s) => ({ ...s, port: portState === "resyncing" ? s.port : portState === "ready" ? "ready" : portState }));
+          // Answering again after a hang: what arrived meanwhile is read now, not at the next
+          // registration change. Forked: the sweep queues behind whatever the port runs.
+          if (portState === "ready" && (before === "resyncing" || before === "unresponsive"))
+            yield* recover(`the port answers again after ${before}`).pipe(Effect.forkIn(actorScope));
+        }),
       ),
       Effect.forkScoped,
     );
+
+    // Messages left in place because the database did not take them: swept again, with
+    // backoff (2 s doubling to a minute), until one sweep keeps none.
+    yield* Effect.gen(function* () {
+      let delayMs = 2_000;
+      for (;;) {
+        yield* inbox.whenKept;
+        yield* Effect.sleep(delayMs);
+        yield* publish({ type: "recovery", step: "sweep", detail: `retrying messages kept on the modem (next in ${delayMs} ms if still kept)` });
+        const outcome = yield* inbox.sweep().pipe(Effect.option);
+        delayMs = outcome._tag === "Some" && outcome.value.kept === 0 ? 2_000 : Math.min(delayMs * 2, 60_000);
+      }
+    }).pipe(Effect.forkScoped);
 
     // Both loops sleep on a signal while there is nothing to do: a farm of idle modems should
     // cost no timer ticks.
@@ -209,6 +246,8 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
       simStatus: Effect.map(SubscriptionRef.get(state), simStatusOf),
       sendSms: outbox.send,
       sweep: inbox.sweep(),
+      /** Settings again and a sweep: after the supervisor reset the module. */
+      recover,
       /**
        * Reads the SIM and the network again: after a slot switch that the modem did not
        * announce (no +CPIN change), the state would otherwise still show the old card.

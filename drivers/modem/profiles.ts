@@ -16,9 +16,17 @@ export interface VendorProfile {
   readonly ussdRequest: "text" | "packed-gsm7";
 }
 
+/**
+ * The message storages, set before anything else at every bring-up and after every restart:
+ * until this runs, a module that powered up may put new messages into its own memory (ME)
+ * by default (Quectel does), where they do not follow the card. SIM storage for reading,
+ * writing and receiving.
+ */
+export const STORAGE_INIT = 'AT+CPMS="SM","SM","SM"';
+
 // PDU mode; new SMS stored with +CMTI; status reports routed directly as +CDS (no second
-// memory to forget to read); caller id; registration URCs with cell ids; SIM storage.
-const COMMON_INIT = ["AT+CMGF=0", 'AT+CSCS="GSM"', "AT+CNMI=2,1,0,1,0", "AT+CLIP=1", "AT+CREG=2", 'AT+CPMS="SM","SM","SM"'];
+// memory to forget to read); caller id; registration URCs with cell ids.
+const COMMON_INIT = ["AT+CMGF=0", 'AT+CSCS="GSM"', "AT+CNMI=2,1,0,1,0", "AT+CLIP=1", "AT+CREG=2"];
 
 export const GENERIC_PROFILE: VendorProfile = {
   name: "generic",

@@ -1,11 +1,12 @@
 /**
  * Incoming SMS: read a stored message, hand it to the sink, and delete it from the SIM only
  * once the sink says it is durably stored. A message the sink cannot take stays on the SIM
- * and is picked up by the next sweep. Parts of a long message are joined once; after the
+ * and is picked up by the next sweep (the actor sweeps again, with backoff, while any is
+ * kept). Sweeps read the SIM's memory and the modem's own. Parts of a long message are joined once; after the
  * timeout a message with a missing part is delivered with the gap marked, never dropped.
  */
 import { Data, Deferred, Effect, Exit } from "effect";
-import { parseCmglPdu, parseCmgrPdu } from "../../protocol/at/sms-storage";
+import { parseCmglPdu, parseCmgrPdu, parseCpmsSet, parseCpmsTest } from "../../protocol/at/sms-storage";
 import { decodeSmsPdu, type SmsPdu } from "../../protocol/sms/decode";
 import { Reassembler, type AssembledMessage } from "../../protocol/sms/reassembly";
 import type { AtPort, DirectAt } from "../at/at-port";
@@ -29,6 +30,13 @@ export class SinkError extends Data.TaggedError("SinkError")<{ readonly reason: 
 /** Where received parts go. `storePart` returns only after the part is durable. */
 export interface SmsSink {
   readonly storePart: (part: ReceivedPart) => Effect.Effect<void, SinkError>;
+  /**
+   * A storage was read to its end and everything readable in it was stored and deleted,
+   * with `iccid` in the modem: whatever is found there later arrived after now. The modem's
+   * own memory (ME) does not follow a card, so this bounds which card a message found there
+   * can belong to. (The port is held until this returns: no card switch falls in between.)
+   */
+  readonly storageEmptied?: (storage: string, iccid: string) => Effect.Effect<void, SinkError>;
 }
 
 export type InboxEvent =
@@ -43,19 +51,75 @@ export interface InboxOptions {
   readonly iccid: () => string | null;
   /** False between a card leaving and the new card's identity being read. */
   readonly simKnown: () => boolean;
+  /** Status reports found in a storage (SR, or anywhere a modem put one) go to report matching. */
+  readonly statusReport: (raw: string) => Effect.Effect<void>;
 }
+
+/** What one sweep found. */
+export interface SweepOutcome {
+  /** Messages listed, over every storage. */
+  readonly listed: number;
+  /** Messages left in place because they could not be stored yet (retried by `whenKept`). */
+  readonly kept: number;
+}
+
+/**
+ * The storages a sweep reads, from `AT+CPMS=?`'s first list: SM (on the SIM, follows the
+ * card), ME (the modem's own memory, where a modem that forgot our +CPMS puts new messages)
+ * and SR (status reports). Not MT: it is SM and ME again under other indexes, and would
+ * read every message twice.
+ */
+const SWEPT = ["SM", "ME", "SR"] as const;
 
 export const makeInbox = (port: AtPort, sink: SmsSink, publish: (event: InboxEvent) => Effect.Effect<unknown>, options: InboxOptions) =>
   Effect.gen(function* () {
     const reassembler = new Reassembler();
     // One reader at a time: a +CMTI and a sweep must not store the same slot twice.
     const lock = yield* Effect.makeSemaphore(1);
-    let memory = "SM";
+    // Learned once per port from +CPMS=?; null until then.
+    let storages: readonly string[] | null = null;
     // Set while the expiry loop sleeps with nothing to expire; a waiting part wakes it.
     let waiter: Deferred.Deferred<void> | null = null;
+    // Messages left on the modem because the sink refused them: a retry is due.
+    let keptPending = false;
+    let keptWaiter: Deferred.Deferred<void> | null = null;
 
+    const markKept = Effect.sync(() => {
+      keptPending = true;
+      if (keptWaiter) {
+        Deferred.unsafeDone(keptWaiter, Exit.void);
+        keptWaiter = null;
+      }
+    });
+
+    /**
+     * Every read names its storage: a modem that restarted has forgotten which one was
+     * selected, and reading index 3 of the wrong memory would store (and delete) another
+     * message than the one announced. Returns how many messages the storage holds, when the
+     * modem says.
+     */
     const select = (at: DirectAt, storage: string) =>
-      storage === memory ? Effect.void : at.command(`AT+CPMS="${storage}"`).pipe(Effect.tap(() => Effect.sync(() => (memory = storage))));
+      at.command(`AT+CPMS="${storage}"`).pipe(
+        Effect.map((reply) => {
+          const usage = parseCpmsSet(reply.lines.join("\r\n"));
+          return usage.ok ? (usage.value[0]?.used ?? null) : null;
+        }),
+      );
+
+    const sweptStorages = (at: DirectAt) =>
+      storages !== null
+        ? Effect.succeed(storages)
+        : at.command("AT+CPMS=?").pipe(
+            Effect.map((reply) => {
+              const offered = parseCpmsTest(reply.lines.join("\r\n"));
+              const mem1 = offered.ok ? offered.value.mem1.map((s) => s.toUpperCase()) : [];
+              const chosen = SWEPT.filter((s) => mem1.includes(s));
+              return chosen.length > 0 ? chosen : ["SM"];
+            }),
+            // A modem that does not answer the test form still has the SIM's memory.
+            Effect.orElseSucceed(() => ["SM"]),
+            Effect.tap((chosen) => Effect.sync(() => (storages = chosen))),
+          );
 
     const assemble = (part: ReceivedPart) =>
       Effect.suspend(() => {
@@ -69,32 +133,45 @@ export const makeInbox = (port: AtPort, sink: SmsSink, publish: (event: InboxEve
         return outcome.kind === "complete" ? publish({ type: "sms-message", message: outcome.message, sender: pdu.number }) : Effect.void;
       });
 
-    /** Stores one PDU through the sink; deletes the slot only after that succeeded. */
-    const take = (at: DirectAt, storage: string | null, index: number | null, raw: string): Effect.Effect<void, AtError> =>
+    /**
+     * Stores one PDU through the sink; deletes the slot only after that succeeded. Returns
+     * whether the message was left in place to be tried again.
+     */
+    const take = (at: DirectAt, storage: string | null, index: number | null, raw: string): Effect.Effect<boolean, AtError> =>
       Effect.gen(function* () {
         const decoded = decodeSmsPdu(raw, { hasSmsc: true });
         if (!decoded.ok) {
           // Kept on the SIM for a person to look at; reported so it is not silently stuck.
           if (storage !== null && index !== null)
             yield* publish({ type: "sms-unreadable", storage, index, reason: decoded.error.message });
-          return;
+          return false;
+        }
+        if (decoded.value.type === "SMS-STATUS-REPORT") {
+          yield* options.statusReport(raw);
+          if (storage !== null && index !== null) yield* at.command(`AT+CMGD=${index}`);
+          return false;
         }
         const iccid = options.iccid();
         // Between a card switch and the read of the new card, whose message this is is not
         // known: it stays on the SIM for the sweep that follows the read.
         if (!options.simKnown() && storage !== null && index !== null) {
           yield* publish({ type: "sms-kept", storage, index, reason: "the SIM's identity is not read yet" });
-          return;
+          yield* markKept;
+          return true;
         }
         const part: ReceivedPart = { iccid, storage, index, pdu: decoded.value, raw, receivedAt: new Date() };
         const stored = yield* sink.storePart(part).pipe(Effect.either);
         if (stored._tag === "Left") {
-          if (storage !== null && index !== null) yield* publish({ type: "sms-kept", storage, index, reason: stored.left.reason });
-          return;
+          if (storage !== null && index !== null) {
+            yield* publish({ type: "sms-kept", storage, index, reason: stored.left.reason });
+            yield* markKept;
+          }
+          return true;
         }
         if (storage !== null && index !== null) yield* at.command(`AT+CMGD=${index}`);
         yield* publish({ type: "sms-part", part });
         yield* assemble(part);
+        return false;
       });
 
     /**
@@ -120,24 +197,68 @@ export const makeInbox = (port: AtPort, sink: SmsSink, publish: (event: InboxEve
         }),
       );
 
-    /** Every stored message: at start-up, after re-registration, and for clients that missed a +CMTI. */
-    const sweep = (storage = "SM") =>
+    /** One storage, every message in it. */
+    const sweepStorage = (at: DirectAt, storage: string) =>
+      Effect.gen(function* () {
+        const emptied = Effect.suspend(() => {
+          const iccid = options.iccid();
+          return storage === "ME" && sink.storageEmptied && options.simKnown() && iccid ? sink.storageEmptied(storage, iccid).pipe(Effect.ignore) : Effect.void;
+        });
+        const used = yield* select(at, storage);
+        // The extra memories are usually empty: their count spares a listing. The SIM's is
+        // always listed, as it was before anyone counted.
+        if (used === 0 && storage !== "SM") {
+          yield* emptied;
+          return { listed: 0, kept: 0 };
+        }
+        const reply = yield* at.command("AT+CMGL=4");
+        const parsed = parseCmglPdu(reply.lines.join("\r\n"));
+        if (!parsed.ok) return { listed: 0, kept: 0 };
+        let kept = 0;
+        let unreadable = 0;
+        for (const entry of parsed.value) {
+          if (!entry.pdu) {
+            unreadable++;
+            yield* publish({ type: "sms-unreadable", storage, index: entry.index, reason: "no PDU line" });
+          } else if (yield* take(at, storage, entry.index, entry.pdu)) kept++;
+        }
+        if (kept === 0) yield* emptied;
+        return { listed: parsed.value.length, kept };
+      });
+
+    /**
+     * Every stored message in every storage the modem offers: at start-up, after a restart
+     * or a recovery, after re-registration, and for clients that missed a +CMTI. The SIM's
+     * memory is selected again at the end, as the rest of simgate expects.
+     */
+    const sweep = (): Effect.Effect<SweepOutcome, AtError> =>
       holdingPort((at) =>
         Effect.gen(function* () {
-          yield* select(at, storage);
-          const reply = yield* at.command("AT+CMGL=4");
-          const parsed = parseCmglPdu(reply.lines.join("\r\n"));
-          if (!parsed.ok) return 0;
-          for (const entry of parsed.value) {
-            if (entry.pdu) yield* take(at, storage, entry.index, entry.pdu);
-            else yield* publish({ type: "sms-unreadable", storage, index: entry.index, reason: "no PDU line" });
+          keptPending = false;
+          let listed = 0;
+          let kept = 0;
+          const chosen = yield* sweptStorages(at);
+          for (const storage of chosen) {
+            const outcome = yield* sweepStorage(at, storage);
+            listed += outcome.listed;
+            kept += outcome.kept;
           }
-          return parsed.value.length;
+          if (chosen.length > 1 || chosen[0] !== "SM") yield* select(at, "SM").pipe(Effect.ignore);
+          return { listed, kept };
         }),
       );
 
+    /** Resolves when a message was left in place for want of the sink (or at once if one is). */
+    const whenKept: Effect.Effect<void> = Effect.suspend(() => {
+      if (keptPending) return Effect.void;
+      return Effect.flatMap(Deferred.make<void>(), (signal) => {
+        keptWaiter = signal;
+        return Deferred.await(signal);
+      });
+    });
+
     /** A +CMT: the message came straight to us and was never stored. */
-    const direct = (raw: string) => holdingPort((at) => take(at, null, null, raw));
+    const direct = (raw: string) => holdingPort((at) => take(at, null, null, raw).pipe(Effect.asVoid));
 
     /** Gives up on long messages whose parts stopped coming; they go out with the gap marked. */
     const expire = (now: number) =>
@@ -154,5 +275,5 @@ export const makeInbox = (port: AtPort, sink: SmsSink, publish: (event: InboxEve
       });
     });
 
-    return { readSlot, sweep, direct, expire, whenWaiting, pending: () => reassembler.pending };
+    return { readSlot, sweep, direct, expire, whenWaiting, whenKept, pending: () => reassembler.pending };
   });

@@ -76,6 +76,9 @@ export const superviseModem = (options: SupervisorOptions): Effect.Effect<Superv
             yield* step("lost", "still silent after a reset: reopening the device");
             return;
           }
+          // The module forgot its settings (storages, notifications) and may hold messages
+          // that arrived while it was hung: set it up again and sweep now.
+          yield* actor.recover("after a module reset");
         }
       }).pipe(
         Effect.catchTags({

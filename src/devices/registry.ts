@@ -20,6 +20,7 @@ import type { Config, DeviceConfig } from "../config/config";
 import type { Database } from "../store/schema";
 import { makeStoreSink, releaseIncomplete } from "../store/sms-sink";
 import { openSimulated } from "./simulated-transport";
+import { recordModemCards } from "./modem-cards";
 
 export interface RegisteredModem {
   readonly device: string;
@@ -68,13 +69,12 @@ const simulatedModemsOf = (farm: Farm, device: DeviceConfig) =>
 
 export const startRegistry = (config: Config, db: Kysely<Database>): Effect.Effect<Registry, never, Scope.Scope> =>
   Effect.gen(function* () {
-    const sink = makeStoreSink(db);
     const farm = simulatedFarm(config);
     if (farm) {
       yield* Effect.addFinalizer(() => Effect.sync(() => farm.stop()));
       farm.start();
     }
-    const actorOptions = { sink, ownNumberCodes: config.ownNumberCodes, healthEveryMs: 30_000, backoff: { minMs: 1_000, maxMs: 30_000 } };
+    const actorOptions = { ownNumberCodes: config.ownNumberCodes, healthEveryMs: 30_000, backoff: { minMs: 1_000, maxMs: 30_000 } };
     const modems: RegisteredModem[] = [];
     const devices: RegisteredDevice[] = [];
     for (const device of config.devices) {
@@ -82,17 +82,21 @@ export const startRegistry = (config: Config, db: Kysely<Database>): Effect.Effe
       if (device.modems === "simulated") {
         for (const [i, modem] of simulatedModemsOf(farm!, device).entries()) {
           const target = `sim://${modem.id}`;
-          own.push({ device: device.id, position: i + 1, target, supervised: yield* superviseModem({ ...actorOptions, open: openSimulated(modem, target) }) });
+          const sink = makeStoreSink(db, { device: device.id, modem: i + 1 });
+          own.push({ device: device.id, position: i + 1, target, supervised: yield* superviseModem({ ...actorOptions, sink, open: openSimulated(modem, target) }) });
         }
       } else
         for (const [i, m] of device.modems.entries()) {
           const target = m.kind === "serial" ? m.path : m.url;
           const open = m.kind === "serial" ? openSerial(m.path) : openTcp(m.url);
-          own.push({ device: device.id, position: i + 1, target, supervised: yield* superviseModem({ ...actorOptions, open }) });
+          const sink = makeStoreSink(db, { device: device.id, modem: i + 1 });
+          own.push({ device: device.id, position: i + 1, target, supervised: yield* superviseModem({ ...actorOptions, sink, open }) });
         }
       modems.push(...own);
       devices.push(yield* bankOf(device, own, farm));
     }
+    // Which card sits on which modem, for messages found in a modem's own memory.
+    yield* recordModemCards(db, modems);
     // Messages whose last part never came are released with the gap marked.
     yield* releaseIncomplete(db, 600_000).pipe(Effect.ignore, Effect.repeat(Schedule.spaced(60_000)), Effect.forkScoped);
     if (farm && config.demoSmsEveryMs > 0) {

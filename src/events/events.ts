@@ -9,7 +9,9 @@ import type { Kysely, Transaction } from "kysely";
 import type { Database } from "../store/schema";
 
 export const EVENT_TYPES = ["deviceState", "ussdReceived", "smsReceived", "smsSended", "callIncoming", "callBegin", "callEnd", "callOutgoing", "simStatus"] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
+/** Events of simgate's own, not SimFolder notifications (no user subscribes to them there). */
+export const SERVICE_EVENT_TYPES = ["smsUnattributed"] as const;
+export type EventType = (typeof EVENT_TYPES)[number] | (typeof SERVICE_EVENT_TYPES)[number];
 
 type Db = Kysely<Database> | Transaction<Database>;
 

@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
-import { Data, Effect, type Scope } from "effect";
+import { Cause, Data, Effect, Runtime, type Scope } from "effect";
 import { Kysely, PGliteDialect, PostgresDialect } from "kysely";
 import { Migrator } from "kysely/migration";
 import pg from "pg";
@@ -23,14 +23,16 @@ export class StoreError extends Data.TaggedError("StoreError")<{ readonly reason
  * lost, the server shutting down or starting up), not that the request was wrong: callers
  * answer 503 and retry instead of reporting a bug.
  */
-export const isStoreUnavailable = (error: unknown): boolean => {
-  if (error instanceof StoreError) return isStoreUnavailable(error.cause);
-  if (!(error instanceof Error)) return false;
+export const isStoreUnavailable = (error: unknown, depth = 0): boolean => {
+  if (depth > 5 || !(error instanceof Error)) return false;
+  // An effect run to a promise rejects with a FiberFailure around the real error.
+  if (Runtime.isFiberFailure(error)) return isStoreUnavailable(Cause.squash(error[Runtime.FiberFailureCauseId]), depth + 1);
   const code = (error as { code?: unknown }).code;
   // SQLSTATE class 08 (connection exception), 57P01-57P03 (admin/crash shutdown, cannot
   // connect now), 53300 (too many connections); Node's socket errors.
   if (typeof code === "string" && (/^08/.test(code) || /^57P0[123]$/.test(code) || code === "53300" || /^E(CONNREFUSED|CONNRESET|PIPE|HOSTUNREACH|TIMEDOUT)$/.test(code))) return true;
-  return /Connection terminated|connection timeout|Client has encountered a connection error|Cannot use a pool after calling end/i.test(error.message);
+  if (/Connection terminated|timeout exceeded when trying to connect|ECONNREFUSED|ECONNRESET|Client has encountered a connection error|Connection is closed/i.test(error.message)) return true;
+  return isStoreUnavailable((error as { cause?: unknown }).cause, depth + 1);
 };
 
 /** A store call as an effect, failing with StoreError that says what was being done. */
@@ -52,10 +54,18 @@ export const openStore = (target: StoreTarget): Effect.Effect<Kysely<Database>, 
     Effect.tryPromise({
       try: async () => {
         if (target.kind === "postgres") {
-          const pool = new pg.Pool({ connectionString: target.url, types: pgTypes, max: 20 });
-          // An idle connection the server closed (a restart, an administrator) is dropped by
-          // the pool and replaced on the next query; unheard, pg's 'error' would end the process.
-          pool.on("error", (error) => process.stderr.write(`store: idle connection lost: ${error.message}\n`));
+          // A connection attempt that hangs (a server gone without a word) fails after 5 s
+          // instead of holding a request forever; keepalive notices a dead peer.
+          const pool = new pg.Pool({ connectionString: target.url, types: pgTypes, max: 20, connectionTimeoutMillis: 5_000, keepAlive: true });
+          // A connection the server or the network closed (a restart, a failover, an
+          // administrator) is dropped by the pool and replaced on the next query. pg reports
+          // it as an 'error' event on the client: the pool listens only while a client is
+          // idle, and an unheard 'error' on a client in use would end the process. Every
+          // client gets its own listener; the query it was running fails on its own.
+          const lost = (error: Error) => process.stderr.write(`store: database connection lost: ${error.message}\n`);
+          pool.on("connect", (client) => client.on("error", lost));
+          // The pool re-emits an idle client's error; the client's listener has logged it.
+          pool.on("error", () => undefined);
           // Fail at start with the server's own words, not at the first query.
           const client = await pool.connect();
           client.release();

@@ -193,7 +193,45 @@ export interface OperatorsTable {
   number_ussd: string | null;
 }
 
+/** Which card was on which modem, from when to when (as far as simgate saw). */
+export interface ModemCardsTable {
+  id: Generated<number>;
+  device: string;
+  modem: number;
+  iccid: string;
+  first_seen: Generated<Date>;
+  last_seen: Generated<Date>;
+}
+
+/** When a modem's storage was last read to its end with nothing left behind. */
+export interface ModemSweepsTable {
+  device: string;
+  modem: number;
+  storage: string;
+  emptied_at: Timestamp;
+}
+
+/** A received message whose card could not be decided, with the evidence. */
+export interface SmsUnattributedTable {
+  id: Generated<number>;
+  device: string;
+  modem: number;
+  storage: string;
+  sender: string;
+  text: string;
+  pdu: string;
+  pdu_hash: string;
+  sent_at: NullableTimestamp;
+  received_at: Generated<Date>;
+  window_start: NullableTimestamp;
+  candidates: ColumnType<string[], string[] | undefined, string[]>;
+  reason: string;
+}
+
 export interface Database {
+  modem_cards: ModemCardsTable;
+  modem_sweeps: ModemSweepsTable;
+  sms_unattributed: SmsUnattributedTable;
   operators: OperatorsTable;
   outbox: OutboxTable;
   at_log: AtLogTable;

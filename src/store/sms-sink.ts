@@ -4,7 +4,9 @@
  * the same transaction as their last part, so a message is listed exactly once; a message
  * whose part never comes is released after a timeout with the gap marked, and a part that
  * arrives after that fills its gap instead of making a second message. Each whole message
- * is recorded as an smsReceived event in the transaction that stores it.
+ * is recorded as an smsReceived event in the transaction that stores it. A part found in the
+ * modem's own memory is put down to the card that was on the modem when it arrived, or kept
+ * as unattributed (./modem-memory.ts).
  */
 import { createHash } from "node:crypto";
 import { Effect } from "effect";
@@ -14,6 +16,7 @@ import { SinkError, type ReceivedPart, type SmsSink } from "../../drivers/modem/
 import type { Database } from "./schema";
 import { StoreError } from "./database";
 import { recordEvent } from "../events/events";
+import { attributeModemMemory, cardSeen, NOW_MS, type Attribution, type ModemPlace } from "./modem-memory";
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
@@ -44,13 +47,21 @@ const joinParts = (parts: readonly GroupPart[], total: number) => {
   return { text, missing };
 };
 
-const storePart = async (db: Kysely<Database>, part: ReceivedPart): Promise<void> => {
-  const iccid = part.iccid ?? "unknown";
+/** Storages that belong to the modem, not the card: ME, and MT (SM and ME together). */
+const inModemMemory = (storage: string | null) => storage !== null && /^(ME|MT)$/i.test(storage);
+
+const storePart = async (db: Kysely<Database>, place: ModemPlace, part: ReceivedPart): Promise<void> => {
   const { pdu } = part;
   const hash = sha256(part.raw.toUpperCase());
   const concat = pdu.concat && pdu.concat.total > 1 ? pdu.concat : null;
   const sentAt = pdu.scts ? new Date(pdu.scts) : null;
   await db.transaction().execute(async (trx) => {
+    let iccid = part.iccid ?? "unknown";
+    if (inModemMemory(part.storage)) {
+      const attribution = await attributeModemMemory(trx, place, { storage: part.storage!.toUpperCase(), smscTime: sentAt, currentIccid: part.iccid, now: new Date() });
+      if (attribution.kind === "unattributed") return storeUnattributed(trx, place, part, hash, sentAt, attribution);
+      iccid = attribution.iccid;
+    }
     const inserted = await trx
       .insertInto("sms_parts")
       .values({
@@ -85,6 +96,45 @@ const storePart = async (db: Kysely<Database>, part: ReceivedPart): Promise<void
     }
     await assembleGroup(trx, iccid, pdu.number, concat.ref, concat.total, inserted.id, concat.seq);
   });
+};
+
+/** Kept with its evidence (once per PDU and modem), and announced as an event. */
+const storeUnattributed = async (
+  trx: Transaction<Database>,
+  place: ModemPlace,
+  part: ReceivedPart,
+  hash: string,
+  sentAt: Date | null,
+  attribution: Extract<Attribution, { kind: "unattributed" }>,
+) => {
+  const row = await trx
+    .insertInto("sms_unattributed")
+    .values({
+      device: place.device,
+      modem: place.modem,
+      storage: part.storage ?? "",
+      sender: part.pdu.number,
+      text: part.pdu.text,
+      pdu: part.raw,
+      pdu_hash: hash,
+      sent_at: sentAt,
+      window_start: attribution.windowStart,
+      candidates: [...attribution.candidates],
+      reason: attribution.reason,
+    })
+    .onConflict((oc) => oc.constraint("sms_unattributed_once").doNothing())
+    .returning("id")
+    .executeTakeFirst();
+  if (row)
+    await recordEvent(trx, "smsUnattributed", { device: place.device }, {
+      unattributed_id: row.id,
+      modem: place.modem,
+      storage: part.storage,
+      sender: part.pdu.number,
+      msg: part.pdu.text,
+      candidates: attribution.candidates,
+      reason: attribution.reason,
+    });
 };
 
 /** Completes a group when all its parts are in, or fills the gap of a message released earlier. */
@@ -181,10 +231,26 @@ export const releaseIncomplete = (db: Kysely<Database>, timeoutMs: number): Effe
     catch: (error) => new StoreError({ reason: `releasing incomplete messages failed: ${(error as Error).message}` }),
   });
 
-export const makeStoreSink = (db: Kysely<Database>): SmsSink => ({
+/** The sink of one modem: where it sits decides whose a message in its own memory is. */
+export const makeStoreSink = (db: Kysely<Database>, place: ModemPlace): SmsSink => ({
   storePart: (part) =>
     Effect.tryPromise({
-      try: () => storePart(db, part),
+      try: () => storePart(db, place, part),
       catch: (error) => new SinkError({ reason: `the database did not take the part: ${(error as Error).message}` }),
     }),
+  storageEmptied: (storage, iccid) =>
+    Effect.tryPromise({
+      try: () =>
+        db.transaction().execute(async (trx) => {
+          // The card is written down as seen at this moment too, so the history of the modem
+          // reaches back to the empty read even on its first start.
+          await cardSeen(trx, place, iccid);
+          await trx
+            .insertInto("modem_sweeps")
+            .values({ device: place.device, modem: place.modem, storage: storage.toUpperCase(), emptied_at: NOW_MS })
+            .onConflict((oc) => oc.columns(["device", "modem", "storage"]).doUpdateSet({ emptied_at: NOW_MS }))
+            .execute();
+        }),
+      catch: (error) => new SinkError({ reason: `the database did not record the sweep: ${(error as Error).message}` }),
+    }).pipe(Effect.asVoid),
 });

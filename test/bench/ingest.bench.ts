@@ -33,7 +33,7 @@ try {
   await Effect.runPromise(migrate(db));
 
   // Baseline: the sink alone, N writers.
-  const sink = makeStoreSink(db);
+  const sink = makeStoreSink(db, { device: "test", modem: 1 });
   const at = new Date();
   const pdus = Array.from({ length: TOTAL }, (_, i) => buildDeliver({ smsc: "+15550000000", from: "+15557000000", text: `baseline ${i}: your code is ${1000 + (i % 9000)}`, alphabet: "gsm7", at, offsetMinutes: 0 }).pdu);
   const baseStart = performance.now();

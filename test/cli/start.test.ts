@@ -21,6 +21,7 @@ const start = (dataDir: string, config?: string) => {
       SIMGATE_DEMO_TIMING: "instant",
       SIMGATE_DEMO_SMS_EVERY_MS: "0",
       SIMGATE_CONFIG: config ?? join(dataDir, "no-config-here.json"),
+      SIMGATE_API_KEY: STATUS_KEY,
     },
   });
   let out = "";
@@ -43,7 +44,8 @@ type Status = {
   modems: { device: string; position: number; target: string; connected: boolean; simStatus: number; number: string | null }[];
   sms: { received: number; latest: { sender: string; text: string }[] };
 };
-const getStatus = async (url: string) => (await (await fetch(`${url}/status`)).json()) as Status;
+const STATUS_KEY = "start-test-key-0123456789abcdef";
+const getStatus = async (url: string) => (await (await fetch(`${url}/status?api_key=${STATUS_KEY}`)).json()) as Status;
 const until = async <T>(probe: () => Promise<T>, ok: (v: T) => boolean, what: string) => {
   const deadline = Date.now() + 20_000;
   for (;;) {
@@ -60,7 +62,7 @@ describe("npm start (demo farm)", () => {
     const first = start(dataDir);
     try {
       const url = await first.url();
-      expect(first.output()).toContain(`store: embedded database in ${dataDir} (applied 0001_core, 0002_access, 0003_call_reads, 0004_card_jobs, 0005_simfolder)`);
+      expect(first.output()).toContain(`store: embedded database in ${dataDir} (applied 0001_core, 0002_access, 0003_call_reads, 0004_card_jobs, 0005_simfolder, 0006_modem_memory)`);
       expect(first.output()).toContain("device train (sr-train, simulated, instant timing): 16 modems");
       const ready = await until(() => getStatus(url), (s) => s.modems.length === 16 && s.modems.every((m) => m.simStatus === 1), "modems never all registered");
       const to = ready.modems[2]!.number!;
@@ -68,6 +70,16 @@ describe("npm start (demo farm)", () => {
       expect(posted.status).toBe(201);
       const stored = await until(() => getStatus(url), (s) => s.sms.received === 1, "the SMS never reached the store");
       expect(stored.sms.latest[0]).toMatchObject({ sender: "MyBank", text: "Your code is 4856" });
+      // Without a key, anyone who reaches the port learns counts, not cards, numbers or texts.
+      const open = await fetch(`${url}/status`);
+      expect(open.status).toBe(200);
+      const body = (await open.json()) as Record<string, unknown>;
+      expect(body).toMatchObject({ modems: { total: 16, connected: 16, active: expect.any(Number) }, sms: { received: 1 } });
+      expect(JSON.stringify(body)).not.toContain(to);
+      expect(JSON.stringify(body)).not.toContain("4856");
+      expect((await fetch(`${url}/status?api_key=not-the-key-0123456789`)).status).toBe(401);
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      expect(await (await fetch(`${url}/readyz`)).json()).toEqual({ ready: true });
     } finally {
       first.child.kill("SIGTERM");
     }

@@ -103,7 +103,10 @@ describe("modem supervisor", () => {
       while (!(m.settings.cmee === 1 && m.settings.cnmi[3] === 1 && !m.settings.echo)) yield* Effect.sleep(20);
       served.farm.network.sendSms({ to: m.sim!.number, from: "+15550004321", text: "after the reboot" });
       while (!(yield* texts(parts)).includes("after the reboot")) yield* Effect.sleep(20);
+      // The sweep after the restart may store it before the SIM and network are read again:
+      // the registration follows within moments.
       const actor = Option.getOrThrow(yield* SubscriptionRef.get(supervised.actor));
+      while ((yield* actor.simStatus) !== 1) yield* Effect.sleep(20);
       expect(yield* actor.simStatus).toBe(1);
     }),
     20_000,

@@ -68,7 +68,7 @@ for (const backend of backends) {
     });
 
     it("stores a part read twice (a crash between storing and deleting) once", async () => {
-      const sink = makeStoreSink(db);
+      const sink = makeStoreSink(db, { device: "test", modem: 1 });
       const p = part("8900101", "+15550001111", "Your code is 4856");
       await run(sink.storePart(p));
       await run(sink.storePart(p));
@@ -79,7 +79,7 @@ for (const backend of backends) {
     });
 
     it("joins parts that come out of order into one message, once, even when one is read again", async () => {
-      const sink = makeStoreSink(db);
+      const sink = makeStoreSink(db, { device: "test", modem: 1 });
       const texts = ["part one. ", "part two. ", "part three."];
       const parts = texts.map((t, i) => part("8900102", "+15550002222", t, { ref: 7, seq: i + 1, total: 3 }));
       for (const i of [2, 0, 2, 1]) await run(sink.storePart(parts[i]!));
@@ -90,7 +90,7 @@ for (const backend of backends) {
     });
 
     it("releases a message whose part never came with the gap marked; the late part fills it", async () => {
-      const sink = makeStoreSink(db);
+      const sink = makeStoreSink(db, { device: "test", modem: 1 });
       const texts = ["alpha ", "beta ", "gamma"];
       const parts = texts.map((t, i) => part("8900103", "+15550003333", t, { ref: 9, seq: i + 1, total: 3 }));
       await run(sink.storePart(parts[0]!));
@@ -105,7 +105,7 @@ for (const backend of backends) {
     });
 
     it("keeps two senders' parts with the same reference apart", async () => {
-      const sink = makeStoreSink(db);
+      const sink = makeStoreSink(db, { device: "test", modem: 1 });
       for (const [from, word] of [["+15550004444", "one"], ["+15550005555", "two"]] as const)
         for (const seq of [1, 2]) await run(sink.storePart(part("8900104", from, `${word}${seq} `, { ref: 1, seq, total: 2 })));
       const messages = await db.selectFrom("sms_in").select(["sender", "text"]).orderBy("sender").execute();

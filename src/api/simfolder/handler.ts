@@ -7,7 +7,8 @@
  * `{"status":"error","error":CODE,"message":...}`.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { hashKey, plausibleKey, sameHash } from "../../access/keys";
+import { userByKey } from "../../access/users";
+import { isStoreUnavailable } from "../../store/database";
 import { BodyTooLarge, readBody } from "../http/params";
 import { ApiError, METHODS, type SimFolderContext, type User } from "./methods";
 
@@ -19,6 +20,7 @@ const STATUS: Record<string, number> = {
   CARD_NOT_ACTIVE: 409,
   CHANNEL_LIMIT: 409,
   DEVICE_OFFLINE: 503,
+  UNAVAILABLE: 503,
   MODEM_ERROR: 502,
   TELEGRAM_ERROR: 502,
   FORBIDDEN: 403,
@@ -52,13 +54,6 @@ const paramsOf = async (req: IncomingMessage, url: URL): Promise<Map<string, unk
   return params;
 };
 
-const userByKey = async (ctx: SimFolderContext, key: unknown): Promise<User | null> => {
-  if (!plausibleKey(key)) return null;
-  const hash = hashKey(key);
-  const row = await ctx.db.selectFrom("api_users").select(["id", "name", "key_hash"]).where("key_hash", "=", hash).executeTakeFirst();
-  return row && sameHash(row.key_hash, hash) ? { id: row.id, name: row.name, admin: row.name === "admin" } : null;
-};
-
 export const simFolderHandler = (ctx: SimFolderContext) => async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
   const url = new URL(req.url ?? "/", "http://localhost");
   const match = /^\/api(?:\/([A-Za-z]+))?\/?$/.exec(url.pathname);
@@ -71,14 +66,18 @@ export const simFolderHandler = (ctx: SimFolderContext) => async (req: IncomingM
     if (!method) throw new ApiError("BAD_METHOD", name ? `no method "${name}"` : "no method given (method=... or /api/<method>)");
     let user: User | null = null;
     if (name !== "version") {
-      user = await userByKey(ctx, params.get("api_key"));
+      user = await userByKey(ctx.db, params.get("api_key"));
       if (!user) throw new ApiError("BAD_API_KEY", "api_key is missing or not valid");
     }
     reply(res, 200, { status: "ok", ...(await method(ctx, user!, params)) });
   } catch (error) {
     if (error instanceof ApiError) fail(res, error);
     else if (error instanceof BodyTooLarge) fail(res, new ApiError("TOO_LARGE", error.message));
-    else {
+    else if (isStoreUnavailable(error)) {
+      // Nothing was done: the client may repeat the request once the database is back.
+      res.setHeader("retry-after", "5");
+      fail(res, new ApiError("UNAVAILABLE", "the database is not reachable right now; nothing was changed, try again shortly"));
+    } else {
       process.stderr.write(`simfolder: ${(error as Error).stack ?? String(error)}\n`);
       fail(res, new ApiError("INTERNAL", "the request could not be completed; it is logged"));
     }

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { poolByKey } from "../../pools/pools";
+import { isStoreUnavailable } from "../../store/database";
 import { BodyTooLarge, requestParams } from "../http/params";
 import { ACTIONS, ApiWord, type Reply, type SrNavContext } from "./actions";
 
@@ -56,22 +57,27 @@ export const srNavigatorHandler = (ctx: SrNavContext) => {
       send(res, error instanceof BodyTooLarge ? 413 : 400, { kind: "word", body: error instanceof BodyTooLarge ? "TOO_LARGE" : "BAD_REQUEST" });
       return true;
     }
-    const pool = await poolByKey(ctx.db, params.get("pool_key"));
-    if (!pool) {
-      send(res, 200, { kind: "word", body: "BAD_KEY" });
-      return true;
-    }
     const action = params.get("action") ?? "";
-    const run = Object.hasOwn(ACTIONS, action) ? ACTIONS[action] : undefined;
-    if (!run) {
-      send(res, 200, { kind: "word", body: "BAD_ACTION" });
-      return true;
-    }
     try {
+      const pool = await poolByKey(ctx.db, params.get("pool_key"));
+      if (!pool) {
+        send(res, 200, { kind: "word", body: "BAD_KEY" });
+        return true;
+      }
+      const run = Object.hasOwn(ACTIONS, action) ? ACTIONS[action] : undefined;
+      if (!run) {
+        send(res, 200, { kind: "word", body: "BAD_ACTION" });
+        return true;
+      }
       send(res, 200, await (SERIAL.has(action) ? inTurn(pool.id, () => run(ctx, pool.id, params)) : run(ctx, pool.id, params)));
     } catch (error) {
       if (error instanceof ApiWord) send(res, 200, { kind: "word", body: error.message });
-      else {
+      else if (isStoreUnavailable(error)) {
+        // ERROR is the word the reference panel already answers when it cannot serve; the
+        // status and Retry-After tell an HTTP-aware client that it may simply repeat.
+        res.setHeader("retry-after", "5");
+        send(res, 503, { kind: "word", body: "ERROR" });
+      } else {
         // Not the client's fault: logged with its cause, answered with the API's word.
         process.stderr.write(`sr-navigator ${action}: ${(error as Error).stack ?? String(error)}\n`);
         send(res, 200, { kind: "word", body: "ERROR" });

@@ -8,6 +8,7 @@ import * as m0002 from "./0002_access";
 import * as m0003 from "./0003_call_reads";
 import * as m0004 from "./0004_card_jobs";
 import * as m0005 from "./0005_simfolder";
+import * as m0006 from "./0006_modem_memory";
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001_core": m0001,
@@ -15,6 +16,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0003_call_reads": m0003,
   "0004_card_jobs": m0004,
   "0005_simfolder": m0005,
+  "0006_modem_memory": m0006,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => ({ ...MIGRATIONS }) };

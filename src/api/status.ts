@@ -1,0 +1,82 @@
+/**
+ * The service's own routes: `/healthz` (liveness: the process answers), `/readyz` (readiness:
+ * the database answers; 503 while it does not, so a load balancer or supervisor waits instead
+ * of sending work) and `/status`. Neither probe needs a key, and neither says more than
+ * ready or not. `/status` shows counts to anyone; the modems' cards, numbers and the latest
+ * messages only to an API key, and only for the devices that key's user sees.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Effect } from "effect";
+import { sql, type Kysely } from "kysely";
+import { userByKey } from "../access/users";
+import { modemStatuses, type Registry } from "../devices/registry";
+import type { Database } from "../store/schema";
+
+/** How long /readyz waits for the database before saying it is not there. */
+const READY_TIMEOUT_MS = 3_000;
+
+const json = (res: ServerResponse, code: number, value: unknown) => {
+  res.writeHead(code, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
+  res.end(JSON.stringify(value));
+};
+
+const databaseAnswers = async (db: Kysely<Database>): Promise<boolean> => {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), READY_TIMEOUT_MS)));
+  try {
+    return await Promise.race([sql`select 1`.execute(db).then(() => true, () => false), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
+const keyOf = (req: IncomingMessage, url: URL): string | null => {
+  const header = req.headers["x-api-key"];
+  return url.searchParams.get("api_key") ?? (typeof header === "string" ? header : null);
+};
+
+const status = async (req: IncomingMessage, url: URL, registry: Registry, db: Kysely<Database>) => {
+  const modems = await Effect.runPromise(modemStatuses(registry));
+  const received = await db.selectFrom("sms_in").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+  const counts = {
+    modems: { total: modems.length, connected: modems.filter((m) => m.connected).length, active: modems.filter((m) => m.simStatus === 1 || m.simStatus === 5).length },
+    sms: { received: Number(received.n) },
+  };
+  const key = keyOf(req, url);
+  if (key === null) return { status: 200, body: { ...counts, detail: "pass api_key (or X-Api-Key) to see modems, cards and messages" } };
+  const user = await userByKey(db, key);
+  if (!user) return { status: 401, body: { error: "BAD_API_KEY", message: "api_key is not valid" } };
+  let devices = db.selectFrom("devices").select("key");
+  if (!user.admin) devices = devices.where("owner", "=", user.name);
+  const own = new Set((await devices.execute()).map((d) => d.key));
+  const visible = modems.filter((m) => own.has(m.device));
+  const iccids = visible.map((m) => m.iccid).filter((i): i is string => i !== null);
+  const latest = user.admin
+    ? await db.selectFrom("sms_in").select(["id", "iccid", "sender", "text", "received_at"]).orderBy("id", "desc").limit(10).execute()
+    : iccids.length === 0
+      ? []
+      : await db.selectFrom("sms_in").select(["id", "iccid", "sender", "text", "received_at"]).where("iccid", "in", iccids).orderBy("id", "desc").limit(10).execute();
+  return { status: 200, body: { modems: visible, sms: { received: user.admin ? counts.sms.received : undefined, latest } } };
+};
+
+/** Answers /healthz, /readyz and /status; false for any other path. */
+export const statusHandler = (registry: Registry, db: Kysely<Database>) => async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+  const url = new URL(req.url ?? "/", "http://localhost");
+  if (req.method !== "GET" && req.method !== "HEAD") return false;
+  switch (url.pathname) {
+    case "/healthz":
+      json(res, 200, { alive: true });
+      return true;
+    case "/readyz":
+      if (await databaseAnswers(db)) json(res, 200, { ready: true });
+      else json(res, 503, { ready: false, database: "unreachable" });
+      return true;
+    case "/status": {
+      const { status: code, body } = await status(req, url, registry, db);
+      json(res, code, body);
+      return true;
+    }
+    default:
+      return false;
+  }
+};
