@@ -42,6 +42,11 @@ export interface ModemActorOptions {
    * digits), for SIMs that do not carry their number (+CNUM answers nothing).
    */
   readonly ownNumberCodes?: Readonly<Record<string, string>>;
+  /**
+   * A sweep this often even when nothing called for one (default 60 s; 0 turns it off): a
+   * +CMTI lost while the modem hung with no command in flight leaves no other trace.
+   */
+  readonly sweepEveryMs?: number;
   /** How often +CLCC is read while a call exists (default 1 s). */
   readonly callPollMs?: number;
   /**
@@ -234,6 +239,9 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
     yield* Effect.forever(
       Effect.zipRight(inbox.whenWaiting, Effect.zipRight(Effect.sleep(options.expireEveryMs ?? 1_000), Effect.suspend(() => inbox.expire(Date.now())))),
     ).pipe(Effect.forkScoped);
+
+    const sweepEveryMs = options.sweepEveryMs ?? 60_000;
+    if (sweepEveryMs > 0) yield* Effect.forever(Effect.zipRight(Effect.sleep(sweepEveryMs), sweepIfReady)).pipe(Effect.forkScoped);
 
     // Start-up sweep: messages that arrived while simgate was not running.
     yield* learnOwnNumber;

@@ -42,7 +42,8 @@ export interface SmsSink {
 export type InboxEvent =
   | { readonly type: "sms-part"; readonly part: ReceivedPart }
   | { readonly type: "sms-message"; readonly message: AssembledMessage; readonly sender: string }
-  | { readonly type: "sms-kept"; readonly storage: string; readonly index: number; readonly reason: string }
+  /** Left on the modem: the sink refused it (swept again with backoff), or the card is not read yet (swept after the read). */
+  | { readonly type: "sms-kept"; readonly storage: string; readonly index: number; readonly reason: string; readonly cause: "sink" | "sim-unknown" }
   | { readonly type: "sms-unreadable"; readonly storage: string; readonly index: number; readonly reason: string };
 
 export interface InboxOptions {
@@ -155,15 +156,15 @@ export const makeInbox = (port: AtPort, sink: SmsSink, publish: (event: InboxEve
         // Between a card switch and the read of the new card, whose message this is is not
         // known: it stays on the SIM for the sweep that follows the read.
         if (!options.simKnown() && storage !== null && index !== null) {
-          yield* publish({ type: "sms-kept", storage, index, reason: "the SIM's identity is not read yet" });
-          yield* markKept;
+          // Not a retry: reading the card sweeps again.
+          yield* publish({ type: "sms-kept", storage, index, reason: "the SIM's identity is not read yet", cause: "sim-unknown" });
           return true;
         }
         const part: ReceivedPart = { iccid, storage, index, pdu: decoded.value, raw, receivedAt: new Date() };
         const stored = yield* sink.storePart(part).pipe(Effect.either);
         if (stored._tag === "Left") {
           if (storage !== null && index !== null) {
-            yield* publish({ type: "sms-kept", storage, index, reason: stored.left.reason });
+            yield* publish({ type: "sms-kept", storage, index, reason: stored.left.reason, cause: "sink" });
             yield* markKept;
           }
           return true;

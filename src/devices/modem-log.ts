@@ -17,6 +17,8 @@ const lineOf = (event: SupervisedEvent): string | null => {
     case "problem":
       return `setup step ${event.problem.command} failed: ${event.problem.error}`;
     case "sms-kept":
+      // A card being switched in is normal; only a refused store is news.
+      if (event.cause !== "sink") return null;
       return `message kept on the modem (${event.storage} ${event.index}): ${event.reason}`;
     case "sms-unreadable":
       return `message left on the modem unread (${event.storage} ${event.index}): ${event.reason}`;

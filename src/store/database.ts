@@ -3,7 +3,8 @@
  * PostgreSQL (PGlite) in a data directory, the zero-setup default. One code path above this:
  * the same kysely queries and migrations run on both.
  */
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { Cause, Data, Effect, Runtime, type Scope } from "effect";
 import { Kysely, PGliteDialect, PostgresDialect } from "kysely";
@@ -72,8 +73,20 @@ export const openStore = (target: StoreTarget): Effect.Effect<Kysely<Database>, 
           return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
         }
         mkdirSync(target.dataDir, { recursive: true });
-        const pglite = await PGlite.create({ dataDir: target.dataDir });
-        return new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
+        const existed = existsSync(join(target.dataDir, "PG_VERSION"));
+        try {
+          const pglite = await PGlite.create({ dataDir: target.dataDir });
+          return new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
+        } catch (error) {
+          if (!existed) throw error;
+          // Some PGlite versions cannot reopen a data directory after the process was killed
+          // mid-write (reported upstream). Say so and how to recover, rather than a wasm trace.
+          throw new Error(
+            `${(error as Error).message}. The data in ${target.dataDir} may have been left damaged by a hard stop (kill -9, power loss). ` +
+              `Nothing was changed. To recover: stop every simgate using it, copy the directory aside, then either restore a backup into ${target.dataDir} ` +
+              `or start with an empty directory (SIMGATE_DATA_DIR=<new dir>). For a farm that must survive hard stops, run PostgreSQL and set DATABASE_URL.`,
+          );
+        }
       },
       catch: (error) =>
         new StoreError({

@@ -28,6 +28,7 @@ beforeAll(async () => {
       { id: "receiver" },
       { id: "regloss" },
       { id: "nonumber", sim: "8900101000000009999" },
+      { id: "unannounced" },
     ],
     sims: [{ iccid: "8900101000000009999", imsi: "001010000009999", number: "+15550009999", operator: "simnet", numberOnSim: false }],
   });
@@ -52,7 +53,7 @@ const memorySink = (failures = 0) =>
     return { sink, parts };
   });
 
-const actorFor = (id: string, sink: SmsSink, options: { multipartTimeoutMs?: number } = {}) =>
+const actorFor = (id: string, sink: SmsSink, options: { multipartTimeoutMs?: number; sweepEveryMs?: number } = {}) =>
   Effect.gen(function* () {
     const port = yield* makeAtPort(yield* openSerial(served.pathOf(id)!));
     return yield* makeModemActor(port, { sink, expireEveryMs: 50, ...options });
@@ -64,6 +65,15 @@ const waitFor = <A extends ModemEvent>(events: Queue.Dequeue<ModemEvent>, match:
     Effect.map((e) => e as A),
     Effect.timeoutFail({ duration: timeoutMs, onTimeout: () => new Error("event did not come") }),
   );
+
+/** Resolves once a part with this text reached the sink. */
+const eventuallyEffectPromise = async (parts: Ref.Ref<ReceivedPart[]>, text: string) => {
+  const deadline = Date.now() + 5_000;
+  while (!(await Effect.runPromise(Ref.get(parts))).some((p) => p.pdu.text === text)) {
+    if (Date.now() > deadline) throw new Error(`"${text}" never reached the sink`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
 
 const messageEvent = (e: ModemEvent): e is Extract<ModemEvent, { type: "sms-message" }> => e.type === "sms-message";
 
@@ -133,6 +143,23 @@ describe("modem actor: incoming SMS", () => {
       expect(message.message.missing).toEqual([]);
       expect(message.message.total).toBe(5);
       expect((yield* Ref.get(parts)).filter((p) => p.pdu.number === "+15550002222")).toHaveLength(5);
+      expect(m.sim!.storage.used).toBe(0);
+    }),
+  );
+
+  it.scopedLive("a message that came with no +CMTI is found by the periodic sweep", () =>
+    Effect.gen(function* () {
+      const m = modem("unannounced");
+      const { sink, parts } = yield* memorySink();
+      yield* actorFor("unannounced", sink, { sweepEveryMs: 200 });
+      // Stored on the SIM with no notice at all, as when the URC was lost on the line.
+      const network = served.farm.network;
+      const cnmi = m.settings.cnmi[1];
+      m.settings.cnmi[1] = 0;
+      network.sendSms({ to: m.sim!.number, from: "+15550003333", text: "no notice came" });
+      yield* eventuallyEffect(() => m.sim!.storage.used === 1, "the message on the SIM");
+      m.settings.cnmi[1] = cnmi;
+      yield* Effect.promise(() => eventuallyEffectPromise(parts, "no notice came"));
       expect(m.sim!.storage.used).toBe(0);
     }),
   );
