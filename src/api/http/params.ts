@@ -7,6 +7,19 @@ import type { IncomingMessage } from "node:http";
 
 export const MAX_BODY_BYTES = 256 * 1024;
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Why a text cannot be stored as it is, or null when it can. PostgreSQL text and jsonb
+ * refuse NUL, and jsonb refuses an unpaired surrogate (JSON bodies can carry one as \ud800);
+ * left to the database either would fail the request as a server error.
+ */
+export const unstorable = (text: string): string | null => {
+  if (text.includes("\u0000")) return "must not contain NUL characters";
+  if (LONE_SURROGATE.test(text)) return "is not valid Unicode (an unpaired surrogate)";
+  return null;
+};
+
 export class BodyTooLarge extends Error {}
 
 /** The request body, refused past MAX_BODY_BYTES without buffering the rest. */
@@ -41,6 +54,12 @@ const multipartFields = (body: Buffer, boundary: string): Map<string, string> =>
   return fields;
 };
 
+/** The fields of a form body: multipart/form-data by its boundary, else urlencoded. */
+export const formFields = (body: Buffer, contentType: string): Map<string, string> => {
+  const boundary = /multipart\/form-data;.*boundary="?([^";]+)"?/i.exec(contentType)?.[1];
+  return boundary ? multipartFields(body, boundary) : new Map(new URLSearchParams(body.toString("utf8")));
+};
+
 export const requestParams = async (req: IncomingMessage): Promise<Map<string, string>> => {
   const url = new URL(req.url ?? "/", "http://localhost");
   const params = new Map<string, string>();
@@ -48,9 +67,6 @@ export const requestParams = async (req: IncomingMessage): Promise<Map<string, s
   if (req.method !== "POST") return params;
   const body = await readBody(req);
   if (body.length === 0) return params;
-  const type = req.headers["content-type"] ?? "";
-  const boundary = /multipart\/form-data;.*boundary="?([^";]+)"?/i.exec(type)?.[1];
-  const fields = boundary ? multipartFields(body, boundary) : new Map(new URLSearchParams(body.toString("utf8")));
-  for (const [k, v] of fields) params.set(k, v);
+  for (const [k, v] of formFields(body, req.headers["content-type"] ?? "")) params.set(k, v);
   return params;
 };

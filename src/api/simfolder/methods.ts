@@ -4,7 +4,7 @@
  * only the user's devices and cards, and acts on the real modem path: sends and USSD and AT
  * go through the durable jobs, selections through the scheduler.
  */
-import { Effect, Option, SubscriptionRef } from "effect";
+import { Cause, Effect, Exit, Option, SubscriptionRef } from "effect";
 import { sql, type Kysely, type SelectQueryBuilder } from "kysely";
 import { simStatusOf } from "../../../drivers/modem/state";
 import type { ModemActor } from "../../../drivers/modem/modem-actor";
@@ -13,6 +13,7 @@ import { EVENT_TYPES } from "../../events/events";
 import { enqueueCardWork } from "../../jobs/card-jobs";
 import { holderOf } from "../../jobs/records";
 import { enqueueSms } from "../../jobs/sms-sender";
+import { unstorable } from "../http/params";
 import type { ServiceScheduler } from "../../scheduler/service";
 import type { Database } from "../../store/schema";
 
@@ -43,7 +44,15 @@ export class ApiError extends Error {
   }
 }
 
-const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(effect);
+/**
+ * Runs an effect and throws its own failure (a StoreError, say), not the FiberFailure that
+ * Effect.runPromise wraps it in: the handler tells an unreachable database by the error.
+ */
+const run = async <A, E>(effect: Effect.Effect<A, E>): Promise<A> => {
+  const exit = await Effect.runPromiseExit(effect);
+  if (Exit.isSuccess(exit)) return exit.value;
+  throw Cause.squash(exit.cause);
+};
 const bad = (name: string, why: string): never => {
   throw new ApiError("BAD_PARAM", `${name}: ${why}`);
 };
@@ -56,8 +65,13 @@ const text = (params: Params, name: string, opts: { required?: boolean; max?: nu
   if (typeof value !== "string" && typeof value !== "number") return bad(name, "must be text");
   const s = String(value);
   if (s.length > (opts.max ?? 1000)) bad(name, `is longer than ${opts.max ?? 1000} characters`);
+  const why = unstorable(s);
+  if (why) bad(name, why);
   return s;
 };
+
+/** sim_cards and devices ids are PostgreSQL integers; a larger number names no row and must not reach a query. */
+const INT4_MAX = 2 ** 31 - 1;
 
 const integer = (params: Params, name: string, opts: { required?: boolean; min?: number; max?: number } = {}): number | undefined => {
   const s = text(params, name, { required: opts.required ?? false, max: 20 });
@@ -68,25 +82,38 @@ const integer = (params: Params, name: string, opts: { required?: boolean; min?:
   return n;
 };
 
-/** `3,4,9` or a JSON array. */
-const idList = (params: Params, name: string, required = false): number[] | undefined => {
+/**
+ * `3,4,9` or a JSON array of ids (numbers or their text), each once, in the order given.
+ * `max` is the id column's range: record ids (SMS, USSD, calls) are bigints, card and
+ * device ids integers.
+ */
+const idList = (params: Params, name: string, opts: { required?: boolean; max?: number } = {}): number[] | undefined => {
   const value = params.get(name);
-  if (value === undefined || value === "") return required ? bad(name, "is required") : undefined;
-  const items = Array.isArray(value) ? value.map(String) : typeof value === "string" || typeof value === "number" ? String(value).split(",") : bad(name, "must be ids");
+  if (value === undefined || value === "") return opts.required ? bad(name, "is required") : undefined;
+  const scalar = (v: unknown) => (typeof v === "string" || typeof v === "number" ? String(v) : bad(name, "must be ids (a list of numbers)"));
+  const items = Array.isArray(value) ? value.map(scalar) : typeof value === "string" || typeof value === "number" ? String(value).split(",") : bad(name, "must be ids");
   if (items.length > 1000) bad(name, "lists at most 1000 ids");
-  return items.map((i) => {
+  const max = opts.max ?? INT4_MAX;
+  const ids = items.map((i) => {
     const t = i.trim();
-    if (!/^\d{1,12}$/.test(t)) bad(name, `"${t.slice(0, 20)}" is not an id`);
+    if (!/^\d{1,16}$/.test(t) || Number(t) > max) bad(name, `${JSON.stringify(t.slice(0, 20))} is not an id (0 to ${max})`);
     return Number(t);
   });
+  return [...new Set(ids)];
 };
 
-/** Unix seconds or ISO-8601. */
+// Years 1-9999: what ISO-8601 writes without an agreed expansion, and inside PostgreSQL's
+// range (a Date reaches back to 271821 BC, a timestamp to 4713 BC).
+const EARLIEST = Date.parse("0001-01-01T00:00:00Z");
+const LATEST = Date.parse("9999-12-31T23:59:59.999Z");
+
+/** Unix seconds or ISO-8601, within years 1-9999. */
 const time = (params: Params, name: string): Date | undefined => {
   const s = text(params, name, { max: 40 });
   if (s === undefined) return undefined;
   const d = /^\d{1,12}$/.test(s) ? new Date(Number(s) * 1000) : new Date(s);
-  return Number.isNaN(d.getTime()) ? bad(name, "must be unix seconds or an ISO-8601 time") : d;
+  if (Number.isNaN(d.getTime())) return bad(name, "must be unix seconds or an ISO-8601 time");
+  return d.getTime() < EARLIEST || d.getTime() > LATEST ? bad(name, "must be a time in the years 1 to 9999") : d;
 };
 
 const page = (params: Params) => ({
@@ -182,14 +209,23 @@ const listOn = async <T extends { id: number; iccid: string }>(
   params: Params,
   load: (iccids: string[], p: ReturnType<typeof page>, from?: Date, to?: Date) => Promise<T[]>,
 ) => {
+  // Checked before anything is read, so a bad window is BAD_PARAM for a user with no cards too.
+  const window = { p: page(params), from: time(params, "from"), to: time(params, "to") };
   const cards = await (await cardsQuery(ctx, user, params)).execute();
   const byIccid = new Map(cards.map((c) => [c.iccid, c]));
-  const rows = cards.length ? await load([...byIccid.keys()], page(params), time(params, "from"), time(params, "to")) : [];
+  const rows = cards.length ? await load([...byIccid.keys()], window.p, window.from, window.to) : [];
   return rows.map((r) => ({ row: r, card: byIccid.get(r.iccid)! }));
 };
 
+/**
+ * The five deletes. An id list that names nothing (`[]` in JSON) is BAD_PARAM, like an
+ * empty or missing value in a form or query, which cannot tell an empty list from a
+ * forgotten one: the three transports answer alike, and a client whose list came out empty
+ * by mistake hears so instead of a `deleted: 0` that looks like "those were not yours".
+ */
 const deleteOn = async (ctx: SimFolderContext, user: User, params: Params, table: "sms_in" | "sms_out" | "ussd" | "calls", idName: string, direction?: string) => {
-  const ids = idList(params, idName, true)!;
+  const ids = idList(params, idName, { required: true, max: Number.MAX_SAFE_INTEGER })!;
+  if (ids.length === 0) bad(idName, "lists no ids");
   const cards = await (await cardsQuery(ctx, user, new Map())).execute();
   if (cards.length === 0) return { deleted: 0 };
   let q = ctx.db.deleteFrom(table).where("id", "in", ids).where("iccid", "in", cards.map((c) => c.iccid));
@@ -250,7 +286,8 @@ export const METHODS: Record<string, (ctx: SimFolderContext, user: User, params:
     const p = page(params);
     const state = integer(params, "state", { min: -3, max: 6 });
     let q = await cardsQuery(ctx, user, params);
-    if (p.afterId !== undefined) q = q.where("id", ">", p.afterId);
+    // Past the integer ids of sim_cards nothing follows; the bound keeps the number within the column's type.
+    if (p.afterId !== undefined) q = q.where("id", ">", Math.min(p.afterId, INT4_MAX));
     const rows = await q.orderBy("id").limit(p.limit).offset(p.offset).execute();
     const cards = await Promise.all(rows.map((c) => cardView(ctx, c)));
     return { cards: state === undefined ? cards : cards.filter((c) => c.state === state) };
@@ -272,7 +309,9 @@ export const METHODS: Record<string, (ctx: SimFolderContext, user: User, params:
   },
 
   async cardSelect(ctx, user, params) {
-    const ids = idList(params, "card_id", true)!;
+    const ids = idList(params, "card_id", { required: true })!;
+    // Selecting nothing is a mistake as an empty delete is (deleteOn); cardDirect differs: its empty list means "all".
+    if (ids.length === 0) bad("card_id", "lists no cards");
     const cards = await (await cardsQuery(ctx, user, new Map([["card_id", ids]]))).execute();
     if (cards.length !== ids.length) throw new ApiError("NOT_FOUND", "some card_id is not among your cards");
     const devices = await visibleDevices(ctx, user);
@@ -289,7 +328,7 @@ export const METHODS: Record<string, (ctx: SimFolderContext, user: User, params:
   },
 
   async cardDirect(ctx, user, params) {
-    const ids = idList(params, "card_id", true)!;
+    const ids = idList(params, "card_id", { required: true })!;
     const cards = ids.length ? await (await cardsQuery(ctx, user, new Map([["card_id", ids]]))).execute() : [];
     if (cards.length !== ids.length) throw new ApiError("NOT_FOUND", "some card_id is not among your cards");
     const devices = await visibleDevices(ctx, user);
@@ -496,7 +535,8 @@ export const METHODS: Record<string, (ctx: SimFolderContext, user: User, params:
     const events = { ...current.events };
     for (const name of EVENT_TYPES) {
       if (!params.has(name)) continue;
-      const v = String(params.get(name));
+      const raw = params.get(name);
+      const v = typeof raw === "string" || typeof raw === "number" || typeof raw === "boolean" ? String(raw) : "";
       if (v !== "0" && v !== "1" && v !== "true" && v !== "false") bad(name, "must be 1 or 0");
       events[name] = v === "1" || v === "true";
     }
@@ -528,7 +568,11 @@ const onModem = async (ctx: SimFolderContext, iccid: string, act: (actor: ModemA
   const holder = await run(holderOf(ctx.registry, iccid));
   if (Option.isNone(holder)) throw new ApiError("CARD_NOT_ACTIVE", "the card is in no working modem now (cardSelect brings it online)");
   const outcome = await run(Effect.either(act(holder.value.actor)));
-  if (outcome._tag === "Left") throw new ApiError("MODEM_ERROR", outcome.left.message);
+  if (outcome._tag === "Left") {
+    // AT errors carry their words in message; a CallError ("no call is ringing") only in reason.
+    const error = outcome.left as { message: string; reason?: unknown };
+    throw new ApiError("MODEM_ERROR", error.message || (typeof error.reason === "string" && error.reason) || "the modem refused the command");
+  }
   return { done: true };
 };
 

@@ -3,10 +3,11 @@
  * shapes and words decided in ../shared/specs/sr-navigator-notes.md. Each takes the checked
  * pool and the request's parameters and returns the exact body: a word, or JSON.
  */
-import { Effect } from "effect";
+import { Cause, Effect, Exit } from "effect";
 import { sql, type Kysely, type SelectQueryBuilder } from "kysely";
 import type { Registry } from "../../devices/registry";
 import { enqueueSms } from "../../jobs/sms-sender";
+import { unstorable } from "../http/params";
 import type { ServiceScheduler } from "../../scheduler/service";
 import type { Database } from "../../store/schema";
 import { extractCode, isDigits, listParam, numberParam, panelTime, unixSeconds } from "./format";
@@ -33,7 +34,15 @@ const fail = (w: string): never => {
   throw new ApiWord(w);
 };
 
-const run = <A>(effect: Effect.Effect<A>) => Effect.runPromise(effect);
+/**
+ * Runs an effect and throws its own defect (a StoreError from enqueueSms, say), not the
+ * FiberFailure that Effect.runPromise wraps it in: the handler tells an unreachable database by the error.
+ */
+const run = async <A>(effect: Effect.Effect<A>): Promise<A> => {
+  const exit = await Effect.runPromiseExit(effect);
+  if (Exit.isSuccess(exit)) return exit.value;
+  throw Cause.squash(exit.cause);
+};
 
 interface Filters {
   readonly devices: string[] | null;
@@ -125,7 +134,10 @@ interface SmsRow {
 /** sender (part of it, any case), period (seconds back) and new=1 (unread only). */
 const narrowSms = <Q extends SelectQueryBuilder<Database, "sms_in", any>>(query: Q, params: Params, defaultPeriod: number | null): Q => {
   const sender = params.get("sender")?.trim();
-  if (sender) query = query.where(sql<boolean>`position(lower(${sender}) in lower(sender)) > 0`) as Q;
+  // No stored sender holds a NUL (the store cannot), so such a filter matches nothing; sent
+  // to PostgreSQL it would fail the whole query.
+  if (sender && unstorable(sender)) query = query.where(sql<boolean>`false`) as Q;
+  else if (sender) query = query.where(sql<boolean>`position(lower(${sender}) in lower(sender)) > 0`) as Q;
   const period = periodParam(params, defaultPeriod);
   if (period !== null) query = query.where("received_at", ">=", new Date(Date.now() - period * 1000)) as Q;
   if (params.get("new") === "1") query = query.where("read_at", "is", null) as Q;
@@ -351,7 +363,8 @@ export const ACTIONS: Record<string, (ctx: SrNavContext, poolId: number, params:
     if (!isDigits(recipient, 3, 20)) return word("BAD_RECIPIENT");
     const text = params.get("text") ?? "";
     if (text.length === 0) return word("EMPTY_TEXT");
-    if (text.length > 1530) return word("BAD_TEXT");
+    // Over 1530 characters, or a text the store cannot keep (NUL): BAD_TEXT, our word for a text that cannot go out.
+    if (text.length > 1530 || unstorable(text)) return word("BAD_TEXT");
     const card = byNumber(await poolCards(ctx.db, poolId)).get(numbers[0]!);
     if (!card) return word("NOT_FOUND");
     const live = await run(liveStatus(ctx.registry, ctx.scheduler, poolId, card));
