@@ -13,7 +13,8 @@
  */
 import { createHmac } from "node:crypto";
 import { Effect, Schedule, type Scope } from "effect";
-import { sql, type Kysely } from "kysely";
+import { sql, type Kysely, type Transaction } from "kysely";
+import { FEED_START, feedEnd, formatPosition, parsePosition, readFeed, type FeedPosition } from "../events/feed";
 import type { Database } from "../store/schema";
 import { notifySettings } from "../api/simfolder/methods";
 
@@ -29,7 +30,12 @@ export const signature = (secret: string, body: string): string => `sha256=${cre
 
 const CURSOR = "notify_cursor";
 
-/** Queues new events for the users who want them. */
+const legacyPosition = async (trx: Transaction<Database>, id: number): Promise<FeedPosition> => {
+  const row = await trx.selectFrom("events").select(["txid", "id"]).where("id", "<=", id).orderBy("id", "desc").limit(1).executeTakeFirst();
+  return row ? { txid: Number(row.txid), id: Number(row.id) } : FEED_START;
+};
+
+/** Queues new events for the users who want them, in commit-safe order (src/events/feed.ts). */
 export const fanOut = async (db: Kysely<Database>): Promise<number> =>
   db.transaction().execute(async (trx) => {
     // One fan-out at a time, even with several service processes on one database.
@@ -37,12 +43,13 @@ export const fanOut = async (db: Kysely<Database>): Promise<number> =>
     const cursorRow = await trx.selectFrom("settings").select("value").where("key", "=", CURSOR).executeTakeFirst();
     if (!cursorRow) {
       // First run: start from now, not from the whole history.
-      const max = await trx.selectFrom("events").select((eb) => eb.fn.max<number>("id").as("max")).executeTakeFirst();
-      await trx.insertInto("settings").values({ key: CURSOR, value: JSON.stringify(Number(max?.max ?? 0)) }).execute();
+      await trx.insertInto("settings").values({ key: CURSOR, value: JSON.stringify(formatPosition(await feedEnd(trx))) }).execute();
       return 0;
     }
-    const cursor = Number(cursorRow.value);
-    const events = await trx.selectFrom("events").select(["id", "type", "device", "payload"]).where("id", ">", cursor).orderBy("id").limit(1000).execute();
+    // A cursor from before the feed kept transaction ids was an event id: resume after the
+    // settled event that carries it.
+    const cursor = parsePosition(cursorRow.value) ?? (await legacyPosition(trx, Number(cursorRow.value)));
+    const events = await readFeed(trx, cursor, 1000);
     if (events.length === 0) return 0;
     const users = await trx.selectFrom("api_users").select(["id", "name"]).execute();
     const devices = await trx.selectFrom("devices").select(["key", "owner"]).execute();
@@ -58,7 +65,8 @@ export const fanOut = async (db: Kysely<Database>): Promise<number> =>
         rows.push({ user_id: u.id, event_id: e.id, event: e.type, payload: JSON.stringify(e.payload) });
       }
     if (rows.length) await trx.insertInto("outbox").values(rows).onConflict((oc) => oc.columns(["user_id", "event_id"]).doNothing()).execute();
-    await trx.updateTable("settings").set({ value: JSON.stringify(events.at(-1)!.id) }).where("key", "=", CURSOR).execute();
+    const last = events.at(-1)!;
+    await trx.updateTable("settings").set({ value: JSON.stringify(formatPosition(last)) }).where("key", "=", CURSOR).execute();
     return rows.length;
   });
 

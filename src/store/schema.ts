@@ -148,6 +148,8 @@ export interface PoolCardsTable {
 
 export interface EventsTable {
   id: Generated<number>;
+  /** The writing transaction's id: the feed's order (src/events/feed.ts). */
+  txid: Generated<number>;
   type: string;
   device: string | null;
   iccid: string | null;

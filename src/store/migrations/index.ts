@@ -9,6 +9,7 @@ import * as m0003 from "./0003_call_reads";
 import * as m0004 from "./0004_card_jobs";
 import * as m0005 from "./0005_simfolder";
 import * as m0006 from "./0006_modem_memory";
+import * as m0007 from "./0007_event_feed";
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001_core": m0001,
@@ -17,6 +18,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0004_card_jobs": m0004,
   "0005_simfolder": m0005,
   "0006_modem_memory": m0006,
+  "0007_event_feed": m0007,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => ({ ...MIGRATIONS }) };
