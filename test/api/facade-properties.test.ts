@@ -510,10 +510,7 @@ const callSimFolder = async (r: ReturnType<typeof simFolderRequest> extends fc.A
   const auth: Entries = key === undefined ? [] : [["api_key", key]];
   const byParam: Entries = r.route === "param" ? [["method", r.method]] : [];
   const url = `${base}/api/${r.route === "path" ? r.method : ""}`;
-  // The SimFolder handler reads no multipart fields (README: form fields or JSON), so a
-  // multipart request carries its key and method in the query string as well.
-  const query: Entries = r.transport === "multipart" ? [...auth, ...byParam] : [];
-  return send(url, r.transport, [...auth, ...byParam, ...r.entries], query);
+  return send(url, r.transport, [...auth, ...byParam, ...r.entries], []);
 };
 
 const checkSimFolder = (method: string, route: string, sent: Sent) => {

@@ -129,8 +129,14 @@ describe("requests", () => {
     expect(inherited.status).toBe(404);
   });
 
-  it("takes form and JSON bodies; a broken JSON body is BAD_PARAM", async () => {
+  it("takes form, multipart and JSON bodies; a broken JSON body is BAD_PARAM", async () => {
     expect((await call("deviceList", {}, "alice", "form")).body.devices).toHaveLength(1);
+    // A browser's FormData: the key and the method in the multipart body only.
+    const form = new FormData();
+    form.set("api_key", KEYS.alice);
+    form.set("method", "deviceList");
+    const multipart = await fetch(`${base}/`, { method: "POST", body: form });
+    expect([multipart.status, ((await multipart.json()) as Json).devices]).toEqual([200, expect.any(Array)]);
     expect((await call("cardList", { card_id: [(await cardOf(1)).card_id] }, "alice", "json")).body.cards).toHaveLength(1);
     const broken = await fetch(`${base}/cardList`, { method: "POST", headers: { "content-type": "application/json" }, body: "{nope" });
     expect([broken.status, ((await broken.json()) as Json).error]).toEqual([400, "BAD_PARAM"]);

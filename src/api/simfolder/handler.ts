@@ -9,7 +9,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { userByKey } from "../../access/users";
 import { isStoreUnavailable } from "../../store/database";
-import { BodyTooLarge, readBody } from "../http/params";
+import { BodyTooLarge, formFields, readBody } from "../http/params";
 import { ApiError, METHODS, type SimFolderContext, type User } from "./methods";
 
 const STATUS: Record<string, number> = {
@@ -35,11 +35,15 @@ const reply = (res: ServerResponse, status: number, body: unknown) => {
 
 const fail = (res: ServerResponse, error: ApiError) => reply(res, STATUS[error.code] ?? 400, { status: "error", error: error.code, message: error.message, ...error.extra });
 
-/** Query, then body fields over them; JSON values kept as they are (lists may be arrays). */
+/**
+ * Query, then body fields over them: a URL-encoded or multipart form (a browser's FormData),
+ * or JSON, whose values are kept as they are (lists may be arrays).
+ */
 const paramsOf = async (req: IncomingMessage, url: URL): Promise<Map<string, unknown>> => {
   const params = new Map<string, unknown>(url.searchParams);
   if (req.method !== "POST") return params;
-  const body = (await readBody(req)).toString("utf8");
+  const raw = await readBody(req);
+  const body = raw.toString("utf8");
   if (!body.trim()) return params;
   if ((req.headers["content-type"] ?? "").includes("application/json")) {
     let parsed: unknown;
@@ -50,7 +54,7 @@ const paramsOf = async (req: IncomingMessage, url: URL): Promise<Map<string, unk
     }
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new ApiError("BAD_PARAM", "the JSON body must be an object");
     for (const [k, v] of Object.entries(parsed)) params.set(k, v);
-  } else for (const [k, v] of new URLSearchParams(body)) params.set(k, v);
+  } else for (const [k, v] of formFields(raw, req.headers["content-type"] ?? "")) params.set(k, v);
   return params;
 };
 
