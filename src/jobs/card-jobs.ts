@@ -58,12 +58,54 @@ export interface CardJobOptions {
   readonly leaseMs?: number;
 }
 
-interface Claimed {
+export interface Claimed {
   readonly id: number;
   readonly attempts: number;
   readonly work: CardWork & { readonly record: number | null };
   readonly createdAt: Date;
 }
+
+/**
+ * Claims up to `limit` due card jobs under a lease, at most one per card, and none for a card
+ * that has a job running. Rows another worker is claiming are skipped (SKIP LOCKED), and
+ * the card is taken with a transaction-scoped advisory lock before its running jobs are
+ * checked: two workers never claim one job, nor two jobs of one card.
+ */
+export const claimCardJobs = (db: Kysely<Database>, limit: number, leaseMs: number): Effect.Effect<Claimed[], StoreError> =>
+  store("claiming card jobs", () =>
+    db.transaction().execute(async (trx) => {
+      const due = sql`kind = any(${KINDS}) and ((state = 'queued' and run_after <= now()) or (state = 'running' and locked_until < now()))`;
+      // Unlocked first: locking every candidate would hide from other workers the jobs this
+      // one will not take.
+      const candidates = await sql<{ id: number; iccid: string }>`
+        select id, payload->>'iccid' as iccid from jobs where ${due}
+        order by (payload->>'priority')::int desc, run_after, id
+        limit ${limit * 4}`.execute(trx);
+      const chosen: number[] = [];
+      const cards = new Set<string>();
+      for (const c of candidates.rows) {
+        if (chosen.length >= limit) break;
+        if (cards.has(c.iccid)) continue;
+        cards.add(c.iccid);
+        const locked = await sql<{ ok: boolean }>`select pg_try_advisory_xact_lock(7130002, hashtext(${c.iccid})) as ok`.execute(trx);
+        if (!locked.rows[0]?.ok) continue;
+        // Under the card's lock, and in a statement of its own, so a claim that committed
+        // just before is seen: the job still due and no other job of the card running.
+        const row = await sql`select id from jobs where id = ${c.id} and ${due} for update skip locked`.execute(trx);
+        if (row.rows.length === 0) continue;
+        const busy = await sql`
+          select 1 from jobs where kind = any(${KINDS}) and state = 'running' and locked_until >= now()
+            and payload->>'iccid' = ${c.iccid} and id <> ${c.id} limit 1`.execute(trx);
+        if (busy.rows.length === 0) chosen.push(Number(c.id));
+      }
+      if (chosen.length === 0) return [];
+      const rows = await sql<{ id: number; attempts: number; payload: Claimed["work"]; created_at: Date }>`
+        update jobs set state = 'running', attempts = attempts + 1, locked_until = now() + ${`${leaseMs} milliseconds`}::interval
+        where id = any(${chosen})
+        returning id, attempts, payload, created_at`.execute(trx);
+      return rows.rows.map((r): Claimed => ({ id: Number(r.id), attempts: r.attempts, work: r.payload, createdAt: new Date(r.created_at) }));
+    }),
+  );
 
 export const runCardJobs = (db: Kysely<Database>, registry: Registry, options: CardJobOptions = {}): Effect.Effect<void, never, Scope.Scope> =>
   Effect.gen(function* () {
@@ -74,25 +116,7 @@ export const runCardJobs = (db: Kysely<Database>, registry: Registry, options: C
     const cardWaitMs = options.cardWaitMs ?? 600_000;
     const leaseMs = options.leaseMs ?? 300_000;
 
-    // One job per card at a time: a card with a job running (and its lease alive) waits.
-    const claim = (limit: number) =>
-      store("claiming card jobs", async () => {
-        const rows = await sql<{ id: number; attempts: number; payload: Claimed["work"]; created_at: Date }>`
-          update jobs set state = 'running', attempts = attempts + 1, locked_until = now() + ${`${leaseMs} milliseconds`}::interval
-          where id in (
-            select distinct on (payload->>'iccid') id from jobs j
-            where kind = any(${KINDS})
-              and ((state = 'queued' and run_after <= now()) or (state = 'running' and locked_until < now()))
-              and not exists (
-                select 1 from jobs r where r.kind = any(${KINDS}) and r.state = 'running' and r.locked_until >= now()
-                  and r.payload->>'iccid' = j.payload->>'iccid')
-            order by payload->>'iccid', (payload->>'priority')::int desc, run_after, id
-            limit ${limit}
-          )
-          and state <> 'done'
-          returning id, attempts, payload, created_at`.execute(db);
-        return rows.rows.map((r): Claimed => ({ id: r.id, attempts: r.attempts, work: r.payload, createdAt: new Date(r.created_at) }));
-      });
+    const claim = (limit: number) => claimCardJobs(db, limit, leaseMs);
 
     const holderName = (job: Claimed) => `card-job:${job.id}`;
 

@@ -1,0 +1,64 @@
+import { Effect, Exit, Scope } from "effect";
+import type { Kysely } from "kysely";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { claimCardJobs, enqueueCardWork } from "../../src/jobs/card-jobs";
+import { migrate, openStore } from "../../src/store/database";
+import type { Database } from "../../src/store/schema";
+import { throwawayDatabase } from "../support/postgres";
+
+// Two workers claiming card jobs at the same moment (two services on one database, or two
+// loops of one): a dial or USSD must never run twice, and a card runs one job at a time.
+let database: Awaited<ReturnType<typeof throwawayDatabase>>;
+let scope: Scope.CloseableScope;
+let db: Kysely<Database>;
+
+beforeAll(async () => {
+  database = await throwawayDatabase("simgate_claims");
+  scope = Effect.runSync(Scope.make());
+  db = await Effect.runPromise(Scope.extend(openStore({ kind: "postgres", url: database.url }), scope));
+  await Effect.runPromise(migrate(db));
+}, 60_000);
+afterAll(async () => {
+  if (scope) await Effect.runPromise(Scope.close(scope, Exit.void));
+  await database?.drop();
+});
+
+const claim = (limit = 10) => Effect.runPromise(claimCardJobs(db, limit, 60_000));
+
+describe("claiming card jobs", () => {
+  it("does not take a job another worker is claiming, even once that claim commits", async () => {
+    await Effect.runPromise(enqueueCardWork(db, { kind: "dial", iccid: "8900000000000000001", number: "+15550001000" }));
+    const other = new pg.Client({ connectionString: database.url });
+    await other.connect();
+    try {
+      // Another worker's claim, caught between its update and its commit.
+      await other.query("begin");
+      const taken = await other.query(
+        "update jobs set state = 'running', attempts = attempts + 1, locked_until = now() + interval '1 minute' where kind = 'card-dial' and state = 'queued' returning id",
+      );
+      expect(taken.rowCount).toBe(1);
+      const mine = claim();
+      await new Promise((r) => setTimeout(r, 200));
+      await other.query("commit");
+      expect(await mine).toEqual([]);
+      const row = await db.selectFrom("jobs").select(["attempts", "state"]).where("kind", "=", "card-dial").executeTakeFirstOrThrow();
+      expect(row).toEqual({ attempts: 1, state: "running" });
+    } finally {
+      await other.end();
+    }
+  });
+
+  it("gives each job to one of many concurrent claimers, one job per card at a time", async () => {
+    await db.deleteFrom("jobs").execute();
+    const cards = Array.from({ length: 6 }, (_, i) => `89000000000000001${String(i).padStart(2, "0")}`);
+    for (const iccid of cards) for (let k = 0; k < 3; k++) await Effect.runPromise(enqueueCardWork(db, { kind: "ussd", iccid, code: `*10${k}#` }));
+    const rounds = await Promise.all(Array.from({ length: 8 }, () => claim(4)));
+    const claimed = rounds.flat();
+    expect(new Set(claimed.map((c) => c.id)).size).toBe(claimed.length);
+    expect(new Set(claimed.map((c) => c.work.iccid)).size).toBe(claimed.length);
+    expect(claimed.length).toBe(cards.length);
+    // Every claimed job has been claimed once.
+    expect(claimed.every((c) => c.attempts === 1)).toBe(true);
+  });
+});
