@@ -1,0 +1,82 @@
+/**
+ * Puts each modem fault on the simulated hardware and takes it off again, the way the
+ * simulator's control routes do (hil/control/http.ts), and puts the whole farm back in order
+ * for the settle phase.
+ */
+import type { VirtualModem } from "../../hil/modem/modem";
+import { rightfulCard, type Rig } from "./rig";
+import type { ModemEpisode } from "./schedule";
+
+const REGISTRATION = { none: 0, searching: 2 } as const;
+
+/** Injects the episode's fault; the returned function clears it (idempotent). */
+export const injectFault = async (rig: Rig, episode: ModemEpisode): Promise<() => Promise<void>> => {
+  const modem = rig.farm.modem(episode.modem);
+  const f = modem.faults;
+  switch (episode.kind) {
+    case "hang":
+      f.hanging = true;
+      return async () => void (f.hanging = false);
+    case "late-within":
+    case "late-beyond":
+      f.lateMs = episode.lateMs;
+      return async () => void (f.lateMs = 0);
+    case "garbage": {
+      // Noise now and again while the fault lasts, some of it in the middle of replies.
+      modem.injectGarbage();
+      const timers = Array.from({ length: episode.repeats - 1 }, (_, i) => setTimeout(() => modem.injectGarbage(), ((i + 1) * episode.durationMs) / episode.repeats));
+      return async () => timers.forEach(clearTimeout);
+    }
+    case "urc-in-response":
+      for (let i = 0; i < episode.repeats; i++) f.injectUrcInResponse(episode.urc);
+      return async () => {};
+    case "urc-at-prompt":
+      f.injectUrcAtPrompt(episode.urc);
+      return async () => {};
+    case "fail-send":
+      f.failSend(episode.failNth, 500);
+      return async () => {};
+    case "reboot":
+      modem.reboot();
+      return async () => {};
+    case "power":
+      modem.powerOff();
+      return async () => void (modem.powered || modem.powerOn());
+    case "unplug":
+      await rig.served.unplug(modem.id);
+      return () => rig.served.replug(modem.id);
+    case "sim-pull":
+      modem.setSim(null);
+      return async () => reinsert(rig, modem);
+    case "storage-full":
+      f.storageFull = true;
+      return async () => {
+        f.storageFull = false;
+        // As the control route does: the SMSC retries what it kept once memory frees.
+        modem.storageChanged();
+      };
+    case "registration-loss":
+      modem.overrideRegistration(REGISTRATION[episode.registration]);
+      return async () => modem.overrideRegistration(null);
+  }
+};
+
+/** The pulled card goes back (a bank switch may have put one in meanwhile: then it stays). */
+const reinsert = (rig: Rig, modem: VirtualModem) => {
+  if (modem.sim) return;
+  const card = rightfulCard(rig, modem);
+  if (card && ![...rig.farm.modems.values()].some((m) => m.sim === card)) modem.setSim(card);
+};
+
+/** Settle: every fault off, every modem plugged in and powered, every card back in place. */
+export const clearEverything = async (rig: Rig): Promise<void> => {
+  for (const modem of rig.modems) {
+    const wasFull = modem.faults.storageFull;
+    modem.faults.clear();
+    if (wasFull) modem.storageChanged();
+    if (rig.served.pathOf(modem.id) === null) await rig.served.replug(modem.id);
+    if (!modem.powered) modem.powerOn();
+    if (modem.registrationOverride !== null) modem.overrideRegistration(null);
+    reinsert(rig, modem);
+  }
+};
