@@ -75,7 +75,7 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
         Effect.flatMap((snapshot) => publish({ type: "state", snapshot, simStatus: simStatusOf(snapshot) })),
       );
 
-    const outbox = yield* makeOutbox(port, publish);
+    const outbox = yield* makeOutbox(port, publish, { iccid: () => (now.sim?.lock === "READY" ? now.sim.iccid : null) });
     const inbox = yield* makeInbox(port, options.sink, publish, {
       multipartTimeoutMs: options.multipartTimeoutMs ?? 600_000,
       iccid: () => now.sim?.iccid ?? null,

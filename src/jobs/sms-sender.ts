@@ -9,14 +9,15 @@
  * claimed again once its lease expires (sending is at-least-once across a crash).
  */
 import { Effect, Option, type Scope } from "effect";
-import { sql, type Kysely } from "kysely";
+import { sql, type Kysely, type Transaction } from "kysely";
 import type { Database } from "../store/schema";
 import { StoreError, tryStore } from "../store/database";
-import type { RegisteredModem, Registry } from "../devices/registry";
+import type { Registry } from "../devices/registry";
 import { holderOf } from "./records";
 import { rescheduleJob, runJobLoop } from "./job-queue";
 import type { CardSwitcher } from "../scheduler/service";
 import { recordEvent } from "../events/events";
+import { lockCardReports, recordStatusReport, takeWaitingReports } from "./status-reports";
 
 export interface SmsRequest {
   readonly iccid: string;
@@ -73,44 +74,17 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
     const retryBaseMs = options.retryBaseMs ?? 5_000;
     const cardWaitMs = options.cardWaitMs ?? 3_600_000;
     const leaseMs = options.leaseMs ?? 300_000;
-    // Reports name the actor's own message id, which starts again with every session of a
-    // modem; this maps (modem, id) back to sms_out rows and is cleared on reconnection.
-    const sentBy = new Map<RegisteredModem, Map<number, number>>();
-    const early = new Map<RegisteredModem, { id: number; seq: number; status: number; outcome: number | null }[]>();
-
-    const recordReport = (smsId: number, seq: number, status: number, outcome: number | null) =>
-      store("recording a status report", async () => {
-        await db.updateTable("sms_out_parts").set({ report_status: status, reported_at: new Date() }).where("sms_id", "=", smsId).where("seq", "=", seq).execute();
-        if (outcome !== 2 && outcome !== 0) return;
-        await db.transaction().execute(async (trx) => {
-          const row = await trx
-            .updateTable("sms_out")
-            .set(outcome === 2 ? { state: "delivered", outcome: 2, delivered_at: new Date() } : { state: "undelivered", outcome: 0 })
-            .where("id", "=", smsId)
-            .where("outcome", "is distinct from", outcome)
-            .returning(["iccid", "addressee"])
-            .executeTakeFirst();
-          if (row) await recordEvent(trx, "smsSended", { iccid: row.iccid }, { sms_id: smsId, addressee: row.addressee, status: outcome });
-        });
-      }).pipe(Effect.ignore);
-
+    // Status reports from every modem go to the store, which matches them to their parts.
     for (const m of registry.modems) {
       const events = yield* m.supervised.events;
       yield* Effect.forever(
-        Effect.flatMap(events.take, (event) => {
-          if (event.type === "supervisor" && event.step === "connected")
-            return Effect.sync(() => {
-              sentBy.delete(m);
-              early.delete(m);
-            });
-          if (event.type !== "sms-report") return Effect.void;
-          const smsId = sentBy.get(m)?.get(event.id);
-          if (smsId !== undefined) return recordReport(smsId, event.seq, event.status, event.outcome);
-          // The send has not returned yet (its fiber resumes after the report's): hold it.
-          const held = early.get(m) ?? [];
-          early.set(m, [...held.slice(-255), event]);
-          return Effect.void;
-        }),
+        Effect.flatMap(events.take, (event) =>
+          event.type === "status-report"
+            ? store("recording a status report", () => recordStatusReport(db, event.report)).pipe(
+                Effect.catchAll((e) => Effect.sync(() => void process.stderr.write(`modem ${m.device}#${m.position}: ${e.message}\n`))),
+              )
+            : Effect.void,
+        ),
       ).pipe(Effect.forkScoped);
     }
 
@@ -131,14 +105,16 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
       });
 
     const holderName = (job: ClaimedJob) => `sms-out:${job.smsId}`;
-    const finish = (job: ClaimedJob, sms: { state: string; outcome: number | null; error?: string | null; modem_error?: number | null; sent_at?: Date }, iccid?: string | null) =>
-      store("finishing a job", () =>
-        db.transaction().execute(async (trx) => {
-          const row = await trx.updateTable("sms_out").set(sms).where("id", "=", job.smsId).returning(["iccid", "addressee"]).executeTakeFirst();
-          await trx.updateTable("jobs").set({ state: "done", locked_until: null }).where("id", "=", job.id).execute();
-          if (row) await recordEvent(trx, "smsSended", { iccid: row.iccid }, { sms_id: job.smsId, addressee: row.addressee, status: sms.outcome ?? 0 });
-        }),
-      ).pipe(Effect.zipLeft(iccid && options.switcher ? options.switcher.release(iccid, holderName(job)) : Effect.void));
+    type Final = { state: string; outcome: number | null; error?: string | null; modem_error?: number | null; sent_at?: Date };
+    const finishIn = async (trx: Transaction<Database>, job: ClaimedJob, sms: Final) => {
+      const row = await trx.updateTable("sms_out").set(sms).where("id", "=", job.smsId).returning(["iccid", "addressee"]).executeTakeFirst();
+      await trx.updateTable("jobs").set({ state: "done", locked_until: null }).where("id", "=", job.id).execute();
+      if (row) await recordEvent(trx, "smsSended", { iccid: row.iccid }, { sms_id: job.smsId, addressee: row.addressee, status: sms.outcome ?? 0 });
+    };
+    const finish = (job: ClaimedJob, sms: Final, iccid?: string | null) =>
+      store("finishing a job", () => db.transaction().execute((trx) => finishIn(trx, job, sms))).pipe(
+        Effect.zipLeft(iccid && options.switcher ? options.switcher.release(iccid, holderName(job)) : Effect.void),
+      );
 
     const retry = (job: ClaimedJob, delayMs: number, reason: string) => rescheduleJob(db, job.id, delayMs, reason);
 
@@ -164,24 +140,22 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
           return yield* retry(job, Math.min(retryBaseMs, options.switcher ? 1_000 : 5_000), `card ${sms.iccid} is not in a modem`);
         }
         yield* store("marking an SMS sending", () => db.updateTable("sms_out").set({ state: "sending" }).where("id", "=", sms.id).execute());
-        const { modem, actor } = holder.value;
-        const ids = sentBy.get(modem) ?? new Map<number, number>();
-        sentBy.set(modem, ids);
+        const { actor } = holder.value;
         const sent = yield* actor.sendSms(sms.addressee, sms.text, { statusReport: sms.status_report, priority: "bulk" }).pipe(Effect.either);
         if (sent._tag === "Right") {
+          // The parts, "sent" and the reports that beat them here, in one transaction under
+          // the card's report lock: a report is applied after "sent", never overwritten by it.
           yield* store("recording the parts", () =>
             db.transaction().execute(async (trx) => {
+              const iccid = sms.iccid ?? "";
+              await lockCardReports(trx, iccid);
               for (const p of sent.right.parts)
                 await sql`insert into sms_out_parts (sms_id, seq, mr) values (${sms.id}, ${p.seq}, ${Number.isInteger(p.mr) ? p.mr : null}) on conflict (sms_id, seq) do update set mr = excluded.mr`.execute(trx);
+              await finishIn(trx, job, { state: "sent", outcome: 1, sent_at: new Date(), error: null, modem_error: null });
+              await takeWaitingReports(trx, sms.id, iccid, sms.addressee);
             }),
           );
-          yield* finish(job, { state: "sent", outcome: 1, sent_at: new Date(), error: null, modem_error: null }, sms.iccid);
-          // Only now may reports find the row: one applied earlier would be overwritten by
-          // "sent", or find no parts. Those that came in the meantime waited in `early`.
-          ids.set(sent.right.id, sms.id);
-          const held = early.get(modem) ?? [];
-          early.set(modem, held.filter((e) => e.id !== sent.right.id));
-          for (const e of held.filter((e) => e.id === sent.right.id)) yield* recordReport(sms.id, e.seq, e.status, e.outcome);
+          if (sms.iccid && options.switcher) yield* options.switcher.release(sms.iccid, holderName(job));
           return;
         }
         const error = sent.left;

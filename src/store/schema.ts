@@ -230,7 +230,22 @@ export interface SmsUnattributedTable {
   reason: string;
 }
 
+/** Every status report received, matched to its message's part or not. */
+export interface SmsReportsTable {
+  id: Generated<number>;
+  iccid: string | null;
+  mr: number;
+  recipient: string;
+  status: number;
+  discharged_at: NullableTimestamp;
+  received_at: Generated<Date>;
+  pdu: string;
+  sms_id: number | null;
+  seq: number | null;
+}
+
 export interface Database {
+  sms_reports: SmsReportsTable;
   modem_cards: ModemCardsTable;
   modem_sweeps: ModemSweepsTable;
   sms_unattributed: SmsUnattributedTable;

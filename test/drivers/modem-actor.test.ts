@@ -211,7 +211,9 @@ describe("modem actor: incoming SMS", () => {
 });
 
 describe("modem actor: outgoing SMS", () => {
-  it.scopedLive("sends every part of a long UCS2 message, and status reports turn the outcome to delivered", () =>
+  const reportEvent = (e: ModemEvent): e is Extract<ModemEvent, { type: "status-report" }> => e.type === "status-report";
+
+  it.scopedLive("sends every part of a long UCS2 message, and hands on each part's status report with its card", () =>
     Effect.gen(function* () {
       const { sink } = yield* memorySink();
       const actor = yield* actorFor("sender", sink);
@@ -220,12 +222,14 @@ describe("modem actor: outgoing SMS", () => {
       const sms = yield* actor.sendSms("+15550009999", text, { statusReport: true });
       expect(sms.parts.map((p) => p.seq)).toEqual([1, 2, 3, 4]);
       expect(served.farm.network.submitted.at(-1)).toMatchObject({ to: "+15550009999", text, parts: 4 });
-      const outcome = yield* waitFor(events, (e): e is Extract<ModemEvent, { type: "sms-report" }> => e.type === "sms-report" && e.outcome !== null);
-      expect(outcome).toMatchObject({ id: sms.id, outcome: 2 });
+      const reports = [];
+      for (let i = 0; i < 4; i++) reports.push((yield* waitFor(events, reportEvent)).report);
+      expect(reports.map((r) => r.mr).sort()).toEqual(sms.parts.map((p) => p.mr).sort());
+      expect(reports.every((r) => r.status === 0 && r.recipient === "+15550009999" && r.iccid === modem("sender").sim!.iccid)).toBe(true);
     }),
   );
 
-  it.scopedLive("reports are matched across the reference wrap-around (255 then 0)", () =>
+  it.scopedLive("keeps the references across the wrap-around (255 then 0)", () =>
     Effect.gen(function* () {
       const { sink } = yield* memorySink();
       const actor = yield* actorFor("sender", sink);
@@ -233,8 +237,9 @@ describe("modem actor: outgoing SMS", () => {
       modem("sender").nextMr = 255;
       const sms = yield* actor.sendSms("+15550009998", `${"wrap ".repeat(40)}end`, { statusReport: true });
       expect(sms.parts.map((p) => p.mr)).toEqual([255, 0]);
-      const outcome = yield* waitFor(events, (e): e is Extract<ModemEvent, { type: "sms-report" }> => e.type === "sms-report" && e.id === sms.id && e.outcome !== null);
-      expect(outcome.outcome).toBe(2);
+      const first = yield* waitFor(events, reportEvent);
+      const second = yield* waitFor(events, reportEvent);
+      expect([first.report.mr, second.report.mr].sort((a, b) => a - b)).toEqual([0, 255]);
     }),
   );
 

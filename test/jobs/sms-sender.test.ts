@@ -8,6 +8,7 @@ import { startRegistry, type Registry } from "../../src/devices/registry";
 import { enqueueSms, runSmsSender } from "../../src/jobs/sms-sender";
 import { recordCalls, runUssd } from "../../src/jobs/records";
 import { migrate, openStore } from "../../src/store/database";
+import { buildStatusReport } from "../../hil/network/pdu-builder";
 import type { Database } from "../../src/store/schema";
 
 // Outgoing SMS as jobs, on the PostgreSQL server, through a simulated pool's supervised actors.
@@ -41,6 +42,56 @@ const untilState = (id: number, done: (s: { state: string; outcome: number | nul
     }
   }).pipe(Effect.timeoutFail({ duration: timeoutMs, onTimeout: () => new Error(`sms ${id} never got there`) }));
 const startSender = () => Effect.suspend(() => runSmsSender(db, registry, { pollMs: 20, retryBaseMs: 50 }));
+
+describe("status reports", () => {
+  it.scopedLive("a report that comes after the sender restarted still marks the message delivered; one that matches nothing is kept", () =>
+    Effect.gen(function* () {
+      const m = modem(3);
+      // Sent by one sender, which then stops (a restart of the service).
+      const first = yield* Scope.make();
+      yield* Scope.extend(startSender(), first);
+      const id = yield* enqueueSms(db, { iccid: m.sim!.iccid, to: "+15559000033", text: "report me later" });
+      yield* untilState(id, (s) => s.state === "sent");
+      yield* Scope.close(first, Exit.void);
+      const [part] = yield* Effect.promise(() => db.selectFrom("sms_out_parts").select(["mr"]).where("sms_id", "=", id).execute());
+      yield* startSender();
+      // The SMSC's report comes late, to a sender that never saw the send.
+      const report = (mr: number, to: string) =>
+        buildStatusReport({ smsc: "+15550000000", mr, recipient: to, submittedAt: new Date(), dischargedAt: new Date(), offsetMinutes: 0, status: 0 });
+      m.deliverStatusReport(report(part!.mr!, "+15559000033"));
+      expect((yield* untilState(id, (s) => s.outcome === 2)).state).toBe("delivered");
+      // A report for nothing simgate sent: kept, with its event.
+      const stray = (part!.mr! + 7) & 0xff;
+      m.deliverStatusReport(report(stray, "+15559000077"));
+      const kept = yield* Effect.promise(async () => {
+        for (;;) {
+          const row = await db.selectFrom("sms_reports").selectAll().where("mr", "=", stray).executeTakeFirst();
+          if (row) return row;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }).pipe(Effect.timeout(10_000));
+      expect(kept).toMatchObject({ iccid: m.sim!.iccid, recipient: "+15559000077", sms_id: null, status: 0 });
+      const events = yield* Effect.promise(() => db.selectFrom("events").select(["type", "payload"]).where("type", "=", "smsReportUnmatched").execute());
+      expect(events.map((e) => e.payload)).toContainEqual(expect.objectContaining({ mr: stray, recipient: "+15559000077" }));
+    }),
+  );
+
+  it.scopedLive("a reference that wrapped around goes to the newest part sent with it", () =>
+    Effect.gen(function* () {
+      yield* startSender();
+      const m = modem(4);
+      m.nextMr = 9;
+      const older = yield* enqueueSms(db, { iccid: m.sim!.iccid, to: "+15559000044", text: "older with reference 9" });
+      yield* untilState(older, (s) => s.state === "sent");
+      m.nextMr = 9;
+      const newer = yield* enqueueSms(db, { iccid: m.sim!.iccid, to: "+15559000044", text: "newer with reference 9" });
+      yield* untilState(newer, (s) => s.state === "sent");
+      m.deliverStatusReport(buildStatusReport({ smsc: "+15550000000", mr: 9, recipient: "+15559000044", submittedAt: new Date(), dischargedAt: new Date(), offsetMinutes: 0, status: 0 }));
+      yield* untilState(newer, (s) => s.outcome === 2);
+      expect((yield* sms(older)).outcome).toBe(1);
+    }),
+  );
+});
 
 describe("outgoing SMS jobs", () => {
   it.scopedLive("a long message is sent through the modem holding the card, its parts recorded, then delivered", () =>
