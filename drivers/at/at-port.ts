@@ -87,6 +87,15 @@ interface InFlight {
   /** Resync: finals before this line has been seen are stale replies and are dropped. */
   readonly marker: RegExp | null;
   markerSeen: boolean;
+  /**
+   * Resync only: final results still owed by the modem, this command's included (a command
+   * that timed out may still answer). When an error final pays the last of them, it is the
+   * resync command's own answer: a modem that does not know the marker query answers ERROR.
+   */
+  owed: number;
+  /** Resync only: finals seen without the marker (stale replies, or an error answer). */
+  finalsSeen: number;
+  lastFinal: { final: FinalResult; text: string } | null;
 }
 
 const TIMED_OUT = Symbol("timed out");
@@ -178,10 +187,19 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
           }
           // NO CARRIER and friends end a call; they answer a command only while dialling.
           if (classifyUrc(event.text, current?.command)) return publishUrcLine(event.text);
-          if (!current || (current.marker && !current.markerSeen)) {
-            if (current) current.lines.length = 0;
+          if (current?.marker && !current.markerSeen) {
+            current.lines.length = 0;
+            current.finalsSeen++;
+            current.owed--;
+            current.lastFinal = { final: event.result, text: event.text };
+            if (current.owed <= 0 && event.result.kind !== "ok") {
+              // Every earlier command has answered, so this error is the marker query's.
+              inFlight = null;
+              return Deferred.succeed(current.done, { final: event.result, text: event.text });
+            }
             return PubSub.publish(events, { type: "stray", text: event.text });
           }
+          if (!current) return PubSub.publish(events, { type: "stray", text: event.text });
           // The command owns nothing after its final result, even before its fiber resumes:
           // a BUSY right behind the OK of ATD is the call's end, not a second answer.
           inFlight = null;
@@ -221,6 +239,9 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
       inFlight = null;
     });
 
+    // Commands that timed out since the port last answered: each may still send its final.
+    let unanswered = 0;
+
     const exchange = (command: string, body: string | null, marker: RegExp | null, timeoutMs: number): Effect.Effect<AtResponse, AtError> =>
       Effect.gen(function* () {
         if (goneReason) return yield* Effect.fail(closed(command));
@@ -232,6 +253,9 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
           done: yield* Deferred.make<{ final: FinalResult; text: string } | typeof TIMED_OUT, AtPortClosed>(),
           marker,
           markerSeen: false,
+          owed: unanswered + 1,
+          finalsSeen: 0,
+          lastFinal: null,
         };
         framer.expectEcho(command);
         if (body !== null) framer.expectPrompt();
@@ -245,21 +269,42 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
           });
         yield* write(`${command}\r`);
         if (entry.prompt) {
-          const prompted = yield* Deferred.await(entry.prompt).pipe(Effect.timeoutOption(promptTimeoutMs));
+          // A final result in place of the prompt (+CMS ERROR: 330 with no SMSC, ERROR for a
+          // length the modem refuses) ends the wait at once: it is the command's answer, and
+          // nothing may be typed after it.
+          const prompted = yield* Effect.raceFirst(
+            Deferred.await(entry.prompt).pipe(Effect.as("prompt" as const)),
+            Deferred.await(entry.done).pipe(Effect.as("final" as const)),
+          ).pipe(Effect.timeoutOption(promptTimeoutMs));
           if (prompted._tag === "None") {
             // Leave the text-entry state the modem may be in, so the next command is heard.
             yield* write(ESC).pipe(Effect.ignore);
             return yield* Effect.fail(new AtTimeout({ command, afterMs: promptTimeoutMs, waitingFor: "prompt" }));
           }
-          framer.expectEcho(body!);
-          yield* write(`${body}${CTRL_Z}`);
+          if (prompted.value === "prompt") {
+            framer.expectEcho(body!);
+            yield* write(`${body}${CTRL_Z}`);
+          }
         }
         // The one bare timer in drivers/: Effect.timeoutOption forks a sleeping fiber for every
         // command, which bench:actor measured at half of the port's own cost. The port talks to
         // real devices in real time, so a TestClock could not drive it anyway.
         timer = setTimeout(() => Deferred.unsafeDone(entry.done, Exit.succeed(TIMED_OUT)), timeoutMs);
         const outcome = yield* Deferred.await(entry.done);
-        if (outcome === TIMED_OUT) return yield* Effect.fail(new AtTimeout({ command, afterMs: timeoutMs, waitingFor: "reply" }));
+        if (outcome === TIMED_OUT) {
+          const last = entry.lastFinal;
+          // A stale OK alone says the old command finished, not that the marker was heard.
+          if (entry.marker && last && last.final.kind !== "ok") {
+            // The modem answered, only not with the marker (an ERROR to AT+CMEE? that could not
+            // be told from a stale reply until the line stayed quiet this long): it is alive.
+            unanswered = 0;
+            const error = describeModemError(last.final) ?? describeModemError({ kind: "error" })!;
+            return yield* Effect.fail(new AtModemError({ command, error, lines: [] }));
+          }
+          unanswered++;
+          return yield* Effect.fail(new AtTimeout({ command, afterMs: timeoutMs, waitingFor: "reply" }));
+        }
+        unanswered = 0;
         const lines = entry.lines;
         const error = describeModemError(outcome.final);
         if (error && !/^AT[DA]/i.test(command)) return yield* Effect.fail(new AtModemError({ command, error, lines }));

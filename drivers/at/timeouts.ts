@@ -13,6 +13,8 @@ export const DEFAULT_TIMEOUTS_MS: Readonly<Record<CommandClass, number>> = {
   dial: 30_000,
   // A full band scan is documented at up to 180 s on 3G/4G modules.
   "operator-scan": 180_000,
+  // SIM reads: right after power-up or a slot switch a card takes seconds to answer +CPIN?
+  // or its files, far longer than a quick query; a SIM read must not be taken for a hang.
   sim: 20_000,
   reset: 15_000,
 };
@@ -24,6 +26,7 @@ export const classOf = (command: string): CommandClass => {
   if (/^ATD/.test(c)) return "dial";
   if (/^AT\+COPS=\?/.test(c)) return "operator-scan";
   if (/^AT\+C(PIN|LCK|PWD)=/.test(c)) return "sim";
+  if (/^AT(\+CPIN\?|\+CRSM=|\+CSIM=|\+CIMI$|\+CNUM$|\+Q?CCID|\+ICCID|\^ICCID|\+CICCID)/.test(c)) return "sim";
   if (/^AT(\+CFUN=|Z|&F)/.test(c)) return "reset";
   return "query";
 };

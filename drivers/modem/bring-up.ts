@@ -26,10 +26,6 @@ export interface StepProblem {
 
 const text = (port: AtPort, command: string) => port.command(command).pipe(Effect.map((r) => r.lines.join("\r\n")));
 
-/** The first reply line, without a `+CGMI: ` style prefix some firmwares add. */
-const firstValue = (port: AtPort, command: string) =>
-  port.command(command).pipe(Effect.map((r) => (r.lines[0] ?? "").replace(/^\+\w+:\s*/, "").trim()));
-
 export interface ProbeOptions {
   /** Tries of a plain AT before the modem is declared silent (default 5). */
   readonly attempts: number;
@@ -39,42 +35,167 @@ export interface ProbeOptions {
 
 const DEFAULT_PROBE: ProbeOptions = { attempts: 5, timeoutMs: 1_000 };
 
+/**
+ * One plain AT: succeeds on any final result. A modem that answers ERROR or a CME error to a
+ * bare AT (seen on firmwares in a half-initialised state, and on some that want AT+CMEE
+ * first) is an AT port that is alive; only silence or a closed port is not.
+ */
+export const answersAt = (port: AtPort, options: { readonly timeoutMs: number; readonly priority?: "urgent" | "normal" }): Effect.Effect<void, AtError> =>
+  port.command("AT", { timeoutMs: options.timeoutMs, ...(options.priority ? { priority: options.priority } : {}) }).pipe(
+    Effect.asVoid,
+    Effect.catchTag("AtModemError", () => Effect.void),
+  );
+
 export const probe = (port: AtPort, options: ProbeOptions = DEFAULT_PROBE): Effect.Effect<void, BringUpFailed> =>
-  port.command("AT", { timeoutMs: options.timeoutMs }).pipe(
+  answersAt(port, { timeoutMs: options.timeoutMs }).pipe(
     Effect.retry({ times: options.attempts - 1 }),
     Effect.mapError((e) => new BringUpFailed({ target: port.target, reason: `no answer to AT after ${options.attempts} tries (${e.message})` })),
     Effect.asVoid,
   );
 
-export const readIdentity = (port: AtPort): Effect.Effect<ModemIdentity, AtError> =>
-  Effect.all({
-    manufacturer: firstValue(port, "AT+CGMI"),
-    model: firstValue(port, "AT+CGMM"),
-    revision: firstValue(port, "AT+CGMR"),
-    imei: firstValue(port, "AT+CGSN"),
+type IdentityField = "manufacturer" | "model" | "revision" | "imei";
+
+/** `Manufacturer: huawei` style ATI lines (Huawei, SIMGATE's generic), by field. */
+const ATI_LABELS: Readonly<Record<IdentityField, RegExp>> = {
+  manufacturer: /^(?:manufacturer|mfr)\s*:\s*(.+)$/i,
+  model: /^model\s*:\s*(.+)$/i,
+  revision: /^revision\s*:\s*(.+)$/i,
+  imei: /^(?:imei|imei sv|esn)\s*:\s*(\d{14,17})$/i,
+};
+
+/**
+ * ATI without labels: Quectel prints manufacturer, model and `Revision: ...` on three lines;
+ * SIMCom a single `SIM800 R14.18`. Only the labelled revision and a bare 15-digit IMEI are
+ * taken from such lines; the first two lines stand for manufacturer and model only when
+ * there are at least three and none is labelled.
+ */
+const fromAti = (lines: readonly string[]): Partial<Record<IdentityField, string>> => {
+  const out: Partial<Record<IdentityField, string>> = {};
+  for (const line of lines)
+    for (const [field, pattern] of Object.entries(ATI_LABELS) as [IdentityField, RegExp][]) {
+      const m = pattern.exec(line.trim());
+      if (m && !out[field]) out[field] = m[1]!.trim();
+    }
+  const bare = lines.map((l) => l.trim()).filter((l) => l && !/:/.test(l) && !/^\+/.test(l));
+  if (!out.imei) {
+    const imei = bare.find((l) => /^\d{15}$/.test(l));
+    if (imei) out.imei = imei;
+  }
+  const labelled = lines.some((l) => /^(manufacturer|model)\s*:/i.test(l.trim()));
+  if (!labelled && lines.length >= 3 && bare.length >= 2) {
+    out.manufacturer ??= bare[0]!;
+    out.model ??= bare[1]!;
+  }
+  return out;
+};
+
+/** `+CGSN: "864..."` or the bare digits: the IMEI is 15 digits (14 + check, 23.003 6.2.1). */
+const imeiOf = (value: string): string | null => /^"?(\d{15})"?$/.exec(value.replace(/^\+C?GSN:\s*/i, ""))?.[1] ?? null;
+
+export interface ReadIdentityResult {
+  readonly identity: ModemIdentity;
+  /** Commands that failed on the way, with the modem's words (also where a fallback answered). */
+  readonly problems: readonly StepProblem[];
+}
+
+/**
+ * Identity field by field: each 27.007 command (+CGMI...), then its V.250 twin (+GMI...),
+ * then what ATI and ATI3 print. A field nothing answers stays "" and is listed in
+ * `unreadable`; a modem that answers nothing of it still comes up.
+ */
+export const readIdentityDetailed = (port: AtPort): Effect.Effect<ReadIdentityResult, AtError> =>
+  Effect.gen(function* () {
+    const problems: StepProblem[] = [];
+    const values: Partial<Record<IdentityField, string>> = {};
+    const ask = (command: string) =>
+      port.command(command).pipe(
+        Effect.map((r) => r.lines),
+        Effect.catchTag("AtModemError", (e) => Effect.sync(() => (problems.push({ command, error: e.message }), null))),
+        // A timeout on one identity command is not the whole modem: the port has resynced.
+        Effect.catchTag("AtTimeout", (e) => Effect.sync(() => (problems.push({ command, error: e.message }), null))),
+      );
+    const plain: readonly [IdentityField, readonly string[]][] = [
+      ["manufacturer", ["AT+CGMI", "AT+GMI"]],
+      ["model", ["AT+CGMM", "AT+GMM"]],
+      ["revision", ["AT+CGMR", "AT+GMR"]],
+      ["imei", ["AT+CGSN", "AT+GSN"]],
+    ];
+    for (const [field, commands] of plain)
+      for (const command of commands) {
+        const lines = yield* ask(command);
+        const first = (lines?.[0] ?? "").replace(/^\+\w+:\s*/, "").trim();
+        const value = field === "imei" ? imeiOf(lines?.[0]?.trim() ?? "") : first || null;
+        if (value) {
+          values[field] = value;
+          break;
+        }
+      }
+    for (const command of ["ATI", "ATI3"]) {
+      if (plain.every(([f]) => values[f])) break;
+      const lines = yield* ask(command);
+      if (!lines) continue;
+      const found = fromAti(lines);
+      for (const [field] of plain) values[field] ??= found[field];
+    }
+    const unreadable = plain.map(([f]) => f).filter((f) => !values[f]);
+    const identity: ModemIdentity = {
+      manufacturer: values.manufacturer ?? "",
+      model: values.model ?? "",
+      revision: values.revision ?? "",
+      imei: values.imei ?? "",
+      ...(unreadable.length ? { unreadable } : {}),
+    };
+    return { identity, problems: unreadable.length ? problems : problems.filter((p) => !/^ATI3?$/.test(p.command)) };
   });
 
-/** The SIM: lock state, then ICCID, IMSI and the number when the card is ready. */
-export const readSim = (port: AtPort, profile: VendorProfile): Effect.Effect<SimIdentity> =>
+export const readIdentity = (port: AtPort): Effect.Effect<ModemIdentity, AtError> => Effect.map(readIdentityDetailed(port), (r) => r.identity);
+
+/** EF_ICCID read from the card itself (27.007 8.18 READ BINARY of file 0x2FE2, ten bytes). */
+export const ICCID_FROM_SIM_FILE = "AT+CRSM=176,12258,0,0,10";
+
+/** The card's key when no ICCID can be read: stable for the card, and never a real ICCID. */
+export const imsiFallbackKey = (imsi: string): string => `imsi:${imsi}`;
+
+export interface ReadSimOptions {
+  /**
+   * The modem has just said `+CPIN: READY` by itself. A +CPIN? that then times out or says
+   * "SIM busy" (CME 14) does not overrule it: cards answer queries slowly right after a
+   * switch, and the modem's own word is the better evidence.
+   */
+  readonly announced?: "READY";
+}
+
+/**
+ * The SIM: lock state, then ICCID, IMSI and the number when the card is ready. The ICCID
+ * comes from the profile's commands, else from the card's EF_ICCID file, else the card is
+ * keyed by its IMSI (`imsi:<IMSI>`, with `iccidSource` saying so) so that a ready card never
+ * goes unregistered.
+ */
+export const readSim = (port: AtPort, profile: VendorProfile, options: ReadSimOptions = {}): Effect.Effect<SimIdentity> =>
   Effect.gen(function* () {
     const pin = yield* port.command("AT+CPIN?").pipe(Effect.either);
+    let lock: SimIdentity["lock"];
     if (pin._tag === "Left") {
       const e = pin.left;
       // 10: SIM not inserted; 13: SIM failure; 14: SIM busy (still being read).
       if (e._tag === "AtModemError" && e.error.family === "CME" && (e.error.code === 10 || e.error.code === 13))
         return { lock: "ABSENT", iccid: null, imsi: null, number: null } as const;
-      return { lock: "NOT READY", iccid: null, imsi: null, number: null } as const;
+      if (options.announced !== "READY" || e._tag === "AtPortClosed") return { lock: "NOT READY", iccid: null, imsi: null, number: null } as const;
+      lock = "READY";
+    } else {
+      const parsed = parseCpinRead(pin.right.lines.join("\r\n"));
+      lock = parsed.ok ? parsed.value.lock : "UNKNOWN";
     }
-    const parsed = parseCpinRead(pin.right.lines.join("\r\n"));
-    const lock = parsed.ok ? parsed.value.lock : "UNKNOWN";
     if (lock !== "READY") return { lock, iccid: null, imsi: null, number: null };
     let iccid: string | null = null;
-    for (const command of profile.iccidCommands) {
+    let iccidSource: SimIdentity["iccidSource"];
+    for (const command of [...profile.iccidCommands, ICCID_FROM_SIM_FILE]) {
       const reply = yield* text(port, command).pipe(Effect.option);
       if (reply._tag === "None") continue;
       const value = parseIccid(reply.value);
       if (value.ok) {
         iccid = value.value;
+        if (command === ICCID_FROM_SIM_FILE) iccidSource = "sim-file";
         break;
       }
     }
@@ -82,11 +203,17 @@ export const readSim = (port: AtPort, profile: VendorProfile): Effect.Effect<Sim
     const imsi = imsiReply._tag === "Some" ? parseCimi(imsiReply.value) : null;
     const cnumReply = yield* text(port, "AT+CNUM").pipe(Effect.option);
     const cnum = cnumReply._tag === "Some" && cnumReply.value ? parseCnum(cnumReply.value) : null;
+    const imsiValue = imsi?.ok ? imsi.value : null;
+    if (!iccid && imsiValue) {
+      iccid = imsiFallbackKey(imsiValue);
+      iccidSource = "imsi-fallback";
+    }
     return {
       lock,
       iccid,
-      imsi: imsi?.ok ? imsi.value : null,
+      imsi: imsiValue,
       number: cnum?.ok ? (cnum.value.find((n) => n.number)?.number ?? null) : null,
+      ...(iccidSource ? { iccidSource } : {}),
     };
   });
 
@@ -135,9 +262,12 @@ export const bringUp = (port: AtPort, probeOptions?: ProbeOptions): Effect.Effec
   Effect.gen(function* () {
     yield* probe(port, probeOptions);
     const problems = yield* initialise(port, null);
-    const identity = yield* readIdentity(port).pipe(
+    const read = yield* readIdentityDetailed(port).pipe(
       Effect.mapError((e) => new BringUpFailed({ target: port.target, reason: `identity: ${e.message}` })),
     );
+    const identity = read.identity;
+    problems.push(...read.problems);
+    if (identity.unreadable?.length) problems.push({ command: "identity", error: `unreadable: ${identity.unreadable.join(", ")} (no command answered with it)` });
     const profile = pickProfile(identity.manufacturer, identity.model);
     problems.push(...(yield* initialise(port, profile)));
     const sim = yield* readSim(port, profile);

@@ -27,7 +27,12 @@ export type ModemEvent =
   /** A recovery step the actor took by itself (a sweep after a hang, a restart, a refused store). */
   | { readonly type: "recovery"; readonly step: "sweep"; readonly detail: string }
   /** Unsolicited codes the actor does not act on itself (RING, +CLIP, +CUSD, vendor lines). */
-  | { readonly type: "urc"; readonly urc: Urc };
+  | { readonly type: "urc"; readonly urc: Urc }
+  /**
+   * A card known only by its IMSI (`imsi:<IMSI>`, no ICCID was readable) now shows its ICCID:
+   * the store moves the card's history to the ICCID.
+   */
+  | { readonly type: "card-rekeyed"; readonly from: string; readonly to: string; readonly imsi: string };
 
 export interface ModemActorOptions {
   readonly sink: SmsSink;
@@ -70,10 +75,28 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
     // Counts card switches: a SIM read that a switch overtook is not applied.
     let simEpoch = 0;
     const update = (change: (s: ModemSnapshot) => ModemSnapshot) =>
-      SubscriptionRef.updateAndGet(state, change).pipe(
-        Effect.tap((snapshot) => Effect.sync(() => (now = snapshot))),
-        Effect.flatMap((snapshot) => publish({ type: "state", snapshot, simStatus: simStatusOf(snapshot) })),
-      );
+      Effect.gen(function* () {
+        const before = now;
+        const snapshot = yield* SubscriptionRef.updateAndGet(state, change);
+        now = snapshot;
+        yield* simIdentityNews(before, snapshot);
+        yield* publish({ type: "state", snapshot, simStatus: simStatusOf(snapshot) });
+      });
+
+    /** Says when a card is keyed by its IMSI, and when such a card's ICCID becomes readable. */
+    const simIdentityNews = (before: ModemSnapshot, after: ModemSnapshot): Effect.Effect<void> => {
+      const was = before.sim;
+      const is = after.sim;
+      if (!is?.iccid || was?.iccid === is.iccid) return Effect.void;
+      if (is.iccidSource === "imsi-fallback")
+        return publish({
+          type: "problem",
+          problem: { command: "ICCID", error: `no ICCID command nor the SIM's EF_ICCID answered; the card is registered as ${is.iccid} until its ICCID can be read` },
+        }).pipe(Effect.asVoid);
+      if (was?.iccidSource === "imsi-fallback" && was.iccid && was.imsi && was.imsi === is.imsi)
+        return publish({ type: "card-rekeyed", from: was.iccid, to: is.iccid, imsi: was.imsi }).pipe(Effect.asVoid);
+      return Effect.void;
+    };
 
     const outbox = yield* makeOutbox(port, publish, { iccid: () => (now.sim?.lock === "READY" ? now.sim.iccid : null) });
     const inbox = yield* makeInbox(port, options.sink, publish, {
@@ -133,11 +156,11 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
      * settings. Set it up again (cheap, and harmless if it remembered), then read the SIM and
      * the network.
      */
-    const rereadSim = Effect.gen(function* () {
+    const rereadSimAfter = (announced?: "READY") => Effect.gen(function* () {
       const epoch = simEpoch;
       const problems = yield* initialise(port, profile);
       yield* Effect.forEach(problems, (problem) => publish({ type: "problem", problem }), { discard: true });
-      const sim = yield* readSim(port, profile);
+      const sim = yield* readSim(port, profile, announced ? { announced } : {});
       const network = yield* readNetwork(port);
       // A switch between reading the card and now: what was read is the card that left.
       if (epoch !== simEpoch) return;
@@ -145,6 +168,7 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
       yield* learnOwnNumber;
       yield* sweepIfReady;
     });
+    const rereadSim = rereadSimAfter();
 
     const onUrc = (urc: Urc): Effect.Effect<void> => {
       switch (urc.kind) {
@@ -182,7 +206,8 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
               ),
               Effect.asVoid,
             );
-          return /READY/i.test(urc.line) ? rereadSim : Effect.void;
+          // The modem's own +CPIN: READY is believed even if the card is still slow to answer.
+          return /READY/i.test(urc.line) ? rereadSimAfter("READY") : Effect.void;
         case "ready":
         case "system-start":
           // A restart announced by the module (RDY, ^SYSSTART): its settings are gone. Not

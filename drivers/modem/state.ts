@@ -7,12 +7,20 @@ export interface ModemIdentity {
   readonly model: string;
   readonly revision: string;
   readonly imei: string;
+  /** Fields no command answered (they are ""): bring-up goes on without them. */
+  readonly unreadable?: readonly ("manufacturer" | "model" | "revision" | "imei")[];
 }
 
 export interface SimIdentity {
   /** READY, SIM PIN, ... or ABSENT when no card answers. */
   readonly lock: SimLock | "ABSENT" | "NOT READY";
+  /**
+   * The card's key: its ICCID, or `imsi:<IMSI>` when no ICCID could be read (then
+   * `iccidSource` says "imsi-fallback"; the card is re-keyed once its ICCID is readable).
+   */
   readonly iccid: string | null;
+  /** Absent when a command read the ICCID; "sim-file" from EF_ICCID (+CRSM). */
+  readonly iccidSource?: "sim-file" | "imsi-fallback";
   readonly imsi: string | null;
   /** From +CNUM when the card carries it. */
   readonly number: string | null;

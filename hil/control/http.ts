@@ -11,6 +11,7 @@ import { NetworkError } from "../network/network";
 import type { UssdMenu, UssdService } from "../network/operator";
 import type { ExternalCallBehaviour } from "../network/calls";
 import { SrController } from "../bank/sr-controller";
+import type { Final } from "../modem/reply";
 
 class HttpError extends Error {
   constructor(
@@ -286,6 +287,24 @@ export const controlRoutes = ({ farm, served }: ControlOptions): [string, RegExp
           const spec = body.failSend as Body;
           f.failSend(num(spec, "nth", 1, 10_000) ?? 1, num(spec, "code", 0, 999) ?? 500);
         }
+        if (body.command !== undefined) {
+          // {"command": "+CGMM", "final": "ERROR" | {"cme": 4} | {"cms": 330}, "lines"?, "delayMs"?, "times"?}
+          const spec = body.command as Body;
+          const final = spec.final;
+          const finalOk = final === undefined || final === "OK" || final === "ERROR" || (typeof final === "object" && final !== null && ("cme" in final || "cms" in final));
+          if (!finalOk) throw new HttpError(400, `"command.final" must be OK, ERROR, {"cme": n} or {"cms": n}`);
+          const lines = Array.isArray(spec.lines) ? spec.lines.map(String) : [];
+          const delayMs = num(spec, "delayMs", 0, 600_000);
+          const times = num(spec, "times", 1, 1_000_000);
+          f.overrideCommand({
+            command: str(spec, "command", { max: 40 }),
+            ...(final !== undefined || lines.length ? { reply: { lines, final: (final ?? "OK") as Final } } : {}),
+            ...(delayMs !== undefined ? { delayMs } : {}),
+            ...(times !== undefined ? { times } : {}),
+          });
+        }
+        const noRef = num(body, "sendWithoutReference", 0, 10_000);
+        if (noRef !== undefined) f.sendsWithoutReference = noRef;
         if (body.garbage === true) m.injectGarbage();
         else if (body.garbage !== undefined) m.injectGarbage(str(body, "garbage", { max: 4096 }));
         return describeModem(farm, served, m);

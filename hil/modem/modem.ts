@@ -74,6 +74,7 @@ export interface ModemOptions {
 }
 
 const LOG_LIMIT = 500;
+const OK_REPLY: Reply = { lines: [], final: "OK" };
 const CTRL_Z = "\x1a";
 const ESC = "\x1b";
 
@@ -283,6 +284,15 @@ export class VirtualModem implements SubscriberEndpoint {
       this.finishReply({ lines: [], final: "ERROR" });
       return;
     }
+    // A bare `AT` runs no command, but a fault can still answer it (ERROR to the probe).
+    const bare = commands.length === 0 ? this.faults.takeCommandFault({ name: "", form: "exec" }) : null;
+    if (bare) {
+      this.busy = true;
+      const reply = bare.reply ?? OK_REPLY;
+      if (bare.delayMs) this.timers.after(bare.delayMs, () => this.finishReply(reply));
+      else this.finishReply(reply);
+      return;
+    }
     this.busy = true;
     this.runCommands(commands);
   }
@@ -307,10 +317,15 @@ export class VirtualModem implements SubscriberEndpoint {
       const handler = this.commands[cmd.name];
       if (!handler) return this.finishReply({ lines: blocks.flat(), final: "ERROR" });
       let result: Reply | PromptReply | Promise<Reply>;
+      const fault = this.faults.takeCommandFault(cmd);
       try {
-        result = handler(this, cmd);
+        result = fault?.reply ?? handler(this, cmd);
       } catch (error) {
         return this.finishReply({ lines: [`simulator fault: ${(error as Error).message}`], final: "ERROR" });
+      }
+      if (fault?.delayMs && !("prompt" in result)) {
+        const late = result;
+        result = new Promise<Reply>((resolve) => this.timers.after(fault.delayMs!, () => resolve(late)));
       }
       if ("prompt" in result) {
         this.busy = false;

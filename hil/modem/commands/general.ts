@@ -111,6 +111,21 @@ export const GENERAL: Record<string, CommandHandler> = {
     if (sim.spec.numberOnSim === false) return OK;
     return ok(`+CNUM: "","${m.te(sim.number)}",${sim.number.startsWith("+") ? 145 : 129}`);
   },
+  // Restricted SIM access (27.007 8.18), READ BINARY (176) of EF_ICCID (0x2FE2 = 12258): the
+  // ten bytes as the card stores them, BCD with the nibbles of each byte swapped and F-padded
+  // (TS 102 221 13.2), then SW1/SW2 144,0. ModemManager's base SIM reads the ICCID this way
+  // when no vendor command answers. Other files are not on this card (SW 106,130: 6A82).
+  "+CRSM": (m, cmd) => {
+    if (cmd.form === "test") return OK;
+    const err = simError(m);
+    if (err) return err;
+    const [op, file] = splitArgs(cmd.args);
+    if (op !== "176" || file !== "12258") return ok("+CRSM: 106,130");
+    const padded = m.sim!.iccid.padEnd(20, "F");
+    let swapped = "";
+    for (let i = 0; i < padded.length; i += 2) swapped += padded[i + 1]! + padded[i]!;
+    return ok(`+CRSM: 144,0,"${swapped}"`);
+  },
   "+CSQ": (m, cmd) => {
     if (cmd.form === "test") return ok("+CSQ: (0-31,99),(0-7,99)");
     return m.cfun === 1 ? ok(`+CSQ: ${m.rssi},${m.ber}`) : ok("+CSQ: 99,99");

@@ -71,6 +71,10 @@ const submitPart = (m: VirtualModem, part: SubmittedPart): Promise<Reply> | Repl
     m.timers.after(m.delays.of("smsSubmitMs"), () => {
       if (!m.registered || m.sim !== sim) return resolve(cms(332));
       m.network.submit(sim, part, mr);
+      if (m.faults.sendsWithoutReference > 0) {
+        m.faults.sendsWithoutReference--;
+        return resolve(ok());
+      }
       resolve(ok(`+CMGS: ${mr}`));
     }),
   );
