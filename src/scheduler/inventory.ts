@@ -5,7 +5,8 @@
  * match when first seen.
  */
 import { Effect } from "effect";
-import { sql, type Kysely } from "kysely";
+import { sql, type Kysely, type Transaction } from "kysely";
+import { imsiFallbackKey } from "../../drivers/modem/bring-up";
 import type { ModemSnapshot } from "../../drivers/modem/state";
 import type { RegisteredDevice } from "../devices/registry";
 import { StoreError, tryStore } from "../store/database";
@@ -32,12 +33,59 @@ export const syncDevices = (db: Kysely<Database>, devices: readonly RegisteredDe
     return ids;
   });
 
+/**
+ * A card first registered under its IMSI (no ICCID was readable) shows its ICCID: every row
+ * that names the card by the fallback key takes the ICCID, so its messages, calls, jobs,
+ * pools and events stay its own. The tables are found by their `iccid` column, so one added
+ * later is re-keyed too. A row that would collide with one the card already has under its
+ * ICCID (the same part read under both keys) keeps the fallback key rather than be lost.
+ * Runs in the caller's transaction; returns whether there was anything to re-key.
+ */
+export const rekeyCard = async (trx: Transaction<Database>, from: string, to: string): Promise<boolean> => {
+  const old = await trx.selectFrom("sim_cards").select("id").where("iccid", "=", from).executeTakeFirst();
+  if (!old) return false;
+  const tables = await sql<{ table_name: string }>`
+    select table_name from information_schema.columns
+    where column_name = 'iccid' and table_schema = current_schema() and table_name <> 'sim_cards'`.execute(trx);
+  for (const { table_name: table } of tables.rows) {
+    await sql`savepoint rekey`.execute(trx);
+    try {
+      await sql`update ${sql.table(table)} set iccid = ${to} where iccid = ${from}`.execute(trx);
+      await sql`release savepoint rekey`.execute(trx);
+    } catch {
+      // A unique key collides: move the rows one by one, leaving the colliding ones.
+      await sql`rollback to savepoint rekey`.execute(trx);
+      const rows = await sql<{ row: string }>`select ctid::text as row from ${sql.table(table)} where iccid = ${from}`.execute(trx);
+      for (const { row } of rows.rows) {
+        await sql`savepoint rekey_row`.execute(trx);
+        try {
+          await sql`update ${sql.table(table)} set iccid = ${to} where ctid = ${row}::tid`.execute(trx);
+          await sql`release savepoint rekey_row`.execute(trx);
+        } catch {
+          await sql`rollback to savepoint rekey_row`.execute(trx);
+        }
+      }
+    }
+  }
+  const existing = await trx.selectFrom("sim_cards").select("id").where("iccid", "=", to).executeTakeFirst();
+  if (existing) {
+    // Seen before under its ICCID: that row stays, enriched by what the fallback row knew.
+    await sql`
+      update sim_cards set imsi = coalesce(sim_cards.imsi, f.imsi), number = coalesce(sim_cards.number, f.number),
+        operator = coalesce(sim_cards.operator, f.operator)
+      from sim_cards f where sim_cards.id = ${existing.id} and f.id = ${old.id}`.execute(trx);
+    await trx.deleteFrom("sim_cards").where("id", "=", old.id).execute();
+  } else await trx.updateTable("sim_cards").set({ iccid: to }).where("id", "=", old.id).execute();
+  return true;
+};
+
 export const recordCard = (db: Kysely<Database>, deviceId: number, deviceKey: string, position: string, s: ModemSnapshot): Effect.Effect<void, StoreError> => {
   const sim = s.sim;
   if (!sim?.iccid) return Effect.void;
   const iccid = sim.iccid;
   return store("recording a SIM card", () =>
     db.transaction().execute(async (trx) => {
+      if (sim.iccidSource !== "imsi-fallback" && sim.imsi) await rekeyCard(trx, imsiFallbackKey(sim.imsi), iccid);
       await trx.updateTable("sim_cards").set({ place: null }).where("device_id", "=", deviceId).where("place", "=", position).where("iccid", "<>", iccid).execute();
       await sql`
         insert into sim_cards (device_id, place, iccid, imsi, number, operator, last_seen_at, updated_at)
