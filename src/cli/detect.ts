@@ -9,7 +9,8 @@ import { readdirSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { Duration, Effect } from "effect";
 import { makeAtPort } from "../../drivers/at/at-port";
-import { probe, readIdentity, readSim } from "../../drivers/modem/bring-up";
+import { probe, readIdentityDetailed, readSim } from "../../drivers/modem/bring-up";
+import type { ModemIdentity, SimIdentity } from "../../drivers/modem/state";
 import { pickProfile } from "../../drivers/modem/profiles";
 import { openSerial } from "../../drivers/transport/serial";
 
@@ -52,26 +53,59 @@ const defaultPorts = (): string[] => {
   }
 };
 
-export const detectPort = (path: string, timeoutMs: number): Promise<Found> =>
-  Effect.runPromise(
+/** What a probe has learned so far: kept when the time runs out, so nothing read is lost. */
+interface Progress {
+  answered: boolean;
+  identity: ModemIdentity | null;
+  sim: SimIdentity | null;
+  /** The step under way (what a timeout interrupted). */
+  step: "probe" | "identity" | "SIM";
+}
+
+const simText = (sim: SimIdentity): string =>
+  sim.lock === "READY"
+    ? `SIM ready, ${sim.iccidSource === "imsi-fallback" ? "ICCID unreadable" : `ICCID ${sim.iccid ?? "?"}`}, IMSI ${sim.imsi ?? "?"}${sim.number ? `, number ${sim.number}` : ""}`
+    : `SIM ${sim.lock}`;
+
+const identityText = (id: ModemIdentity): string => {
+  const unread = id.unreadable?.length ? ` (unreadable: ${id.unreadable.join(", ")})` : "";
+  return `${id.manufacturer || "?"} ${id.model || "?"}, IMEI ${id.imei || "?"}${unread}`;
+};
+
+const report = (path: string, p: Progress, timedOutMs: number | null): Found => {
+  const late = timedOutMs === null ? "" : ` (${p.step} not complete within ${timedOutMs} ms)`;
+  if (!p.answered) return { path, outcome: "silent", detail: timedOutMs === null ? "no answer to AT (not an AT port, or another program holds it)" : `nothing complete within ${timedOutMs} ms` };
+  if (!p.identity) return { path, outcome: "modem", detail: `answers AT; identity unreadable${late}` };
+  const parts = [identityText(p.identity), ...(p.sim ? [simText(p.sim)] : [])];
+  return { path, outcome: "modem", ...(p.identity.imei ? { imei: p.identity.imei } : {}), detail: `${parts.join(", ")}${late}` };
+};
+
+export const detectPort = (path: string, timeoutMs: number): Promise<Found> => {
+  const progress: Progress = { answered: false, identity: null, sim: null, step: "probe" };
+  return Effect.runPromise(
     Effect.scoped(
       Effect.gen(function* () {
         const transport = yield* openSerial(path).pipe(Effect.either);
         if (transport._tag === "Left") return { path, outcome: "unopenable", detail: transport.left.message } satisfies Found;
         const port = yield* makeAtPort(transport.right);
         const answered = yield* probe(port, { attempts: 2, timeoutMs: Math.max(200, Math.floor(timeoutMs / 4)) }).pipe(Effect.either);
-        if (answered._tag === "Left") return { path, outcome: "silent", detail: "no answer to AT (not an AT port, or another program holds it)" } satisfies Found;
-        const identity = yield* readIdentity(port).pipe(Effect.either);
+        if (answered._tag === "Left") return report(path, progress, null);
+        progress.answered = true;
+        progress.step = "identity";
+        const identity = yield* readIdentityDetailed(port).pipe(Effect.either);
         if (identity._tag === "Left") return { path, outcome: "modem", detail: `answers AT; identity unreadable (${identity.left.message})` } satisfies Found;
-        const id = identity.right;
-        const sim = yield* readSim(port, pickProfile(id.manufacturer, id.model));
-        const simText = sim.lock === "READY" ? `SIM ready, ICCID ${sim.iccid ?? "?"}, IMSI ${sim.imsi ?? "?"}${sim.number ? `, number ${sim.number}` : ""}` : `SIM ${sim.lock}`;
-        return { path, outcome: "modem", imei: id.imei, detail: `${id.manufacturer} ${id.model}, IMEI ${id.imei}, ${simText}` } satisfies Found;
+        progress.identity = identity.right.identity;
+        progress.step = "SIM";
+        const id = identity.right.identity;
+        progress.sim = yield* readSim(port, pickProfile(id.manufacturer, id.model));
+        return report(path, progress, null);
       }),
     ).pipe(
-      Effect.timeoutTo({ duration: Duration.millis(timeoutMs), onSuccess: (f: Found) => f, onTimeout: (): Found => ({ path, outcome: "silent", detail: `nothing complete within ${timeoutMs} ms` }) }),
+      // What was read before the budget ran out is reported, and what did not finish is named.
+      Effect.timeoutTo({ duration: Duration.millis(timeoutMs), onSuccess: (f: Found) => f, onTimeout: (): Found => report(path, progress, timeoutMs) }),
     ),
   );
+};
 
 export const runDetect = async (args: string[]): Promise<number> => {
   if (args.includes("--help")) {

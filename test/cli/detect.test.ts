@@ -3,16 +3,23 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Farm } from "../../hil/farm";
 import { ServedFarm } from "../../hil/serve";
+import { detectPort } from "../../src/cli/detect";
 
 // `simgate detect` as a child process against modems on PTYs: two that answer, one hung.
 const ROOT = join(import.meta.dirname, "..", "..");
 let served: ServedFarm;
 
 beforeAll(async () => {
-  const farm = new Farm({ modems: [{ id: "stick", personality: "huawei-e173" }, { id: "quectel", personality: "quectel-ec25" }, { id: "hung" }], seed: 3 });
+  const farm = new Farm({
+    modems: [{ id: "stick", personality: "huawei-e173" }, { id: "quectel", personality: "quectel-ec25" }, { id: "hung" }, { id: "errat" }, { id: "slowsim", personality: "quectel-ec25" }],
+    seed: 3,
+  });
   served = await ServedFarm.start(farm);
   await farm.settled();
   farm.modem("hung").faults.hanging = true;
+  // Issue 18: a modem answering ERROR to a bare AT; one whose SIM read outlasts the budget.
+  farm.modem("errat").faults.overrideCommand({ command: "AT", reply: { lines: [], final: "ERROR" } });
+  farm.modem("slowsim").faults.overrideCommand({ command: "+CPIN?", delayMs: 5_000 });
 });
 afterAll(async () => served?.stop());
 
@@ -38,6 +45,20 @@ describe("simgate detect", () => {
     const snippet = JSON.parse(run.stdout.slice(run.stdout.indexOf("{"))) as { devices: { model: string; modems: string[] }[] };
     expect(snippet.devices).toEqual([{ id: "detected", title: "Detected modems", model: "pool", modems: [paths[0], paths[1]] }]);
   }, 60_000);
+
+  it("a modem that answers ERROR to a bare AT is a modem (issue 18, defect 1)", async () => {
+    const errat = served.farm.modem("errat");
+    const found = await detectPort(served.pathOf("errat")!, 3_000);
+    expect(found).toMatchObject({ outcome: "modem", imei: errat.imei });
+    expect(found.detail).toBe(`SIMGATE VIRTUAL-3GPP, IMEI ${errat.imei}, SIM ready, ICCID ${errat.sim!.iccid}, IMSI ${errat.sim!.spec.imsi}, number ${errat.sim!.number}`);
+  }, 30_000);
+
+  it("a query that outlasts the budget: what was read is reported, and what timed out is named (issue 18, defect 6)", async () => {
+    const slow = served.farm.modem("slowsim");
+    const found = await detectPort(served.pathOf("slowsim")!, 1_500);
+    expect(found).toMatchObject({ outcome: "modem", imei: slow.imei });
+    expect(found.detail).toBe(`Quectel EC25, IMEI ${slow.imei} (SIM not complete within 1500 ms)`);
+  }, 30_000);
 
   it("explains bad options", () => {
     const run = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "detect", "--timeout", "soon"], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
