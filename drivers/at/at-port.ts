@@ -38,7 +38,11 @@ export interface CommandOptions {
 
 /** What arrives without being asked for. */
 export type PortEvent =
-  | { readonly type: "urc"; readonly urc: Urc }
+  /**
+   * `inReplyTo`: the code is also an information line of that command's reply (a +CUSD that
+   * comes before the OK of AT+CUSD), so whoever shows the reply has it already.
+   */
+  | { readonly type: "urc"; readonly urc: Urc; readonly inReplyTo?: string }
   /** Output that belongs to nothing: a late reply after a timeout, line noise. */
   | { readonly type: "stray"; readonly text: string }
   | { readonly type: "state"; readonly state: PortState; readonly detail: string };
@@ -140,9 +144,9 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
 
     // ---- reading ----------------------------------------------------------------------------
 
-    const publishUrcLine = (text: string) => {
+    const publishUrcLine = (text: string, inReplyTo?: string) => {
       const urc = collector.push(text);
-      return urc ? PubSub.publish(events, { type: "urc", urc }) : Effect.void;
+      return urc ? PubSub.publish(events, inReplyTo ? { type: "urc", urc, inReplyTo } : { type: "urc", urc }) : Effect.void;
     };
 
     const onEvent = (event: AtEvent): Effect.Effect<unknown> => {
@@ -174,7 +178,7 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
             if (current.marker?.test(event.text)) current.markerSeen = true;
             current.lines.push(event.text);
             // +CUSD answers the request and is also what USSD listeners wait for.
-            return urc?.alsoAfterFinal ? publishUrcLine(event.text) : Effect.void;
+            return urc?.alsoAfterFinal ? publishUrcLine(event.text, current.command) : Effect.void;
           }
           return urc ? publishUrcLine(event.text) : PubSub.publish(events, { type: "stray", text: event.text });
         }

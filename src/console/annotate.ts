@@ -21,6 +21,13 @@ export const describePdu = (line: string): string | null => {
   return `${v.type} ${who}${part} [${v.alphabet}]${v.scts ? ` at ${v.scts}` : ""}: ${JSON.stringify(v.text)}`;
 };
 
+const USSD_ENDINGS: Readonly<Record<number, string>> = {
+  2: "the network released the session",
+  3: "another local client answered",
+  4: "operation not supported by the network",
+  5: "the network timed out",
+};
+
 /** Notes for one line of modem output. */
 export const annotate = (line: string): string[] => {
   const pdu = describePdu(line);
@@ -28,7 +35,13 @@ export const annotate = (line: string): string[] => {
   if (/^\+CUSD:/i.test(line)) {
     // The console sets no +CSCS of its own: the modem's default, usually IRA or GSM.
     const reply = decodeCusd(line, "GSM");
-    return reply.ok ? [`USSD (${reply.value.status}): ${JSON.stringify(reply.value.text)}`] : [];
+    if (!reply.ok) return [];
+    const { status, text } = reply.value;
+    // 27.007 7.15 <m>: 2, 4 and 5 end the exchange, usually without a text; an empty text
+    // would read as a blank answer, so the status is said in words.
+    const ended = USSD_ENDINGS[status];
+    if (ended && !text) return [`USSD (${status}): ${ended}`];
+    return [`USSD (${status}): ${JSON.stringify(text)}${ended ? ` -- ${ended}` : ""}`];
   }
   const final = parseFinalResult(line);
   const error = final ? describeModemError(final) : null;

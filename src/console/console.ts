@@ -6,8 +6,8 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createInterface, type Interface } from "node:readline";
-import { Effect, Queue, Runtime, type Scope } from "effect";
-import { makeAtPort, type AtPort, type PortEvent } from "../../drivers/at/at-port";
+import { Effect, Queue, Runtime, SubscriptionRef, type Scope } from "effect";
+import { makeAtPort, type AtPort, type AtPortOptions, type PortEvent, type PortState } from "../../drivers/at/at-port";
 import type { AtError } from "../../drivers/at/errors";
 import { openSerial } from "../../drivers/transport/serial";
 import { openTcp } from "../../drivers/transport/tcp";
@@ -20,6 +20,8 @@ export interface ConsoleOptions {
   readonly output: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   /** File for the line history (kept between sessions); none when null. */
   readonly historyFile: string | null;
+  /** The AT port's timeouts and resync attempts (tests shorten them). */
+  readonly port?: AtPortOptions;
 }
 
 const HISTORY_SIZE = 500;
@@ -28,13 +30,19 @@ const PROMPTING = /^AT\+CMG[SW]=/i;
 export const openTarget = (target: string): Effect.Effect<Transport, TransportError, Scope.Scope> =>
   target.startsWith("tcp://") ? openTcp(target) : openSerial(target);
 
-const describeError = (error: AtError): string[] => {
+const describeError = (error: AtError, portState: PortState): string[] => {
   switch (error._tag) {
     case "AtModemError":
       // Coded errors get their name from annotate(); a bare ERROR says nothing more.
       return [...error.lines, error.error.text, ...(error.error.code === null ? ["  -- the command failed"] : [])];
     case "AtTimeout":
-      return [`-- no ${error.waitingFor} after ${error.afterMs} ms; the port has resynchronised`];
+      // The port has finished its resync by the time the error arrives: say how it ended,
+      // not that it worked (a "resynchronised" followed by "unresponsive" misleads).
+      return [
+        `-- no ${error.waitingFor} after ${error.afterMs} ms; ${
+          portState === "ready" ? "the port has resynchronised" : portState === "gone" ? "the port is gone" : "the modem does not answer the resync either (unresponsive)"
+        }`,
+      ];
     case "AtPortClosed":
       return [`-- the port is closed: ${error.reason}`];
   }
@@ -43,7 +51,7 @@ const describeError = (error: AtError): string[] => {
 export const runConsole = (options: ConsoleOptions): Effect.Effect<void, TransportError, Scope.Scope> =>
   Effect.gen(function* () {
     const transport = yield* openTarget(options.target);
-    const port: AtPort = yield* makeAtPort(transport);
+    const port: AtPort = yield* makeAtPort(transport, options.port);
     const events = yield* port.events;
     const runtime = yield* Effect.runtime<never>();
     const run = Runtime.runPromise(runtime);
@@ -62,6 +70,8 @@ export const runConsole = (options: ConsoleOptions): Effect.Effect<void, Transpo
     const showEvent = (event: PortEvent) => {
       switch (event.type) {
         case "urc":
+          // Part of a reply (a +CUSD before OK): printed with the reply, not twice.
+          if (event.inReplyTo) return;
           return print(withNotes([event.urc.line, ...(event.urc.body ? [event.urc.body] : [])]).map((l, i) => (i === 0 ? `[urc] ${l}` : `      ${l}`)));
         case "stray":
           return print([`[unclaimed] ${JSON.stringify(event.text)}`]);
@@ -79,11 +89,13 @@ export const runConsole = (options: ConsoleOptions): Effect.Effect<void, Transpo
     const execute = (command: string, text: string | null) => {
       const started = performance.now();
       const effect = text === null ? port.command(command, { priority: "interactive" }) : port.commandWithBody(command, text, { priority: "interactive" });
+      let portState: PortState = "ready";
       return run(
         effect.pipe(
+          Effect.tapError(() => Effect.map(SubscriptionRef.get(port.state), (state) => (portState = state))),
           Effect.match({
             onSuccess: (reply) => print([...withNotes(reply.lines), `${reply.finalText}  (${Math.round(reply.elapsedMs)} ms)`]),
-            onFailure: (error) => print([...withNotes(describeError(error)), `  (${Math.round(performance.now() - started)} ms)`]),
+            onFailure: (error) => print([...withNotes(describeError(error, portState)), `  (${Math.round(performance.now() - started)} ms)`]),
           }),
         ),
       );

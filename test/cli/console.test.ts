@@ -7,6 +7,10 @@ import { encodeSubmit } from "../../protocol/sms/encode";
 import { Farm } from "../../hil/farm";
 import { ServedFarm } from "../../hil/serve";
 import { PtyHost, type PtyPort } from "../../hil/transport/pty-host";
+import { PassThrough, Writable } from "node:stream";
+import { Effect } from "effect";
+import { annotate } from "../../src/console/annotate";
+import { runConsole } from "../../src/console/console";
 
 // `simgate console` as a technician uses it: a child process on a real terminal (a PTY whose
 // master the test types into), talking to a simulated modem on another PTY.
@@ -16,7 +20,7 @@ let served: ServedFarm;
 let terminals: PtyHost;
 
 beforeAll(async () => {
-  const farm = new Farm({ modems: [{ id: "m1" }, { id: "nosim", sim: null }] });
+  const farm = new Farm({ modems: [{ id: "m1" }, { id: "nosim", sim: null }, { id: "sim800", personality: "simcom-sim800" }, { id: "hangs" }] });
   served = await ServedFarm.start(farm);
   await farm.settled();
   terminals = await PtyHost.start();
@@ -122,4 +126,57 @@ describe("simgate console", () => {
       await c.close();
     }
   }, 30_000);
+});
+
+/** The console in this process, on a pipe instead of a terminal: cheap enough for each quirk. */
+const inProcessConsole = (target: string, port?: Parameters<typeof runConsole>[0]["port"]) => {
+  const input = new PassThrough();
+  let screen = "";
+  const output = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      screen += chunk.toString("utf8");
+      done();
+    },
+  });
+  const finished = Effect.runPromise(Effect.scoped(runConsole({ target, input, output, historyFile: null, ...(port ? { port } : {}) })));
+  const waitFor = async (pattern: RegExp, timeoutMs = 10_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(screen)) {
+      if (Date.now() > deadline) throw new Error(`console never showed ${pattern}; screen:\n${screen}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  return { type: (line: string) => input.write(`${line}\n`), waitFor, screen: () => screen, close: async () => (input.end(), await finished) };
+};
+
+describe("simgate console: issue 18, defect 9", () => {
+  it("a USSD reply that comes before OK is printed once, with its decoding", async () => {
+    const c = inProcessConsole(served.pathOf("sim800")!);
+    c.type("ATE0");
+    await c.waitFor(/OK  \(\d+ ms\)/);
+    c.type('AT+CUSD=1,"*100#",15');
+    await c.waitFor(/\+CUSD: 0,[^\n]*\n\s+-- USSD \(0\): "[^"]*Balance[^\n]*\nOK  \(\d+ ms\)/i);
+    await c.close();
+    expect(c.screen().match(/^(\[urc\] )?\+CUSD: 0/gm)).toHaveLength(1);
+  }, 30_000);
+
+  it("a timeout the resync does not cure says unresponsive, never resynchronised", async () => {
+    const modem = served.farm.modem("hangs");
+    const c = inProcessConsole(served.pathOf("hangs")!, { timeouts: { query: 200 }, resyncAttempts: 2, resyncTimeoutMs: 100 });
+    modem.faults.hanging = true;
+    try {
+      c.type("AT+CSQ");
+      await c.waitFor(/no reply after 200 ms; the modem does not answer the resync either \(unresponsive\)/);
+      expect(c.screen()).not.toMatch(/resynchronised/);
+    } finally {
+      modem.faults.hanging = false;
+      await c.close();
+    }
+  }, 30_000);
+
+  it("a USSD 'not supported' (and other endings without text) is said in words, not as an empty text", () => {
+    expect(annotate("+CUSD: 4")).toEqual(["USSD (4): operation not supported by the network"]);
+    expect(annotate("+CUSD: 2")).toEqual(["USSD (2): the network released the session"]);
+    expect(annotate('+CUSD: 0,"Balance 5.00",15')).toEqual(['USSD (0): "Balance 5.00"']);
+  });
 });
