@@ -18,8 +18,8 @@ import { recordEvent } from "../events/events";
 import type { CardSwitcher } from "../scheduler/service";
 import { StoreError, tryStore } from "../store/database";
 import type { Database } from "../store/schema";
-import { holderOf } from "./records";
-import { rescheduleJob, runJobLoop } from "./job-queue";
+import { awaitHolder } from "./records";
+import { countModemAttempt, rescheduleJob, runJobLoop } from "./job-queue";
 
 export type CardWork =
   | { readonly kind: "ussd"; readonly iccid: string; readonly code: string }
@@ -56,6 +56,8 @@ export interface CardJobOptions {
   readonly retryBaseMs?: number;
   readonly cardWaitMs?: number;
   readonly leaseMs?: number;
+  /** How long a claimed job waits in memory for its card to reach a modem (default 30 s). */
+  readonly cardAwaitMs?: number;
 }
 
 export interface Claimed {
@@ -100,7 +102,7 @@ export const claimCardJobs = (db: Kysely<Database>, limit: number, leaseMs: numb
       }
       if (chosen.length === 0) return [];
       const rows = await sql<{ id: number; attempts: number; payload: Claimed["work"]; created_at: Date }>`
-        update jobs set state = 'running', attempts = attempts + 1, locked_until = now() + ${`${leaseMs} milliseconds`}::interval
+        update jobs set state = 'running', locked_until = now() + ${`${leaseMs} milliseconds`}::interval
         where id = any(${chosen})
         returning id, attempts, payload, created_at`.execute(trx);
       return rows.rows.map((r): Claimed => ({ id: Number(r.id), attempts: r.attempts, work: r.payload, createdAt: new Date(r.created_at) }));
@@ -146,11 +148,12 @@ export const runCardJobs = (db: Kysely<Database>, registry: Registry, options: C
         const { work } = job;
         const waited = Date.now() - job.createdAt.getTime() > cardWaitMs;
         const claim = options.switcher ? yield* options.switcher.request(work.iccid, holderName(job)) : "unmanaged";
-        const holder = claim === "busy" ? Option.none() : yield* holderOf(registry, work.iccid);
+        const holder = claim === "busy" ? Option.none() : yield* awaitHolder(registry, work.iccid, options.cardAwaitMs ?? 30_000);
         if (Option.isNone(holder)) {
           if (waited) return yield* finish(job, failRecord(job, `card ${work.iccid} was not reachable for ${cardWaitMs} ms`));
           return yield* retry(job, 1_000, `card ${work.iccid} is not in a modem yet`);
         }
+        const attempt = yield* countModemAttempt(db, job.id);
         const { actor, modem } = holder.value;
         type Done = { kind: "ussd"; reply: UssdReply } | { kind: "at"; text: string } | { kind: "dial" };
         const work$: Effect.Effect<Done, AtError | UssdError | CallError> =
@@ -174,7 +177,7 @@ export const runCardJobs = (db: Kysely<Database>, registry: Registry, options: C
         const error = outcome.left;
         const retryable = error._tag === "AtModemError" ? error.error.retryable : error._tag === "AtTimeout";
         // A dial is not repeated on its own: a call that half-happened must not ring twice.
-        if (retryable && work.kind !== "dial" && job.attempts < maxAttempts) return yield* retry(job, retryBaseMs * 2 ** (job.attempts - 1), error.message);
+        if (retryable && work.kind !== "dial" && attempt < maxAttempts) return yield* retry(job, retryBaseMs * 2 ** (attempt - 1), error.message);
         return yield* finish(job, failRecord(job, error.message));
       });
 

@@ -34,6 +34,15 @@ export const runJobLoop = <J>(loop: JobLoop<J>): Effect.Effect<void, never, Scop
     }).pipe(Effect.repeat(Schedule.spaced(loop.pollMs)), Effect.forkScoped);
   });
 
+/**
+ * Counts one attempt on the modem, just before the work is handed to it: waiting for a card
+ * or for another's hold is not an attempt, so a message that waited still has its retries.
+ */
+export const countModemAttempt = (db: Kysely<Database>, id: number): Effect.Effect<number, StoreError> =>
+  tryStore("counting an attempt", () =>
+    db.updateTable("jobs").set((eb) => ({ attempts: eb("attempts", "+", 1) })).where("id", "=", id).returning("attempts").executeTakeFirstOrThrow(),
+  ).pipe(Effect.map((r) => r.attempts));
+
 /** Back to the queue, due again after `delayMs`, with the reason kept. */
 export const rescheduleJob = (db: Kysely<Database>, id: number, delayMs: number, reason: string): Effect.Effect<void, StoreError> =>
   tryStore("rescheduling a job", () =>

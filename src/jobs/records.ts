@@ -52,7 +52,13 @@ export const recordCalls = (db: Kysely<Database>, registry: Registry): Effect.Ef
   });
 
 /** The live actor holding a card. */
-export const holderOf = (registry: Registry, iccid: string): Effect.Effect<Option.Option<{ modem: RegisteredModem; actor: ModemActor }>> =>
+/** The modem a card is on, with its live actor. */
+export interface CardHolder {
+  readonly modem: RegisteredModem;
+  readonly actor: ModemActor;
+}
+
+export const holderOf = (registry: Registry, iccid: string): Effect.Effect<Option.Option<CardHolder>> =>
   Effect.gen(function* () {
     for (const m of registry.modems) {
       const actor = yield* SubscriptionRef.get(m.supervised.actor);
@@ -62,6 +68,20 @@ export const holderOf = (registry: Registry, iccid: string): Effect.Effect<Optio
     }
     return Option.none();
   });
+
+/**
+ * Waits for the card to be on a modem and ready (a switch the scheduler started, a modem
+ * reconnecting), looking at the actors' snapshots in memory, up to `maxMs`. A job waits
+ * here, holding its claim and spending no attempt, instead of going back to the queue.
+ */
+export const awaitHolder = (registry: Registry, iccid: string, maxMs: number) =>
+  Effect.gen(function* () {
+    for (;;) {
+      const holder = yield* holderOf(registry, iccid);
+      if (Option.isSome(holder)) return holder;
+      yield* Effect.sleep("200 millis");
+    }
+  }).pipe(Effect.timeoutTo({ duration: maxMs, onTimeout: () => Option.none<CardHolder>(), onSuccess: (h) => h }));
 
 export class CardNotOnline extends Error {
   readonly _tag = "CardNotOnline";

@@ -13,8 +13,8 @@ import { sql, type Kysely, type Transaction } from "kysely";
 import type { Database } from "../store/schema";
 import { StoreError, tryStore } from "../store/database";
 import type { Registry } from "../devices/registry";
-import { holderOf } from "./records";
-import { rescheduleJob, runJobLoop } from "./job-queue";
+import { awaitHolder } from "./records";
+import { countModemAttempt, rescheduleJob, runJobLoop } from "./job-queue";
 import type { CardSwitcher } from "../scheduler/service";
 import { recordEvent } from "../events/events";
 import { lockCardReports, recordStatusReport, takeWaitingReports } from "./status-reports";
@@ -37,6 +37,8 @@ export interface SenderOptions {
   readonly retryBaseMs?: number;
   /** How long a card may be out of every modem before the message fails (default 1 h). */
   readonly cardWaitMs?: number;
+  /** How long a claimed job waits in memory for its card to reach a modem before it goes back to the queue (default 30 s). */
+  readonly cardAwaitMs?: number;
   /** A claimed job's lease: after a crash it is claimed again this long after (default 5 min). */
   readonly leaseMs?: number;
   /** Switches a card that is in no modem in (a SIM bank); without it the job only waits. */
@@ -74,6 +76,7 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
     const retryBaseMs = options.retryBaseMs ?? 5_000;
     const cardWaitMs = options.cardWaitMs ?? 3_600_000;
     const leaseMs = options.leaseMs ?? 300_000;
+    const cardPollMs = options.cardAwaitMs ?? 30_000;
     // Status reports from every modem go to the store, which matches them to their parts.
     for (const m of registry.modems) {
       const events = yield* m.supervised.events;
@@ -91,7 +94,7 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
     const claim = (limit: number) =>
       store("claiming jobs", async () => {
         const rows = await sql<{ id: number; attempts: number; payload: { smsId: number }; created_at: Date }>`
-          update jobs set state = 'running', attempts = attempts + 1, locked_until = now() + ${`${leaseMs} milliseconds`}::interval
+          update jobs set state = 'running', locked_until = now() + ${`${leaseMs} milliseconds`}::interval
           where id in (
             select id from jobs
             where kind = 'sms-send'
@@ -132,13 +135,15 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
             return yield* finish(job, { state: "failed", outcome: 0, error: `card ${sms.iccid} stayed busy for ${cardWaitMs} ms` }, sms.iccid);
           return yield* retry(job, 1_000, `card ${sms.iccid} is held by another`);
         }
-        const holder = yield* holderOf(registry, sms.iccid ?? "");
+        // The card is in no modem right now (being switched in, a modem reconnecting): wait
+        // for it here, then give the job back to the queue if it is still not there.
+        const holder = yield* awaitHolder(registry, sms.iccid ?? "", cardPollMs);
         if (Option.isNone(holder)) {
-          // The card is in no modem right now (switched out, modem reconnecting): wait for it.
           if (Date.now() - job.createdAt.getTime() > cardWaitMs)
             return yield* finish(job, { state: "failed", outcome: 0, error: `card ${sms.iccid} was not in any modem for ${cardWaitMs} ms` }, sms.iccid);
-          return yield* retry(job, Math.min(retryBaseMs, options.switcher ? 1_000 : 5_000), `card ${sms.iccid} is not in a modem`);
+          return yield* retry(job, 1_000, `card ${sms.iccid} is not in a modem`);
         }
+        const attempt = yield* countModemAttempt(db, job.id);
         yield* store("marking an SMS sending", () => db.updateTable("sms_out").set({ state: "sending" }).where("id", "=", sms.id).execute());
         const { actor } = holder.value;
         const sent = yield* actor.sendSms(sms.addressee, sms.text, { statusReport: sms.status_report, priority: "bulk" }).pipe(Effect.either);
@@ -161,7 +166,7 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
         const error = sent.left;
         const code = error._tag === "AtModemError" ? error.error.code : null;
         const retryable = error._tag === "AtModemError" ? error.error.retryable : error._tag !== "SmsEncodeError";
-        if (retryable && job.attempts < maxAttempts) return yield* retry(job, retryBaseMs * 2 ** (job.attempts - 1), error.message);
+        if (retryable && attempt < maxAttempts) return yield* retry(job, retryBaseMs * 2 ** (attempt - 1), error.message);
         return yield* finish(job, { state: "failed", outcome: 0, error: error.message, modem_error: code }, sms.iccid);
       });
 

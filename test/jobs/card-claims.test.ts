@@ -58,7 +58,9 @@ describe("claiming card jobs", () => {
     expect(new Set(claimed.map((c) => c.id)).size).toBe(claimed.length);
     expect(new Set(claimed.map((c) => c.work.iccid)).size).toBe(claimed.length);
     expect(claimed.length).toBe(cards.length);
-    // Every claimed job has been claimed once.
-    expect(claimed.every((c) => c.attempts === 1)).toBe(true);
+    // A claim is not an attempt (only work handed to the modem counts); every claimed job is running.
+    expect(claimed.every((c) => c.attempts === 0)).toBe(true);
+    const running = await db.selectFrom("jobs").select("id").where("state", "=", "running").execute();
+    expect(running.map((r) => Number(r.id)).sort()).toEqual(claimed.map((c) => c.id).sort());
   });
 });

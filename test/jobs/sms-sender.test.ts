@@ -76,6 +76,27 @@ describe("status reports", () => {
     }),
   );
 
+  it.scopedLive("a message that waited for its card keeps its retries: only attempts on the modem count", () =>
+    Effect.gen(function* () {
+      yield* Effect.suspend(() => runSmsSender(db, registry, { pollMs: 20, retryBaseMs: 50, cardAwaitMs: 30 }));
+      const m = modem(2);
+      const card = m.sim!;
+      m.setSim(null);
+      const id = yield* enqueueSms(db, { iccid: card.iccid, to: "+15559000022", text: "after a long wait" });
+      // Many rounds of looking for the card (each gives the job back to the queue).
+      yield* Effect.sleep("1500 millis");
+      expect((yield* sms(id)).state).toBe("queued");
+      m.faults.failSend(1, 500);
+      m.setSim(card);
+      const row = yield* untilState(id, (s) => s.state === "sent" || s.state === "failed");
+      expect(row.state).toBe("sent");
+      const job = yield* Effect.promise(() =>
+        db.selectFrom("jobs").select(["attempts"]).where(sql<boolean>`payload @> ${JSON.stringify({ smsId: id })}::jsonb`).executeTakeFirstOrThrow(),
+      );
+      expect(job.attempts).toBe(2);
+    }),
+  );
+
   it.scopedLive("a reference that wrapped around goes to the newest part sent with it", () =>
     Effect.gen(function* () {
       yield* startSender();

@@ -163,6 +163,8 @@ describe("holds", () => {
         yield* Effect.sleep(20);
       }
       expect(registry.farm!.network.submitted.at(-1)).toMatchObject({ from: card.number, to: "+15559000077", text: "sent from row 4" });
+      // The hold is let go right after "sent" commits.
+      while (scheduler.place("train", "4-6")?.hold !== null) yield* Effect.sleep(10);
       expect(scheduler.place("train", "4-6")).toMatchObject({ modem: 6, hold: null });
     }),
   );
