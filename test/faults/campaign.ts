@@ -17,7 +17,7 @@ import { Ledger, type Origin } from "./ledger";
 import type { Profile } from "./profiles";
 import { classify, type Report } from "./report";
 import { rightfulCard, startRig, type Rig } from "./rig";
-import { buildSchedule, type KillEpisode, type ModemEpisode, type TrafficItem } from "./schedule";
+import { buildSchedule, type KillEpisode, type HardwareEpisode, type TrafficItem } from "./schedule";
 import { Traffic } from "./traffic";
 
 /** The farm's identities are fixed; the seed drives the schedule. */
@@ -121,7 +121,12 @@ export const runCampaign = async (profile: Profile, seed: number, options: Campa
     log(`service up, ${cards} cards scanned in ${(timings.setup / 1000).toFixed(1)} s`);
 
     // ---- the fault phase -----------------------------------------------------------------
-    const schedule = buildSchedule(profile, seed, rig.modems.map((m) => ({ id: m.id, group: rig!.bank.modemList.includes(m) ? "bank" : m.personality.name })));
+    const schedule = buildSchedule(
+      profile,
+      seed,
+      rig.modems.map((m) => ({ id: m.id, group: theRig.bank.modemList.includes(m) ? "bank" : m.personality.name })),
+      [...rig.served.controllers.keys()],
+    );
     const traffic = new Traffic(rig, ledger, service, profile.timing === "realistic" ? 90_000 : 30_000);
     const phaseStart = Date.now();
     const running = new Set<Promise<void>>();
@@ -135,13 +140,17 @@ export const runCampaign = async (profile: Profile, seed: number, options: Campa
         setTimeout(() => traffic.run(item, card() ?? traffic.pickCard(item.pick), origin), item.offsetMs);
     };
 
-    const modemEpisode = async (ep: ModemEpisode) => {
-      const modem = theRig.farm.modem(ep.modem);
-      // The card as the fault hits: a pulled card still gets its messages (the SMSC keeps them).
-      const card = modem.sim ?? rightfulCard(theRig, modem);
+    const bankCards = rig.bank.layout.positions.map((p) => theRig.bank.cardAt(p)!);
+    const hardwareEpisode = async (ep: HardwareEpisode) => {
+      const modem = theRig.farm.modems.get(ep.modem);
+      // The card as the fault hits: a pulled card still gets its messages (the SMSC keeps
+      // them). A controller fault: cards of its bank, most of them waiting for a switch.
+      const card = modem ? (modem.sim ?? rightfulCard(theRig, modem)) : null;
+      const pick = modem ? () => card : null;
       const record = ledger.addFault({ fault: ep.kind, episode: ep.id, modem: ep.modem, at: Date.now(), card: card?.iccid ?? null, cleared: null });
       const clear = await injectFault(theRig, ep);
-      sendTraffic(ep.traffic, () => card, { fault: ep.kind, episode: ep.id, modem: ep.modem });
+      if (pick) sendTraffic(ep.traffic, pick, { fault: ep.kind, episode: ep.id, modem: ep.modem });
+      else for (const item of ep.traffic) setTimeout(() => traffic.run(item, bankCards[Math.floor(item.pick * bankCards.length)]!, { fault: ep.kind, episode: ep.id, modem: ep.modem }), item.offsetMs);
       await sleep(ep.durationMs);
       await clear();
       record.cleared = Date.now();
@@ -169,7 +178,7 @@ export const runCampaign = async (profile: Profile, seed: number, options: Campa
     };
 
     const timeline = [
-      ...schedule.episodes.map((ep) => ({ at: ep.atMs, run: () => track(ep.kind === "service-kill" || ep.kind === "db-kill" ? killEpisode(ep as KillEpisode) : modemEpisode(ep as ModemEpisode), `episode ${ep.id} (${ep.kind})`) })),
+      ...schedule.episodes.map((ep) => ({ at: ep.atMs, run: () => track(ep.kind === "service-kill" || ep.kind === "db-kill" ? killEpisode(ep as KillEpisode) : hardwareEpisode(ep as HardwareEpisode), `episode ${ep.id} (${ep.kind})`) })),
       ...schedule.background.map((b) => ({ at: b.atMs, run: () => traffic.run(b.item, traffic.pickCard(b.item.pick), { fault: "none", episode: null, modem: null }) })),
     ].sort((a, b) => a.at - b.at);
     let lastLog = Date.now();

@@ -36,17 +36,18 @@ export interface Profile {
 const POOL = ["generic", "huawei-e173", "quectel-ec25", "simcom-sim800"] as const;
 
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
-  // About three minutes on two cores: every fault kind once on each plain personality and
-  // once on the bank (shorter faults to fit), one service kill, three database kills.
+  // About three minutes on two cores: every modem fault once on each plain personality and
+  // once on the bank, five controller hangs (shorter faults to fit), one service kill, three
+  // database kills.
   short: {
     name: "short",
     timing: "instant",
-    faults: 65,
+    faults: 80,
     serviceKills: 1,
     dbKills: 3,
-    faultPhaseMs: 80_000,
-    settleMs: 60_000,
-    durationScale: 0.6,
+    faultPhaseMs: 90_000,
+    settleMs: 45_000,
+    durationScale: 0.5,
     backgroundEveryMs: 2_500,
     poolPersonalities: POOL,
     bankRows: 2,
@@ -59,7 +60,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
   default: {
     name: "default",
     timing: "instant",
-    faults: 520,
+    faults: 528,
     serviceKills: 5,
     dbKills: 20,
     faultPhaseMs: 540_000,
@@ -77,7 +78,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
   long: {
     name: "long",
     timing: "realistic",
-    faults: 1_000,
+    faults: 1_008,
     serviceKills: 10,
     dbKills: 40,
     faultPhaseMs: 2_700_000,

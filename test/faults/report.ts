@@ -242,7 +242,7 @@ const COLUMNS: [string, (r: KindRow) => number][] = [
 
 /** The summary table, one row per fault kind, then the totals and how to replay the run. */
 export const formatSummary = (report: Report): string => {
-  const width = 18;
+  const width = 24;
   const head = `${"fault kind".padEnd(width)}${COLUMNS.map(([name]) => name.padStart(Math.max(8, name.length + 1))).join("")}`;
   const line = (r: KindRow, name: string) => `${name.padEnd(width)}${COLUMNS.map(([col, get]) => String(get(r)).padStart(Math.max(8, col.length + 1))).join("")}`;
   const rule = "-".repeat(head.length);

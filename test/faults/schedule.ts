@@ -7,7 +7,7 @@
 import { seededRandom } from "../../hil/timing";
 import type { Profile } from "./profiles";
 
-/** Faults on one modem, each what the simulator can inject (hil/control/http.ts). */
+/** Faults on one modem, each what the simulator can inject (hil/control/http.ts, hil/modem/faults.ts). */
 export const MODEM_FAULTS = [
   "hang",
   "late-within",
@@ -16,6 +16,8 @@ export const MODEM_FAULTS = [
   "urc-in-response",
   "urc-at-prompt",
   "fail-send",
+  "command-fault",
+  "send-without-reference",
   "reboot",
   "power",
   "unplug",
@@ -23,11 +25,14 @@ export const MODEM_FAULTS = [
   "storage-full",
   "registration-loss",
 ] as const;
-export type ModemFault = (typeof MODEM_FAULTS)[number];
+/** Faults on the SIM bank's controller (hil/bank/sr-controller.ts). */
+export const CONTROLLER_FAULTS = ["controller-hang"] as const;
+export const HARDWARE_FAULTS = [...MODEM_FAULTS, ...CONTROLLER_FAULTS] as const;
+export type HardwareFault = (typeof HARDWARE_FAULTS)[number];
 export type ServiceFault = "service-kill" | "db-kill";
 /** What a message is filed under in the report: the fault it was sent into, or none. */
-export type FaultKind = ModemFault | ServiceFault | "none";
-export const FAULT_KINDS: readonly FaultKind[] = [...MODEM_FAULTS, "service-kill", "db-kill", "none"];
+export type FaultKind = HardwareFault | ServiceFault | "none";
+export const FAULT_KINDS: readonly FaultKind[] = [...HARDWARE_FAULTS, "service-kill", "db-kill", "none"];
 
 export type MessageKind = "short" | "multipart" | "ucs2" | "sim-to-sim";
 
@@ -45,9 +50,11 @@ export interface TrafficItem {
   readonly senderPick: number;
 }
 
-export interface ModemEpisode {
+/** A fault on one modem, or on the bank's controller. */
+export interface HardwareEpisode {
   readonly id: number;
-  readonly kind: ModemFault;
+  readonly kind: HardwareFault;
+  /** The modem, or the controller (the bank's id). */
   readonly modem: string;
   readonly atMs: number;
   readonly durationMs: number;
@@ -55,8 +62,10 @@ export interface ModemEpisode {
   readonly lateMs: number;
   /** registration-loss: what the network gives meanwhile. */
   readonly registration: "none" | "searching";
-  /** fail-send: which send from now fails (+CMS ERROR: 500). */
+  /** fail-send: which send from now fails (+CMS ERROR: 500); send-without-reference: how many. */
   readonly failNth: number;
+  /** command-fault: which of the command faults (inject.ts), as a number in [0, 1). */
+  readonly variant: number;
   /** garbage bursts, or URC lines to slip in. */
   readonly repeats: number;
   /** The URC slipped into a reply or before a prompt. */
@@ -82,7 +91,7 @@ export interface BackgroundItem {
 
 export interface Schedule {
   readonly seed: number;
-  readonly episodes: readonly (ModemEpisode | KillEpisode)[];
+  readonly episodes: readonly (HardwareEpisode | KillEpisode)[];
   readonly background: readonly BackgroundItem[];
 }
 
@@ -97,7 +106,7 @@ export interface ScheduledModem {
   readonly group: string;
 }
 
-export const buildSchedule = (profile: Profile, seed: number, modems: readonly ScheduledModem[]): Schedule => {
+export const buildSchedule = (profile: Profile, seed: number, modems: readonly ScheduledModem[], controllers: readonly string[]): Schedule => {
   const random = seededRandom(seed);
   const between = (lo: number, hi: number) => Math.round(lo + random() * (hi - lo));
   const pickOf = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
@@ -114,8 +123,8 @@ export const buildSchedule = (profile: Profile, seed: number, modems: readonly S
   });
 
   // Every kind equally often, in a seeded order: a short profile still sees each of them.
-  const kinds: ModemFault[] = [];
-  while (kinds.length < profile.faults) kinds.push(...MODEM_FAULTS);
+  const kinds: HardwareFault[] = [];
+  while (kinds.length < profile.faults) kinds.push(...HARDWARE_FAULTS);
   kinds.length = profile.faults;
   for (let i = kinds.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
@@ -123,17 +132,22 @@ export const buildSchedule = (profile: Profile, seed: number, modems: readonly S
   }
   const starts = kinds.map(() => between(phase * 0.03, phase * 0.9)).sort((a, b) => a - b);
 
-  // Each kind goes round the groups (every plain personality, and the bank) in turn, so
-  // five of a kind hit each group once: a Quectel reboot, a SIMCom SIM pull, a bank hang.
+  // Each modem fault goes round the groups (every plain personality, and the bank) in turn,
+  // so five of a kind hit each group once: a Quectel reboot, a SIMCom SIM pull, a bank hang.
   const groups = [...new Set(modems.map((m) => m.group))];
   const turn = new Map(MODEM_FAULTS.map((k) => [k, Math.floor(random() * groups.length)]));
-  const busyUntil = new Map(modems.map((m) => [m.id, 0]));
-  const episodes: (ModemEpisode | KillEpisode)[] = [];
+  const controllerFault = new Set<string>(CONTROLLER_FAULTS);
+  const busyUntil = new Map([...modems.map((m) => m.id), ...controllers].map((id) => [id, 0]));
+  const episodes: (HardwareEpisode | KillEpisode)[] = [];
   let id = 0;
   kinds.forEach((kind, i) => {
-    const n = turn.get(kind)!;
-    turn.set(kind, n + 1);
-    const members = modems.filter((m) => m.group === groups[n % groups.length]).map((m) => m.id);
+    let members: string[];
+    if (controllerFault.has(kind)) members = [...controllers];
+    else {
+      const n = turn.get(kind as (typeof MODEM_FAULTS)[number])!;
+      turn.set(kind as (typeof MODEM_FAULTS)[number], n + 1);
+      members = modems.filter((m) => m.group === groups[n % groups.length]).map((m) => m.id);
+    }
     // One fault per modem at a time: a second would hide the first's effect. When the whole
     // group is busy the fault waits for the first of them to be free.
     const freeAt = (m: string) => busyUntil.get(m)! + SIMULTANEOUS_FAULT_GAP_MS;
@@ -148,12 +162,15 @@ export const buildSchedule = (profile: Profile, seed: number, modems: readonly S
         "urc-in-response": between(1_000, 3_000),
         "urc-at-prompt": between(3_000, 8_000),
         "fail-send": between(3_000, 8_000),
+        "command-fault": between(3_000, 10_000),
+        "send-without-reference": between(3_000, 8_000),
         reboot: 3_000,
         power: between(2_000, 12_000),
         unplug: between(2_000, 12_000),
         "sim-pull": between(2_000, 12_000),
         "storage-full": between(3_000, 15_000),
         "registration-loss": between(3_000, 15_000),
+        "controller-hang": between(3_000, 20_000),
       }[kind],
     );
     busyUntil.set(modem, at + duration);
@@ -163,7 +180,7 @@ export const buildSchedule = (profile: Profile, seed: number, modems: readonly S
     const inbound = between(1, 2);
     for (let n = 0; n < inbound; n++) traffic.push(item("in", n === 0 ? 0 : within()));
     // The send-path faults need a send through the faulted modem.
-    const outbound = kind === "fail-send" || kind === "urc-at-prompt" ? between(1, 2) : random() < 0.4 ? 1 : 0;
+    const outbound = kind === "fail-send" || kind === "urc-at-prompt" || kind === "send-without-reference" ? between(1, 2) : random() < 0.4 ? 1 : 0;
     for (let n = 0; n < outbound; n++) traffic.push(item("out", n === 0 ? between(0, 300) : within(), ["short", "short", "multipart", "ucs2", "sim-to-sim"]));
     episodes.push({
       id: ++id,
@@ -175,6 +192,7 @@ export const buildSchedule = (profile: Profile, seed: number, modems: readonly S
       lateMs: kind === "late-within" ? between(300, 3_000) : kind === "late-beyond" ? between(5_500, 9_000) : 0,
       registration: random() < 0.5 ? "none" : "searching",
       failNth: between(1, 2),
+      variant: random(),
       repeats: between(1, 3),
       urc: pickOf(URCS),
       traffic: traffic.sort((a, b) => a.offsetMs - b.offsetMs),
