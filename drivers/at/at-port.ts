@@ -57,6 +57,12 @@ export interface AtPortOptions {
   /** Resync attempts after a timeout before the port is called unresponsive. */
   readonly resyncAttempts?: number;
   readonly resyncTimeoutMs?: number;
+  /**
+   * Unsolicited codes beyond 27.007's (vendor status lines such as Quectel's `+QUSIM: 1`):
+   * published as codes and kept out of the reply they land in, unless the command in flight
+   * asks for that very code.
+   */
+  readonly extraUrcs?: readonly RegExp[];
 }
 
 /** Commands that run directly, inside an exclusive operation. */
@@ -75,6 +81,8 @@ export interface AtPort extends DirectAt {
   readonly target: string;
   /** Vendor timeouts, once the modem is known (bring-up picks the profile after the port exists). */
   readonly setTimeouts: (overrides: Partial<Record<CommandClass, number>>) => Effect.Effect<void>;
+  /** Vendor unsolicited codes (see AtPortOptions.extraUrcs); added to those already known. */
+  readonly addUrcs: (patterns: readonly RegExp[]) => Effect.Effect<void>;
 }
 
 interface Waiter {
@@ -118,6 +126,13 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
     const resyncAttempts = options.resyncAttempts ?? 3;
     const resyncTimeoutMs = options.resyncTimeoutMs ?? 2_000;
     const framer = new AtFramer();
+    const extraUrcs: RegExp[] = [...(options.extraUrcs ?? [])];
+    /** A vendor code, unless the command in flight asks for it (`AT#QSS?` wants `#QSS: 1,1`). */
+    const isVendorUrc = (text: string, command: string | undefined): boolean => {
+      if (!extraUrcs.some((p) => p.test(text))) return false;
+      const prefix = /^([+^#!*$%][A-Z0-9]+)/i.exec(text)?.[1]?.toUpperCase();
+      return !(prefix && command?.toUpperCase().includes(prefix));
+    };
     const collector = new UrcCollector();
     const events = yield* PubSub.unbounded<PortEvent>();
     const state = yield* SubscriptionRef.make<PortState>("ready");
@@ -174,6 +189,8 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
           if (collector.waitingForBody) return publishUrcLine(event.text);
           const urc = classifyUrc(event.text, current?.command);
           if (urc && !urc.answersPending) return publishUrcLine(event.text);
+          if (!urc && isVendorUrc(event.text, current?.command))
+            return PubSub.publish(events, { type: "urc", urc: { kind: "vendor-indication", line: event.text, body: null } });
           if (current) {
             if (current.marker?.test(event.text)) current.markerSeen = true;
             current.lines.push(event.text);
@@ -379,6 +396,7 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
       exclusive: (operation) => enqueue("urgent", Effect.suspend(() => operation(direct))),
       // Explicit per-call timeouts and the caller's own options still win.
       setTimeouts: (overrides) => Effect.sync(() => Object.assign(timeouts, overrides, options.timeouts)),
+      addUrcs: (patterns) => Effect.sync(() => extraUrcs.push(...patterns.filter((p) => !extraUrcs.some((q) => q.source === p.source && q.flags === p.flags)))),
       events: PubSub.subscribe(events),
     };
     return port;

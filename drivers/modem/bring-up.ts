@@ -9,6 +9,7 @@ import { parseRegistration } from "../../protocol/at/registration";
 import { parseCimi, parseCnum, parseCpinRead, parseCsq, parseIccid } from "../../protocol/at/sim";
 import type { AtPort } from "../at/at-port";
 import type { AtError } from "../at/errors";
+import { VENDOR_URCS } from "../vendors";
 import { pickProfile, STORAGE_INIT, type VendorProfile } from "./profiles";
 import type { ModemIdentity, ModemSnapshot, SimIdentity } from "./state";
 
@@ -46,8 +47,13 @@ export const answersAt = (port: AtPort, options: { readonly timeoutMs: number; r
     Effect.catchTag("AtModemError", () => Effect.void),
   );
 
+/**
+ * Finds the modem: a plain AT until one is answered. The port learns every vendor's own
+ * unsolicited codes first, so a boot or SIM line that lands inside a reply (`+QUSIM: 1`
+ * in the middle of the ICCID reply) is not read as the answer.
+ */
 export const probe = (port: AtPort, options: ProbeOptions = DEFAULT_PROBE): Effect.Effect<void, BringUpFailed> =>
-  answersAt(port, { timeoutMs: options.timeoutMs }).pipe(
+  Effect.zipRight(port.addUrcs(VENDOR_URCS), answersAt(port, { timeoutMs: options.timeoutMs })).pipe(
     Effect.retry({ times: options.attempts - 1 }),
     Effect.mapError((e) => new BringUpFailed({ target: port.target, reason: `no answer to AT after ${options.attempts} tries (${e.message})` })),
     Effect.asVoid,
@@ -74,7 +80,9 @@ const fromAti = (lines: readonly string[]): Partial<Record<IdentityField, string
   for (const line of lines)
     for (const [field, pattern] of Object.entries(ATI_LABELS) as [IdentityField, RegExp][]) {
       const m = pattern.exec(line.trim());
-      if (m && !out[field]) out[field] = m[1]!.trim();
+      // Some firmwares repeat the command letter before each value ("Model: I: SCH-U706/99",
+      // a Samsung module in gammu tests/at-model/05.dump).
+      if (m && !out[field]) out[field] = m[1]!.replace(/^I:\s*/, "").trim();
     }
   const bare = lines.map((l) => l.trim()).filter((l) => l && !/:/.test(l) && !/^\+/.test(l));
   if (!out.imei) {
@@ -192,7 +200,7 @@ export const readSim = (port: AtPort, profile: VendorProfile, options: ReadSimOp
     for (const command of [...profile.iccidCommands, ICCID_FROM_SIM_FILE]) {
       const reply = yield* text(port, command).pipe(Effect.option);
       if (reply._tag === "None") continue;
-      const value = parseIccid(reply.value);
+      const value = command === ICCID_FROM_SIM_FILE ? parseIccid(reply.value) : profile.parseIccid(reply.value);
       if (value.ok) {
         iccid = value.value;
         if (command === ICCID_FROM_SIM_FILE) iccidSource = "sim-file";
