@@ -15,7 +15,7 @@ import { runSmsSender } from "./jobs/sms-sender";
 import { runCardJobs } from "./jobs/card-jobs";
 import { recordCalls } from "./jobs/records";
 import { recordModemEvents } from "./events/recorder";
-import { logModemSteps } from "./devices/modem-log";
+import { reportModemTrouble } from "./devices/modem-trouble";
 import { runRetention } from "./store/retention";
 import { isStoreUnavailable, migrate, openStore, redact, StoreError } from "./store/database";
 import { statusHandler } from "./api/status";
@@ -100,7 +100,7 @@ const program = Effect.scoped(
     yield* runCardJobs(db, registry, { switcher: cardSwitcher(db, scheduler) });
     yield* recordCalls(db, registry);
     yield* recordModemEvents(db, registry);
-    yield* logModemSteps(registry);
+    yield* reportModemTrouble(db, registry);
     yield* runRetention(db, config.retention);
     for (const d of config.devices) {
       const count = registry.modems.filter((m) => m.device === d.id).length;
