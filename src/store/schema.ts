@@ -244,7 +244,16 @@ export interface SmsReportsTable {
   seq: number | null;
 }
 
+/** A client's hold on a bank position, kept across restarts. */
+export interface HoldsTable {
+  device: string;
+  position: string;
+  holder: string;
+  created_at: Generated<Date>;
+}
+
 export interface Database {
+  holds: HoldsTable;
   sms_reports: SmsReportsTable;
   modem_cards: ModemCardsTable;
   modem_sweeps: ModemSweepsTable;

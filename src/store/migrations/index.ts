@@ -11,6 +11,7 @@ import * as m0005 from "./0005_simfolder";
 import * as m0006 from "./0006_modem_memory";
 import * as m0007 from "./0007_event_feed";
 import * as m0008 from "./0008_status_reports";
+import * as m0009 from "./0009_holds";
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001_core": m0001,
@@ -21,6 +22,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0006_modem_memory": m0006,
   "0007_event_feed": m0007,
   "0008_status_reports": m0008,
+  "0009_holds": m0009,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => ({ ...MIGRATIONS }) };
