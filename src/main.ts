@@ -19,6 +19,7 @@ import { reportModemTrouble } from "./devices/modem-trouble";
 import { runRetention } from "./store/retention";
 import { isStoreUnavailable, migrate, openStore, redact, StoreError } from "./store/database";
 import { statusHandler } from "./api/status";
+import { hostOptionsFromEnv, startHost } from "./hosts/host";
 import { cardSwitcher, startServiceScheduler } from "./scheduler/service";
 import { srNavigatorHandler, SRNAV_PATH } from "./api/srnav/handler";
 import { simFolderHandler } from "./api/simfolder/handler";
@@ -92,12 +93,16 @@ const program = Effect.scoped(
     const where = config.database.kind === "postgres" ? redact(config.database.url) : `embedded database in ${config.database.dataDir}`;
     process.stdout.write(`config: ${source}\n`);
     process.stdout.write(`store: ${where}${migrated.applied.length ? ` (applied ${migrated.applied.join(", ")})` : ""}\n`);
+    // This host and the devices it drives, before any of them is opened.
+    const host = hostOptionsFromEnv(VERSION);
+    yield* startHost(db, host, config.devices.map((d) => d.id)).pipe(Effect.catchTag("DeviceOwned", (e) => Effect.fail(new ConfigError(e.message))));
+    process.stdout.write(`host: ${host.id}\n`);
     const registry = yield* startRegistry(config, db);
     const scheduler = yield* startServiceScheduler(db, registry);
     // Outgoing SMS jobs, from whichever caller accepted them.
-    yield* runSmsSender(db, registry, { switcher: cardSwitcher(db, scheduler) });
+    yield* runSmsSender(db, registry, { switcher: cardSwitcher(db, scheduler), host: host.id, resendUnknownAfterMs: config.resendUnknownAfterMs });
     // USSD, AT commands and dials on cards, accepted by the APIs.
-    yield* runCardJobs(db, registry, { switcher: cardSwitcher(db, scheduler) });
+    yield* runCardJobs(db, registry, { switcher: cardSwitcher(db, scheduler), host: host.id });
     yield* recordCalls(db, registry);
     yield* recordModemEvents(db, registry);
     yield* reportModemTrouble(db, registry);

@@ -12,6 +12,22 @@ import type { AtError } from "../at/errors";
 
 export class SmsEncodeError extends Data.TaggedError("SmsEncodeError")<{ readonly reason: string }> {}
 
+/** The caller could not record that a part is about to go: it is not sent. */
+export class SubmitNotRecorded extends Data.TaggedError("SubmitNotRecorded")<{ readonly reason: string }> {
+  override get message(): string {
+    return `not sent: ${this.reason}`;
+  }
+}
+
+/**
+ * Told before each part goes to the modem and when the modem answered, so a crash in
+ * between leaves a trace: that part may or may not have gone out.
+ */
+export interface SubmitTracker {
+  readonly before: (seq: number) => Effect.Effect<void, SubmitNotRecorded>;
+  readonly after: (seq: number, outcome: { readonly mr: number | null; readonly error: string | null }) => Effect.Effect<void>;
+}
+
 /** SimFolder's outcome codes: 0 error, 1 sent, 2 delivered. */
 export type SendOutcome = 0 | 1 | 2;
 
@@ -49,7 +65,7 @@ export const makeOutbox = (port: AtPort, publish: (event: OutboxEvent) => Effect
     // recipient; a counter per modem does that.
     let concatRef = Math.floor(Math.random() * 256);
 
-    const send = (to: string, text: string, sendOptions: { statusReport?: boolean; priority?: "normal" | "bulk" | "interactive" } = {}) =>
+    const send = (to: string, text: string, sendOptions: { statusReport?: boolean; priority?: "normal" | "bulk" | "interactive"; track?: SubmitTracker } = {}) =>
       Effect.gen(function* () {
         concatRef = (concatRef + 1) & 0xff;
         const encoded = encodeSubmit({ to, text, statusReport: sendOptions.statusReport ?? false, reference: concatRef });
@@ -57,14 +73,26 @@ export const makeOutbox = (port: AtPort, publish: (event: OutboxEvent) => Effect
         const parts: SentPart[] = [];
         const sms: SentSms = { id: nextId++, to, parts, statusReport: sendOptions.statusReport ?? false };
         // Each part is one queued exchange, so other work can run between parts of a long message.
+        const track = sendOptions.track;
         for (const part of encoded.value) {
-          const reply = yield* port.commandWithBody(`AT+CMGS=${part.tpduLength}`, part.pdu, { priority: sendOptions.priority ?? "normal" });
+          if (track) yield* track.before(part.seq);
+          const reply = yield* port.commandWithBody(`AT+CMGS=${part.tpduLength}`, part.pdu, { priority: sendOptions.priority ?? "normal" }).pipe(
+            // Only an error that proves nothing went out closes the record: the modem's own
+            // error, or no prompt. A reply that never came after the body, or a port lost in
+            // the middle, leaves the part in doubt.
+            Effect.tapError((error) =>
+              track && (error._tag === "AtModemError" || (error._tag === "AtTimeout" && error.waitingFor === "prompt"))
+                ? track.after(part.seq, { mr: null, error: error.message })
+                : Effect.void,
+            ),
+          );
           const mr = Number(/\+CMGS:\s*(\d+)/i.exec(reply.lines.join("\n"))?.[1] ?? Number.NaN);
+          if (track) yield* track.after(part.seq, { mr: Number.isInteger(mr) ? mr : null, error: null });
           parts.push({ seq: part.seq, mr });
         }
         yield* publish({ type: "sms-sent", sms });
         return sms;
-      }) satisfies Effect.Effect<SentSms, AtError | SmsEncodeError>;
+      }) satisfies Effect.Effect<SentSms, AtError | SmsEncodeError | SubmitNotRecorded>;
 
     /** A +CDS body, or a report read from a storage (PDU hex with its SMSC part). */
     const statusReport = (raw: string) =>

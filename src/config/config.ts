@@ -44,6 +44,11 @@ export interface Config {
   readonly simulatedTiming: "instant" | "realistic";
   /** Days each kind of record is kept (0: forever). */
   readonly retention: Retention;
+  /**
+   * An outgoing SMS whose send was cut off (crash, silent modem) is marked unknown and sent
+   * again after this long without a delivery report; null (the default): never again.
+   */
+  readonly resendUnknownAfterMs: number | null;
 }
 
 export class ConfigError extends Error {}
@@ -125,7 +130,7 @@ const MODEM_COUNT: Record<DeviceModel, number | null> = { pool: null, "dual-sim"
 
 export const parseConfig = (value: unknown, env: NodeJS.ProcessEnv, where = "config"): Config => {
   check(isObj(value), where, "must be a JSON object");
-  onlyKeys(value, ["http", "database", "devices", "ownNumberCodes", "demo", "retention"], where);
+  onlyKeys(value, ["http", "database", "devices", "ownNumberCodes", "demo", "retention", "sending"], where);
   const http = value.http ?? {};
   check(isObj(http), `${where}.http`, "must be an object");
   onlyKeys(http, ["host", "port"], `${where}.http`);
@@ -171,6 +176,12 @@ export const parseConfig = (value: unknown, env: NodeJS.ProcessEnv, where = "con
   for (const [k, v] of Object.entries(retention))
     check(Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 36_500, `${where}.retention.${k}`, "must be a whole number of days (0 keeps forever)");
 
+  const sending = value.sending ?? {};
+  check(isObj(sending), `${where}.sending`, "must be an object");
+  onlyKeys(sending, ["resendUnknownAfterMinutes"], `${where}.sending`);
+  const resend = sending.resendUnknownAfterMinutes;
+  check(resend === undefined || resend === null || (Number.isInteger(resend) && (resend as number) >= 1 && (resend as number) <= 10_080), `${where}.sending.resendUnknownAfterMinutes`, "must be null (never) or whole minutes from 1 to 10080");
+
   const envUrl = env.DATABASE_URL || undefined;
   return {
     http: {
@@ -187,6 +198,7 @@ export const parseConfig = (value: unknown, env: NodeJS.ProcessEnv, where = "con
     demoSmsEveryMs: (demo.smsEveryMs as number | undefined) ?? 30_000,
     simulatedTiming: (demo.timing as "instant" | "realistic" | undefined) ?? "realistic",
     retention: { ...DEFAULT_RETENTION, ...(retention as Partial<Retention>) },
+    resendUnknownAfterMs: typeof resend === "number" ? resend * 60_000 : null,
   };
 };
 

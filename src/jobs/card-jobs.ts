@@ -19,6 +19,7 @@ import type { CardSwitcher } from "../scheduler/service";
 import { StoreError, tryStore } from "../store/database";
 import type { Database } from "../store/schema";
 import { awaitHolder } from "./records";
+import { cardIsMine } from "../hosts/host";
 import { countModemAttempt, rescheduleJob, runJobLoop } from "./job-queue";
 
 export type CardWork =
@@ -58,6 +59,8 @@ export interface CardJobOptions {
   readonly leaseMs?: number;
   /** How long a claimed job waits in memory for its card to reach a modem (default 30 s). */
   readonly cardAwaitMs?: number;
+  /** This host: only jobs for cards on devices it drives (or on none) are claimed, in its name. */
+  readonly host?: string;
 }
 
 export interface Claimed {
@@ -73,10 +76,11 @@ export interface Claimed {
  * the card is taken with a transaction-scoped advisory lock before its running jobs are
  * checked: two workers never claim one job, nor two jobs of one card.
  */
-export const claimCardJobs = (db: Kysely<Database>, limit: number, leaseMs: number): Effect.Effect<Claimed[], StoreError> =>
+export const claimCardJobs = (db: Kysely<Database>, limit: number, leaseMs: number, host: string | null = null): Effect.Effect<Claimed[], StoreError> =>
   store("claiming card jobs", () =>
     db.transaction().execute(async (trx) => {
-      const due = sql`kind = any(${KINDS}) and ((state = 'queued' and run_after <= now()) or (state = 'running' and locked_until < now()))`;
+      const due = sql`kind = any(${KINDS}) and ((state = 'queued' and run_after <= now()) or (state = 'running' and locked_until < now()))
+        ${host ? sql`and ${cardIsMine(sql`(jobs.payload->>'iccid')`, host)}` : sql``}`;
       // Unlocked first: locking every candidate would hide from other workers the jobs this
       // one will not take.
       const candidates = await sql<{ id: number; iccid: string }>`
@@ -102,7 +106,7 @@ export const claimCardJobs = (db: Kysely<Database>, limit: number, leaseMs: numb
       }
       if (chosen.length === 0) return [];
       const rows = await sql<{ id: number; attempts: number; payload: Claimed["work"]; created_at: Date }>`
-        update jobs set state = 'running', locked_until = now() + ${`${leaseMs} milliseconds`}::interval
+        update jobs set state = 'running', locked_until = now() + ${`${leaseMs} milliseconds`}::interval, claimed_by = ${host}
         where id = any(${chosen})
         returning id, attempts, payload, created_at`.execute(trx);
       return rows.rows.map((r): Claimed => ({ id: Number(r.id), attempts: r.attempts, work: r.payload, createdAt: new Date(r.created_at) }));
@@ -118,7 +122,7 @@ export const runCardJobs = (db: Kysely<Database>, registry: Registry, options: C
     const cardWaitMs = options.cardWaitMs ?? 600_000;
     const leaseMs = options.leaseMs ?? 300_000;
 
-    const claim = (limit: number) => claimCardJobs(db, limit, leaseMs);
+    const claim = (limit: number) => claimCardJobs(db, limit, leaseMs, options.host ?? null);
 
     const holderName = (job: Claimed) => `card-job:${job.id}`;
 

@@ -18,6 +18,8 @@ import { countModemAttempt, rescheduleJob, runJobLoop } from "./job-queue";
 import type { CardSwitcher } from "../scheduler/service";
 import { recordEvent } from "../events/events";
 import { lockCardReports, recordStatusReport, takeWaitingReports } from "./status-reports";
+import { clearSubmits, doubtText, partsInDoubt, submitTracker } from "./submits";
+import { cardIsMine } from "../hosts/host";
 
 export interface SmsRequest {
   readonly iccid: string;
@@ -39,6 +41,17 @@ export interface SenderOptions {
   readonly cardWaitMs?: number;
   /** How long a claimed job waits in memory for its card to reach a modem before it goes back to the queue (default 30 s). */
   readonly cardAwaitMs?: number;
+  /**
+   * This host: jobs are claimed in its name, only for cards on devices it drives (or on
+   * none), and each part is recorded before and after it goes to the modem.
+   */
+  readonly host?: string;
+  /**
+   * A message whose send was cut off (the answer to a part never came) is marked unknown;
+   * it is sent again after this long unless a report showed it delivered. null (the
+   * default): never sent again.
+   */
+  readonly resendUnknownAfterMs?: number | null;
   /** A claimed job's lease: after a crash it is claimed again this long after (default 5 min). */
   readonly leaseMs?: number;
   /** Switches a card that is in no modem in (a SIM bank); without it the job only waits. */
@@ -77,6 +90,7 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
     const cardWaitMs = options.cardWaitMs ?? 3_600_000;
     const leaseMs = options.leaseMs ?? 300_000;
     const cardPollMs = options.cardAwaitMs ?? 30_000;
+    const host = options.host ?? null;
     // Status reports from every modem go to the store, which matches them to their parts.
     for (const m of registry.modems) {
       const events = yield* m.supervised.events;
@@ -94,11 +108,12 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
     const claim = (limit: number) =>
       store("claiming jobs", async () => {
         const rows = await sql<{ id: number; attempts: number; payload: { smsId: number }; created_at: Date }>`
-          update jobs set state = 'running', locked_until = now() + ${`${leaseMs} milliseconds`}::interval
+          update jobs set state = 'running', locked_until = now() + ${`${leaseMs} milliseconds`}::interval, claimed_by = ${host}
           where id in (
             select id from jobs
             where kind = 'sms-send'
               and ((state = 'queued' and run_after <= now()) or (state = 'running' and locked_until < now()))
+              ${host ? sql`and ${cardIsMine(sql`(select iccid from sms_out where id = (jobs.payload->>'smsId')::bigint)`, host)}` : sql``}
             order by run_after, id
             for update skip locked
             limit ${limit}
@@ -125,6 +140,23 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
       Effect.gen(function* () {
         const sms = yield* store("reading an SMS", () => db.selectFrom("sms_out").selectAll().where("id", "=", job.smsId).executeTakeFirst());
         if (!sms) return yield* store("dropping an orphan job", () => db.updateTable("jobs").set({ state: "done" }).where("id", "=", job.id).execute());
+        // A send that was cut off (a crash, a silent modem) is not repeated blindly.
+        const doubt = yield* partsInDoubt(db, sms.id);
+        if (doubt.length > 0) {
+          const first = doubt[0]!;
+          if (sms.outcome === 2) return yield* finish(job, { state: "delivered", outcome: 2 });
+          const resendAfterMs = options.resendUnknownAfterMs ?? null;
+          const inDoubtFor = Date.now() - first.startedAt.getTime();
+          if (resendAfterMs === null)
+            return yield* finish(job, { state: "unknown", outcome: null, error: `${doubtText(first)}; not sent again (resendUnknownAfterMs is off)` });
+          if (inDoubtFor < resendAfterMs) {
+            yield* store("marking an SMS unknown", () =>
+              db.updateTable("sms_out").set({ state: "unknown", error: `${doubtText(first)}; sent again at ${new Date(first.startedAt.getTime() + resendAfterMs).toISOString()} unless a report says it was delivered` }).where("id", "=", sms.id).execute(),
+            );
+            return yield* retry(job, resendAfterMs - inDoubtFor, "waiting to send again a message whose first send is in doubt");
+          }
+          yield* clearSubmits(db, sms.id);
+        }
         // Held for the send: a rotation must not move the card between finding its modem
         // and the modem sending (the send would go out from whatever card came in).
         // Sending without the hold (another hold stands in the way) could send from the card
@@ -146,7 +178,9 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
         const attempt = yield* countModemAttempt(db, job.id);
         yield* store("marking an SMS sending", () => db.updateTable("sms_out").set({ state: "sending" }).where("id", "=", sms.id).execute());
         const { actor } = holder.value;
-        const sent = yield* actor.sendSms(sms.addressee, sms.text, { statusReport: sms.status_report, priority: "bulk" }).pipe(Effect.either);
+        const sent = yield* actor
+          .sendSms(sms.addressee, sms.text, { statusReport: sms.status_report, priority: "bulk", ...(host ? { track: submitTracker(db, sms.id, host) } : {}) })
+          .pipe(Effect.either);
         if (sent._tag === "Right") {
           // The parts, "sent" and the reports that beat them here, in one transaction under
           // the card's report lock: a report is applied after "sent", never overwritten by it.
@@ -164,6 +198,9 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
           return;
         }
         const error = sent.left;
+        // The modem took a body and never answered: a retry could send it twice. The next
+        // run of the job decides by the policy above.
+        if (host && (yield* partsInDoubt(db, sms.id)).length > 0) return yield* retry(job, 0, `in doubt: ${error.message}`);
         const code = error._tag === "AtModemError" ? error.error.code : null;
         const retryable = error._tag === "AtModemError" ? error.error.retryable : error._tag !== "SmsEncodeError";
         if (retryable && attempt < maxAttempts) return yield* retry(job, retryBaseMs * 2 ** (attempt - 1), error.message);

@@ -7,10 +7,10 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { Cause, Data, Effect, Runtime, type Scope } from "effect";
-import { Kysely, PGliteDialect, PostgresDialect } from "kysely";
+import { Kysely, PGliteDialect, PostgresDialect, sql } from "kysely";
 import { Migrator } from "kysely/migration";
 import pg from "pg";
-import { migrationProvider } from "./migrations";
+import { MIGRATIONS, migrationProvider } from "./migrations";
 import type { Database } from "./schema";
 
 export class StoreError extends Data.TaggedError("StoreError")<{ readonly reason: string; readonly cause?: unknown }> {
@@ -103,8 +103,33 @@ export interface MigrationOutcome {
   readonly applied: readonly string[];
 }
 
-/** Applies every migration not yet applied, in order. */
+/**
+ * The migrations the database has that this simgate does not know: a newer simgate
+ * migrated it. Running against it could misread its tables, so the host refuses.
+ */
+const unknownMigrations = async (db: Kysely<Database>): Promise<string[]> => {
+  const exists = await sql<{ t: string | null }>`select to_regclass('kysely_migration')::text as t`.execute(db);
+  if (!exists.rows[0]?.t) return [];
+  const applied = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(db);
+  return applied.rows.map((r) => r.name).filter((name) => !Object.hasOwn(MIGRATIONS, name));
+};
+
+/** Applies every migration not yet applied, in order; refuses a database newer than this code. */
 export const migrate = (db: Kysely<Database>): Effect.Effect<MigrationOutcome, StoreError> =>
+  Effect.tryPromise({
+    try: () => unknownMigrations(db),
+    catch: (error) => new StoreError({ reason: `reading the schema version failed: ${(error as Error).message}`, cause: error }),
+  }).pipe(
+    Effect.filterOrFail(
+      (unknown) => unknown.length === 0,
+      (unknown) =>
+        new StoreError({
+          reason: `the database was migrated by a newer simgate (${unknown.join(", ")} unknown here): upgrade this host before starting it (README: several hosts)`,
+        }),
+    ),
+  ).pipe(Effect.zipRight(applyMigrations(db)));
+
+const applyMigrations = (db: Kysely<Database>): Effect.Effect<MigrationOutcome, StoreError> =>
   Effect.tryPromise({
     try: () => new Migrator({ db, provider: migrationProvider }).migrateToLatest(),
     catch: (error) => new StoreError({ reason: `migration failed: ${(error as Error).message}` }),

@@ -91,6 +91,8 @@ export interface JobsTable {
   locked_until: NullableTimestamp;
   last_error: string | null;
   created_at: Generated<Date>;
+  /** The host whose worker claimed it last. */
+  claimed_by: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface DevicesTable {
@@ -252,7 +254,35 @@ export interface HoldsTable {
   created_at: Generated<Date>;
 }
 
+export interface HostsTable {
+  id: string;
+  version: string;
+  started_at: Generated<Date>;
+  heartbeat_at: Generated<Date>;
+}
+
+/** Which host drives a device. */
+export interface DeviceHostsTable {
+  device: string;
+  host: string;
+  claimed_at: Generated<Date>;
+}
+
+/** One part of an outgoing SMS handed to a modem: before the modem answered, and after. */
+export interface SmsSubmitsTable {
+  sms_id: number;
+  seq: number;
+  host: string;
+  started_at: Generated<Date>;
+  finished_at: NullableTimestamp;
+  mr: number | null;
+  error: string | null;
+}
+
 export interface Database {
+  hosts: HostsTable;
+  device_hosts: DeviceHostsTable;
+  sms_submits: SmsSubmitsTable;
   holds: HoldsTable;
   sms_reports: SmsReportsTable;
   modem_cards: ModemCardsTable;

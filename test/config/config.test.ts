@@ -63,6 +63,10 @@ describe("configuration", () => {
     expect(refused({ devices: DEMO_CONFIG.devices, database: { url: "postgres://x", dataDir: "d" } })).toBe("cfg.database: give either url or dataDir, not both");
     expect(refused({ devices: DEMO_CONFIG.devices, ownNumberCodes: { mts: "*111#" } })).toMatch(/^cfg\.ownNumberCodes: must map MCC\+MNC/);
     expect(refused({ devices: DEMO_CONFIG.devices, colour: "blue" })).toMatch(/^cfg\.colour: unknown setting/);
+    expect(refused({ devices: DEMO_CONFIG.devices, sending: { resendUnknownAfterMinutes: 0 } })).toBe("cfg.sending.resendUnknownAfterMinutes: must be null (never) or whole minutes from 1 to 10080");
+    expect(refused({ devices: DEMO_CONFIG.devices, sending: { resend: 5 } })).toMatch(/^cfg\.sending\.resend: unknown setting/);
+    expect(parse({ devices: DEMO_CONFIG.devices }).resendUnknownAfterMs).toBeNull();
+    expect(parse({ devices: DEMO_CONFIG.devices, sending: { resendUnknownAfterMinutes: 15 } }).resendUnknownAfterMs).toBe(900_000);
   });
 
   it("accepts the demo farm's own configuration", () => {

@@ -114,6 +114,42 @@ describe("status reports", () => {
   );
 });
 
+describe("a send cut off before the modem answered", () => {
+  /** A message whose part 1 was handed to the modem by a host that then died. */
+  const cutOff = (iccid: string, text: string) =>
+    Effect.gen(function* () {
+      const id = yield* enqueueSms(db, { iccid, to: "+15559000055", text });
+      yield* Effect.promise(() => db.insertInto("sms_submits").values({ sms_id: id, seq: 1, host: "gone-host" }).execute());
+      return id;
+    });
+  const sentTexts = (text: string) => registry.farm!.network.submitted.filter((s) => s.text === text).length;
+
+  it.scopedLive("is not sent again: it is unknown, and says why", () =>
+    Effect.gen(function* () {
+      yield* Effect.suspend(() => runSmsSender(db, registry, { pollMs: 20, retryBaseMs: 50, host: "this-host" }));
+      const id = yield* cutOff(modem(1).sim!.iccid, "maybe sent already");
+      const row = yield* untilState(id, (s) => s.state !== "queued" && s.state !== "sending");
+      expect(row).toMatchObject({ state: "unknown", outcome: null });
+      expect((yield* sms(id)).error).toMatch(/part 1 was handed to the modem .* by host gone-host .* it may have gone out; not sent again/);
+      yield* Effect.sleep("300 millis");
+      expect(sentTexts("maybe sent already")).toBe(0);
+    }),
+  );
+
+  it.scopedLive("is sent again once, after the configured wait, when no report said it was delivered", () =>
+    Effect.gen(function* () {
+      yield* Effect.suspend(() => runSmsSender(db, registry, { pollMs: 20, retryBaseMs: 50, host: "this-host", resendUnknownAfterMs: 400 }));
+      const id = yield* cutOff(modem(1).sim!.iccid, "sent again after a wait");
+      yield* untilState(id, (s) => s.state === "unknown");
+      expect(sentTexts("sent again after a wait")).toBe(0);
+      yield* untilState(id, (s) => s.state === "sent");
+      expect(sentTexts("sent again after a wait")).toBe(1);
+      const records = yield* Effect.promise(() => db.selectFrom("sms_submits").select(["seq", "host", "mr"]).where("sms_id", "=", id).execute());
+      expect(records).toEqual([{ seq: 1, host: "this-host", mr: expect.any(Number) }]);
+    }),
+  );
+});
+
 describe("outgoing SMS jobs", () => {
   it.scopedLive("a long message is sent through the modem holding the card, its parts recorded, then delivered", () =>
     Effect.gen(function* () {

@@ -12,6 +12,7 @@ import * as m0006 from "./0006_modem_memory";
 import * as m0007 from "./0007_event_feed";
 import * as m0008 from "./0008_status_reports";
 import * as m0009 from "./0009_holds";
+import * as m0010 from "./0010_hosts";
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001_core": m0001,
@@ -23,6 +24,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0007_event_feed": m0007,
   "0008_status_reports": m0008,
   "0009_holds": m0009,
+  "0010_hosts": m0010,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => ({ ...MIGRATIONS }) };

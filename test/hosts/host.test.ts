@@ -1,0 +1,80 @@
+import { Effect, Exit, Scope } from "effect";
+import { sql, type Kysely } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { claimDevices, startHost, type HostOptions } from "../../src/hosts/host";
+import { claimCardJobs, enqueueCardWork } from "../../src/jobs/card-jobs";
+import { migrate, openStore } from "../../src/store/database";
+import type { Database } from "../../src/store/schema";
+import { throwawayDatabase } from "../support/postgres";
+
+// Hosts on one database: who drives which device, a restarted host's own jobs, and a
+// database that a newer simgate migrated.
+let database: Awaited<ReturnType<typeof throwawayDatabase>>;
+let scope: Scope.CloseableScope;
+let db: Kysely<Database>;
+
+beforeAll(async () => {
+  database = await throwawayDatabase("simgate_hosts");
+  scope = Effect.runSync(Scope.make());
+  db = await Effect.runPromise(Scope.extend(openStore({ kind: "postgres", url: database.url }), scope));
+  await Effect.runPromise(migrate(db));
+}, 60_000);
+afterAll(async () => {
+  if (scope) await Effect.runPromise(Scope.close(scope, Exit.void));
+  await database?.drop();
+});
+
+const host = (id: string): HostOptions => ({ id, version: "test", ttlMs: 30_000 });
+const started = async (id: string, devices: string[]) => {
+  const s = Effect.runSync(Scope.make());
+  await Effect.runPromise(Scope.extend(startHost(db, host(id), devices), s));
+  return () => Effect.runPromise(Scope.close(s, Exit.void));
+};
+
+describe("hosts", () => {
+  it("a device driven by a live host is refused to another, naming both; once that host is dead it can be taken", async () => {
+    const stopA = await started("host-a", ["rack"]);
+    const refused = await Effect.runPromise(Effect.either(claimDevices(db, host("host-b"), ["rack"])));
+    expect(refused._tag).toBe("Left");
+    const message = refused._tag === "Left" ? refused.left.message : "";
+    expect(message).toContain("device rack is driven by host host-a");
+    expect(message).toContain("this host is host-b");
+    await stopA();
+    // host-a's heartbeat stops; once older than the TTL, the device is free.
+    await db.updateTable("hosts").set({ heartbeat_at: sql`now() - interval '1 minute'` }).where("id", "=", "host-a").execute();
+    await Effect.runPromise(claimDevices(db, host("host-b"), ["rack"]));
+    expect(await db.selectFrom("device_hosts").select(["device", "host"]).execute()).toEqual([{ device: "rack", host: "host-b" }]);
+  });
+
+  it("a restarted host takes back at once the jobs it had claimed; another host's stay leased", async () => {
+    const lease = sql`now() + interval '5 minutes'`;
+    const mine = await db.insertInto("jobs").values({ kind: "sms-send", payload: "{}", run_after: new Date(), locked_until: lease, last_error: null, claimed_by: "host-c", state: "running" }).returning("id").executeTakeFirstOrThrow();
+    const theirs = await db.insertInto("jobs").values({ kind: "sms-send", payload: "{}", run_after: new Date(), locked_until: lease, last_error: null, claimed_by: "host-d", state: "running" }).returning("id").executeTakeFirstOrThrow();
+    const stop = await started("host-c", []);
+    const free = await db.selectFrom("jobs").select(["id", sql<boolean>`locked_until <= now()`.as("free")]).where("id", "in", [mine.id, theirs.id]).orderBy("id").execute();
+    expect(free.map((r) => r.free)).toEqual([true, false]);
+    await stop();
+  });
+
+  it("a job for a card on another host's device is left to that host; one for a card on no device to anyone", async () => {
+    const device = await db.insertInto("devices").values({ key: "far", title: "far", model: "pool", config: "{}" }).returning("id").executeTakeFirstOrThrow();
+    await db.insertInto("sim_cards").values({ device_id: device.id, place: "1", iccid: "8900000000000000777" }).execute();
+    await db.insertInto("device_hosts").values({ device: "far", host: "host-far" }).execute();
+    await Effect.runPromise(enqueueCardWork(db, { kind: "ussd", iccid: "8900000000000000777", code: "*100#" }));
+    await Effect.runPromise(enqueueCardWork(db, { kind: "ussd", iccid: "8900000000000000888", code: "*100#" }));
+    const near = await Effect.runPromise(claimCardJobs(db, 10, 60_000, "host-near"));
+    expect(near.map((j) => j.work.iccid)).toEqual(["8900000000000000888"]);
+    const far = await Effect.runPromise(claimCardJobs(db, 10, 60_000, "host-far"));
+    expect(far.map((j) => j.work.iccid)).toEqual(["8900000000000000777"]);
+    const claimedBy = await db.selectFrom("jobs").select(["claimed_by"]).where("kind", "=", "card-ussd").orderBy("id").execute();
+    expect(claimedBy.map((r) => r.claimed_by)).toEqual(["host-far", "host-near"]);
+  });
+
+  it("refuses a database that a newer simgate migrated", async () => {
+    await db.insertInto("kysely_migration" as never).values({ name: "9999_from_the_future", timestamp: new Date().toISOString() } as never).execute();
+    const outcome = await Effect.runPromise(Effect.either(migrate(db)));
+    expect(outcome._tag).toBe("Left");
+    expect(outcome._tag === "Left" ? outcome.left.message : "").toContain("migrated by a newer simgate (9999_from_the_future unknown here)");
+    await db.deleteFrom("kysely_migration" as never).where("name" as never, "=", "9999_from_the_future" as never).execute();
+  });
+});
