@@ -7,6 +7,7 @@ import { Data, Effect } from "effect";
 import { parseCopsRead } from "../../protocol/at/operator";
 import { parseRegistration } from "../../protocol/at/registration";
 import { parseCimi, parseCnum, parseCpinRead, parseCsq, parseIccid } from "../../protocol/at/sim";
+import type { TeCharset } from "../../protocol/text/charset";
 import type { AtPort } from "../at/at-port";
 import type { AtError } from "../at/errors";
 import { VENDOR_URCS } from "../vendors";
@@ -225,15 +226,33 @@ export const readSim = (port: AtPort, profile: VendorProfile, options: ReadSimOp
     };
   });
 
+const CHARSETS: readonly TeCharset[] = ["GSM", "IRA", "UCS2", "8859-1"];
+
+/**
+ * The TE character set in force (27.007 5.5): "GSM" when the init's +CSCS="GSM" took,
+ * else what the modem says it uses (a module without the GSM set stays in IRA or its own
+ * default), since names and USSD texts arrive in it.
+ */
+export const charsetInForce = (port: AtPort, initProblems: readonly StepProblem[]): Effect.Effect<TeCharset> =>
+  initProblems.some((p) => /^AT\+CSCS=/i.test(p.command))
+    ? text(port, "AT+CSCS?").pipe(
+        Effect.map((reply) => {
+          const name = /\+CSCS:\s*"?([^"\r\n]+)"?/i.exec(reply)?.[1]?.trim().toUpperCase();
+          return CHARSETS.find((c) => c === name) ?? "IRA";
+        }),
+        Effect.orElseSucceed((): TeCharset => "IRA"),
+      )
+    : Effect.succeed<TeCharset>("GSM");
+
 /** Registration, operator (long name) and signal; a step that fails leaves its field null. */
-export const readNetwork = (port: AtPort): Effect.Effect<Pick<ModemSnapshot, "registration" | "operator" | "signal">> =>
+export const readNetwork = (port: AtPort, charset: TeCharset = "GSM"): Effect.Effect<Pick<ModemSnapshot, "registration" | "operator" | "signal">> =>
   Effect.gen(function* () {
     const reg = yield* text(port, "AT+CREG?").pipe(Effect.option);
     const registration = reg._tag === "Some" ? parseRegistration(reg.value, { solicited: true }) : null;
     yield* port.command("AT+COPS=3,0").pipe(Effect.ignore);
     const cops = yield* text(port, "AT+COPS?").pipe(Effect.option);
-    // The +CSCS set at init is GSM: names come in the GSM alphabet.
-    const operator = cops._tag === "Some" ? parseCopsRead(cops.value, { charset: "GSM" }) : null;
+    // Names come in the TE character set in force.
+    const operator = cops._tag === "Some" ? parseCopsRead(cops.value, { charset }) : null;
     const csq = yield* text(port, "AT+CSQ").pipe(Effect.option);
     const signal = csq._tag === "Some" ? parseCsq(csq.value) : null;
     return {
@@ -247,6 +266,8 @@ export interface BringUpResult {
   readonly snapshot: ModemSnapshot;
   readonly profile: VendorProfile;
   readonly problems: readonly StepProblem[];
+  /** The +CSCS in force after the init. */
+  readonly charset: TeCharset;
 }
 
 /**
@@ -277,8 +298,10 @@ export const bringUp = (port: AtPort, probeOptions?: ProbeOptions): Effect.Effec
     problems.push(...read.problems);
     if (identity.unreadable?.length) problems.push({ command: "identity", error: `unreadable: ${identity.unreadable.join(", ")} (no command answered with it)` });
     const profile = pickProfile(identity.manufacturer, identity.model);
-    problems.push(...(yield* initialise(port, profile)));
+    const initProblems = yield* initialise(port, profile);
+    problems.push(...initProblems);
+    const charset = yield* charsetInForce(port, initProblems);
     const sim = yield* readSim(port, profile);
-    const network = yield* readNetwork(port);
-    return { snapshot: { port: "ready", identity, profile: profile.name, sim, ...network }, profile, problems };
+    const network = yield* readNetwork(port, charset);
+    return { snapshot: { port: "ready", identity, profile: profile.name, sim, ...network }, profile, problems, charset };
   });

@@ -10,7 +10,7 @@ import { parseCsq } from "../../protocol/at/sim";
 import { parseCmtiUnsolicited } from "../../protocol/at/sms-storage";
 import type { Urc } from "../../protocol/at/urc";
 import type { AtPort } from "../at/at-port";
-import { bringUp, initialise, readNetwork, readSim, type BringUpFailed, type ProbeOptions, type StepProblem } from "./bring-up";
+import { bringUp, charsetInForce, initialise, readNetwork, readSim, type BringUpFailed, type ProbeOptions, type StepProblem } from "./bring-up";
 import { makeInbox, type InboxEvent, type SmsSink } from "./sms-inbox";
 import { makeOutbox, type OutboxEvent } from "./sms-outbox";
 import { makeUssd, type UssdOptions } from "./ussd";
@@ -108,8 +108,16 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
 
     const result = yield* bringUp(port, options.probe);
     const profile: VendorProfile = result.profile;
+    // The TE character set in force: learned at bring-up, again after every init.
+    let charset = result.charset;
     if (profile.timeouts) yield* port.setTimeouts(profile.timeouts);
-    const ussd = yield* makeUssd(port, profile, port.events, options.ussd);
+    const ussd = yield* makeUssd(port, profile, port.events, { ...options.ussd, charset: () => charset });
+    /** The init again; the +CSCS in force may differ if it failed this time. */
+    const reinitialise = Effect.gen(function* () {
+      const problems = yield* initialise(port, profile);
+      charset = yield* charsetInForce(port, problems);
+      return problems;
+    });
     const calls = yield* makeCalls(port, publish);
     yield* Effect.forEach(result.problems, (problem) => publish({ type: "problem", problem }), { discard: true });
     yield* update(() => result.snapshot);
@@ -146,7 +154,7 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
     const recover = (why: string) =>
       Effect.gen(function* () {
         yield* publish({ type: "recovery", step: "sweep", detail: why });
-        const problems = yield* initialise(port, profile);
+        const problems = yield* reinitialise;
         yield* Effect.forEach(problems, (problem) => publish({ type: "problem", problem }), { discard: true });
         yield* sweepIfReady;
       });
@@ -158,10 +166,10 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
      */
     const rereadSimAfter = (announced?: "READY") => Effect.gen(function* () {
       const epoch = simEpoch;
-      const problems = yield* initialise(port, profile);
+      const problems = yield* reinitialise;
       yield* Effect.forEach(problems, (problem) => publish({ type: "problem", problem }), { discard: true });
       const sim = yield* readSim(port, profile, announced ? { announced } : {});
-      const network = yield* readNetwork(port);
+      const network = yield* readNetwork(port, charset);
       // A switch between reading the card and now: what was read is the card that left.
       if (epoch !== simEpoch) return;
       yield* update((s) => ({ ...s, sim, ...network }));
@@ -188,7 +196,7 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
             yield* update((s) => ({ ...s, registration: reg.value.state }));
             // Back on the network: messages may have arrived while nobody was told.
             if (isRegistered(reg.value.state) && !(before && isRegistered(before))) {
-              const network = yield* readNetwork(port);
+              const network = yield* readNetwork(port, charset);
               yield* update((s) => ({ ...s, ...network }));
               yield* sweepIfReady;
             }

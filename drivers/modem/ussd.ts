@@ -11,6 +11,7 @@ import { decodeUssdPayload } from "../../protocol/ussd/decode";
 import { buildCusdWrite, encodeUssdRequest } from "../../protocol/ussd/encode";
 import type { AtPort, PortEvent } from "../at/at-port";
 import type { AtError } from "../at/errors";
+import type { TeCharset } from "../../protocol/text/charset";
 import type { VendorProfile } from "./profiles";
 
 export interface UssdReply {
@@ -35,6 +36,8 @@ export class UssdError extends Data.TaggedError("UssdError")<{
 }
 
 export interface UssdOptions {
+  /** The +CSCS in force (default GSM, what the init sets). */
+  readonly charset?: () => TeCharset;
   /** How long the network may take to answer (default 30 s). */
   readonly replyTimeoutMs?: number;
   /** After a release code, how long to wait for the answer that may follow (default 1.5 s). */
@@ -53,8 +56,8 @@ export const makeUssd = (port: AtPort, profile: VendorProfile, subscribe: Effect
       const parsed = parseCusd(line);
       if (!parsed.ok) return null;
       const c = parsed.value;
-      // The init sets +CSCS="GSM": text payloads are in the GSM alphabet.
-      const text = c.payload === "" ? "" : decodeUssdPayload(c.payload, c.dcs, "GSM").text;
+      // Text payloads are in the +CSCS in force; the vendor says whether hex may hide in them.
+      const text = c.payload === "" ? "" : decodeUssdPayload(c.payload, c.dcs, options.charset?.() ?? "GSM", { trust: profile.ussdReply }).text;
       return { status: ussdStatusName(c.status), text, dcs: c.dcs, raw: c.payload, sessionOpen: c.status === 1 };
     };
 

@@ -38,6 +38,12 @@ export interface VendorProfile {
   readonly timeouts?: Partial<Record<CommandClass, number>>;
   /** How the modem wants USSD requests: text in +CSCS, or GSM 7-bit packed hex (Huawei). */
   readonly ussdRequest: "text" | "packed-gsm7";
+  /**
+   * How to read +CUSD replies: "charset" when the modem presents text in its +CSCS as
+   * 27.007 7.15 says; "content" when it is known to send hex the DCS and +CSCS do not
+   * announce (Huawei's packed GSM 7-bit, ZTE's UCS2 under a GSM DCS).
+   */
+  readonly ussdReply: "charset" | "content";
   readonly urcs: VendorUrcs;
   /** What restarts the module (the supervisor's last step before reopening the port). */
   readonly resetCommand: string;

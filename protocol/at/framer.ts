@@ -128,12 +128,20 @@ const latin1 = (bytes: number[]): string => {
   return out;
 };
 
+/**
+ * Drops control bytes (line noise, the Ctrl-Z and ESC a modem echoes after a PDU), except
+ * inside double quotes: a quoted string is text in the TE character set, and under
+ * +CSCS="GSM" the default alphabet puts characters there (0x00 '@', 0x02 '$', 0x1B the
+ * escape to '€' and '{', 23.038 6.2.1).
+ */
 const stripControl = (text: string): string => {
   if (!/[\x00-\x08\x0b\x0c\x0e-\x1f]/.test(text)) return text;
   let out = "";
+  let quoted = false;
   for (const ch of text) {
     const c = ch.charCodeAt(0);
-    if (c === CTRL_Z || c === ESC || (c < 0x20 && c !== 0x09)) continue;
+    if (c === 0x22) quoted = !quoted;
+    if (!quoted && (c === CTRL_Z || c === ESC || (c < 0x20 && c !== 0x09))) continue;
     out += ch;
   }
   return out;

@@ -60,7 +60,11 @@ export interface CurrentOperator {
 export const parseCopsRead = (input: string, opts: { charset?: TeCharset } = {}): Result<CurrentOperator> => {
   const line = replyLines(input).find((l) => afterPrefix(l, "+COPS") !== null);
   if (!line) return fail("+COPS?", "no +COPS line", input);
-  const f = splitFields(afterPrefix(line, "+COPS")!);
+  let body = afterPrefix(line, "+COPS")!;
+  // A name whose closing quote the firmware dropped (`"Simnet,7`): the AcT after the last
+  // comma is a number, so the quote belongs before it.
+  if ((body.match(/"/g)?.length ?? 0) % 2 === 1) body = body.replace(/,\s*(\d+)\s*$/, '",$1');
+  const f = splitFields(body);
   const mode = parseDecimal(f[0]);
   if (mode === null) return fail("+COPS?", "bad <mode>", input);
   const format = parseDecimal(f[1]);

@@ -74,6 +74,9 @@ export const parseIccid = (input: string): Result<string> => {
   if (v.startsWith("98")) v = swapNibbles(v);
   v = v.replace(/F+$/, "");
   if (!v.startsWith("89")) return fail("ICCID", "does not start with 89", input);
+  // ITU-T E.118: 89, country, issuer, account and check digit; cards in use have 18 to 20
+  // digits. Fewer is a cut-off reply or another number, not a card to key history by.
+  if (v.length < 18) return fail("ICCID", `${v.length} digits, fewer than an ICCID has`, input);
   return ok(v);
 };
 

@@ -117,8 +117,10 @@ const textOf = (l: TpduLayout, parsed: ReturnType<typeof nodePduParse>): string 
   // node-pdu's text is used only when it read the same alphabet: it classifies some
   // reserved DCS values differently (gammu at-sms 14: 0xF9, GSM 7-bit by 23.038).
   const sameAlphabet = NODE_PDU_ALPHABETS[parsed.dataCodingScheme.textAlphabet] === l.alphabet;
+  // An empty address (length 0, 23.040 9.1.2.5) still has its type octet; node-pdu skips
+  // it and reads the user data one octet early, so its text is not used then.
   const fromNodePdu =
-    "data" in parsed && sameAlphabet && !l.udTruncated && l.type !== "SMS-STATUS-REPORT" ? parsed.data.getText() : null;
+    "data" in parsed && sameAlphabet && !l.udTruncated && l.type !== "SMS-STATUS-REPORT" && l.address.length > 0 ? parsed.data.getText() : null;
   if (l.alphabet === "gsm7") {
     // node-pdu's septet decoding is right except for its table: 0x5F and unknown extension
     // codes both come out as '`', a character GSM 7-bit cannot carry. Only then decode again.

@@ -29,11 +29,30 @@ const HEX = /^(?:[0-9A-Fa-f]{2})+$/;
  * 5. packed GSM 7-bit when it decodes to clean text, else 8-bit when printable;
  * 6. otherwise packed GSM 7-bit if the DCS says GSM or is absent (Huawei), else the text.
  */
-export const decodeUssdPayload = (payload: string, dcs: number | null, charset: TeCharset = "IRA"): UssdText => {
+export interface UssdDecodeOptions {
+  /**
+   * "content" (the default): the payload's look decides, for modems known to send hex the
+   * DCS and +CSCS do not announce (Huawei's packed GSM 7-bit, ZTE's UCS2 under a GSM DCS).
+   * "charset": the modem presents text in its +CSCS, as 27.007 7.15 says; hex is read only
+   * where the +CSCS is UCS2 or the DCS itself says UCS2 or 8-bit, so a reply "0041" under
+   * +CSCS="GSM" is the text "0041".
+   */
+  readonly trust?: "content" | "charset";
+}
+
+export const decodeUssdPayload = (payload: string, dcs: number | null, charset: TeCharset = "IRA", options: UssdDecodeOptions = {}): UssdText => {
   const plain: UssdText = { text: decodeTeString(payload, charset === "UCS2" ? "IRA" : charset), encoding: "text", language: null };
   if (!HEX.test(payload)) return plain;
   const hinted = dcs === null ? null : cbsDcsAlphabet(dcs);
   const bytes = hexBytes(payload);
+  if (options.trust === "charset") {
+    if (charset === "UCS2" || hinted?.alphabet === "ucs2") {
+      const ucs2 = readUcs2(bytes, hinted?.languagePrefix === true && hinted.alphabet === "ucs2");
+      return ucs2 ? ucs2.value : plain;
+    }
+    if (hinted?.alphabet === "8bit") return { text: latin1(bytes), encoding: "8bit", language: null };
+    return plain;
+  }
 
   const ucs2 = readUcs2(bytes, hinted?.languagePrefix === true && hinted.alphabet === "ucs2");
   if (ucs2 && (hinted?.alphabet === "ucs2" || charset === "UCS2" || ucs2.consistent)) return ucs2.value;

@@ -221,3 +221,39 @@ describe("defect 7: a slow SIM", () => {
     }),
   );
 });
+
+describe("text in the TE character set in force", () => {
+  const operators = [
+    {
+      id: "at",
+      name: "Sim@Net",
+      shortName: "SIM@",
+      mccmnc: "00101",
+      smsc: "+10010000001",
+      ussd: { "*100#": { kind: "reply" as const, text: "Your balance: 5$ @ 1" } },
+    },
+  ];
+
+  it.scopedLive("a modem that refuses +CSCS=\"GSM\" stays in IRA: the operator and USSD texts are read in IRA", () =>
+    Effect.gen(function* () {
+      const farm = yield* Effect.promise(() => start({ operators, modems: [{ id: "a" }] }));
+      const modem = farm.modem("a");
+      modem.faults.overrideCommand({ command: "+CSCS=", reply: { lines: [], final: "ERROR" } });
+      const port = yield* portTo(modem);
+      const actor = yield* makeModemActor(port, { sink, sweepEveryMs: 0 });
+      expect((yield* SubscriptionRef.get(actor.state)).operator).toBe("Sim@Net");
+      const reply = yield* actor.ussd("*100#");
+      expect(reply.text).toBe("Your balance: 5$ @ 1");
+    }),
+  );
+
+  it.scopedLive("with +CSCS=\"GSM\" in force the same texts are read in the GSM alphabet", () =>
+    Effect.gen(function* () {
+      const farm = yield* Effect.promise(() => start({ operators, modems: [{ id: "a" }] }));
+      const port = yield* portTo(farm.modem("a"));
+      const actor = yield* makeModemActor(port, { sink, sweepEveryMs: 0 });
+      expect((yield* SubscriptionRef.get(actor.state)).operator).toBe("Sim@Net");
+      expect((yield* actor.ussd("*100#")).text).toBe("Your balance: 5$ @ 1");
+    }),
+  );
+});

@@ -9,6 +9,7 @@ export const GENERIC: VendorProfile = {
   iccidCommands: ["AT+CCID", "AT+ICCID", "AT^ICCID?", "AT+QCCID", "AT+CICCID"],
   parseIccid,
   ussdRequest: "text",
+  ussdReply: "charset",
   urcs: { handled: [], ignored: [] },
   resetCommand: "AT+CFUN=1,1",
   defaultStorage: "SM",

@@ -16,6 +16,7 @@ export const HUAWEI: VendorProfile = {
   // E1xx sticks take long to answer USSD on busy networks.
   timeouts: { ussd: 30_000 },
   ussdRequest: "packed-gsm7",
+  ussdReply: "content",
   urcs: {
     handled: [/^\^RSSI:/i, /^\^CONN:/i, /^\^CEND:/i],
     ignored: [/^\^MODE:/i, /^\^BOOT:/i, /^\^SRVST:/i, /^\^SIMST:/i, /^\^DSFLOWRPT:/i, /^\^HCSQ:/i, /^\^RSSILVL:/i, /^\^HRSSILVL:/i, /^\^ORIG:/i, /^\^CONF:/i, /^\^STIN:/i, /^\^NWTIME:/i, /^\^EONS:/i],

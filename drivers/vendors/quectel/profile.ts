@@ -13,6 +13,7 @@ export const QUECTEL: VendorProfile = {
   iccidCommands: ["AT+QCCID", "AT+CCID"],
   parseIccid,
   ussdRequest: "text",
+  ussdReply: "charset",
   urcs: { handled: [], ignored: [/^\+QIND:/i, /^\+QUSIM:/i, /^\+QSTK:/i, /^\+QNITZ:/i, /^POWERED DOWN$/i] },
   resetCommand: "AT+CFUN=1,1",
   defaultStorage: "ME",

@@ -11,6 +11,7 @@ export const SIERRA: VendorProfile = {
   iccidCommands: ["AT!ICCID?", "AT+CCID"],
   parseIccid: iccidAfterPrefix(/!?ICCID:/),
   ussdRequest: "text",
+  ussdReply: "charset",
   urcs: { handled: [], ignored: [/^!PCINFO:/i, /^\+PACSP\d$/i] },
   resetCommand: "AT!RESET",
   defaultStorage: "SM",

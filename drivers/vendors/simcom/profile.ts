@@ -12,6 +12,7 @@ export const SIMCOM: VendorProfile = {
   iccidCommands: ["AT+CCID", "AT+ICCID", "AT+CICCID"],
   parseIccid: iccidAfterPrefix(/\+ICCID:/),
   ussdRequest: "text",
+  ussdReply: "charset",
   urcs: { handled: [], ignored: [/^\*PSUTTZ:/i, /^DST:/i, /^\+CTZV:/i, /^\+CIEV:/i, /^\+CPSI:/i, /^PB DONE$/i] },
   resetCommand: "AT+CFUN=1,1",
   defaultStorage: "SM",

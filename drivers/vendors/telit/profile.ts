@@ -11,6 +11,7 @@ export const TELIT: VendorProfile = {
   iccidCommands: ["AT#CCID", "AT+CCID"],
   parseIccid: iccidAfterPrefix(/#CCID:/),
   ussdRequest: "text",
+  ussdReply: "charset",
   urcs: { handled: [], ignored: [/^#QSS:/i, /^#PSNT:/i, /^#RFSTS:/i] },
   resetCommand: "AT#REBOOT",
   defaultStorage: "SM",

@@ -12,6 +12,7 @@ export const UBLOX: VendorProfile = {
   iccidCommands: ["AT+CCID"],
   parseIccid: iccidAfterPrefix(/\+CCID:/),
   ussdRequest: "text",
+  ussdReply: "charset",
   urcs: { handled: [], ignored: [/^\+UUPSDA:/i, /^\+UUPSDD:/i, /^\+UUSORD:/i, /^\+UUSORF:/i, /^\+UUSOCL:/i, /^\+UUSIMSTAT:/i] },
   resetCommand: "AT+CFUN=16",
   defaultStorage: "SM",

@@ -3,7 +3,8 @@ import { COMMON_INIT, iccidAfterPrefix, type VendorProfile } from "../profile";
 /**
  * ZTE USB sticks (MF1xx, MF6xx). +ZGETICCID reads the ICCID; the +Z codes below report
  * service, SIM and call state on their own and carry nothing simgate needs (ModemManager's
- * zte plugin ignores the same family).
+ * zte plugin ignores the same family). USSD replies can come as UCS2 hex under a GSM DCS
+ * (obsy/sms_tool issue 13, an MF286D), so their content decides how they are read.
  */
 export const ZTE: VendorProfile = {
   name: "zte",
@@ -12,6 +13,7 @@ export const ZTE: VendorProfile = {
   iccidCommands: ["AT+ZGETICCID", "AT+CCID"],
   parseIccid: iccidAfterPrefix(/\+ZGETICCID:/),
   ussdRequest: "text",
+  ussdReply: "content",
   urcs: { handled: [], ignored: [/^\+ZPASR:/i, /^\+ZUSIMR:/i, /^\+ZDONR:/i, /^\+ZPSTM:/i, /^\+ZEND$/i, /^\+ZEMCI:/i] },
   resetCommand: "AT+CFUN=1,1",
   defaultStorage: "SM",
