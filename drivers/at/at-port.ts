@@ -45,7 +45,12 @@ export type PortEvent =
   | { readonly type: "urc"; readonly urc: Urc; readonly inReplyTo?: string }
   /** Output that belongs to nothing: a late reply after a timeout, line noise. */
   | { readonly type: "stray"; readonly text: string }
-  | { readonly type: "state"; readonly state: PortState; readonly detail: string };
+  | { readonly type: "state"; readonly state: PortState; readonly detail: string }
+  /**
+   * The modem echoes commands again after it was told ATE0: it restarted without saying so
+   * (no RDY), and forgot every setting. Whoever set it up should do so again.
+   */
+  | { readonly type: "settings-lost"; readonly detail: string };
 
 export type PortState = "ready" | "resyncing" | "unresponsive" | "gone";
 
@@ -142,6 +147,8 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
     const runtime = yield* Effect.runtime<never>();
     const runSync = Runtime.runSync(runtime);
     let inFlight: InFlight | null = null;
+    // Echo was turned off (ATE0 answered OK): an echo from now on means a silent restart.
+    let echoOff = false;
     let openCusd: string | null = null;
     let seq = 0;
     let goneReason: string | null = null;
@@ -168,7 +175,10 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
       const current = inFlight;
       switch (event.kind) {
         case "echo":
-          return Effect.void;
+          if (!echoOff) return Effect.void;
+          // Once per restart: the next ATE0 arms it again.
+          echoOff = false;
+          return PubSub.publish(events, { type: "settings-lost", detail: `echo is back (${event.text}) after ATE0` });
         case "prompt":
           return current?.prompt ? Deferred.succeed(current.prompt, undefined) : PubSub.publish(events, { type: "stray", text: "> " });
         case "line": {
@@ -326,6 +336,11 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
           return yield* Effect.fail(new AtTimeout({ command, afterMs: timeoutMs, waitingFor: "reply" }));
         }
         unanswered = 0;
+        if (outcome.final.kind === "ok") {
+          // V.250 6.2.4: E0 turns echo off; E1, Z and &F (the stored or factory profile) on.
+          if (/^ATE0?(?![0-9])/i.test(command)) echoOff = true;
+          else if (/^AT(E1|Z|&F)/i.test(command)) echoOff = false;
+        }
         const lines = entry.lines;
         const error = describeModemError(outcome.final);
         if (error && !/^AT[DA]/i.test(command)) return yield* Effect.fail(new AtModemError({ command, error, lines }));

@@ -232,7 +232,14 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
 
     // Port events in arrival order; a failing handler is reported and the loop goes on.
     yield* Effect.forever(
-      Effect.flatMap(portEvents.take, (event) => (event.type === "urc" ? onUrc(event.urc) : Effect.void)),
+      Effect.flatMap(portEvents.take, (event) =>
+        event.type === "urc"
+          ? onUrc(event.urc)
+          : event.type === "settings-lost"
+            ? // A restart that printed nothing (no RDY): settings again, and a sweep.
+              recover(`the modem restarted without notice (${event.detail})`).pipe(Effect.forkIn(actorScope), Effect.asVoid)
+            : Effect.void,
+      ),
     ).pipe(Effect.forkScoped);
 
     let lastPortState: string = "ready";

@@ -77,6 +77,8 @@ export const runConsole = (options: ConsoleOptions): Effect.Effect<void, Transpo
           return print([`[unclaimed] ${JSON.stringify(event.text)}`]);
         case "state":
           return print([`[port] ${event.state}: ${event.detail}`]);
+        case "settings-lost":
+          return print([`[port] the modem restarted without notice: ${event.detail}`]);
       }
     };
     yield* Effect.forever(Effect.flatMap(Queue.take(events), (e) => Effect.sync(() => showEvent(e)))).pipe(Effect.forkScoped);

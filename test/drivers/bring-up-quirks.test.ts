@@ -6,6 +6,7 @@ import { makeModemActor, type ModemEvent } from "../../drivers/modem/modem-actor
 import { GENERIC_PROFILE } from "../../drivers/modem/profiles";
 import type { SmsSink } from "../../drivers/modem/sms-inbox";
 import { encodeSubmit } from "../../protocol/sms/encode";
+import { eventuallyEffect } from "../support/eventually";
 import { portTo, takeUntil, useSimFarm } from "./sim-line";
 
 // Issue 18's defects in bring-up and the AT port, each reproduced with a simulator fault: a
@@ -254,6 +255,26 @@ describe("text in the TE character set in force", () => {
       const actor = yield* makeModemActor(port, { sink, sweepEveryMs: 0 });
       expect((yield* SubscriptionRef.get(actor.state)).operator).toBe("Sim@Net");
       expect((yield* actor.ussd("*100#")).text).toBe("Your balance: 5$ @ 1");
+    }),
+  );
+});
+
+describe("a restart that prints nothing", () => {
+  it.scopedLive("echo coming back after ATE0 is taken as a silent restart: settings again and a sweep, as an event", () =>
+    Effect.gen(function* () {
+      const farm = yield* Effect.promise(() => start({ modems: [{ id: "a" }] }));
+      const modem = farm.modem("a");
+      const port = yield* portTo(modem);
+      const actor = yield* makeModemActor(port, { sink, sweepEveryMs: 0 });
+      const events = yield* actor.events;
+      expect(modem.settings.echo).toBe(false);
+      // The generic module prints no boot line: nothing says it restarted but its echo.
+      modem.reboot();
+      yield* actor.raw("AT+CSQ");
+      const recovery = yield* takeUntil(events, (e): e is Extract<ModemEvent, { type: "recovery" }> => e.type === "recovery", 3_000, "recovery");
+      expect(recovery.detail).toMatch(/restarted without notice/);
+      yield* eventuallyEffect(() => !modem.settings.echo && modem.settings.cmee === 1, "the settings made again");
+      expect(modem.settings).toMatchObject({ echo: false, cmee: 1, cpms: ["SM", "SM", "SM"] });
     }),
   );
 });
