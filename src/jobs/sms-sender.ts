@@ -190,7 +190,22 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
               await lockCardReports(trx, iccid);
               for (const p of sent.right.parts)
                 await sql`insert into sms_out_parts (sms_id, seq, mr) values (${sms.id}, ${p.seq}, ${Number.isInteger(p.mr) ? p.mr : null}) on conflict (sms_id, seq) do update set mr = excluded.mr`.execute(trx);
-              await finishIn(trx, job, { state: "sent", outcome: 1, sent_at: new Date(), error: null, modem_error: null });
+              // A modem that answers OK without +CMGS: <mr> sent the part, but its report can
+              // never be matched: said in the state, not hidden as a plain "sent".
+              const unreferenced = sent.right.parts.filter((p) => !Number.isInteger(p.mr)).map((p) => p.seq);
+              await finishIn(
+                trx,
+                job,
+                unreferenced.length === 0
+                  ? { state: "sent", outcome: 1, sent_at: new Date(), error: null, modem_error: null }
+                  : {
+                      state: "sent-without-reference",
+                      outcome: 1,
+                      sent_at: new Date(),
+                      error: `the modem accepted part${unreferenced.length > 1 ? "s" : ""} ${unreferenced.join(", ")} without a message reference: ${sms.status_report ? "no delivery report can be matched to it" : "sent"}`,
+                      modem_error: null,
+                    },
+              );
               await takeWaitingReports(trx, sms.id, iccid, sms.addressee);
             }),
           );

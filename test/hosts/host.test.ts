@@ -47,7 +47,7 @@ describe("hosts", () => {
   });
 
   it("a restarted host takes back at once the jobs it had claimed; another host's stay leased", async () => {
-    const lease = sql`now() + interval '5 minutes'`;
+    const lease = sql<Date>`now() + interval '5 minutes'`;
     const mine = await db.insertInto("jobs").values({ kind: "sms-send", payload: "{}", run_after: new Date(), locked_until: lease, last_error: null, claimed_by: "host-c", state: "running" }).returning("id").executeTakeFirstOrThrow();
     const theirs = await db.insertInto("jobs").values({ kind: "sms-send", payload: "{}", run_after: new Date(), locked_until: lease, last_error: null, claimed_by: "host-d", state: "running" }).returning("id").executeTakeFirstOrThrow();
     const stop = await started("host-c", []);

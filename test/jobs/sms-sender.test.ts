@@ -114,6 +114,21 @@ describe("status reports", () => {
   );
 });
 
+describe("a send the modem accepted without a reference", () => {
+  it.scopedLive("is sent, and says its delivery report cannot be matched", () =>
+    Effect.gen(function* () {
+      yield* startSender();
+      const m = modem(4);
+      m.faults.sendsWithoutReference = 1;
+      const id = yield* enqueueSms(db, { iccid: m.sim!.iccid, to: "+15559000066", text: "no reference came back", statusReport: true });
+      const row = yield* untilState(id, (s) => s.state !== "queued" && s.state !== "sending");
+      expect(row).toMatchObject({ state: "sent-without-reference", outcome: 1 });
+      expect((yield* sms(id)).error).toBe("the modem accepted part 1 without a message reference: no delivery report can be matched to it");
+      expect(registry.farm!.network.submitted.filter((s) => s.text === "no reference came back")).toHaveLength(1);
+    }),
+  );
+});
+
 describe("a send cut off before the modem answered", () => {
   /** A message whose part 1 was handed to the modem by a host that then died. */
   const cutOff = (iccid: string, text: string) =>
