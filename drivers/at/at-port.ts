@@ -272,10 +272,17 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
 
     // Commands that timed out since the port last answered: each may still send its final.
     let unanswered = 0;
+    // Some firmwares print a second final result behind an error (`+CMS ERROR: 321` then
+    // `OK`). Written at once, the next command would take that OK for its answer; after an
+    // error the line is left quiet this long first, and what arrives meanwhile is stray.
+    const STRAY_AFTER_ERROR_MS = 30;
+    let quietUntil = 0;
 
     const exchange = (command: string, body: string | null, marker: RegExp | null, timeoutMs: number): Effect.Effect<AtResponse, AtError> =>
       Effect.gen(function* () {
         if (goneReason) return yield* Effect.fail(closed(command));
+        const quiet = quietUntil - performance.now();
+        if (quiet > 0) yield* Effect.sleep(quiet);
         const started = performance.now();
         const entry: InFlight = {
           command,
@@ -343,7 +350,10 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
         }
         const lines = entry.lines;
         const error = describeModemError(outcome.final);
-        if (error && !/^AT[DA]/i.test(command)) return yield* Effect.fail(new AtModemError({ command, error, lines }));
+        if (error && !/^AT[DA]/i.test(command)) {
+          quietUntil = performance.now() + STRAY_AFTER_ERROR_MS;
+          return yield* Effect.fail(new AtModemError({ command, error, lines }));
+        }
         return { command, lines, final: outcome.final, finalText: outcome.text, elapsedMs: performance.now() - started };
       }).pipe(Effect.ensuring(settle));
 

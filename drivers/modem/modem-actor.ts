@@ -290,6 +290,8 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
     return {
       port,
       state,
+      /** The vendor profile picked at bring-up (its reset command, its timeouts). */
+      profile,
       events: PubSub.subscribe(events),
       simStatus: Effect.map(SubscriptionRef.get(state), simStatusOf),
       sendSms: outbox.send,

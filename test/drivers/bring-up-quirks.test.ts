@@ -6,6 +6,7 @@ import { makeModemActor, type ModemEvent } from "../../drivers/modem/modem-actor
 import { GENERIC_PROFILE } from "../../drivers/modem/profiles";
 import type { SmsSink } from "../../drivers/modem/sms-inbox";
 import { encodeSubmit } from "../../protocol/sms/encode";
+import { ReplayModem } from "../../hil/modem/replay";
 import { eventuallyEffect } from "../support/eventually";
 import { portTo, takeUntil, useSimFarm } from "./sim-line";
 
@@ -275,6 +276,29 @@ describe("a restart that prints nothing", () => {
       expect(recovery.detail).toMatch(/restarted without notice/);
       yield* eventuallyEffect(() => !modem.settings.echo && modem.settings.cmee === 1, "the settings made again");
       expect(modem.settings).toMatchObject({ echo: false, cmee: 1, cpms: ["SM", "SM", "SM"] });
+    }),
+  );
+});
+
+describe("tolerance: a stray final result after an error", () => {
+  it.scopedLive("an OK behind +CMS ERROR (seen on modems that print both) is not the next command's answer", () =>
+    Effect.gen(function* () {
+      const modem = new ReplayModem({
+        name: "error-then-ok",
+        description: "an error followed by a stray OK",
+        source: "constructed",
+        entries: [
+          { command: "AT+CMGD=1", reply: "\r\n+CMS ERROR: 321\r\n" },
+          // The stray OK comes in a read of its own, a moment later.
+          { urc: "\r\nOK\r\n", delayMs: 5 },
+          { command: "AT+CGMI", reply: "\r\nSIMGATE\r\n\r\nOK\r\n", delayMs: 20 },
+        ],
+      });
+      yield* Effect.addFinalizer(() => Effect.sync(() => modem.stop()));
+      const port = yield* portTo(modem);
+      const error = yield* port.command("AT+CMGD=1").pipe(Effect.flip);
+      expect(error._tag === "AtModemError" && error.error.code).toBe(321);
+      expect((yield* port.command("AT+CGMI")).lines).toEqual(["SIMGATE"]);
     }),
   );
 });
