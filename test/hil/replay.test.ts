@@ -2,7 +2,8 @@ import { describe, expect, it } from "@effect/vitest";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach } from "vitest";
-import { Effect } from "effect";
+import { Effect, SubscriptionRef } from "effect";
+import { makeModemActor } from "../../drivers/modem/modem-actor";
 import { bringUp } from "../../drivers/modem/bring-up";
 import { parseTranscript, ReplayModem, type Transcript } from "../../hil/modem/replay";
 import { AtSession } from "../support/at-session";
@@ -93,6 +94,18 @@ describe("bring-up on recorded transcripts", () => {
         expect(up.snapshot.registration).toBe(expected.registration);
         expect(up.snapshot.operator).toBe(expected.operator);
         expect(up.profile.name).toBe(expected.profile);
+      }),
+    );
+
+  for (const t of transcripts)
+    it.scopedLive(`${t.name}: a modem actor comes up on it, with the SIM's status`, () =>
+      Effect.gen(function* () {
+        const expected = t.expected as { sim: { iccid: string }; registration: string; quickQueryMs: number };
+        const port = yield* portTo(replay(t), { timeouts: { query: expected.quickQueryMs } });
+        const actor = yield* makeModemActor(port, { sink: { storePart: () => Effect.void }, sweepEveryMs: 0, probe: { attempts: 2, timeoutMs: 500 } });
+        const s = yield* SubscriptionRef.get(actor.state);
+        expect(s.sim?.iccid).toBe(expected.sim.iccid);
+        expect(yield* actor.simStatus).toBe(expected.registration === "ROAMING" ? 5 : 1);
       }),
     );
 });
