@@ -76,6 +76,16 @@ export class ServedFarm {
     }
   }
 
+  /**
+   * Serves one more line device on its own pseudo-terminal (and TCP port, when given): a
+   * replay modem answering from a field capture, say, next to the farm's modems.
+   */
+  async serveDevice(id: string, device: LineDevice, tcpPort?: number): Promise<string> {
+    if (this.endpoints.has(id)) throw new Error(`a device "${id}" is served already`);
+    await this.addEndpoint(id, device, tcpPort);
+    return this.pathOf(id)!;
+  }
+
   private async addEndpoint(id: string, device: LineDevice, tcpPort: number | undefined): Promise<void> {
     const endpoint: Endpoint = { id, device, pty: null, detach: () => {}, tcp: null };
     this.endpoints.set(id, endpoint);

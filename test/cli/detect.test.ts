@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Farm } from "../../hil/farm";
 import { ServedFarm } from "../../hil/serve";
 import { detectPort } from "../../src/cli/detect";
+import { readFileSync } from "node:fs";
+import { parseTranscript, ReplayModem } from "../../hil/modem/replay";
 
 // `simgate detect` as a child process against modems on PTYs: two that answer, one hung.
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -58,6 +60,23 @@ describe("simgate detect", () => {
     const found = await detectPort(served.pathOf("slowsim")!, 1_500);
     expect(found).toMatchObject({ outcome: "modem", imei: slow.imei });
     expect(found.detail).toBe(`Quectel EC25, IMEI ${slow.imei} (SIM not complete within 1500 ms)`);
+  }, 30_000);
+
+  it("a modem nobody here wrote, replayed from its transcript on a pseudo-terminal, is detected with its identity and SIM", async () => {
+    const transcript = parseTranscript(JSON.parse(readFileSync(join(ROOT, "test/fixtures/transcripts/identity-errors.json"), "utf8")));
+    const replay = new ReplayModem(transcript);
+    try {
+      const path = await served.serveDevice("replay", replay);
+      const found = await detectPort(path, 4_000);
+      expect(found).toEqual({
+        path,
+        outcome: "modem",
+        imei: "354833010202124",
+        detail: "SAMSUNG ELECTRONICS CO., LTD. MULTIBAND  900E  1800, IMEI 354833010202124, SIM ready, ICCID 89324102234690160476, IMSI 001010123456789",
+      });
+    } finally {
+      replay.stop();
+    }
   }, 30_000);
 
   it("explains bad options", () => {
