@@ -34,6 +34,8 @@ const SETTLE_MS = 12_000;
 const QUERY_MS = 1_500;
 const RESYNC = { attempts: 2, timeoutMs: 500 };
 const HEALTH_MS = 1_000;
+/** The periodic sweep: reads storages, so a storage that answers errors shows as a problem. */
+const SWEEP_MS = 2_000;
 /** A hang shorter than this must never lead to a reset: one timeout plus its resync, plus a health period. */
 const ESCALATION_MS = QUERY_MS + RESYNC.attempts * RESYNC.timeoutMs + HEALTH_MS;
 
@@ -67,7 +69,9 @@ const schedule = (random: () => number): Fault[][] =>
           ? ESCALATION_MS + 2_000 + random() * 3_000
           : kind === "short-hang"
             ? 200 + random() * 400
-            : 1_000 + random() * 2_500;
+            : kind === "errors"
+              ? SWEEP_MS + 1_500 + random() * 2_000
+              : 1_000 + random() * 2_500;
       if (t + lengthMs > DURATION_MS - SETTLE_MS) break;
       faults.push({ kind, startMs: t, lengthMs });
       t += lengthMs + 1_500 + random() * 3_000;
@@ -143,6 +147,9 @@ const visible = (fault: Fault, modem: VirtualModem, seen: readonly Seen[], t0: n
       return state.some((e) => e.snapshot.sim?.lock === "ABSENT" || e.snapshot.sim?.lock === "NOT READY") ? null : "no SIM state event";
     case "registration-loss":
       return state.some((e) => e.snapshot.registration !== "HOME" && e.snapshot.registration !== "ROAMING") ? null : "no registration event";
+    case "errors":
+      // Coded errors are named with their code where they hit the actor's own work.
+      return during.some((e) => e.type === "problem" && /(CMS|CME) ERROR: (500|100)/.test(e.problem.error)) ? null : "no problem event with the modem's code";
     case "reboot":
       // Modules that announce their restart (RDY, ^SYSSTART) must be seen to recover from it.
       return modem.personality.bootLines.some((l) => /^(RDY|\^SYSSTART)/.test(l)) && !during.some((e) => e.type === "recovery") ? "no recovery event after a restart" : null;
@@ -182,7 +189,7 @@ describe(`soak: ${MODEMS} modems of mixed vendors with random faults for ${Math.
                   resetWaitMs: 3_000,
                   backoff: { minMs: 200, maxMs: 2_000 },
                   probe: { attempts: 2, timeoutMs: 500 },
-                  sweepEveryMs: 0,
+                  sweepEveryMs: SWEEP_MS,
                   simCheckMs: 500,
                 });
                 const events = yield* s.events;
