@@ -18,8 +18,9 @@ export const HUAWEI: VendorProfile = {
   ussdRequest: "packed-gsm7",
   ussdReply: "content",
   urcs: {
-    handled: [/^\^RSSI:/i, /^\^CONN:/i, /^\^CEND:/i],
-    ignored: [/^\^MODE:/i, /^\^BOOT:/i, /^\^SRVST:/i, /^\^SIMST:/i, /^\^DSFLOWRPT:/i, /^\^HCSQ:/i, /^\^RSSILVL:/i, /^\^HRSSILVL:/i, /^\^ORIG:/i, /^\^CONF:/i, /^\^STIN:/i, /^\^NWTIME:/i, /^\^EONS:/i],
+    // ^RSSI sets the signal; call state comes from +CLCC, so ^CONN and ^CEND are only news.
+    handled: [/^\^RSSI:/i],
+    ignored: [/^\^CONN:/i, /^\^CEND:/i, /^\^MODE:/i, /^\^BOOT:/i, /^\^SRVST:/i, /^\^SIMST:/i, /^\^DSFLOWRPT:/i, /^\^HCSQ:/i, /^\^RSSILVL:/i, /^\^HRSSILVL:/i, /^\^ORIG:/i, /^\^CONF:/i, /^\^STIN:/i, /^\^NWTIME:/i, /^\^EONS:/i],
   },
   resetCommand: "AT+CFUN=1,1",
   defaultStorage: "SM",
