@@ -39,8 +39,8 @@ const SWEEP_MS = 2_000;
 /** A hang shorter than this must never lead to a reset: one timeout plus its resync, plus a health period. */
 const ESCALATION_MS = QUERY_MS + RESYNC.attempts * RESYNC.timeoutMs + HEALTH_MS;
 
-type FaultKind = "garbage" | "late" | "urcs" | "errors" | "send-error" | "sim-pull" | "registration-loss" | "short-hang" | "long-hang" | "reboot" | "power-loss";
-const KINDS: readonly FaultKind[] = ["garbage", "late", "urcs", "errors", "send-error", "sim-pull", "registration-loss", "short-hang", "long-hang", "reboot", "power-loss"];
+type FaultKind = "garbage" | "late" | "urcs" | "errors" | "send-error" | "sim-pull" | "slow-sim" | "registration-loss" | "short-hang" | "long-hang" | "reboot" | "power-loss";
+const KINDS: readonly FaultKind[] = ["garbage", "late", "urcs", "errors", "send-error", "sim-pull", "slow-sim", "registration-loss", "short-hang", "long-hang", "reboot", "power-loss"];
 /** Faults that may warrant a module reset. */
 const MAY_RESET: ReadonlySet<FaultKind> = new Set(["long-hang", "reboot", "power-loss"]);
 
@@ -114,6 +114,15 @@ const inject = (farm: Farm, modem: VirtualModem, fault: Fault, random: () => num
       modem.setSim(null);
       return () => modem.setSim(sim);
     }
+    case "slow-sim": {
+      // A card switched in that answers +CPIN? slower than a quick query may take (but
+      // within a SIM read's own timeout), as cards do right after a switch.
+      f.overrideCommand({ command: "+CPIN?", delayMs: QUERY_MS + 800 });
+      const sim = modem.sim;
+      modem.setSim(null);
+      const back = setTimeout(() => modem.setSim(sim), 300);
+      return () => (clearTimeout(back), modem.sim !== sim && modem.setSim(sim), f.clear());
+    }
     case "registration-loss":
       modem.overrideRegistration(0);
       return () => modem.overrideRegistration(null);
@@ -144,6 +153,7 @@ const visible = (fault: Fault, modem: VirtualModem, seen: readonly Seen[], t0: n
     case "power-loss":
       return step(["unresponsive", "lost", "bring-up-failed"]) || state.some((e) => e.snapshot.port === "unresponsive") ? null : "no unresponsive/lost event";
     case "sim-pull":
+    case "slow-sim":
       return state.some((e) => e.snapshot.sim?.lock === "ABSENT" || e.snapshot.sim?.lock === "NOT READY") ? null : "no SIM state event";
     case "registration-loss":
       return state.some((e) => e.snapshot.registration !== "HOME" && e.snapshot.registration !== "ROAMING") ? null : "no registration event";
@@ -184,7 +194,7 @@ describe(`soak: ${MODEMS} modems of mixed vendors with random faults for ${Math.
                 const s = yield* superviseModem({
                   open: openSimulated(modem, modem.id),
                   sink,
-                  port: { timeouts: { query: QUERY_MS, sim: 4_000 }, resyncAttempts: RESYNC.attempts, resyncTimeoutMs: RESYNC.timeoutMs, promptTimeoutMs: 3_000 },
+                  port: { timeouts: { query: QUERY_MS, sim: QUERY_MS + 2_500 }, resyncAttempts: RESYNC.attempts, resyncTimeoutMs: RESYNC.timeoutMs, promptTimeoutMs: 3_000 },
                   healthEveryMs: HEALTH_MS,
                   resetWaitMs: 3_000,
                   backoff: { minMs: 200, maxMs: 2_000 },
@@ -235,6 +245,9 @@ describe(`soak: ${MODEMS} modems of mixed vendors with random faults for ${Math.
                 const actor = yield* SubscriptionRef.get(s.actor);
                 if (Option.isNone(actor)) return yield* Effect.fail("no actor");
                 yield* actor.value.raw("AT");
+                // And it knows its card again, whatever happened to it meanwhile.
+                const sim = (yield* SubscriptionRef.get(actor.value.state)).sim;
+                if (sim?.lock !== "READY" || sim.iccid !== modems[i]!.sim?.iccid) return yield* Effect.fail(`SIM ${sim?.lock ?? "unknown"} ${sim?.iccid ?? ""}`);
               }).pipe(
                 Effect.timeoutFail({ duration: 5_000, onTimeout: () => "no answer in 5 s" }),
                 Effect.catchAll((why) => Effect.sync(() => silent.push(`${modems[i]!.id} (${modems[i]!.personality.name}): ${String(why)}`))),
