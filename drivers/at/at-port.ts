@@ -175,7 +175,9 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
       const current = inFlight;
       switch (event.kind) {
         case "echo":
-          if (!echoOff) return Effect.void;
+          // Only a command line counts: many modules echo a PDU typed after the prompt
+          // whatever ATE says.
+          if (!echoOff || !/^AT/i.test(event.text)) return Effect.void;
           // Once per restart: the next ATE0 arms it again.
           echoOff = false;
           return PubSub.publish(events, { type: "settings-lost", detail: `echo is back (${event.text}) after ATE0` });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest";
-import { Effect, Fiber, Stream, SubscriptionRef } from "effect";
+import { Effect, Fiber, Queue, Stream, SubscriptionRef } from "effect";
 import type { PortEvent } from "../../drivers/at/at-port";
 import { bringUp, probe, readIdentity, readSim } from "../../drivers/modem/bring-up";
 import { makeModemActor, type ModemEvent } from "../../drivers/modem/modem-actor";
@@ -299,6 +299,41 @@ describe("tolerance: a stray final result after an error", () => {
       const error = yield* port.command("AT+CMGD=1").pipe(Effect.flip);
       expect(error._tag === "AtModemError" && error.error.code).toBe(321);
       expect((yield* port.command("AT+CGMI")).lines).toEqual(["SIMGATE"]);
+    }),
+  );
+});
+
+describe("echo of a PDU typed after the prompt", () => {
+  it.scopedLive("is no restart, even with echo off: only an echoed command line is", () =>
+    Effect.gen(function* () {
+      // A module that echoes the PDU after the prompt although ATE0 is in force.
+      let buffer = "";
+      let hosts: ((b: Buffer) => void)[] = [];
+      const say = (text: string) => setTimeout(() => hosts.forEach((h) => h(Buffer.from(text, "latin1"))), 1);
+      const device = {
+        attachHost: (sink: (b: Buffer) => void) => ((hosts = [...hosts, sink]), () => (hosts = hosts.filter((h) => h !== sink))),
+        input: (chunk: Uint8Array | string) => {
+          buffer += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("latin1");
+          if (buffer.endsWith("\x1a")) {
+            say(`${buffer.slice(0, -1)}\r\n+CMGS: 5\r\n\r\nOK\r\n`);
+            buffer = "";
+          } else if (buffer.endsWith("\r")) {
+            const line = buffer.trim();
+            buffer = "";
+            say(/^AT\+CMGS=/i.test(line) ? "\r\n> " : "\r\nOK\r\n");
+          }
+        },
+      };
+      const port = yield* portTo(device);
+      const events = yield* port.events;
+      yield* port.command("ATE0");
+      const parts = encodeSubmit({ to: "+15550006666", text: "echoed body" });
+      if (!parts.ok) throw parts.error;
+      const sent = yield* port.commandWithBody(`AT+CMGS=${parts.value[0]!.tpduLength}`, parts.value[0]!.pdu);
+      expect(sent.lines).toEqual(["+CMGS: 5"]);
+      const seen: PortEvent[] = [];
+      while (!(yield* Queue.isEmpty(events))) seen.push(yield* Queue.take(events));
+      expect(seen.filter((e) => e.type === "settings-lost")).toEqual([]);
     }),
   );
 });
