@@ -16,6 +16,7 @@ import { runCardJobs } from "./jobs/card-jobs";
 import { recordCalls } from "./jobs/records";
 import { recordModemEvents } from "./events/recorder";
 import { reportModemTrouble } from "./devices/modem-trouble";
+import { publishModemStates } from "./devices/live-state";
 import { runRetention } from "./store/retention";
 import { isStoreUnavailable, migrate, openStore, redact, StoreError } from "./store/database";
 import { statusHandler } from "./api/status";
@@ -106,6 +107,7 @@ const program = Effect.scoped(
     yield* recordCalls(db, registry);
     yield* recordModemEvents(db, registry);
     yield* reportModemTrouble(db, registry);
+    yield* publishModemStates(db, registry, host.id);
     yield* runRetention(db, config.retention);
     for (const d of config.devices) {
       const count = registry.modems.filter((m) => m.device === d.id).length;
@@ -116,7 +118,7 @@ const program = Effect.scoped(
       statusHandler(registry, db),
       openApiHandler(VERSION),
       srNavigatorHandler({ db, registry, scheduler }),
-      simFolderHandler({ db, registry, scheduler, version: VERSION, ...(process.env.SIMGATE_TELEGRAM_API ? { telegramApi: process.env.SIMGATE_TELEGRAM_API } : {}) }),
+      simFolderHandler({ db, registry, scheduler, version: VERSION, hostTtlMs: host.ttlMs, ...(process.env.SIMGATE_TELEGRAM_API ? { telegramApi: process.env.SIMGATE_TELEGRAM_API } : {}) }),
     ]);
     const address = server.address();
     const url = `http://${config.http.host}:${typeof address === "object" && address ? address.port : config.http.port}`;

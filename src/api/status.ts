@@ -10,6 +10,8 @@ import { Effect } from "effect";
 import { sql, type Kysely } from "kysely";
 import { userByKey } from "../access/users";
 import { modemStatuses, type Registry } from "../devices/registry";
+import { remoteModems } from "../devices/live-state";
+import { DEFAULT_HOST_TTL_MS } from "../hosts/host";
 import type { Database } from "../store/schema";
 
 /** How long /readyz waits for the database before saying it is not there. */
@@ -36,7 +38,13 @@ const keyOf = (req: IncomingMessage, url: URL): string | null => {
 };
 
 const status = async (req: IncomingMessage, url: URL, registry: Registry, db: Kysely<Database>) => {
-  const modems = await Effect.runPromise(modemStatuses(registry));
+  const local = await Effect.runPromise(modemStatuses(registry));
+  // Modems other hosts drive, as they last wrote them.
+  const remote = await remoteModems(db, registry.devices.map((d) => d.config.id), DEFAULT_HOST_TTL_MS);
+  const modems = [
+    ...local,
+    ...remote.map((r) => ({ device: r.device, position: r.modem, target: null, host: r.host, connected: r.connected, simStatus: r.simStatus, iccid: r.iccid, number: r.number, operator: r.operator })),
+  ];
   const received = await db.selectFrom("sms_in").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
   const counts = {
     modems: { total: modems.length, connected: modems.filter((m) => m.connected).length, active: modems.filter((m) => m.simStatus === 1 || m.simStatus === 5).length },

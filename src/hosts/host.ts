@@ -28,10 +28,12 @@ export interface HostOptions {
   readonly ttlMs: number;
 }
 
+export const DEFAULT_HOST_TTL_MS = 30_000;
+
 export const hostOptionsFromEnv = (version: string, env: NodeJS.ProcessEnv = process.env): HostOptions => ({
   id: env.SIMGATE_HOST_ID?.trim() || hostname(),
   version,
-  ttlMs: env.SIMGATE_HOST_TTL_S ? Number(env.SIMGATE_HOST_TTL_S) * 1000 : 30_000,
+  ttlMs: env.SIMGATE_HOST_TTL_S ? Number(env.SIMGATE_HOST_TTL_S) * 1000 : DEFAULT_HOST_TTL_MS,
 });
 
 const ttl = (ms: number) => sql`${`${ms} milliseconds`}::interval`;

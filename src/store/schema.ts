@@ -279,7 +279,23 @@ export interface SmsSubmitsTable {
   error: string | null;
 }
 
+/** A modem's live state, as the host that drives it last wrote it. */
+export interface ModemStateTable {
+  device: string;
+  modem: number;
+  host: string;
+  connected: boolean;
+  sim_status: number;
+  iccid: string | null;
+  number: string | null;
+  operator: string | null;
+  registration: string | null;
+  signal_dbm: number | null;
+  updated_at: Generated<Date>;
+}
+
 export interface Database {
+  modem_state: ModemStateTable;
   hosts: HostsTable;
   device_hosts: DeviceHostsTable;
   sms_submits: SmsSubmitsTable;

@@ -9,6 +9,8 @@ import { sql, type Kysely, type SelectQueryBuilder } from "kysely";
 import { simStatusOf } from "../../../drivers/modem/state";
 import type { ModemActor } from "../../../drivers/modem/modem-actor";
 import type { Registry } from "../../devices/registry";
+import { remoteModems } from "../../devices/live-state";
+import { DEFAULT_HOST_TTL_MS } from "../../hosts/host";
 import { EVENT_TYPES } from "../../events/events";
 import { enqueueCardWork } from "../../jobs/card-jobs";
 import { holderOf } from "../../jobs/records";
@@ -20,6 +22,8 @@ import type { Database } from "../../store/schema";
 export interface SimFolderContext {
   readonly db: Kysely<Database>;
   readonly registry: Registry;
+  /** A host whose heartbeat is older is taken for dead (default 30 s). */
+  readonly hostTtlMs?: number;
   readonly scheduler: ServiceScheduler;
   readonly version: string;
   /** The Telegram Bot API's base URL (tests point it at a stand-in on loopback). */
@@ -174,8 +178,8 @@ const oneCard = async (ctx: SimFolderContext, user: User, params: Params): Promi
 };
 
 /** Live state of a card: the modem it is on and its status code, when on one. */
-const liveCard = (ctx: SimFolderContext, iccid: string) =>
-  run(
+const liveCard = async (ctx: SimFolderContext, iccid: string) => {
+  const local = await run(
     Effect.gen(function* () {
       const holder = yield* holderOf(ctx.registry, iccid);
       if (Option.isNone(holder)) return null;
@@ -183,6 +187,13 @@ const liveCard = (ctx: SimFolderContext, iccid: string) =>
       return { device: holder.value.modem.device, modem: holder.value.modem.position, state: simStatusOf(s), signal: s.signal, operator: s.operator };
     }),
   );
+  if (local) return local;
+  // On a modem another host drives: as that host last wrote it.
+  const [remote] = await remoteModems(ctx.db, localDevices(ctx), ctx.hostTtlMs ?? DEFAULT_HOST_TTL_MS, { iccid });
+  return remote?.connected ? { device: remote.device, modem: remote.modem, state: remote.simStatus, signal: remote.signalDbm === null ? null : { dbm: remote.signalDbm }, operator: remote.operator } : null;
+};
+
+const localDevices = (ctx: SimFolderContext) => ctx.registry.devices.map((d) => d.config.id);
 
 const cardView = async (ctx: SimFolderContext, c: CardRow) => {
   const live = await liveCard(ctx, c.iccid);
@@ -259,7 +270,26 @@ export const METHODS: Record<string, (ctx: SimFolderContext, user: User, params:
     const only = idList(params, "device_id");
     const devices = (await visibleDevices(ctx, user)).filter((d) => !only || only.includes(d.id));
     const modems = [];
+    // Devices another host drives: their modems as that host last wrote them.
+    const elsewhere = devices.filter((d) => !ctx.registry.devices.some((r) => r.config.id === d.key));
+    const remote = elsewhere.length ? await remoteModems(ctx.db, localDevices(ctx), ctx.hostTtlMs ?? DEFAULT_HOST_TTL_MS, { devices: elsewhere.map((d) => d.key ?? "") }) : [];
     for (const d of devices) {
+      for (const r of remote.filter((m) => m.device === d.key)) {
+        const card = r.iccid ? await ctx.db.selectFrom("sim_cards").select(["id", "place"]).where("iccid", "=", r.iccid).executeTakeFirst() : undefined;
+        modems.push({
+          device_id: d.id,
+          modem: r.modem,
+          state: r.connected ? "online" : "offline",
+          place: card?.place ?? null,
+          card_id: card?.id ?? null,
+          iccid: r.iccid,
+          sim_state: r.simStatus,
+          signal: r.signalDbm === null ? null : { dbm: r.signalDbm },
+          registration: r.registration,
+          operator: r.operator,
+          host: r.host,
+        });
+      }
       const device = ctx.registry.devices.find((r) => r.config.id === d.key);
       for (const m of device?.modems ?? []) {
         const actor = await run(SubscriptionRef.get(m.supervised.actor));

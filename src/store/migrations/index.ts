@@ -13,6 +13,7 @@ import * as m0007 from "./0007_event_feed";
 import * as m0008 from "./0008_status_reports";
 import * as m0009 from "./0009_holds";
 import * as m0010 from "./0010_hosts";
+import * as m0011 from "./0011_modem_state";
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001_core": m0001,
@@ -25,6 +26,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0008_status_reports": m0008,
   "0009_holds": m0009,
   "0010_hosts": m0010,
+  "0011_modem_state": m0011,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => ({ ...MIGRATIONS }) };

@@ -1,0 +1,110 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Effect, Exit, Scope } from "effect";
+import { sql, type Kysely } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hashKey } from "../../src/access/keys";
+import { simFolderHandler } from "../../src/api/simfolder/handler";
+import { parseConfig } from "../../src/config/config";
+import { publishModemStates } from "../../src/devices/live-state";
+import { startRegistry, type Registry } from "../../src/devices/registry";
+import { startHost } from "../../src/hosts/host";
+import { runSmsSender } from "../../src/jobs/sms-sender";
+import { startServiceScheduler } from "../../src/scheduler/service";
+import { migrate, openStore } from "../../src/store/database";
+import type { Database } from "../../src/store/schema";
+import { throwawayDatabase } from "../support/postgres";
+import { until } from "../support/service-process";
+
+// Two hosts on one database, each driving its own simulated pool: host one's API answers
+// for host two's modems and cards from the live-state table, a message accepted on host one
+// for a card on host two is sent by host two only, and once host two stops beating its
+// modems read as off.
+const KEY = "two-hosts-admin-key-0001";
+let database: Awaited<ReturnType<typeof throwawayDatabase>>;
+let storeScope: Scope.CloseableScope;
+let db: Kysely<Database>;
+let server: Server;
+let base: string;
+const hosts: { registry: Registry; scope: Scope.CloseableScope }[] = [];
+
+const startHostWith = async (id: string, device: string) => {
+  const scope = Effect.runSync(Scope.make());
+  const extend = <A, E>(e: Effect.Effect<A, E, Scope.Scope>) => Effect.runPromise(Scope.extend(e, scope));
+  await extend(startHost(db, { id, version: "test", ttlMs: 3_000 }, [device]));
+  const config = parseConfig({ devices: [{ id: device, model: "pool", modems: "simulated", count: 2 }], demo: { smsEveryMs: 0, timing: "instant" } }, {}, "test");
+  const registry = await extend(startRegistry(config, db));
+  const scheduler = await extend(startServiceScheduler(db, registry, { settleMs: 500 }));
+  await Effect.runPromise(scheduler.scanned);
+  await extend(publishModemStates(db, registry, id));
+  await extend(runSmsSender(db, registry, { pollMs: 20, retryBaseMs: 50, host: id }));
+  hosts.push({ registry, scope });
+  return { registry, scheduler, scope };
+};
+
+beforeAll(async () => {
+  database = await throwawayDatabase("simgate_two_hosts");
+  storeScope = Effect.runSync(Scope.make());
+  db = await Effect.runPromise(Scope.extend(openStore({ kind: "postgres", url: database.url }), storeScope));
+  await Effect.runPromise(migrate(db));
+  await db.insertInto("api_users").values({ name: "admin", key_hash: hashKey(KEY) }).execute();
+  const one = await startHostWith("host-one", "near");
+  await startHostWith("host-two", "far");
+  const handle = simFolderHandler({ db, registry: one.registry, scheduler: one.scheduler, version: "test", hostTtlMs: 3_000 });
+  server = createServer((req, res) => void handle(req, res).then((handled) => handled || res.writeHead(404).end()));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
+}, 90_000);
+afterAll(async () => {
+  await new Promise((r) => server?.close(r));
+  for (const h of hosts) await Effect.runPromise(Scope.close(h.scope, Exit.void));
+  if (storeScope) await Effect.runPromise(Scope.close(storeScope, Exit.void));
+  await database?.drop();
+});
+
+type Json = Record<string, any>;
+const api = async (method: string, params: Record<string, string> = {}) =>
+  (await (await fetch(`${base}/${method}?${new URLSearchParams({ api_key: KEY, ...params })}`)).json()) as Json;
+
+describe("two hosts on one database", () => {
+  it("host one's API shows host two's modems and cards, live", async () => {
+    const state = await until(
+      () => api("deviceState"),
+      (v) => (v.modems ?? []).length === 4 && v.modems.every((m: Json) => m.sim_state === 1),
+      "not every modem of both hosts showed active",
+    );
+    const far = state.modems.filter((m: Json) => m.host === "host-two");
+    expect(far).toHaveLength(2);
+    const farIccids = hosts[1]!.registry.farm ? [...hosts[1]!.registry.farm.modems.values()].map((m) => m.sim!.iccid).sort() : [];
+    expect(far.map((m: Json) => m.iccid).sort()).toEqual(farIccids);
+    const cards = (await api("cardList")).cards as Json[];
+    expect(cards.filter((c) => farIccids.includes(c.iccid)).map((c) => c.state)).toEqual([1, 1]);
+  });
+
+  it("a message accepted on host one for host two's card is sent by host two", async () => {
+    const farModem = [...hosts[1]!.registry.farm!.modems.values()][0]!;
+    const card = ((await api("cardList")).cards as Json[]).find((c) => c.iccid === farModem.sim!.iccid)!;
+    const accepted = await api("smsSend", { card_id: String(card.card_id), addressee: "+15559000101", msg: "across hosts" });
+    expect(accepted.status).toBe("ok");
+    await until(
+      () => db.selectFrom("sms_out").select("state").where("text", "=", "across hosts").executeTakeFirstOrThrow(),
+      (r) => r.state === "sent",
+      "never sent",
+    );
+    expect(hosts[1]!.registry.farm!.network.submitted.filter((s) => s.text === "across hosts")).toHaveLength(1);
+    expect(hosts[0]!.registry.farm!.network.submitted.filter((s) => s.text === "across hosts")).toHaveLength(0);
+    expect(await db.selectFrom("jobs").select("claimed_by").where("kind", "=", "sms-send").execute()).toEqual([{ claimed_by: "host-two" }]);
+  });
+
+  it("once host two stops, its modems read as off on host one", async () => {
+    await Effect.runPromise(Scope.close(hosts[1]!.scope, Exit.void));
+    // Its last heartbeat ages past the TTL (3 s); moved back rather than waited for.
+    await db.updateTable("hosts").set({ heartbeat_at: sql`now() - interval '10 seconds'` }).where("id", "=", "host-two").execute();
+    const state = await api("deviceState");
+    const far = (state.modems as Json[]).filter((m) => m.host === "host-two");
+    expect(far.map((m) => [m.state, m.sim_state])).toEqual([
+      ["offline", -3],
+      ["offline", -3],
+    ]);
+  });
+});
