@@ -1,7 +1,8 @@
 /**
  * Keeps one modem working for as long as simgate runs. It opens the device, brings up a
  * port and an actor, checks health periodically, and when the modem stops answering it
- * escalates: the port resyncs by itself; if that fails, a module reset (AT+CFUN=1,1); if the
+ * escalates: the port resyncs by itself; if that fails, a module reset (the vendor's own
+ * command, AT+CFUN=1,1 for most; never while a call is up unless it stays silent); if the
  * modem is still silent or the device vanished, the port is closed and opened again,
  * waiting with backoff for the device to come back (it may come back on another tty: open
  * by a stable path such as /dev/serial/by-id). Every step is an event. A hung modem never
@@ -11,8 +12,9 @@ import { Effect, Option, PubSub, Schedule, Stream, SubscriptionRef, type Queue, 
 import type { Transport, TransportError } from "../transport/transport";
 import { makeAtPort, type AtPortOptions, type PortState } from "../at/at-port";
 import { makeModemActor, type ModemActor, type ModemActorOptions, type ModemEvent } from "./modem-actor";
+import { answersAt } from "./bring-up";
 
-export type SupervisorStep = "opening" | "connected" | "open-failed" | "bring-up-failed" | "unresponsive" | "reset" | "lost" | "waiting";
+export type SupervisorStep = "opening" | "connected" | "open-failed" | "bring-up-failed" | "unresponsive" | "reset" | "lost" | "waiting" | "check-failed";
 
 export type SupervisedEvent = ModemEvent | { readonly type: "supervisor"; readonly step: SupervisorStep; readonly detail: string; readonly at: Date };
 
@@ -22,7 +24,9 @@ export interface SupervisorOptions extends ModemActorOptions {
   readonly port?: AtPortOptions;
   /** Health check period (AT+CSQ, which also refreshes the signal). Default 30 s. */
   readonly healthEveryMs?: number;
-  /** After AT+CFUN=1,1, how long the modem may take to answer again. Default 20 s. */
+  /** While a call is up, how long an unresponsive modem is given before it is reset anyway. Default 30 s. */
+  readonly callGraceMs?: number;
+  /** After the reset command, how long the modem may take to answer again. Default 20 s. */
   readonly resetWaitMs?: number;
   /** Backoff between reconnection attempts: from `minMs`, doubling, up to `maxMs`. */
   readonly backoff?: { readonly minMs: number; readonly maxMs: number };
@@ -41,6 +45,7 @@ export const superviseModem = (options: SupervisorOptions): Effect.Effect<Superv
     const step = (s: SupervisorStep, detail: string) => PubSub.publish(events, { type: "supervisor", step: s, detail, at: new Date() });
     const backoff = options.backoff ?? { minMs: 1_000, maxMs: 60_000 };
     let connected = false;
+    const callGraceMs = options.callGraceMs ?? 30_000;
 
     /** Runs until the port is gone or the modem stays silent through a reset. */
     const session = Effect.scoped(
@@ -55,7 +60,15 @@ export const superviseModem = (options: SupervisorOptions): Effect.Effect<Superv
         yield* SubscriptionRef.set(actorRef, Option.some(actor));
         connected = true;
         yield* step("connected", transport.target);
-        yield* port.command("AT+CSQ", { priority: "bulk" }).pipe(Effect.ignore, Effect.repeat(Schedule.spaced(options.healthEveryMs ?? 30_000)), Effect.forkScoped);
+        // The health check's failures are said, with the modem's own words; the port's
+        // state machine deals with silence.
+        yield* port
+          .command("AT+CSQ", { priority: "bulk" })
+          .pipe(
+            Effect.catchAll((e) => step("check-failed", `AT+CSQ: ${e.message}`)),
+            Effect.repeat(Schedule.spaced(options.healthEveryMs ?? 30_000)),
+            Effect.forkScoped,
+          );
 
         const states = port.state.changes.pipe(Stream.filter((s): s is Exclude<PortState, "ready" | "resyncing"> => s === "unresponsive" || s === "gone"));
         for (;;) {
@@ -65,10 +78,24 @@ export const superviseModem = (options: SupervisorOptions): Effect.Effect<Superv
             return;
           }
           yield* step("unresponsive", "no answer after resync");
-          yield* step("reset", "AT+CFUN=1,1");
+          // A reset ends a call: while one is up, the modem gets time to answer again first.
+          if ((yield* actor.currentCall) !== null) {
+            yield* step("unresponsive", `a call is up: not reset for up to ${callGraceMs} ms while it answers again or the call ends`);
+            const answered = yield* answersAt(port, { timeoutMs: 1_000, priority: "urgent" }).pipe(
+              Effect.retry(Schedule.spaced(1_000)),
+              Effect.timeoutOption(callGraceMs),
+            );
+            if (Option.isSome(answered)) {
+              yield* actor.recover("the port answers again during a call, without a reset");
+              continue;
+            }
+          }
+          const reset = actor.profile.resetCommand;
+          yield* step("reset", reset);
           const resetWaitMs = options.resetWaitMs ?? 20_000;
-          yield* port.command("AT+CFUN=1,1", { priority: "urgent", timeoutMs: Math.min(2_000, resetWaitMs) }).pipe(Effect.ignore);
-          const back = yield* port.command("AT", { priority: "urgent", timeoutMs: 1_000 }).pipe(
+          yield* port.command(reset, { priority: "urgent", timeoutMs: Math.min(2_000, resetWaitMs) }).pipe(Effect.ignore);
+          // Any final result proves the modem is back, an ERROR included.
+          const back = yield* answersAt(port, { timeoutMs: 1_000, priority: "urgent" }).pipe(
             Effect.retry(Schedule.spaced(1_000)),
             Effect.timeoutOption(resetWaitMs),
           );

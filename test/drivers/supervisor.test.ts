@@ -15,7 +15,9 @@ let served: ServedFarm;
 const links = join(mkdtempSync(join(tmpdir(), "simgate-sup-")), "by-id");
 
 beforeAll(async () => {
-  const farm = new Farm({ modems: [{ id: "unplugged" }, { id: "hung" }, { id: "rebooted", personality: "simcom-sim800" }] });
+  const farm = new Farm({
+    modems: [{ id: "unplugged" }, { id: "hung" }, { id: "rebooted", personality: "simcom-sim800" }, { id: "sierra", personality: "sierra-mc7710" }, { id: "calling" }],
+  });
   served = await ServedFarm.start(farm, { linkDir: links });
   await farm.settled();
 });
@@ -88,6 +90,50 @@ describe("modem supervisor", () => {
       yield* until(events, "connected", seen);
       const actor = Option.getOrThrow(yield* SubscriptionRef.get(supervised.actor));
       expect((yield* actor.ussd("*100#")).status).toBe("done");
+    }),
+    20_000,
+  );
+
+  const hangSettings = {
+    port: { timeouts: { query: 200, reset: 200 }, resyncAttempts: 1, resyncTimeoutMs: 200 },
+    resetWaitMs: 400,
+    probe: { attempts: 2, timeoutMs: 200 },
+  } satisfies Partial<SupervisorOptions>;
+
+  it.scopedLive("a modem is reset with its vendor's own command (Sierra: AT!RESET)", () =>
+    Effect.gen(function* () {
+      const { events } = yield* setup("sierra", hangSettings);
+      const seen: string[] = [];
+      yield* until(events, "connected", seen);
+      modem("sierra").faults.hanging = true;
+      const reset = yield* until(events, "reset", seen);
+      expect(reset).toMatchObject({ type: "supervisor", step: "reset", detail: "AT!RESET" });
+      modem("sierra").faults.hanging = false;
+      // Back after the reset (in this session, or reopened), and set up again.
+      yield* Queue.take(events).pipe(
+        Effect.repeat({ until: (e) => e.type === "recovery" || (e.type === "supervisor" && e.step === "connected") }),
+        Effect.timeout(10_000),
+      );
+    }),
+    20_000,
+  );
+
+  it.scopedLive("a modem that goes silent during a call is not reset while it answers again within the grace", () =>
+    Effect.gen(function* () {
+      const { supervised, events } = yield* setup("calling", { ...hangSettings, callGraceMs: 5_000 });
+      const seen: string[] = [];
+      yield* until(events, "connected", seen);
+      const actor = Option.getOrThrow(yield* SubscriptionRef.get(supervised.actor));
+      yield* actor.dial("+15557009999");
+      expect(yield* actor.currentCall).not.toBeNull();
+      modem("calling").faults.hanging = true;
+      yield* until(events, "unresponsive", seen);
+      yield* Effect.sleep(500);
+      modem("calling").faults.hanging = false;
+      // Answers again: recovered without a reset, the call untouched by us.
+      yield* Queue.take(events).pipe(Effect.repeat({ until: (e) => e.type === "recovery" }), Effect.timeout(5_000));
+      expect(seen).not.toContain("reset");
+      expect(modem("calling").received()).not.toContain("AT+CFUN=1,1");
     }),
     20_000,
   );
