@@ -32,6 +32,8 @@ const troubleOf = (event: SupervisedEvent): Trouble | null => {
     case "sms-kept":
       // A card being switched in is normal; only a refused store is news.
       return event.cause === "sink" ? { kind: "sms-kept", detail: `${event.storage} ${event.index}: ${event.reason}` } : null;
+    case "card-rekeyed":
+      return { kind: "card-rekeyed", detail: `the card known by its IMSI ${event.imsi} (${event.from}) is ${event.to}: its history moved with it` };
     case "sms-unreadable":
       return { kind: "sms-unreadable", detail: `${event.storage} ${event.index}: ${event.reason}`, onceKey: `${event.storage}:${event.index}:${event.reason}` };
     default:
