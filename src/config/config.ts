@@ -42,6 +42,8 @@ export interface Config {
   /** Demo traffic on simulated devices: a code SMS this often (0: none). */
   readonly demoSmsEveryMs: number;
   readonly simulatedTiming: "instant" | "realistic";
+  /** Identities of simulated modems and SIMs derive from it (hosts sharing a database need different ones). */
+  readonly simulatedSeed: number;
   /** Days each kind of record is kept (0: forever). */
   readonly retention: Retention;
   /**
@@ -166,7 +168,8 @@ export const parseConfig = (value: unknown, env: NodeJS.ProcessEnv, where = "con
   check(isObj(codes) && Object.entries(codes).every(([k, v]) => /^\d{5,6}$/.test(k) && typeof v === "string"), `${where}.ownNumberCodes`, 'must map MCC+MNC ("25001") to a USSD code ("*111*0887#")');
   const demo = value.demo ?? {};
   check(isObj(demo), `${where}.demo`, "must be an object");
-  onlyKeys(demo, ["smsEveryMs", "timing"], `${where}.demo`);
+  onlyKeys(demo, ["smsEveryMs", "timing", "seed"], `${where}.demo`);
+  check(demo.seed === undefined || (Number.isInteger(demo.seed) && (demo.seed as number) >= 1 && (demo.seed as number) <= 9_999), `${where}.demo.seed`, "must be a whole number from 1 to 9999");
   check(demo.smsEveryMs === undefined || (Number.isInteger(demo.smsEveryMs) && (demo.smsEveryMs as number) >= 0), `${where}.demo.smsEveryMs`, "must be a whole number of ms");
   check(demo.timing === undefined || demo.timing === "instant" || demo.timing === "realistic", `${where}.demo.timing`, 'must be "instant" or "realistic"');
 
@@ -197,6 +200,7 @@ export const parseConfig = (value: unknown, env: NodeJS.ProcessEnv, where = "con
     ownNumberCodes: codes as Record<string, string>,
     demoSmsEveryMs: (demo.smsEveryMs as number | undefined) ?? 30_000,
     simulatedTiming: (demo.timing as "instant" | "realistic" | undefined) ?? "realistic",
+    simulatedSeed: (demo.seed as number | undefined) ?? 1,
     retention: { ...DEFAULT_RETENTION, ...(retention as Partial<Retention>) },
     resendUnknownAfterMs: typeof resend === "number" ? resend * 60_000 : null,
   };

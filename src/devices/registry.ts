@@ -60,7 +60,7 @@ const simulatedFarm = (config: Config): Farm | null => {
         modems.push({ id: `${d.id}-m${String(i).padStart(2, "0")}`, personality: d.personality ?? (d.model === "dual-sim" ? "quectel-ec25-dsim" : "generic") });
     else banks.push({ id: d.id, model: d.model, ...(d.rows ? { rows: d.rows } : {}), ...(d.personality ? { personality: d.personality } : {}) });
   }
-  return new Farm({ timing: config.simulatedTiming, modems, banks });
+  return new Farm({ timing: config.simulatedTiming, modems, banks, seed: config.simulatedSeed });
 };
 
 /** The simulated modems of one device, in position order. */

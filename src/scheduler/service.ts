@@ -5,10 +5,11 @@
 import { Effect, type Scope } from "effect";
 import type { Kysely } from "kysely";
 import type { Registry } from "../devices/registry";
-import { tryStore, type StoreError } from "../store/database";
+import type { StoreError } from "../store/database";
 import type { Database } from "../store/schema";
 import { recordCard, syncDevices } from "./inventory";
 import { startScheduler, type Scheduler } from "./scheduler";
+import { sharedHolds } from "./shared-holds";
 
 export interface ServiceScheduler extends Scheduler {
   /** The store's numeric device id by configuration id. */
@@ -33,57 +34,12 @@ export const startServiceScheduler = (
         onProblem: (device, detail) => log(`scheduler: ${device}: ${detail}`),
       },
     );
-    const kept = keptHolds(db, scheduler);
-    // The clients' holds from before the restart, taken again once the start-up scan knows
-    // where every card is (a hold that cannot be had now is logged and dropped).
-    yield* Effect.gen(function* () {
-      yield* scheduler.scanned;
-      const rows = yield* tryStore("reading the kept holds", () => db.selectFrom("holds").selectAll().where("device", "in", [...deviceIds.keys(), ""]).execute());
-      for (const h of rows)
-        yield* scheduler.claim(h.device, h.position, h.holder).pipe(
-          Effect.catchAll((e) =>
-            Effect.zipRight(
-              log(`scheduler: ${h.device} ${h.position}: the hold of ${h.holder} from before the restart cannot be had: ${e.message}`),
-              Effect.ignore(tryStore("dropping a hold", () => db.deleteFrom("holds").where("device", "=", h.device).where("position", "=", h.position).where("holder", "=", h.holder).execute())),
-            ),
-          ),
-        );
-    }).pipe(
-      Effect.catchAll((e) => log(`scheduler: ${e.message}`)),
-      Effect.forkScoped,
-    );
-    return { ...scheduler, ...kept, deviceIds };
+    // Clients' holds are rows: kept across restarts, taken by any host, followed here for
+    // this host's devices.
+    const shared = sharedHolds(db, scheduler);
+    yield* shared.follow;
+    return { ...scheduler, claim: shared.claim, hold: shared.hold, release: shared.release, deviceIds };
   });
-
-/** Holders whose holds outlive a restart: SR-Navigator pools and SimFolder users. */
-const KEPT_HOLDER = /^(sr-pool|user):/;
-
-/**
- * claim, hold and release as the clients use them, with their holds written to the store
- * (after the scheduler granted them; removed when let go).
- */
-const keptHolds = (db: Kysely<Database>, scheduler: Scheduler): Pick<Scheduler, "claim" | "hold" | "release"> => {
-  const keep = (device: string, position: string, holder: string) =>
-    KEPT_HOLDER.test(holder)
-      ? tryStore("keeping a hold", () => db.insertInto("holds").values({ device, position, holder }).onConflict((oc) => oc.doNothing()).execute()).pipe(Effect.asVoid)
-      : Effect.void;
-  const drop = (device: string, position: string, holder: string) =>
-    KEPT_HOLDER.test(holder)
-      ? tryStore("letting a hold go", () => db.deleteFrom("holds").where("device", "=", device).where("position", "=", position).where("holder", "=", holder).execute()).pipe(
-          Effect.catchAll((e) => log(`scheduler: ${e.message}`)),
-          Effect.asVoid,
-        )
-      : Effect.void;
-  return {
-    // A hold the store cannot record is still granted (the client has its number); it is
-    // said in the log, as it will not survive a restart.
-    claim: (device, position, holder, options) =>
-      Effect.tap(scheduler.claim(device, position, holder, options), () => keep(device, position, holder).pipe(Effect.catchAll((e) => log(`scheduler: ${e.message}`)))),
-    hold: (device, position, holder) =>
-      Effect.tap(scheduler.hold(device, position, holder), () => keep(device, position, holder).pipe(Effect.catchAll((e) => log(`scheduler: ${e.message}`)))),
-    release: (device, position, holder) => Effect.zipRight(scheduler.release(device, position, holder), drop(device, position, holder)),
-  };
-};
 
 /** For jobs: asks for a card to be switched in, and lets it go when done. */
 export interface CardSwitcher {

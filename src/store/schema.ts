@@ -252,6 +252,11 @@ export interface HoldsTable {
   position: string;
   holder: string;
   created_at: Generated<Date>;
+  /** requested, connecting, online or failed: as the host that drives the device wrote it. */
+  state: Generated<string>;
+  modem: number | null;
+  error: string | null;
+  updated_at: Generated<Date>;
 }
 
 export interface HostsTable {

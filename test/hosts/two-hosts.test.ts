@@ -5,6 +5,8 @@ import { sql, type Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashKey } from "../../src/access/keys";
 import { simFolderHandler } from "../../src/api/simfolder/handler";
+import { srNavigatorHandler } from "../../src/api/srnav/handler";
+import { createPool, parsePoolFilter } from "../../src/pools/pools";
 import { parseConfig } from "../../src/config/config";
 import { publishModemStates } from "../../src/devices/live-state";
 import { startRegistry, type Registry } from "../../src/devices/registry";
@@ -21,18 +23,20 @@ import { until } from "../support/service-process";
 // for a card on host two is sent by host two only, and once host two stops beating its
 // modems read as off.
 const KEY = "two-hosts-admin-key-0001";
+const POOL_KEY = "two-hosts-pool-key-00001";
 let database: Awaited<ReturnType<typeof throwawayDatabase>>;
 let storeScope: Scope.CloseableScope;
 let db: Kysely<Database>;
 let server: Server;
 let base: string;
+let srBase: string;
 const hosts: { registry: Registry; scope: Scope.CloseableScope }[] = [];
 
-const startHostWith = async (id: string, device: string) => {
+const startHostWith = async (id: string, device: string, seed: number) => {
   const scope = Effect.runSync(Scope.make());
   const extend = <A, E>(e: Effect.Effect<A, E, Scope.Scope>) => Effect.runPromise(Scope.extend(e, scope));
   await extend(startHost(db, { id, version: "test", ttlMs: 3_000 }, [device]));
-  const config = parseConfig({ devices: [{ id: device, model: "pool", modems: "simulated", count: 2 }], demo: { smsEveryMs: 0, timing: "instant" } }, {}, "test");
+  const config = parseConfig({ devices: [{ id: device, model: "pool", modems: "simulated", count: 2 }], demo: { smsEveryMs: 0, timing: "instant", seed } }, {}, "test");
   const registry = await extend(startRegistry(config, db));
   const scheduler = await extend(startServiceScheduler(db, registry, { settleMs: 500 }));
   await Effect.runPromise(scheduler.scanned);
@@ -48,12 +52,17 @@ beforeAll(async () => {
   db = await Effect.runPromise(Scope.extend(openStore({ kind: "postgres", url: database.url }), storeScope));
   await Effect.runPromise(migrate(db));
   await db.insertInto("api_users").values({ name: "admin", key_hash: hashKey(KEY) }).execute();
-  const one = await startHostWith("host-one", "near");
-  await startHostWith("host-two", "far");
-  const handle = simFolderHandler({ db, registry: one.registry, scheduler: one.scheduler, version: "test", hostTtlMs: 3_000 });
-  server = createServer((req, res) => void handle(req, res).then((handled) => handled || res.writeHead(404).end()));
+  const one = await startHostWith("host-one", "near", 1);
+  await startHostWith("host-two", "far", 2);
+  // A pool over every card, once both hosts' scans have recorded theirs.
+  await until(() => db.selectFrom("sim_cards").select("iccid").execute(), (rows) => rows.length === 4, "the cards of both hosts were never recorded");
+  await createPool(db, "everything", parsePoolFilter("all"), POOL_KEY);
+  const simfolder = simFolderHandler({ db, registry: one.registry, scheduler: one.scheduler, version: "test", hostTtlMs: 3_000 });
+  const srnav = srNavigatorHandler({ db, registry: one.registry, scheduler: one.scheduler });
+  server = createServer((req, res) => void (async () => (await srnav(req, res)) || (await simfolder(req, res)) || res.writeHead(404).end())());
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
+  srBase = `${base}/handler.php`;
 }, 90_000);
 afterAll(async () => {
   await new Promise((r) => server?.close(r));
@@ -95,6 +104,28 @@ describe("two hosts on one database", () => {
     expect(hosts[0]!.registry.farm!.network.submitted.filter((s) => s.text === "across hosts")).toHaveLength(0);
     expect(await db.selectFrom("jobs").select("claimed_by").where("kind", "=", "sms-send").execute()).toEqual([{ claimed_by: "host-two" }]);
   });
+
+  it("SR-Navigator on host one opens a number on host two, which switches it in; its code is read on host one", async () => {
+    const sr = async (action: string, params: Record<string, string> = {}) => (await fetch(`${srBase}?${new URLSearchParams({ pool_key: POOL_KEY, action, ...params })}`)).text();
+    const far = [...hosts[1]!.registry.farm!.modems.values()][1]!;
+    const number = far.sim!.number.replace(/\D/g, "");
+    expect(await sr("openNumber", { number })).toBe(number);
+    // The hold is a row; host two took it in its scheduler and wrote it online.
+    await until(
+      () => db.selectFrom("holds").select(["holder", "state"]).execute(),
+      (rows) => rows.some((r) => r.holder === "sr-pool:1" && r.state === "online"),
+      "host two never took the hold",
+    );
+    const status = async () => (JSON.parse(await sr("getSimStatus", { number })) as { status: string }[])[0]?.status;
+    await until(status, (w) => w === "WAIT_SMS_CALL", "the number never became ready on host one");
+    hosts[1]!.registry.farm!.network.sendSms({ to: far.sim!.number, from: "MyBank", text: "Your code is 7301" });
+    const code = await until(() => sr("getLastSms", { number, code: "4" }), (w) => w.includes("7301"), "the code never reached host one");
+    expect(code).toContain("7301");
+    // Closed on host one: the row is gone, and host two lets the hold go.
+    expect(await sr("closeNumber", { number })).toBe("DONE");
+    await until(() => db.selectFrom("holds").select("holder").execute(), (rows) => rows.length === 0, "the hold row stayed");
+    expect(await status()).toBe("INACTIVE");
+  }, 60_000);
 
   it("once host two stops, its modems read as off on host one", async () => {
     await Effect.runPromise(Scope.close(hosts[1]!.scope, Exit.void));

@@ -69,10 +69,12 @@ const matches = (f: Filters, card: PoolCard): boolean =>
 
 const operatorName = (card: PoolCard) => card.operator ?? "UNKNOWN";
 
-const channelsOf = (ctx: SrNavContext, deviceKeys: Iterable<string>) => {
-  let total = 0;
-  for (const key of new Set(deviceKeys)) total += ctx.registry.devices.find((d) => d.config.id === key)?.modems.length ?? 0;
-  return total;
+/** Modems of these devices, this host's and others' (as their hosts recorded them). */
+const channelsOf = async (ctx: SrNavContext, deviceKeys: Iterable<string>) => {
+  const keys = [...new Set(deviceKeys)];
+  if (keys.length === 0) return 0;
+  const rows = await ctx.db.selectFrom("devices").select(["key", "channels"]).where("key", "in", keys).execute();
+  return rows.reduce((total, r) => total + Number(r.channels), 0);
 };
 
 /** The numbers a request names (`number`, comma-separated), in order, '+' removed. */
@@ -93,7 +95,7 @@ const setUsed = (ctx: SrNavContext, poolId: number, iccids: readonly string[], v
 
 /** The card's word, with a ringing call as RING_<number>. */
 const statusWord = async (ctx: SrNavContext, poolId: number, card: PoolCard): Promise<string> => {
-  const live = await run(liveStatus(ctx.registry, ctx.scheduler, poolId, card));
+  const live = await run(liveStatus(ctx, poolId, card));
   if (live.word === "WAIT_SMS" || live.word === "WAIT_SMS_CALL") {
     const ringing = await ctx.db
       .selectFrom("calls")
@@ -152,7 +154,7 @@ const markRead = (ctx: SrNavContext, ids: readonly number[]) =>
 
 /** Picks cards to open: those on a modem and unheld first, then the rest in pool order. */
 const candidates = async (ctx: SrNavContext, poolId: number, cards: readonly PoolCard[]) => {
-  const online = await Promise.all(cards.map((c) => run(liveStatus(ctx.registry, ctx.scheduler, poolId, c)).then((s) => s.online)));
+  const online = await Promise.all(cards.map((c) => run(liveStatus(ctx, poolId, c)).then((s) => s.online)));
   return cards.map((c, i) => ({ card: c, online: online[i]! })).sort((a, b) => Number(b.online) - Number(a.online));
 };
 
@@ -184,7 +186,9 @@ export const ACTIONS: Record<string, (ctx: SrNavContext, poolId: number, params:
       if (!c.used) d.numbers++;
       devices.set(c.deviceId, d);
     }
-    return json([...devices].map(([id, d]) => ({ id: String(id), model: d.model, numbers: d.numbers, channels: channelsOf(ctx, [d.key]) })));
+    const rows = [];
+    for (const [id, d] of devices) rows.push({ id: String(id), model: d.model, numbers: d.numbers, channels: await channelsOf(ctx, [d.key]) });
+    return json(rows);
   },
 
   async getOperators(ctx, poolId, params) {
@@ -198,7 +202,7 @@ export const ACTIONS: Record<string, (ctx: SrNavContext, poolId: number, params:
     const cards = (await poolCards(ctx.db, poolId)).filter((c) => matches(filtersOf(params), c));
     const used = cards.filter((c) => c.used).length;
     const free = cards.filter((c) => !c.used && !c.processed).length;
-    return json([{ total: cards.length, used, free, channels: channelsOf(ctx, cards.map((c) => c.deviceKey)) }]);
+    return json([{ total: cards.length, used, free, channels: await channelsOf(ctx, cards.map((c) => c.deviceKey)) }]);
   },
 
   async getNumbers(ctx, poolId, params) {
@@ -206,7 +210,7 @@ export const ACTIONS: Record<string, (ctx: SrNavContext, poolId: number, params:
     const onlyOnline = params.get("position")?.toUpperCase() === "ONLINE";
     const rows = [];
     for (const c of (await poolCards(ctx.db, poolId)).filter((c) => matches(f, c))) {
-      const { online } = await run(liveStatus(ctx.registry, ctx.scheduler, poolId, c));
+      const { online } = await run(liveStatus(ctx, poolId, c));
       if (onlyOnline && !online) continue;
       rows.push({ number: c.number, place: c.place ?? "", device_id: String(c.deviceId), model: c.model, operator: operatorName(c), status: c.used ? "USED" : "FREE", position: online ? "ONLINE" : "HOLD" });
     }
@@ -367,7 +371,7 @@ export const ACTIONS: Record<string, (ctx: SrNavContext, poolId: number, params:
     if (text.length > 1530 || unstorable(text)) return word("BAD_TEXT");
     const card = byNumber(await poolCards(ctx.db, poolId)).get(numbers[0]!);
     if (!card) return word("NOT_FOUND");
-    const live = await run(liveStatus(ctx.registry, ctx.scheduler, poolId, card));
+    const live = await run(liveStatus(ctx, poolId, card));
     if (live.word !== "WAIT_SMS" && live.word !== "WAIT_SMS_CALL") return json({ number: card.number, status: live.word === "OFFLINE" ? "ERROR" : live.word });
     const id = await run(enqueueSms(ctx.db, { iccid: card.iccid, to: `+${recipient}`, text }).pipe(Effect.orDie));
     const deadline = Date.now() + (ctx.sendWaitMs ?? 60_000);

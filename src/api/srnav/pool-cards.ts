@@ -8,6 +8,8 @@ import { simStatusOf } from "../../../drivers/modem/state";
 import type { Registry } from "../../devices/registry";
 import type { ServiceScheduler } from "../../scheduler/service";
 import type { Database } from "../../store/schema";
+import { remoteModems } from "../../devices/live-state";
+import { DEFAULT_HOST_TTL_MS } from "../../hosts/host";
 
 export interface PoolCard {
   readonly iccid: string;
@@ -67,9 +69,28 @@ export const holderOfPool = (poolId: number) => `sr-pool:${poolId}`;
 
 export type LiveWord = "INACTIVE" | "CONNECTING" | "WAIT_SMS" | "WAIT_SMS_CALL" | "OFFLINE" | "ERROR";
 
+/** A card on a device another host drives: its hold row and that host's live state. */
+const remoteStatus = async (db: Kysely<Database>, localDevices: readonly string[], poolId: number, card: PoolCard): Promise<{ online: boolean; word: LiveWord }> => {
+  const [live] = await remoteModems(db, localDevices, DEFAULT_HOST_TTL_MS, { iccid: card.iccid });
+  const online = live?.connected === true;
+  if (!card.used) return { online, word: "INACTIVE" };
+  const hold = card.place
+    ? await db.selectFrom("holds").select(["holder", "state"]).where("device", "=", card.deviceKey).where("position", "=", card.place).executeTakeFirst()
+    : undefined;
+  if (!hold || hold.holder !== holderOfPool(poolId)) return { online, word: "INACTIVE" };
+  if (hold.state === "failed") return { online, word: "ERROR" };
+  if (live && !live.connected) return { online, word: "OFFLINE" };
+  if (hold.state !== "online" || !live || ![1, 5].includes(live.simStatus)) return { online, word: "CONNECTING" };
+  const model = Object.keys(MODEL_NAMES).find((k) => MODEL_NAMES[k] === card.model) ?? card.model;
+  return { online, word: card.calls || TAKES_CALLS.has(model) ? "WAIT_SMS_CALL" : "WAIT_SMS" };
+};
+
 /** Whether the card is on a modem now (ONLINE) and the status word for a pool's client. */
-export const liveStatus = (registry: Registry, scheduler: ServiceScheduler, poolId: number, card: PoolCard): Effect.Effect<{ online: boolean; word: LiveWord }> =>
+export const liveStatus = (ctx: { readonly db: Kysely<Database>; readonly registry: Registry; readonly scheduler: ServiceScheduler }, poolId: number, card: PoolCard): Effect.Effect<{ online: boolean; word: LiveWord }> =>
   Effect.gen(function* () {
+    const { registry, scheduler } = ctx;
+    if (!registry.devices.some((d) => d.config.id === card.deviceKey))
+      return yield* Effect.promise(() => remoteStatus(ctx.db, registry.devices.map((d) => d.config.id), poolId, card));
     const place = card.place ? scheduler.place(card.deviceKey, card.place) : null;
     const device = registry.devices.find((d) => d.config.id === card.deviceKey);
     const modem = place?.modem ? device?.modems[place.modem - 1] : undefined;
