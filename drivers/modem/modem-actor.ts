@@ -48,7 +48,7 @@ export interface ModemActorOptions {
    */
   readonly ownNumberCodes?: Readonly<Record<string, string>>;
   /**
-   * A sweep this often even when nothing called for one (default 60 s; 0 turns it off): a
+   * A sweep this often even when nothing called for one (default 30 s; 0 turns it off): a
    * +CMTI lost while the modem hung with no command in flight leaves no other trace.
    */
   readonly sweepEveryMs?: number;
@@ -59,6 +59,8 @@ export interface ModemActorOptions {
    * pulled out is reported only as NOT READY, and only asking shows it absent (default 3 s).
    */
   readonly simCheckMs?: number;
+  /** While the SIM is not ready (or absent), how often it is read again (default 5 s; 0 turns it off). */
+  readonly simRecheckMs?: number;
 }
 
 export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
@@ -280,8 +282,27 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
       Effect.zipRight(inbox.whenWaiting, Effect.zipRight(Effect.sleep(options.expireEveryMs ?? 1_000), Effect.suspend(() => inbox.expire(Date.now())))),
     ).pipe(Effect.forkScoped);
 
-    const sweepEveryMs = options.sweepEveryMs ?? 60_000;
+    const sweepEveryMs = options.sweepEveryMs ?? 30_000;
     if (sweepEveryMs > 0) yield* Effect.forever(Effect.zipRight(Effect.sleep(sweepEveryMs), sweepIfReady)).pipe(Effect.forkScoped);
+
+    // A SIM that is not ready is asked again every simRecheckMs: the +CPIN: READY after a
+    // reboot, a reinsertion or a slow card can come while the port was busy or hung, and a
+    // read that timed out leaves NOT READY behind with nothing else to correct it.
+    const simRecheckMs = options.simRecheckMs ?? 5_000;
+    if (simRecheckMs > 0)
+      yield* Effect.forever(
+        Effect.zipRight(
+          Effect.sleep(simRecheckMs),
+          Effect.flatMap(SubscriptionRef.get(state), (s) =>
+            s.port !== "ready" || s.sim === null || s.sim.lock === "READY"
+              ? Effect.void
+              : // An empty slot is looked at quietly (a card may be put in without a word).
+                s.sim.lock === "ABSENT"
+                ? rereadSim
+                : Effect.zipRight(publish({ type: "recovery", step: "sweep", detail: `the SIM reads ${s.sim.lock}: asking it again` }), rereadSim),
+          ),
+        ),
+      ).pipe(Effect.forkScoped);
 
     // Start-up sweep: messages that arrived while simgate was not running.
     yield* learnOwnNumber;

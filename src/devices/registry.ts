@@ -74,7 +74,7 @@ export const startRegistry = (config: Config, db: Kysely<Database>): Effect.Effe
       yield* Effect.addFinalizer(() => Effect.sync(() => farm.stop()));
       farm.start();
     }
-    const actorOptions = { ownNumberCodes: config.ownNumberCodes, healthEveryMs: 30_000, backoff: { minMs: 1_000, maxMs: 30_000 } };
+    const actorOptions = { ownNumberCodes: config.ownNumberCodes, healthEveryMs: 30_000, backoff: { minMs: 1_000, maxMs: 10_000 } };
     const modems: RegisteredModem[] = [];
     const devices: RegisteredDevice[] = [];
     for (const device of config.devices) {

@@ -152,7 +152,8 @@ export const runCardJobs = (db: Kysely<Database>, registry: Registry, options: C
         const { work } = job;
         const waited = Date.now() - job.createdAt.getTime() > cardWaitMs;
         const claim = options.switcher ? yield* options.switcher.request(work.iccid, holderName(job)) : "unmanaged";
-        const holder = claim === "busy" ? Option.none() : yield* awaitHolder(registry, work.iccid, options.cardAwaitMs ?? 30_000);
+        const switchFailed = options.switcher ? Effect.map(options.switcher.switchFailed(work.iccid), (reason) => reason !== null) : undefined;
+        const holder = claim === "busy" ? Option.none() : yield* awaitHolder(registry, work.iccid, options.cardAwaitMs ?? 30_000, switchFailed);
         if (Option.isNone(holder)) {
           if (waited) return yield* finish(job, failRecord(job, `card ${work.iccid} was not reachable for ${cardWaitMs} ms`));
           return yield* retry(job, 1_000, `card ${work.iccid} is not in a modem yet`);

@@ -74,11 +74,14 @@ export const holderOf = (registry: Registry, iccid: string): Effect.Effect<Optio
  * reconnecting), looking at the actors' snapshots in memory, up to `maxMs`. A job waits
  * here, holding its claim and spending no attempt, instead of going back to the queue.
  */
-export const awaitHolder = (registry: Registry, iccid: string, maxMs: number) =>
+export const awaitHolder = (registry: Registry, iccid: string, maxMs: number, giveUp: Effect.Effect<boolean> = Effect.succeed(false)) =>
   Effect.gen(function* () {
     for (;;) {
       const holder = yield* holderOf(registry, iccid);
       if (Option.isSome(holder)) return holder;
+      // The switch that was to bring the card in failed: back to the queue now, where the
+      // next claim asks for it again, rather than waiting out maxMs.
+      if (yield* giveUp) return Option.none<CardHolder>();
       yield* Effect.sleep("200 millis");
     }
   }).pipe(Effect.timeoutTo({ duration: maxMs, onTimeout: () => Option.none<CardHolder>(), onSuccess: (h) => h }));

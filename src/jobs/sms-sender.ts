@@ -169,7 +169,8 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
         }
         // The card is in no modem right now (being switched in, a modem reconnecting): wait
         // for it here, then give the job back to the queue if it is still not there.
-        const holder = yield* awaitHolder(registry, sms.iccid ?? "", cardPollMs);
+        const switchFailed = options.switcher && sms.iccid ? Effect.map(options.switcher.switchFailed(sms.iccid), (reason) => reason !== null) : undefined;
+        const holder = yield* awaitHolder(registry, sms.iccid ?? "", cardPollMs, switchFailed);
         if (Option.isNone(holder)) {
           if (Date.now() - job.createdAt.getTime() > cardWaitMs)
             return yield* finish(job, { state: "failed", outcome: 0, error: `card ${sms.iccid} was not in any modem for ${cardWaitMs} ms` }, sms.iccid);

@@ -50,6 +50,8 @@ export interface CardSwitcher {
    */
   readonly request: (iccid: string, holder: string) => Effect.Effect<"held" | "busy" | "unmanaged">;
   readonly release: (iccid: string, holder: string) => Effect.Effect<void>;
+  /** Why the switch that would bring the card in failed, if it did (then asking again retries it). */
+  readonly switchFailed: (iccid: string) => Effect.Effect<string | null>;
 }
 
 export const cardSwitcher = (db: Kysely<Database>, scheduler: Scheduler): CardSwitcher => {
@@ -73,5 +75,10 @@ export const cardSwitcher = (db: Kysely<Database>, scheduler: Scheduler): CardSw
           : Effect.succeed("unmanaged" as const),
       ),
     release: (iccid, holder) => Effect.flatMap(placeOf(iccid), (row) => (row?.key && row.place ? scheduler.release(row.key, row.place, holder) : Effect.void)),
+    switchFailed: (iccid) =>
+      Effect.map(placeOf(iccid), (row) => {
+        const hold = row?.key && row.place ? scheduler.place(row.key, row.place)?.hold : null;
+        return hold?.state === "failed" ? (hold.error ?? "the switch failed") : null;
+      }),
   };
 };
