@@ -93,7 +93,7 @@ export const runCampaign = async (profile: Profile, seed: number, options: Campa
     const theRig = rig;
     client = await connect(database.url);
     const db = client;
-    const inFlight = async () => (await db.query<{ id: number }>("select id from sms_out where state = 'sending' order by id")).rows.map((r) => r.id);
+    const inFlight = async () => (await db.query<{ id: number }>("select id from sms_out where state = 'sending' order by id")).rows.map((r) => Number(r.id));
     const service = new ServiceProcess({
       databaseUrl: database.url,
       configFile: rig.configFile,

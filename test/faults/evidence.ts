@@ -20,11 +20,13 @@ export interface StoredRow {
 }
 
 export interface PartRow {
+  readonly id: number;
   readonly iccid: string;
   readonly text: string;
   readonly seq: number;
   readonly total: number;
-  readonly assembled: boolean;
+  /** The sms_in row it was assembled into, null while it waits for its other parts. */
+  readonly messageId: number | null;
 }
 
 export interface OutRow {
@@ -131,10 +133,10 @@ const ms = (d: Date | string | null): number | null => (d === null ? null : new 
 
 export const collectEvidence = async (rig: Rig, client: pg.Client): Promise<Evidence> => {
   const smsIn = (await client.query<{ id: number; iccid: string; text: string; parts: number; missing: number[]; received_at: Date }>("select id, iccid, text, parts, missing, received_at from sms_in order by id")).rows.map(
-    (r): StoredRow => ({ id: r.id, iccid: r.iccid, text: r.text, parts: r.parts, missing: r.missing ?? [], receivedAt: ms(r.received_at)! }),
+    (r): StoredRow => ({ id: Number(r.id), iccid: r.iccid, text: r.text, parts: r.parts, missing: r.missing ?? [], receivedAt: ms(r.received_at)! }),
   );
-  const smsParts = (await client.query<{ iccid: string; text: string; seq: number; total: number; message_id: number | null }>("select iccid, text, seq, total, message_id from sms_parts order by id")).rows.map(
-    (r): PartRow => ({ iccid: r.iccid, text: r.text, seq: r.seq, total: r.total, assembled: r.message_id !== null }),
+  const smsParts = (await client.query<{ id: number; iccid: string; text: string; seq: number; total: number; message_id: number | null }>("select id, iccid, text, seq, total, message_id from sms_parts order by id")).rows.map(
+    (r): PartRow => ({ id: Number(r.id), iccid: r.iccid, text: r.text, seq: r.seq, total: r.total, messageId: r.message_id === null ? null : Number(r.message_id) }),
   );
   const smsOut = (
     await client.query<{ id: number; iccid: string | null; text: string; state: string; error: string | null; created_at: Date; sent_at: Date | null; job: string | null }>(
@@ -143,7 +145,7 @@ export const collectEvidence = async (rig: Rig, client: pg.Client): Promise<Evid
                  from jobs j where j.kind = 'sms-send' and (j.payload->>'smsId')::int = o.id) as job
          from sms_out o order by o.id`,
     )
-  ).rows.map((r): OutRow => ({ id: r.id, iccid: r.iccid, text: r.text, state: r.state, error: r.error, createdAt: ms(r.created_at)!, sentAt: ms(r.sent_at), job: r.job ?? "no job" }));
+  ).rows.map((r): OutRow => ({ id: Number(r.id), iccid: r.iccid, text: r.text, state: r.state, error: r.error, createdAt: ms(r.created_at)!, sentAt: ms(r.sent_at), job: r.job ?? "no job" }));
 
   // Messages the service could not put down to a card are declared in a table of their own
   // (its name is the other side's choice): any table named for them counts, row by row.

@@ -29,6 +29,11 @@ export const COMMAND_FAULTS: readonly CommandFault[] = [
 
 /** Injects the episode's fault; the returned function clears it (idempotent). */
 export const injectFault = async (rig: Rig, episode: HardwareEpisode): Promise<() => Promise<void>> => {
+  if (episode.kind === "controller-unplug") {
+    // The controller's USB-serial line vanishes and comes back on another tty.
+    await rig.served.unplug(episode.modem);
+    return () => rig.served.replug(episode.modem);
+  }
   if (episode.kind === "controller-hang") {
     // The controller reads its commands and answers none: every switch on the bank fails.
     const controller = rig.served.controllers.get(episode.modem)!;
@@ -104,7 +109,10 @@ const reinsert = (rig: Rig, modem: VirtualModem) => {
 
 /** Settle: every fault off, every modem plugged in and powered, every card back in place. */
 export const clearEverything = async (rig: Rig): Promise<void> => {
-  for (const controller of rig.served.controllers.values()) controller.hanging = false;
+  for (const [id, controller] of rig.served.controllers) {
+    controller.hanging = false;
+    if (rig.served.pathOf(id) === null) await rig.served.replug(id);
+  }
   for (const modem of rig.modems) {
     const wasFull = modem.faults.storageFull;
     modem.faults.clear();

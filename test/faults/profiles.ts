@@ -37,12 +37,12 @@ const POOL = ["generic", "huawei-e173", "quectel-ec25", "simcom-sim800"] as cons
 
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
   // About three minutes on two cores: every modem fault once on each plain personality and
-  // once on the bank, five controller hangs (shorter faults to fit), one service kill, three
-  // database kills.
+  // once on the bank, five hangs and five unplugs of the bank's controller (shorter faults to
+  // fit), one service kill, three database kills.
   short: {
     name: "short",
     timing: "instant",
-    faults: 80,
+    faults: 85,
     serviceKills: 1,
     dbKills: 3,
     faultPhaseMs: 90_000,
@@ -60,7 +60,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
   default: {
     name: "default",
     timing: "instant",
-    faults: 528,
+    faults: 527,
     serviceKills: 5,
     dbKills: 20,
     faultPhaseMs: 540_000,
@@ -78,7 +78,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
   long: {
     name: "long",
     timing: "realistic",
-    faults: 1_008,
+    faults: 1_020,
     serviceKills: 10,
     dbKills: 40,
     faultPhaseMs: 2_700_000,

@@ -88,14 +88,23 @@ describe("fault campaign classification", () => {
     const stuck = outbound(ledger);
     const late = outbound(ledger);
     const vanished = outbound(ledger);
-    ledger.addKill({ kind: "service-kill", at: T0, inFlight: [2], detail: "" });
+    const noReference = outbound(ledger);
+    const unknown = outbound(ledger);
+    ledger.addKill({ kind: "service-kill", at: T0, inFlight: [2, 7], detail: "" });
     const report = run(ledger, {
-      smsOut: [out(1, twice.text, "sent"), out(2, killed.text, "sent"), out(3, stuck.text, "sending", null), out(4, late.text, "sent", T0 + 90_000)],
-      submitted: [submit(1, twice.text), submit(2, twice.text), submit(3, killed.text), submit(4, killed.text), submit(5, late.text, A, T0 + 90_000)],
+      smsOut: [
+        out(1, twice.text, "sent"),
+        out(2, killed.text, "sent"),
+        out(3, stuck.text, "sending", null),
+        out(4, late.text, "sent", T0 + 90_000),
+        out(6, noReference.text, "sent-without-reference"),
+        out(7, unknown.text, "unknown", null),
+      ],
+      submitted: [submit(1, twice.text), submit(2, twice.text), submit(3, killed.text), submit(4, killed.text), submit(5, late.text, A, T0 + 90_000), submit(6, noReference.text), submit(7, unknown.text)],
     });
     const by = (c: string) => report.findings.filter((f) => f.category === c).map((f) => f.tag);
     expect(by("duplicated")).toEqual([twice.tag]);
-    expect(by("inFlightAtKill")).toEqual([killed.tag]);
+    expect(by("inFlightAtKill")).toEqual([killed.tag, unknown.tag]);
     expect(by("stuck")).toEqual([stuck.tag]);
     expect(by("late")).toEqual([late.tag]);
     expect(by("lost")).toEqual([vanished.tag]);

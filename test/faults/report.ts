@@ -62,8 +62,12 @@ export interface Report {
   readonly timings: Readonly<Record<string, number>>;
 }
 
-const FINAL_STATES = new Set(["sent", "delivered", "failed", "undelivered"]);
+/** sent, sent-without-reference (no +CMGS reference came back), delivered. */
+const isSent = (state: string) => /^(sent|delivered)/.test(state);
+const isFailed = (state: string) => state === "failed" || state === "undelivered";
 const OPEN_STATES = new Set(["queued", "sending"]);
+/** Anything else (unknown) is the service declaring it cannot say. */
+const isDeclared = (state: string) => !isSent(state) && !isFailed(state) && !OPEN_STATES.has(state);
 
 const emptyCounts = (): Record<Category, number> => Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>;
 
@@ -130,8 +134,8 @@ export const classify = (input: { profile: string; seed: number; ledger: Ledger;
     for (let seq = 1; seq <= e.parts; seq++) {
       const inRows = mine.filter((r) => covers(r, seq)).length;
       const asParts = parts.filter((p) => p.iccid === e.iccid && (p.seq === seq || e.parts === 1)).length;
-      const elsewhere = others.filter((r) => covers(r, seq)).length + parts.filter((p) => p.iccid !== e.iccid && known.has(p.iccid) && p.seq === seq && !p.assembled).length;
-      const unattributed = declaredRows.filter((d) => d.seq === null || d.seq === seq || e.parts === 1).length + nobody.filter((r) => covers(r, seq)).length + parts.filter((p) => !known.has(p.iccid) && p.seq === seq && !p.assembled).length;
+      const elsewhere = others.filter((r) => covers(r, seq)).length + parts.filter((p) => p.iccid !== e.iccid && known.has(p.iccid) && p.seq === seq && p.messageId === null).length;
+      const unattributed = declaredRows.filter((d) => d.seq === null || d.seq === seq || e.parts === 1).length + nobody.filter((r) => covers(r, seq)).length + parts.filter((p) => !known.has(p.iccid) && p.seq === seq && p.messageId === null).length;
       const here = left.filter((l) => l.seq === seq).length + waiting.filter((l) => l.seq === seq).length;
       if (inRows > e.copies) doubled.push(seq);
       if (Math.max(inRows, asParts) + elsewhere + unattributed + here < e.copies) lostParts.push(seq);
@@ -153,8 +157,13 @@ export const classify = (input: { profile: string; seed: number; ledger: Ledger;
     if (waiting.length) flag("waitingAtSmsc", e, "in", `the SMSC holds ${waiting.map(where).join(", ")}`);
     const complete = mine.filter((r) => r.missing.length === 0).length;
     if (left.length) flag("stuck", e, "in", `still on the hardware after settling: ${left.map(where).join(", ")}`);
-    else if (!lostParts.length && !waiting.length && !others.length && !declaredRows.length && complete < e.copies)
-      flag("stuck", e, "in", `stored as parts ${parts.map((p) => p.seq).join(",") || "-"} but ${complete} of ${e.copies} whole messages (${origin})`);
+    else if (!lostParts.length && !waiting.length && !others.length && !declaredRows.length && !nobody.length && complete < e.copies)
+      flag(
+        "stuck",
+        e,
+        "in",
+        `stored as parts (${parts.map((p) => `sms_parts ${p.id} part ${p.seq} under ${p.iccid === e.iccid ? "its card" : p.iccid}, message ${p.messageId ?? "none"}`).join("; ") || "none"}) but ${complete} of ${e.copies} whole messages (${origin})`,
+      );
     const first = Math.min(...mine.map((r) => r.receivedAt));
     if (Number.isFinite(first) && first - e.at > LATE_MS) flag("late", e, "in", `stored ${Math.round((first - e.at) / 1000)} s after the network took it`);
   }
@@ -179,17 +188,17 @@ export const classify = (input: { profile: string; seed: number; ledger: Ledger;
     const carried = submitted.get(o.tag) ?? [];
     const kill = inFlightAt.get(sms.id);
     const state = `sms_out ${sms.id} ${sms.state}${sms.error ? ` (${sms.error.slice(0, 80)})` : ""}; job ${sms.job}`;
-    if (sms.state === "failed" || sms.state === "undelivered") row.failed++;
+    if (isFailed(sms.state)) row.failed++;
     const wrongCard = carried.filter((s) => s.fromIccid !== o.iccid);
     if (wrongCard.length) flag("misattributed", o, "out", `sent from ${wrongCard.map((s) => s.fromIccid).join(", ")} instead of ${o.iccid}`);
     if (carried.length > 1) {
       if (kill) flag("inFlightAtKill", o, "out", `sent ${carried.length} times; in flight at the ${kill}; ${state}`);
       else flag("duplicated", o, "out", `the network got it ${carried.length} times (${carried.map((s) => s.at.slice(11, 23)).join(", ")}); ${state}`);
-    } else if (kill && !FINAL_STATES.has(sms.state) && !OPEN_STATES.has(sms.state)) flag("inFlightAtKill", o, "out", `declared ${sms.state}; in flight at the ${kill}`);
-    if ((sms.state === "sent" || sms.state === "delivered") && carried.length === 0) flag("lost", o, "out", `marked ${sms.state} but the network never got it; ${state}`);
+    } else if (kill && isDeclared(sms.state)) flag("inFlightAtKill", o, "out", `declared ${sms.state}; in flight at the ${kill}`);
+    if (isSent(sms.state) && carried.length === 0) flag("lost", o, "out", `marked ${sms.state} but the network never got it; ${state}`);
     if (OPEN_STATES.has(sms.state)) flag("stuck", o, "out", `${state}${kill ? `; in flight at the ${kill}` : ""}`);
-    if (!FINAL_STATES.has(sms.state) && !OPEN_STATES.has(sms.state) && !kill) notes.push(`#M${o.tag}#: declared "${sms.state}" with no kill in flight`);
-    if ((sms.state === "failed" || sms.state === "undelivered") && carried.length > 0) notes.push(`#M${o.tag}#: declared ${sms.state} but the network got it ${carried.length} time(s)`);
+    if (isDeclared(sms.state) && !kill) notes.push(`#M${o.tag}#: declared "${sms.state}" with no kill in flight (${carried.length} time(s) on the network)`);
+    if (isFailed(sms.state) && carried.length > 0) notes.push(`#M${o.tag}#: declared ${sms.state} but the network got it ${carried.length} time(s)`);
     const sentAt = sms.sentAt ?? (carried[0] ? Date.parse(carried[0].at) : null);
     if (sentAt !== null && sentAt - sms.createdAt > LATE_MS) flag("late", o, "out", `sent ${Math.round((sentAt - sms.createdAt) / 1000)} s after it was accepted`);
   }

@@ -26,7 +26,7 @@ export const MODEM_FAULTS = [
   "registration-loss",
 ] as const;
 /** Faults on the SIM bank's controller (hil/bank/sr-controller.ts). */
-export const CONTROLLER_FAULTS = ["controller-hang"] as const;
+export const CONTROLLER_FAULTS = ["controller-hang", "controller-unplug"] as const;
 export const HARDWARE_FAULTS = [...MODEM_FAULTS, ...CONTROLLER_FAULTS] as const;
 export type HardwareFault = (typeof HARDWARE_FAULTS)[number];
 export type ServiceFault = "service-kill" | "db-kill";
@@ -170,7 +170,8 @@ export const buildSchedule = (profile: Profile, seed: number, modems: readonly S
         "sim-pull": between(2_000, 12_000),
         "storage-full": between(3_000, 15_000),
         "registration-loss": between(3_000, 15_000),
-        "controller-hang": between(3_000, 20_000),
+        "controller-hang": between(2_000, 8_000),
+        "controller-unplug": between(2_000, 8_000),
       }[kind],
     );
     busyUntil.set(modem, at + duration);
