@@ -11,6 +11,7 @@ import { openTcp } from "../../drivers/transport/tcp";
 import { simStatusOf, type SimStatus } from "../../drivers/modem/state";
 import { fixedBank, type SimBankDriver } from "../../drivers/bank/sim-bank-driver";
 import { makeSrSerialBank } from "../../drivers/bank/sr-serial";
+import { reopeningBank } from "../../drivers/bank/reopening-bank";
 import { quectelDsimBank } from "../../drivers/bank/quectel-dsim";
 import { LETTERS } from "../../protocol/sr/topology";
 import { SrController } from "../../hil/bank/sr-controller";
@@ -123,13 +124,18 @@ const bankOf = (device: DeviceConfig, modems: readonly RegisteredModem[], farm: 
       return { config: device, driver, modems, initial: modems.map((_, i) => [i + 1, label(i + 1)] as const) };
     }
     const rows = device.modems === "simulated" ? farm!.banks.get(device.id)!.rows : (device.rows ?? 8);
-    const line =
+    const open =
       device.modems === "simulated"
-        ? yield* openSimulated(new SrController(farm!.banks.get(device.id)!), `sim://${device.id}/bank`)
+        ? Effect.suspend(() => openSimulated(new SrController(farm!.banks.get(device.id)!), `sim://${device.id}/bank`))
         : device.bank!.kind === "serial"
-          ? yield* openSerial(device.bank!.path).pipe(Effect.orDieWith((e) => new Error(`device ${device.id}: cannot open its SIM bank: ${e.message}`)))
-          : yield* openTcp(device.bank!.url).pipe(Effect.orDieWith((e) => new Error(`device ${device.id}: cannot open its SIM bank: ${e.message}`)));
-    return { config: device, driver: yield* makeSrSerialBank(line, { model: device.model, rows }), modems };
+          ? openSerial(device.bank!.path)
+          : openTcp(device.bank!.url);
+    // The controller's line is opened again whenever it vanished (a USB adapter replugged).
+    const model = device.model;
+    const driver = yield* reopeningBank(open, (line) => makeSrSerialBank(line, { model, rows }), (detail) =>
+      Effect.sync(() => void process.stderr.write(`device ${device.id}: SIM bank: ${detail}\n`)),
+    ).pipe(Effect.orDieWith((e) => new Error(`device ${device.id}: cannot open its SIM bank: ${e.message}`)));
+    return { config: device, driver, modems };
   });
 
 export interface ModemStatus {
