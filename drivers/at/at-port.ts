@@ -319,7 +319,19 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
           if (prompted._tag === "None") {
             // Leave the text-entry state the modem may be in, so the next command is heard.
             yield* write(ESC).pipe(Effect.ignore);
+            unanswered++;
             return yield* Effect.fail(new AtTimeout({ command, afterMs: promptTimeoutMs, waitingFor: "prompt" }));
+          }
+          if (prompted.value === "final") {
+            // Only an error may stand in for the prompt: a bare OK here is a late answer to an
+            // earlier command, not this one's. Nothing was typed, so nothing was sent; taking
+            // it as the answer would report a message sent that never left.
+            const ended = yield* Deferred.await(entry.done);
+            if (ended !== TIMED_OUT && ended.final.kind === "ok") {
+              yield* write(ESC).pipe(Effect.ignore);
+              unanswered++;
+              return yield* Effect.fail(new AtTimeout({ command, afterMs: Math.round(performance.now() - started), waitingFor: "prompt" }));
+            }
           }
           if (prompted.value === "prompt") {
             framer.expectEcho(body!);

@@ -337,3 +337,35 @@ describe("echo of a PDU typed after the prompt", () => {
     }),
   );
 });
+
+describe("a stale OK where the SMS prompt should be", () => {
+  it.scopedLive("is no answer to +CMGS: nothing is typed, and it fails as no prompt, so the message counts as not sent", () =>
+    Effect.gen(function* () {
+      // A module still answering an earlier command: its late OK lands on the AT+CMGS.
+      let hosts: ((b: Buffer) => void)[] = [];
+      const typed: string[] = [];
+      const say = (text: string) => setTimeout(() => hosts.forEach((h) => h(Buffer.from(text, "latin1"))), 1);
+      let buffer = "";
+      const device = {
+        attachHost: (sink: (b: Buffer) => void) => ((hosts = [...hosts, sink]), () => (hosts = hosts.filter((h) => h !== sink))),
+        input: (chunk: Uint8Array | string) => {
+          const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("latin1");
+          typed.push(text);
+          buffer += text;
+          if (!buffer.endsWith("\r")) return;
+          const line = buffer.trim();
+          buffer = "";
+          // The port's resync query after the failed send is answered as a module would.
+          say(/^AT\+CMEE\?/i.test(line) ? "\r\n+CMEE: 1\r\n\r\nOK\r\n" : "\r\nOK\r\n");
+        },
+      };
+      const port = yield* portTo(device);
+      yield* port.command("ATE0");
+      const [part] = encodeSubmit({ to: "+15550006667", text: "must not count as sent" }).value!;
+      const error = yield* port.commandWithBody(`AT+CMGS=${part!.tpduLength}`, part!.pdu).pipe(Effect.flip);
+      expect(error).toMatchObject({ _tag: "AtTimeout", waitingFor: "prompt" });
+      expect(typed.join("")).not.toContain(part!.pdu);
+    }),
+    20_000,
+  );
+});
