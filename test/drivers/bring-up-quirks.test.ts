@@ -361,7 +361,9 @@ describe("a stale OK where the SMS prompt should be", () => {
       };
       const port = yield* portTo(device);
       yield* port.command("ATE0");
-      const [part] = encodeSubmit({ to: "+15550006667", text: "must not count as sent" }).value!;
+      const encoded = encodeSubmit({ to: "+15550006667", text: "must not count as sent" });
+      if (!encoded.ok) throw new Error(encoded.error.message);
+      const [part] = encoded.value;
       const error = yield* port.commandWithBody(`AT+CMGS=${part!.tpduLength}`, part!.pdu).pipe(Effect.flip);
       expect(error).toMatchObject({ _tag: "AtTimeout", waitingFor: "prompt" });
       expect(typed.join("")).not.toContain(part!.pdu);

@@ -1,27 +1,18 @@
 import { Effect, Exit, Scope } from "effect";
 import { sql, type Kysely } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { claimDevices, startHost, type HostOptions } from "../../src/hosts/host";
 import { claimCardJobs, enqueueCardWork } from "../../src/jobs/card-jobs";
-import { migrate, openStore } from "../../src/store/database";
+import { migrate } from "../../src/store/database";
 import type { Database } from "../../src/store/schema";
-import { throwawayDatabase } from "../support/postgres";
+import { useMigratedDatabase } from "../support/migrated-database";
 
 // Hosts on one database: who drives which device, a restarted host's own jobs, and a
 // database that a newer simgate migrated.
-let database: Awaited<ReturnType<typeof throwawayDatabase>>;
-let scope: Scope.CloseableScope;
+const store = useMigratedDatabase("simgate_hosts");
 let db: Kysely<Database>;
-
-beforeAll(async () => {
-  database = await throwawayDatabase("simgate_hosts");
-  scope = Effect.runSync(Scope.make());
-  db = await Effect.runPromise(Scope.extend(openStore({ kind: "postgres", url: database.url }), scope));
-  await Effect.runPromise(migrate(db));
-}, 60_000);
-afterAll(async () => {
-  if (scope) await Effect.runPromise(Scope.close(scope, Exit.void));
-  await database?.drop();
+beforeAll(() => {
+  db = store.db();
 });
 
 const host = (id: string): HostOptions => ({ id, version: "test", ttlMs: 30_000 });

@@ -1,27 +1,17 @@
-import { Effect, Exit, Scope } from "effect";
+import { Effect } from "effect";
 import type { Kysely } from "kysely";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { claimCardJobs, enqueueCardWork } from "../../src/jobs/card-jobs";
-import { migrate, openStore } from "../../src/store/database";
 import type { Database } from "../../src/store/schema";
-import { throwawayDatabase } from "../support/postgres";
+import { useMigratedDatabase } from "../support/migrated-database";
 
 // Two workers claiming card jobs at the same moment (two services on one database, or two
 // loops of one): a dial or USSD must never run twice, and a card runs one job at a time.
-let database: Awaited<ReturnType<typeof throwawayDatabase>>;
-let scope: Scope.CloseableScope;
+const store = useMigratedDatabase("simgate_claims");
 let db: Kysely<Database>;
-
-beforeAll(async () => {
-  database = await throwawayDatabase("simgate_claims");
-  scope = Effect.runSync(Scope.make());
-  db = await Effect.runPromise(Scope.extend(openStore({ kind: "postgres", url: database.url }), scope));
-  await Effect.runPromise(migrate(db));
-}, 60_000);
-afterAll(async () => {
-  if (scope) await Effect.runPromise(Scope.close(scope, Exit.void));
-  await database?.drop();
+beforeAll(() => {
+  db = store.db();
 });
 
 const claim = (limit = 10) => Effect.runPromise(claimCardJobs(db, limit, 60_000));
@@ -29,7 +19,7 @@ const claim = (limit = 10) => Effect.runPromise(claimCardJobs(db, limit, 60_000)
 describe("claiming card jobs", () => {
   it("does not take a job another worker is claiming, even once that claim commits", async () => {
     await Effect.runPromise(enqueueCardWork(db, { kind: "dial", iccid: "8900000000000000001", number: "+15550001000" }));
-    const other = new pg.Client({ connectionString: database.url });
+    const other = new pg.Client({ connectionString: store.url() });
     await other.connect();
     try {
       // Another worker's claim, caught between its update and its commit.
