@@ -219,7 +219,7 @@ export const classify = (input: { profile: string; seed: number; ledger: Ledger;
   if (strangers.length) notes.push(`${strangers.length} stored message(s) match no ledger entry: ${strangers.slice(0, 5).map((r) => `sms_in ${r.id} "${r.text.slice(0, 40)}"`).join("; ")}`);
   if (evidence.unattributedTables.length === 0) notes.push("no unattributed-message table in the database yet: unattributed counts 0 by construction");
   const crashes = ledger.kills.filter((k) => k.kind === "crash");
-  if (crashes.length) notes.push(`the service exited on its own ${crashes.length} time(s); first: ${crashes[0]!.detail.slice(0, 1_500)}`);
+  if (crashes.length) notes.push(`the service exited on its own ${crashes.length} time(s); first: ${crashes[0]!.detail.slice(0, 800)}`);
 
   const totals: KindRow = { kind: "none", faults: 0, messages: 0, refused: 0, failed: 0, counts: emptyCounts() };
   for (const r of rows.values()) {

@@ -25,6 +25,8 @@ export class ServiceProcess {
   private exited: Promise<void> = Promise.resolve();
   private expectingExit = false;
   private out = "";
+  /** What this start printed, for the report of a crash. */
+  private current = "";
   /** The API's base URL while the service is up (PORT=0: a new port on every start). */
   url: string | null = null;
   starts = 0;
@@ -59,8 +61,10 @@ export class ServiceProcess {
     });
     this.child = child;
     const mark = this.out.length;
+    this.current = "";
     const keep = (c: Buffer) => {
       this.out += c.toString();
+      this.current = (this.current + c.toString()).slice(-20_000);
       if (this.out.length > OUTPUT_KEPT * 2) this.out = this.out.slice(-OUTPUT_KEPT);
     };
     child.stdout!.on("data", keep);
@@ -71,7 +75,7 @@ export class ServiceProcess {
         this.child = null;
         this.url = null;
         this.out += `\n--- exit ${code ?? signal} at ${new Date().toISOString()}\n`;
-        if (!this.expectingExit) this.options.onCrash(`exit ${code ?? signal}:\n${this.tail(25)}`);
+        if (!this.expectingExit) this.options.onCrash(`exit ${code ?? signal} (start ${this.starts}):\n${this.current.split("\n").slice(-12).join("\n")}`);
         resolve();
       }),
     );
