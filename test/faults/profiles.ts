@@ -34,6 +34,8 @@ export interface Profile {
 }
 
 const POOL = ["generic", "huawei-e173", "quectel-ec25", "simcom-sim800"] as const;
+/** The other vendors the simulator models, for the longer profiles. */
+const MORE = ["zte-mf190", "sierra-mc7710", "telit-he910", "ublox-sara-u201"] as const;
 
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
   // About three minutes on two cores: every modem fault once on each plain personality and
@@ -56,7 +58,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     downMs: [1_000, 3_000],
   },
   // The floor: at least 500 faults, 5 service kills, 20 database connection kills,
-  // within 15 minutes. Two of each plain personality, the Quectel's ME storage among them.
+  // within 15 minutes. Every plain personality the simulator has, one modem each.
   default: {
     name: "default",
     timing: "instant",
@@ -67,7 +69,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     settleMs: 150_000,
     durationScale: 1,
     backgroundEveryMs: 1_500,
-    poolPersonalities: [...POOL, ...POOL],
+    poolPersonalities: [...POOL, ...MORE],
     bankRows: 3,
     bankPersonality: "simcom-sim800",
     rotateEveryMs: 3_000,
@@ -85,7 +87,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     settleMs: 600_000,
     durationScale: 3,
     backgroundEveryMs: 3_000,
-    poolPersonalities: [...POOL, ...POOL],
+    poolPersonalities: [...POOL, ...MORE],
     bankRows: 4,
     bankPersonality: "simcom-sim800",
     rotateEveryMs: 30_000,
