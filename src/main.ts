@@ -8,9 +8,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { Deferred, Effect } from "effect";
-import { controlHandler } from "../hil/control/http";
 import { ConfigError, DEMO_CONFIG, parseConfig, type Config } from "./config/config";
 import { startRegistry, type Registry } from "./devices/registry";
+import { simulatorRoutes } from "./devices/simulated";
 import { runSmsSender } from "./jobs/sms-sender";
 import { runCardJobs } from "./jobs/card-jobs";
 import { recordCalls } from "./jobs/records";
@@ -57,7 +57,7 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 const serve = (registry: Registry, host: string, port: number, handlers: readonly Handler[]) =>
   Effect.acquireRelease(
     Effect.async<Server, Error>((resume) => {
-      const sim = registry.farm ? controlHandler({ farm: registry.farm }, "/sim") : null;
+      const sim = registry.farm ? simulatorRoutes(registry.farm, "/sim") : null;
       const server = createServer((req, res) => {
         void (async () => {
           for (const handle of handlers) if (await handle(req, res)) return;

@@ -46,6 +46,13 @@ describe("layering", () => {
     expect(foreignImports("hil", ["hil", "protocol"])).toEqual([]);
   });
 
+  // Production code reaches simulated devices through the registry's interfaces: only the
+  // simulator's own CLI and the one wiring module may import hil/.
+  it("src/ imports hil/ only from the simulator's CLI and src/devices/simulated.ts", () => {
+    const importers = files("src").filter((f) => imports(f).some((s) => layerOf(f, s) === "hil"));
+    expect(importers.sort()).toEqual(["src/cli/sim.ts", "src/devices/simulated.ts"]);
+  });
+
   it("finds the protocol modules it checks", () => {
     expect(files("protocol").length).toBeGreaterThan(10);
   });

@@ -14,13 +14,11 @@ import { makeSrSerialBank } from "../../drivers/bank/sr-serial";
 import { reopeningBank } from "../../drivers/bank/reopening-bank";
 import { quectelDsimBank } from "../../drivers/bank/quectel-dsim";
 import { LETTERS } from "../../protocol/sr/topology";
-import { SrController } from "../../hil/bank/sr-controller";
-import { Farm, type BankSpec, type ModemSpec } from "../../hil/farm";
-import { seededRandom } from "../../hil/timing";
 import type { Config, DeviceConfig } from "../config/config";
 import type { Database } from "../store/schema";
 import { makeStoreSink, releaseIncomplete } from "../store/sms-sink";
 import { openSimulated } from "./simulated-transport";
+import { demoTraffic, openSimulatedBank, simulatedFarm, simulatedModemsOf, type Farm } from "./simulated";
 import { recordModemCards } from "./modem-cards";
 
 export interface RegisteredModem {
@@ -47,26 +45,6 @@ export interface Registry {
   /** The virtual network of the simulated devices, when there are any. */
   readonly farm: Farm | null;
 }
-
-const SENDERS = ["Shop", "MyBank", "+15557001234", "Delivery", "+15557005678"];
-
-const simulatedFarm = (config: Config): Farm | null => {
-  const simulated = config.devices.filter((d) => d.modems === "simulated");
-  if (simulated.length === 0) return null;
-  const banks: BankSpec[] = [];
-  const modems: ModemSpec[] = [];
-  for (const d of simulated) {
-    if (d.model === "pool" || d.model === "dual-sim")
-      for (let i = 1; i <= (d.count ?? 4); i++)
-        modems.push({ id: `${d.id}-m${String(i).padStart(2, "0")}`, personality: d.personality ?? (d.model === "dual-sim" ? "quectel-ec25-dsim" : "generic") });
-    else banks.push({ id: d.id, model: d.model, ...(d.rows ? { rows: d.rows } : {}), ...(d.personality ? { personality: d.personality } : {}) });
-  }
-  return new Farm({ timing: config.simulatedTiming, modems, banks, seed: config.simulatedSeed });
-};
-
-/** The simulated modems of one device, in position order. */
-const simulatedModemsOf = (farm: Farm, device: DeviceConfig) =>
-  [...farm.modems.values()].filter((m) => m.id.startsWith(`${device.id}-m`));
 
 export const startRegistry = (config: Config, db: Kysely<Database>): Effect.Effect<Registry, never, Scope.Scope> =>
   Effect.gen(function* () {
@@ -100,16 +78,7 @@ export const startRegistry = (config: Config, db: Kysely<Database>): Effect.Effe
     yield* recordModemCards(db, modems);
     // Messages whose last part never came are released with the gap marked.
     yield* releaseIncomplete(db, 600_000).pipe(Effect.ignore, Effect.repeat(Schedule.spaced(60_000)), Effect.forkScoped);
-    if (farm && config.demoSmsEveryMs > 0) {
-      const random = seededRandom(1);
-      yield* Effect.sync(() => {
-        const serving = [...farm.modems.values()].filter((m) => m.registered && m.sim);
-        const target = serving[Math.floor(random() * serving.length)];
-        if (!target?.sim) return;
-        const code = String(1000 + Math.floor(random() * 9000));
-        farm.network.sendSms({ to: target.sim.number, from: SENDERS[Math.floor(random() * SENDERS.length)]!, text: `Your code is ${code}` });
-      }).pipe(Effect.repeat(Schedule.spaced(config.demoSmsEveryMs)), Effect.delay(config.demoSmsEveryMs), Effect.forkScoped);
-    }
+    if (farm && config.demoSmsEveryMs > 0) yield* demoTraffic(farm, config.demoSmsEveryMs);
     return { modems, devices, farm };
   });
 
@@ -126,7 +95,7 @@ const bankOf = (device: DeviceConfig, modems: readonly RegisteredModem[], farm: 
     const rows = device.modems === "simulated" ? farm!.banks.get(device.id)!.rows : (device.rows ?? 8);
     const open =
       device.modems === "simulated"
-        ? Effect.suspend(() => openSimulated(new SrController(farm!.banks.get(device.id)!), `sim://${device.id}/bank`))
+        ? Effect.suspend(() => openSimulatedBank(farm!, device.id))
         : device.bank!.kind === "serial"
           ? openSerial(device.bank!.path)
           : openTcp(device.bank!.url);
