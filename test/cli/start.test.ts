@@ -1,44 +1,21 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Farm } from "../../hil/farm";
 import { ServedFarm } from "../../hil/serve";
+import { startServiceProcess } from "../support/service-process";
 
 // `npm start` with nothing configured: the demo farm on the embedded database, as a child
 // process, driven over its HTTP port.
-const ROOT = join(import.meta.dirname, "..", "..");
 
-const start = (dataDir: string, config?: string) => {
-  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/main.ts")], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      DATABASE_URL: "",
-      SIMGATE_DATA_DIR: dataDir,
-      PORT: "0",
-      SIMGATE_DEMO_TIMING: "instant",
-      SIMGATE_DEMO_SMS_EVERY_MS: "0",
-      SIMGATE_CONFIG: config ?? join(dataDir, "no-config-here.json"),
-      SIMGATE_API_KEY: STATUS_KEY,
-    },
+const start = (dataDir: string, config?: string) =>
+  startServiceProcess({
+    DATABASE_URL: "",
+    SIMGATE_DATA_DIR: dataDir,
+    SIMGATE_CONFIG: config ?? join(dataDir, "no-config-here.json"),
+    SIMGATE_API_KEY: STATUS_KEY,
   });
-  let out = "";
-  child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-  child.stderr.on("data", (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-  const url = async () => {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const match = /listening on (http:\/\/[0-9.:]+)/.exec(out);
-      if (match) return match[1]!;
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no "listening on": ${out}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
-  return { child, exited, url, output: () => out };
-};
 
 type Status = {
   modems: { device: string; position: number; target: string; connected: boolean; simStatus: number; number: string | null }[];
@@ -81,7 +58,7 @@ describe("npm start (demo farm)", () => {
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
       expect(await (await fetch(`${url}/readyz`)).json()).toEqual({ ready: true });
     } finally {
-      first.child.kill("SIGTERM");
+      first.kill("SIGTERM");
     }
     expect(await first.exited).toBe(0);
 
@@ -91,7 +68,7 @@ describe("npm start (demo farm)", () => {
       expect(second.output()).toContain(`store: embedded database in ${dataDir}\n`);
       expect((await getStatus(url)).sms.latest.map((m) => m.text)).toEqual(["Your code is 4856"]);
     } finally {
-      second.child.kill("SIGTERM");
+      second.kill("SIGTERM");
     }
     expect(await second.exited).toBe(0);
   }, 120_000);
@@ -138,7 +115,7 @@ describe("npm start (demo farm)", () => {
         const stored = await until(() => getStatus(url), (s) => s.sms.received === 1, "the SMS never reached the store");
         expect(stored.sms.latest[0]).toMatchObject({ sender: "+15550001234", text: "over tcp" });
       } finally {
-        run.child.kill("SIGTERM");
+        run.kill("SIGTERM");
       }
       expect(await run.exited).toBe(0);
     }, 120_000);
