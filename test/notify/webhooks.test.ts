@@ -129,7 +129,13 @@ describe("notifications of every event type", () => {
     expect(received.every((r) => r.good)).toBe(true);
     // Once each: no delivery id twice, and no event twice.
     expect(new Set(received.map((r) => r.delivery)).size).toBe(received.length);
-    const outbox = await db.selectFrom("outbox").select(["id", "event_id", "delivered_at"]).execute();
+    // Events keep coming while the modems run (a status change after the calls); each is
+    // queued once settled and delivered soon after: wait for the outbox to drain.
+    let outbox = await db.selectFrom("outbox").select(["id", "event_id", "delivered_at"]).execute();
+    for (let i = 0; i < 100 && !outbox.every((o) => o.delivered_at !== null); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      outbox = await db.selectFrom("outbox").select(["id", "event_id", "delivered_at"]).execute();
+    }
     expect(outbox.every((o) => o.delivered_at !== null)).toBe(true);
     expect(new Set(outbox.map((o) => o.event_id)).size).toBe(outbox.length);
     expect(outbox).toHaveLength(received.length);
