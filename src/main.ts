@@ -128,7 +128,7 @@ const program = Effect.scoped(
       try: () => bootstrapKeys(db, process.env),
       catch: (e) => (e instanceof BootstrapKeyError ? new ConfigError(e.message) : new StoreError({ reason: `bootstrap keys: ${(e as Error).message}` })),
     });
-    process.stdout.write(`${keys.api}\n${keys.pool}\n`);
+    process.stdout.write(`${keys.api}\n${keys.pool}\n${keys.password}\n`);
     const stop = yield* Deferred.make<void>();
     const onSignal = () => Effect.runSync(Deferred.succeed(stop, undefined));
     process.once("SIGINT", onSignal);

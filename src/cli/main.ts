@@ -5,6 +5,7 @@ import { runMigrate } from "./migrate";
 import { runPool } from "./pool";
 import { runKey } from "./key";
 import { runDetect } from "./detect";
+import { runUser } from "./user";
 
 /** `npm run -s simgate -- <subcommand>`: the command-line entry. */
 const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promise<number> }> = {
@@ -13,6 +14,7 @@ const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promi
   migrate: { summary: "apply the store's migrations (DATABASE_URL, else the embedded database)", run: runMigrate },
   pool: { summary: "SR-Navigator pools: create, list, new key (see: simgate pool --help)", run: runPool },
   key: { summary: "API users' keys: rotate (see: simgate key --help)", run: runKey },
+  user: { summary: "panel and API users: add, passwd, role, list (see: simgate user --help)", run: runUser },
   detect: { summary: "probe serial ports with AT and print a configuration for the modems found", run: runDetect },
   sim: { summary: "virtual modems and SIM banks on pseudo-terminals (see: simgate sim --help)", run: runSim },
 };

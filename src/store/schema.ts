@@ -129,6 +129,40 @@ export interface ApiUsersTable {
   key_hash: string;
   secret: Generated<string>;
   created_at: Generated<Date>;
+  role: Generated<"admin" | "operator" | "viewer">;
+  password_hash: string | null;
+  locale: string | null;
+}
+
+/** A signed-in panel session; `id` is the SHA-256 of the cookie's token. */
+export interface PanelSessionsTable {
+  id: string;
+  user_id: number;
+  csrf: string;
+  address: string | null;
+  created_at: Generated<Date>;
+  last_seen_at: Timestamp;
+}
+
+export interface LoginAttemptsTable {
+  id: Generated<number>;
+  user_name: string;
+  address: string;
+  ok: boolean;
+  at: Generated<Date>;
+}
+
+/** What someone did in the panel (or to users from the shell). */
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: Generated<Date>;
+  user_name: string;
+  address: string | null;
+  action: string;
+  device: string | null;
+  position: string | null;
+  iccid: string | null;
+  detail: ColumnType<unknown, string | undefined, string>;
 }
 
 export interface PoolsTable {
@@ -300,6 +334,9 @@ export interface ModemStateTable {
 }
 
 export interface Database {
+  panel_sessions: PanelSessionsTable;
+  login_attempts: LoginAttemptsTable;
+  audit_log: AuditLogTable;
   modem_state: ModemStateTable;
   hosts: HostsTable;
   device_hosts: DeviceHostsTable;

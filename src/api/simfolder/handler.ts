@@ -28,6 +28,25 @@ const STATUS: Record<string, number> = {
   INTERNAL: 500,
 };
 
+/**
+ * The methods that only read: all a viewer's key may call. Listed rather than the changing
+ * ones, so a method added later is refused to viewers until someone decides it only reads.
+ */
+export const READ_METHODS: ReadonlySet<string> = new Set([
+  "version",
+  "deviceList",
+  "deviceState",
+  "cardList",
+  "operatorList",
+  "smsList",
+  "smsOutgoingList",
+  "ussdList",
+  "atList",
+  "callList",
+  "callOutgoingList",
+  "settingsGet",
+]);
+
 const reply = (res: ServerResponse, status: number, body: unknown) => {
   res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
   res.end(JSON.stringify(body));
@@ -68,10 +87,11 @@ export const simFolderHandler = (ctx: SimFolderContext) => async (req: IncomingM
     const name = match[1] ?? (typeof params.get("method") === "string" ? (params.get("method") as string) : "");
     const method = Object.hasOwn(METHODS, name) ? METHODS[name] : undefined;
     if (!method) throw new ApiError("BAD_METHOD", name ? `no method "${name}"` : "no method given (method=... or /api/<method>)");
-    let user: User | null = null;
+    let user: (User & { readonly role: string }) | null = null;
     if (name !== "version") {
       user = await userByKey(ctx.db, params.get("api_key"));
       if (!user) throw new ApiError("BAD_API_KEY", "api_key is missing or not valid");
+      if (user.role === "viewer" && !READ_METHODS.has(name)) throw new ApiError("FORBIDDEN", `${name} changes the farm; user ${user.name} is a viewer and may only read`);
     }
     reply(res, 200, { status: "ok", ...(await method(ctx, user!, params)) });
   } catch (error) {

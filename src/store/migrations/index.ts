@@ -15,6 +15,7 @@ import * as m0009 from "./0009_holds";
 import * as m0010 from "./0010_hosts";
 import * as m0011 from "./0011_modem_state";
 import * as m0012 from "./0012_shared_holds";
+import * as m0013 from "./0013_panel";
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001_core": m0001,
@@ -29,6 +30,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0010_hosts": m0010,
   "0011_modem_state": m0011,
   "0012_shared_holds": m0012,
+  "0013_panel": m0013,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => ({ ...MIGRATIONS }) };
