@@ -129,7 +129,9 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
       await trx.updateTable("jobs").set({ state: "done", locked_until: null }).where("id", "=", job.id).execute();
       if (row) await recordEvent(trx, "smsSended", { iccid: row.iccid }, { sms_id: job.smsId, addressee: row.addressee, status: sms.outcome ?? 0 });
     };
-    const finish = (job: ClaimedJob, sms: Final, iccid?: string | null) =>
+    // Every way a job ends lets its card go: a hold is a row, and one left behind (a job
+    // ended unknown after a crash had cut its send) would pin the card for good.
+    const finish = (job: ClaimedJob, sms: Final, iccid: string | null) =>
       store("finishing a job", () => db.transaction().execute((trx) => finishIn(trx, job, sms))).pipe(
         Effect.zipLeft(iccid && options.switcher ? options.switcher.release(iccid, holderName(job)) : Effect.void),
       );
@@ -144,15 +146,17 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
         const doubt = yield* partsInDoubt(db, sms.id);
         if (doubt.length > 0) {
           const first = doubt[0]!;
-          if (sms.outcome === 2) return yield* finish(job, { state: "delivered", outcome: 2 });
+          if (sms.outcome === 2) return yield* finish(job, { state: "delivered", outcome: 2 }, sms.iccid);
           const resendAfterMs = options.resendUnknownAfterMs ?? null;
           const inDoubtFor = Date.now() - first.startedAt.getTime();
           if (resendAfterMs === null)
-            return yield* finish(job, { state: "unknown", outcome: null, error: `${doubtText(first)}; not sent again (resendUnknownAfterMs is off)` });
+            return yield* finish(job, { state: "unknown", outcome: null, error: `${doubtText(first)}; not sent again (resendUnknownAfterMs is off)` }, sms.iccid);
           if (inDoubtFor < resendAfterMs) {
             yield* store("marking an SMS unknown", () =>
               db.updateTable("sms_out").set({ state: "unknown", error: `${doubtText(first)}; sent again at ${new Date(first.startedAt.getTime() + resendAfterMs).toISOString()} unless a report says it was delivered` }).where("id", "=", sms.id).execute(),
             );
+            // Not pinned while the policy waits: the card may serve others meanwhile.
+            if (sms.iccid && options.switcher) yield* options.switcher.release(sms.iccid, holderName(job));
             return yield* retry(job, resendAfterMs - inDoubtFor, "waiting to send again a message whose first send is in doubt");
           }
           yield* clearSubmits(db, sms.id);

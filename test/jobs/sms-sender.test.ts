@@ -10,6 +10,8 @@ import { recordCalls, runUssd } from "../../src/jobs/records";
 import { migrate, openStore } from "../../src/store/database";
 import { buildStatusReport } from "../../hil/network/pdu-builder";
 import type { Database } from "../../src/store/schema";
+import type { CardSwitcher } from "../../src/scheduler/service";
+import { until } from "../support/service-process";
 
 // Outgoing SMS as jobs, on the PostgreSQL server, through a simulated pool's supervised actors.
 let database: Awaited<ReturnType<typeof throwawayDatabase>>;
@@ -148,6 +150,26 @@ describe("a send cut off before the modem answered", () => {
       expect((yield* sms(id)).error).toMatch(/part 1 was handed to the modem .* by host gone-host .* it may have gone out; not sent again/);
       yield* Effect.sleep("300 millis");
       expect(sentTexts("maybe sent already")).toBe(0);
+    }),
+  );
+
+  it.scopedLive("lets its card go: the hold its job took before the cut stops pinning the card once the message is unknown", () =>
+    Effect.gen(function* () {
+      const holds = new Map<string, Set<string>>();
+      const switcher: CardSwitcher = {
+        request: (iccid, holder) => Effect.sync(() => void (holds.get(iccid) ?? holds.set(iccid, new Set()).get(iccid)!).add(holder)).pipe(Effect.as("held" as const)),
+        release: (iccid, holder) => Effect.sync(() => void holds.get(iccid)?.delete(holder)),
+        switchFailed: () => Effect.succeed(null),
+      };
+      const iccid = modem(1).sim!.iccid;
+      const id = yield* cutOff(iccid, "unknown, and its card free again");
+      // The run that was cut off had taken its hold (holds are rows: it outlived that host).
+      yield* switcher.request(iccid, `sms-out:${id}`);
+      yield* Effect.suspend(() => runSmsSender(db, registry, { pollMs: 20, retryBaseMs: 50, host: "this-host", switcher }));
+      yield* untilState(id, (s) => s.state === "unknown");
+      const job = () => db.selectFrom("jobs").select("state").where(sql<boolean>`payload @> ${JSON.stringify({ smsId: id })}::jsonb`).executeTakeFirstOrThrow();
+      yield* Effect.promise(() => until(job, (j) => j.state === "done", "the job done"));
+      expect([...(holds.get(iccid) ?? [])]).toEqual([]);
     }),
   );
 
