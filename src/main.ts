@@ -3,7 +3,8 @@
  * the store and applies its migrations, gives every configured modem a supervised actor that
  * stores what it receives, runs the scheduler over the SIM banks, and serves the
  * SR-Navigator API, the modems' status and, for simulated devices, the simulator's control
- * surface under /sim/, and the SimFolder API under /api/ with its notifications.
+ * surface under /sim/, the SimFolder API under /api/ with its notifications, and the web
+ * panel at /.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -27,6 +28,7 @@ import { simFolderHandler } from "./api/simfolder/handler";
 import { runNotifier } from "./notify/webhooks";
 import { openApiHandler } from "./api/openapi";
 import { bootstrapKeys, BootstrapKeyError } from "./access/bootstrap";
+import { panelHandler } from "./panel/handler";
 
 const CONFIG_FILE = process.env.SIMGATE_CONFIG ?? "simgate.config.json";
 const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
@@ -119,11 +121,12 @@ const program = Effect.scoped(
       openApiHandler(VERSION),
       srNavigatorHandler({ db, registry, scheduler }),
       simFolderHandler({ db, registry, scheduler, version: VERSION, hostTtlMs: host.ttlMs, ...(process.env.SIMGATE_TELEGRAM_API ? { telegramApi: process.env.SIMGATE_TELEGRAM_API } : {}) }),
+      panelHandler({ db, registry, scheduler, hostTtlMs: host.ttlMs, host: host.id }).handle,
     ]);
     const address = server.address();
     const url = `http://${config.http.host}:${typeof address === "object" && address ? address.port : config.http.port}`;
     process.stdout.write(`listening on ${url}  (status: ${url}/status${registry.farm ? `, simulator: ${url}/sim/modems, send a code: POST ${url}/sim/sms` : ""})\n`);
-    process.stdout.write(`SR-Navigator API: ${url}${SRNAV_PATH}   SimFolder API: ${url}/api/<method>\n`);
+    process.stdout.write(`SR-Navigator API: ${url}${SRNAV_PATH}   SimFolder API: ${url}/api/<method>   web panel: ${url}/\n`);
     const keys = yield* Effect.tryPromise({
       try: () => bootstrapKeys(db, process.env),
       catch: (e) => (e instanceof BootstrapKeyError ? new ConfigError(e.message) : new StoreError({ reason: `bootstrap keys: ${(e as Error).message}` })),

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# What the tests need besides node_modules: python3 (the simulator's PTY relay) and gammu
-# (the interoperability tests drive it against the simulator). Run by `npm test` first.
+# What the tests need besides node_modules: python3 (the simulator's PTY relay), gammu
+# (the interoperability tests drive it against the simulator) and Debian's chromium (the web
+# panel's browser tests drive it with playwright-core; a browser download is not used).
+# Run by `npm test` first.
 # Installs them with apt when it can (root on Debian/Ubuntu); otherwise stops at once with
 # the exact command to run, rather than a wall of failing tests.
 set -euo pipefail
@@ -8,6 +10,7 @@ set -euo pipefail
 missing=()
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 command -v gammu >/dev/null 2>&1 || missing+=(gammu)
+[ -x "${SIMGATE_CHROMIUM:-/usr/bin/chromium}" ] || missing+=(chromium)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "the tests need: ${missing[*]}" >&2

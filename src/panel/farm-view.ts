@@ -1,0 +1,128 @@
+/**
+ * The farm as the panel shows it, read through the services the APIs use: devices a user
+ * may see (the admin role sees all, others the devices they own, as in the SimFolder API),
+ * every modem's live state (this host's from its actors, other hosts' from modem_state),
+ * and a device's SIM bank: positions, the card known at each, the modem on it, its hold.
+ */
+import { Effect } from "effect";
+import { sql } from "kysely";
+import { localModem, remoteModems, type LiveModem } from "../devices/live-state";
+import type { PanelContext } from "./context";
+
+export interface Viewer {
+  readonly id: number;
+  readonly name: string;
+  readonly admin: boolean;
+}
+
+export interface DeviceRow {
+  readonly id: number;
+  readonly key: string;
+  readonly title: string;
+  readonly model: string;
+  readonly host: string | null;
+}
+
+export const visibleDevices = async (ctx: PanelContext, user: Viewer): Promise<DeviceRow[]> => {
+  let q = ctx.db
+    .selectFrom("devices as d")
+    .leftJoin("device_hosts as h", "h.device", "d.key")
+    .select(["d.id", "d.key", sql<string>`coalesce(d.config->>'title', d.title)`.as("title"), "d.model", "h.host"])
+    .where("d.key", "is not", null)
+    .orderBy("d.id");
+  if (!user.admin) q = q.where("d.owner", "=", user.name);
+  const rows = await q.execute();
+  return rows.map((r) => ({ ...r, key: r.key! }));
+};
+
+export interface ModemView extends LiveModem {
+  readonly errorsLastHour: number;
+}
+
+/** Every modem of these devices, live, with its trouble count over the last hour. */
+export const modemsOf = async (ctx: PanelContext, devices: readonly DeviceRow[]): Promise<ModemView[]> => {
+  const keys = new Set(devices.map((d) => d.key));
+  const local = await Effect.runPromise(Effect.forEach(ctx.registry.modems.filter((m) => keys.has(m.device)), (m) => localModem(m, ctx.host)));
+  const localKeys = ctx.registry.devices.map((d) => d.config.id);
+  const remote = await remoteModems(ctx.db, localKeys, ctx.hostTtlMs, { devices: [...keys].filter((k) => !localKeys.includes(k)) });
+  const trouble = await ctx.db
+    .selectFrom("events")
+    .select(["device", sql<number>`(payload->>'modem')::int`.as("modem"), sql<number>`count(*)::int`.as("n")])
+    .where("type", "=", "modemTrouble")
+    .where(sql<boolean>`at > now() - interval '1 hour'`)
+    .groupBy(["device", sql`(payload->>'modem')::int`])
+    .execute();
+  const errors = new Map(trouble.map((t) => [`${t.device}#${t.modem}`, t.n]));
+  const order = new Map(devices.map((d, i) => [d.key, i]));
+  return [...local, ...remote]
+    .map((m) => ({ ...m, errorsLastHour: errors.get(`${m.device}#${m.modem}`) ?? 0 }))
+    .sort((a, b) => (order.get(a.device) ?? 0) - (order.get(b.device) ?? 0) || a.modem - b.modem);
+};
+
+export interface GridCell {
+  readonly position: string;
+  readonly card: { readonly iccid: string; readonly number: string | null; readonly operator: string | null } | null;
+  /** The modem the position is on now, if any. */
+  readonly modem: number | null;
+  readonly hold: { readonly holder: string; readonly holderName: string; readonly state: string; readonly error: string | null; readonly mine: boolean } | null;
+}
+
+export interface Grid {
+  readonly device: DeviceRow;
+  /** Null when another host drives the device (its bank is reachable only there). */
+  readonly rows: ReadonlyArray<{ readonly label: string; readonly cells: readonly GridCell[] }> | null;
+  readonly modems: readonly ModemView[];
+}
+
+/**
+ * How a model's positions fall into rows, as the hardware is laid out: an SR-Train's `row-place`
+ * and a bank box's `<letter><row>` by row, a dual-SIM modem's `<modem>-<slot>` by slot, a fixed
+ * bank in one row.
+ */
+export const gridRows = (model: string, positions: readonly string[]): Array<{ label: string; positions: string[] }> => {
+  const rowOf = (p: string): string => {
+    if (model === "sr-train") return p.split("-")[0]!;
+    if (model === "dual-sim") return p.split("-")[1] ?? "1";
+    if (model === "sr-box-bank" || model === "sr-box-2-bank") return p.slice(1);
+    return "1";
+  };
+  const rows = new Map<string, string[]>();
+  for (const p of positions) rows.set(rowOf(p), [...(rows.get(rowOf(p)) ?? []), p]);
+  return [...rows].map(([label, ps]) => ({ label, positions: ps }));
+};
+
+const holderName = async (ctx: PanelContext, holder: string): Promise<string> => {
+  const user = /^user:(\d+)$/.exec(holder);
+  if (user) return (await ctx.db.selectFrom("api_users").select("name").where("id", "=", Number(user[1])).executeTakeFirst())?.name ?? holder;
+  const pool = /^sr-pool:(\d+)$/.exec(holder);
+  if (pool) return `pool ${(await ctx.db.selectFrom("pools").select("title").where("id", "=", Number(pool[1])).executeTakeFirst())?.title ?? pool[1]}`;
+  return holder;
+};
+
+export const deviceGrid = async (ctx: PanelContext, user: Viewer, key: string): Promise<Grid | null> => {
+  const device = (await visibleDevices(ctx, user)).find((d) => d.key === key);
+  if (!device) return null;
+  const modems = await modemsOf(ctx, [device]);
+  const registered = ctx.registry.devices.find((d) => d.config.id === key);
+  if (!registered) return { device, rows: null, modems };
+  const cards = await ctx.db.selectFrom("sim_cards").select(["place", "iccid", "number", "operator"]).where("device_id", "=", device.id).execute();
+  const cardAt = new Map(cards.map((c) => [c.place, c]));
+  const onModem = new Map([...ctx.scheduler.positions(key)].map(([modem, position]) => [position, modem]));
+  const mine = `user:${user.id}`;
+  const rows = [];
+  for (const row of gridRows(device.model, registered.driver.positions)) {
+    const cells: GridCell[] = [];
+    for (const position of row.positions) {
+      const hold = ctx.scheduler.place(key, position)?.hold ?? null;
+      const card = cardAt.get(position);
+      cells.push({
+        position,
+        card: card ? { iccid: card.iccid, number: card.number, operator: card.operator } : null,
+        modem: onModem.get(position) ?? null,
+        hold: hold ? { ...hold, holderName: await holderName(ctx, hold.holder), mine: hold.holder === mine } : null,
+      });
+    }
+    rows.push({ label: row.label, cells });
+  }
+  return { device, rows, modems };
+};

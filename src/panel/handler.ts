@@ -1,0 +1,256 @@
+/**
+ * The web panel, served by the service at `/`: server-rendered pages, the live stream, and
+ * the few state changes of part 1 (sign-in and out, the language, switching a position in).
+ * Every state change is a POST that must come from this panel's own pages (Origin) and carry
+ * the session's CSRF token; the cookie is HttpOnly and SameSite=Strict besides.
+ */
+import { readFileSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { randomBytes } from "node:crypto";
+import { Effect } from "effect";
+import { formatPosition, feedEnd } from "../events/feed";
+import { checkSignIn } from "../access/accounts";
+import { audit } from "../access/audit";
+import { recordAttempt, throttled } from "../access/login-throttle";
+import { mayWorkTheFarm } from "../access/roles";
+import { endSession, endUserSessions, sessionOf, startSession, type Session } from "../access/sessions";
+import { formFields, readBody } from "../api/http/params";
+import type { PanelContext } from "./context";
+import { deviceGrid, modemsOf, visibleDevices } from "./farm-view";
+import { html, type Html } from "./html";
+import { clientAddress, cookies, foreignOrigin, redirect, sameSecret, sendHtml, sessionCookie, SESSION_COOKIE, securityHeaders } from "./http";
+import { isLocale, localeFromAcceptLanguage, translator, type Locale, type Translate } from "./i18n/locale";
+import { document, NAV, shell } from "./layout";
+import { dashboardLive, dashboardMain } from "./pages/dashboard";
+import { deviceLive, deviceMain, devicesMain } from "./pages/devices";
+import { laterMain, settingsMain } from "./pages/settings";
+import { signInPage } from "./pages/sign-in";
+import { DEFAULT_STREAM_OPTIONS, liveStreams, type StreamOptions } from "./stream";
+
+const LOGIN_COOKIE = "simgate_login";
+
+const ASSETS: Record<string, { file: string; type: string }> = {
+  "panel.js": { file: "assets/panel.js", type: "text/javascript; charset=utf-8" },
+  "panel.css": { file: "assets/panel.css", type: "text/css; charset=utf-8" },
+};
+
+/** Read once: the assets ship in the repository next to this file. */
+const assetBody = (() => {
+  const cache = new Map<string, Buffer>();
+  return (name: string) => {
+    if (!cache.has(name)) cache.set(name, readFileSync(new URL(ASSETS[name]!.file, import.meta.url)));
+    return cache.get(name)!;
+  };
+})();
+
+const PAGES_OF_PART_2 = new Set(["/cards", "/online", "/messages", "/pools", "/events"]);
+
+interface Request {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly url: URL;
+  readonly session: Session | null;
+  readonly locale: Locale;
+  readonly t: Translate;
+}
+
+export interface Panel {
+  readonly handle: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+  /** Cuts every open live stream (tests use it as a dropped connection). */
+  readonly dropStreams: () => number;
+}
+
+const ownsPath = (path: string) =>
+  path === "/" || path === "/favicon.ico" || path === "/login" || path === "/logout" || path === "/logout-all" || path === "/devices" || path.startsWith("/devices/") || path === "/settings" || path.startsWith("/settings/") || path.startsWith("/panel/") || PAGES_OF_PART_2.has(path);
+
+/** A client that asks for JSON at `/` (scripts, the old index) still gets the JSON index. */
+const wantsJson = (req: IncomingMessage) => {
+  const accept = req.headers.accept ?? "";
+  return accept.includes("application/json") && !accept.includes("text/html");
+};
+
+const errorPage = (r: Request, status: number, text: string) =>
+  sendHtml(r.res, status, document(r.locale, `${status} · ${r.t("app.title")}`, html`<main id="main"><h1>${status}</h1><p class="notice error" role="alert">${text}</p><p><a href="/">${r.t("nav.dashboard")}</a></p></main>`));
+
+export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = DEFAULT_STREAM_OPTIONS): Panel => {
+  const streams = liveStreams(streamOptions);
+
+  const bodyOf = async (req: IncomingMessage) => new Map(formFields(await readBody(req), req.headers["content-type"] ?? "application/x-www-form-urlencoded"));
+
+  const page = async (r: Request, path: string, title: string, main: Html) => {
+    const s = r.session!;
+    sendHtml(r.res, 200, shell({ t: r.t, locale: r.locale, user: s.user, csrf: s.csrf, path, title, feedPosition: formatPosition(await feedEnd(ctx.db)), main }));
+  };
+
+  /** A fragment request (the page's script refreshing its live region) gets only the region. */
+  const fragment = (r: Request) => r.req.headers["x-simgate-fragment"] === "1";
+
+  const sendFragment = (r: Request, body: Html) => {
+    r.res.writeHead(200, { ...securityHeaders, "content-type": "text/html; charset=utf-8" });
+    r.res.end(body.text);
+  };
+
+  const devicesOfUser = async (s: Session) => visibleDevices(ctx, s.user);
+
+  const get = async (r: Request, path: string): Promise<void> => {
+    const s = r.session!;
+    if (path === "/") {
+      const devices = await devicesOfUser(s);
+      const modems = await modemsOf(ctx, devices);
+      return fragment(r) ? sendFragment(r, dashboardLive(r.t, devices, modems)) : page(r, "/", r.t("dashboard.title"), dashboardMain(r.t, devices, modems));
+    }
+    if (path === "/devices") return page(r, "/devices", r.t("devices.title"), devicesMain(r.t, await devicesOfUser(s)));
+    const device = /^\/devices\/([^/]+)$/.exec(path);
+    if (device) {
+      const grid = await deviceGrid(ctx, s.user, decodeURIComponent(device[1]!));
+      if (!grid) return errorPage(r, 404, r.t("device.notFound"));
+      const mayWork = mayWorkTheFarm(s.user.role);
+      if (fragment(r)) return sendFragment(r, deviceLive(r.t, grid, mayWork, s.csrf));
+      const switched = r.url.searchParams.get("switched");
+      const released = r.url.searchParams.get("released");
+      const refused = r.url.searchParams.get("refused");
+      const notice = refused
+        ? { kind: "error" as const, text: r.t("device.refused", { reason: refused }) }
+        : switched
+          ? { kind: "info" as const, text: r.t("device.switched", { position: switched }) }
+          : released
+            ? { kind: "info" as const, text: r.t("device.released", { position: released }) }
+            : null;
+      return page(r, "/devices", grid.device.title, deviceMain(r.t, grid, mayWork, s.csrf, notice));
+    }
+    if (path === "/settings") return page(r, "/settings", r.t("settings.title"), settingsMain(r.t, s.user.locale, s.csrf, r.url.searchParams.has("saved")));
+    if (PAGES_OF_PART_2.has(path)) {
+      const title = r.t(NAV.find((n) => n.path === path)!.key);
+      return page(r, path, title, laterMain(r.t));
+    }
+    if (path === "/panel/live") {
+      const devices = s.user.admin ? null : new Set((await devicesOfUser(s)).map((d) => d.key));
+      return streams.serve(ctx, r.req, r.res, s.id, devices);
+    }
+    return errorPage(r, 404, r.t("notFound"));
+  };
+
+  const post = async (r: Request, path: string, fields: Map<string, string>): Promise<void> => {
+    const s = r.session!;
+    const address = clientAddress(r.req);
+    if (path === "/logout" || path === "/logout-all") {
+      if (path === "/logout") await endSession(ctx.db, s.id);
+      else await endUserSessions(ctx.db, s.user.id);
+      await audit(ctx.db, { user: s.user.name, address, action: path === "/logout" ? "sign-out" : "sign-out-everywhere" });
+      return redirect(r.res, "/login?signedOut=1", { "set-cookie": sessionCookie(r.req, null) });
+    }
+    if (path === "/settings/language") {
+      const locale = fields.get("locale") ?? "";
+      await ctx.db.updateTable("api_users").set({ locale: isLocale(locale) ? locale : null }).where("id", "=", s.user.id).execute();
+      await audit(ctx.db, { user: s.user.name, address, action: "settings.language", detail: { locale: isLocale(locale) ? locale : null } });
+      return redirect(r.res, "/settings?saved=1");
+    }
+    const action = /^\/devices\/([^/]+)\/(switch|release)$/.exec(path);
+    if (action) {
+      const key = decodeURIComponent(action[1]!);
+      const position = fields.get("position") ?? "";
+      if (!mayWorkTheFarm(s.user.role)) return errorPage(r, 403, r.t("refused.role", { role: r.t(`role.${s.user.role}`) }));
+      const device = (await devicesOfUser(s)).find((d) => d.key === key);
+      if (!device) return errorPage(r, 404, r.t("device.notFound"));
+      const back = `/devices/${encodeURIComponent(key)}`;
+      const holder = `user:${s.user.id}`;
+      const card = await ctx.db.selectFrom("sim_cards").select("iccid").where("device_id", "=", device.id).where("place", "=", position).executeTakeFirst();
+      if (action[2] === "release") {
+        await Effect.runPromise(ctx.scheduler.release(key, position, holder));
+        await audit(ctx.db, { user: s.user.name, address, action: "position.release", device: key, position, iccid: card?.iccid ?? null });
+        return redirect(r.res, `${back}?released=${encodeURIComponent(position)}`);
+      }
+      // Through the scheduler, as a SimFolder cardSelect by the same user: refused when it would move a held card.
+      const claimed = await Effect.runPromise(Effect.either(ctx.scheduler.claim(key, position, holder)));
+      await audit(ctx.db, {
+        user: s.user.name,
+        address,
+        action: "position.switch",
+        device: key,
+        position,
+        iccid: card?.iccid ?? null,
+        detail: claimed._tag === "Left" ? { refused: claimed.left.message } : {},
+      });
+      return redirect(r.res, claimed._tag === "Left" ? `${back}?refused=${encodeURIComponent(claimed.left.message)}` : `${back}?switched=${encodeURIComponent(position)}`);
+    }
+    return errorPage(r, 404, r.t("notFound"));
+  };
+
+  const signIn = async (r: Request, fields: Map<string, string>) => {
+    const formToken = cookies(r.req).get(LOGIN_COOKIE);
+    if (!formToken || !sameSecret(fields.get("csrf"), formToken)) return errorPage(r, 403, r.t("refused.csrf"));
+    const name = (fields.get("user") ?? "").trim();
+    const password = fields.get("password") ?? "";
+    const address = clientAddress(r.req);
+    const again = (status: number, text: string) => {
+      const token = randomBytes(18).toString("base64url");
+      sendHtml(r.res, status, signInPage(r.t, r.locale, token, { kind: "error", text }, name), { "set-cookie": `${LOGIN_COOKIE}=${token}; Path=/login; HttpOnly; SameSite=Strict` });
+    };
+    const limit = await throttled(ctx.db, name, address);
+    if (limit) {
+      await audit(ctx.db, { user: name || "?", address, action: "sign-in.throttled", detail: { by: limit.by } });
+      return again(429, r.t("signIn.throttled", { minutes: limit.retryInMinutes }));
+    }
+    const user = await checkSignIn(ctx.db, name, password);
+    await recordAttempt(ctx.db, name, address, user !== null);
+    if (!user) {
+      await audit(ctx.db, { user: name || "?", address, action: "sign-in.failed" });
+      return again(401, r.t("signIn.wrong"));
+    }
+    const { token } = await startSession(ctx.db, user.id, address);
+    await audit(ctx.db, { user: user.name, address, action: "sign-in" });
+    redirect(r.res, "/", { "set-cookie": [sessionCookie(r.req, token), `${LOGIN_COOKIE}=; Path=/login; Max-Age=0`] });
+  };
+
+  const showSignIn = (r: Request) => {
+    const token = randomBytes(18).toString("base64url");
+    const q = r.url.searchParams;
+    const notice = q.has("expired") ? { kind: "info" as const, text: r.t("signIn.expired") } : q.has("signedOut") ? { kind: "info" as const, text: r.t("signIn.signedOut") } : null;
+    sendHtml(r.res, 200, signInPage(r.t, r.locale, token, notice), { "set-cookie": `${LOGIN_COOKIE}=${token}; Path=/login; HttpOnly; SameSite=Strict` });
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const path = url.pathname;
+    if (!ownsPath(path) || (path === "/" && wantsJson(req))) return false;
+    if (path === "/favicon.ico") return res.writeHead(204, securityHeaders).end(), true;
+    const asset = /^\/panel\/assets\/([\w.-]+)$/.exec(path);
+    if (asset) {
+      const known = ASSETS[asset[1]!];
+      if (!known || req.method !== "GET") return false;
+      res.writeHead(200, { ...securityHeaders, "content-type": known.type, "cache-control": "public, max-age=3600" });
+      res.end(assetBody(asset[1]!));
+      return true;
+    }
+    const token = cookies(req).get(SESSION_COOKIE);
+    const session = await sessionOf(ctx.db, token);
+    const locale = session?.user.locale && isLocale(session.user.locale) ? session.user.locale : localeFromAcceptLanguage(req.headers["accept-language"]);
+    const r: Request = { req, res, url, session, locale, t: translator(locale) };
+
+    if (req.method === "POST") {
+      // Another site's page cannot post here, whatever it carries.
+      const foreign = foreignOrigin(req, true);
+      if (foreign) return errorPage(r, 403, r.t("refused.origin", { origin: foreign })), true;
+      const fields = await bodyOf(req);
+      if (path === "/login") return await signIn(r, fields), true;
+      if (!session) return redirect(res, "/login?expired=1"), true;
+      if (!sameSecret(fields.get("csrf") ?? (req.headers["x-csrf-token"] as string | undefined), session.csrf)) return errorPage(r, 403, r.t("refused.csrf")), true;
+      return await post(r, path, fields), true;
+    }
+    if (req.method !== "GET" && req.method !== "HEAD") return errorPage(r, 405, r.t("notFound")), true;
+    if (path === "/login") return session ? redirect(res, "/") : showSignIn(r), true;
+    if (!session) {
+      // The page's script and the stream learn it from the status; a page load goes to sign-in.
+      if (fragment(r) || path === "/panel/live") return res.writeHead(401, securityHeaders).end(), true;
+      return redirect(res, token ? "/login?expired=1" : "/login"), true;
+    }
+    if (path === "/panel/live") {
+      const foreign = foreignOrigin(req, false);
+      if (foreign) return errorPage(r, 403, r.t("refused.origin", { origin: foreign })), true;
+    }
+    await get(r, path);
+    return true;
+  };
+
+  return { handle, dropStreams: () => streams.dropAll() };
+};

@@ -1,0 +1,111 @@
+/**
+ * The panel in a real browser: the service's pieces (startTestService) over simulated SIM
+ * banks and two modems on pseudo-terminals (so a test can unplug one), the SimFolder API and
+ * the panel on one HTTP server, users of each role, and headless Chromium from Debian's
+ * `chromium` package driven by playwright-core (no browser download).
+ */
+import { mkdirSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { join } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { addUser } from "../../src/access/accounts";
+import { simFolderHandler } from "../../src/api/simfolder/handler";
+import { recordModemEvents } from "../../src/events/recorder";
+import { panelHandler, type Panel } from "../../src/panel/handler";
+import { Farm } from "../../hil/farm";
+import { ServedFarm } from "../../hil/serve";
+import { startTestService, type TestService } from "../support/service";
+
+export const CHROMIUM = process.env.SIMGATE_CHROMIUM ?? "/usr/bin/chromium";
+/** Where the browser tests leave their screenshots (git-ignored). */
+export const SCREENSHOTS = join(import.meta.dirname, "..", "..", "test-output", "screenshots");
+
+export const USERS = {
+  admin: { name: "admin", role: "admin", password: "head of the farm 1" },
+  operator: { name: "olga", role: "operator", password: "operator secret 22" },
+  viewer: { name: "vera", role: "viewer", password: "viewer secret 333" },
+} as const;
+
+export type Who = keyof typeof USERS;
+
+export interface Rig {
+  readonly service: TestService;
+  readonly served: ServedFarm;
+  readonly panel: Panel;
+  readonly base: string;
+  readonly browser: Browser;
+  /** API keys of the users made here. */
+  readonly keys: Record<Who, string>;
+  readonly signIn: (who: Who) => Promise<Page>;
+  readonly screenshot: (page: Page, name: string) => Promise<void>;
+  readonly close: () => Promise<void>;
+}
+
+export const startRig = async (name: string): Promise<Rig> => {
+  const farm = new Farm({ modems: [{ id: "usb0" }, { id: "usb1" }], seed: 7, timing: "instant" });
+  const served = await ServedFarm.start(farm);
+  await farm.settled();
+  const service = await startTestService(name, [
+    { id: "demo", title: "Demo bank", model: "sr-box-bank", rows: 3, modems: "simulated" },
+    { id: "lab", title: "Lab box", model: "sr-box-2-bank", rows: 2, modems: "simulated" },
+    { id: "rack", title: "USB rack", model: "pool", modems: [served.pathOf("usb0"), served.pathOf("usb1")] },
+  ]);
+  await service.extend(recordModemEvents(service.db, service.registry));
+  // Who sees what: the operator owns the demo bank, the viewer the lab box; the admin sees all.
+  await service.db.updateTable("devices").set({ owner: USERS.operator.name }).where("key", "=", "demo").execute();
+  await service.db.updateTable("devices").set({ owner: USERS.viewer.name }).where("key", "=", "lab").execute();
+  const keys = {} as Record<Who, string>;
+  for (const who of Object.keys(USERS) as Who[]) keys[who] = (await addUser(service.db, USERS[who].name, USERS[who].role, USERS[who].password, "test")).key;
+
+  // Quick session checks, and a reconnect delay long enough for a test to act while a tab is cut off.
+  const panel = panelHandler({ db: service.db, registry: service.registry, scheduler: service.scheduler, hostTtlMs: 30_000, host: "test-host" }, { pollMs: 100, sessionCheckMs: 500, retryMs: 1_500 });
+  const api = simFolderHandler({ db: service.db, registry: service.registry, scheduler: service.scheduler, version: "test" });
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    void (async () => {
+      for (const handle of [api, panel.handle]) if (await handle(req, res)) return;
+      res.writeHead(404).end();
+    })().catch((error: Error) => {
+      process.stderr.write(`panel rig: ${error.stack}\n`);
+      if (!res.headersSent) res.writeHead(500).end();
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  mkdirSync(SCREENSHOTS, { recursive: true });
+
+  const signIn = async (who: Who) => {
+    const context = await browser.newContext({ locale: "en-US" });
+    const page = await context.newPage();
+    await page.goto(`${base}/`);
+    await page.getByLabel("User name").fill(USERS[who].name);
+    await page.getByLabel("Password").fill(USERS[who].password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(`${base}/`);
+    return page;
+  };
+
+  return {
+    service,
+    served,
+    panel,
+    base,
+    browser,
+    keys,
+    signIn,
+    screenshot: async (page, shot) => void (await page.screenshot({ path: join(SCREENSHOTS, `${shot}.png`), fullPage: true })),
+    close: async () => {
+      await browser.close().catch(() => undefined);
+      panel.dropStreams();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await service.close();
+      await served.stop();
+    },
+  };
+};

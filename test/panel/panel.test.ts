@@ -1,0 +1,235 @@
+import { createServer } from "node:http";
+import { sql } from "kysely";
+import { Effect } from "effect";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hashKey } from "../../src/access/keys";
+import { recordEvent } from "../../src/events/events";
+import { parsePosition } from "../../src/events/feed";
+import { CSP } from "../../src/panel/http";
+import { startRig, USERS, type Rig } from "./panel-rig";
+
+// The web panel in headless Chromium (Debian's chromium, playwright-core): sign-in and roles,
+// refusals, session expiry, the live dashboard and grid, and the stream's resumption.
+let rig: Rig;
+beforeAll(async () => {
+  rig = await startRig("simgate_panel");
+}, 120_000);
+afterAll(async () => rig?.close(), 60_000);
+
+const cookieOf = async (page: import("playwright-core").Page) => (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join("; ");
+
+describe("sign-in and roles", () => {
+  it("the sign-in page is served with a strict CSP and only first-party assets; the admin sees every device", async () => {
+    const context = await rig.browser.newContext({ locale: "en-US" });
+    const page = await context.newPage();
+    const outside: string[] = [];
+    page.on("request", (req) => void (new URL(req.url()).origin !== rig.base && outside.push(req.url())));
+    const response = await page.goto(`${rig.base}/devices`);
+    expect(page.url()).toBe(`${rig.base}/login`);
+    expect(response?.headers()["content-security-policy"]).toBe(CSP);
+    await rig.screenshot(page, "sign-in");
+    await page.getByLabel("User name").fill(USERS.admin.name);
+    await page.getByLabel("Password").fill(USERS.admin.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(`${rig.base}/`);
+    const cookie = (await context.cookies()).find((c) => c.name === "simgate_session")!;
+    expect([cookie.httpOnly, cookie.sameSite]).toEqual([true, "Strict"]);
+    for (const title of ["Demo bank", "Lab box", "USB rack"]) await expect.poll(() => page.getByRole("link", { name: title, exact: true }).count()).toBe(1);
+    await page.waitForSelector("body[data-stream=open]");
+    await rig.screenshot(page, "dashboard");
+    await page.getByRole("link", { name: "Devices", exact: true }).click();
+    await rig.screenshot(page, "devices");
+    for (const [link, shot] of [["SIM cards", "cards"], ["Settings", "settings"]] as const) {
+      await page.getByRole("link", { name: link, exact: true }).click();
+      await expect.poll(() => page.locator("h1").textContent()).toBe(link);
+      await rig.screenshot(page, shot);
+    }
+    expect(outside).toEqual([]);
+    const audit = await rig.service.db.selectFrom("audit_log").select(["action", "user_name"]).where("action", "=", "sign-in").execute();
+    expect(audit).toContainEqual({ action: "sign-in", user_name: "admin" });
+    await context.close();
+  }, 60_000);
+
+  it("an operator sees the devices they own and may switch; a viewer sees theirs and may not, in the panel nor with their API key", async () => {
+    const operator = await rig.signIn("operator");
+    expect(await operator.getByRole("link", { name: "Demo bank", exact: true }).count()).toBe(1);
+    expect(await operator.getByRole("link", { name: "Lab box", exact: true }).count()).toBe(0);
+    await operator.goto(`${rig.base}/devices/demo`);
+    expect(await operator.getByRole("button", { name: /^Switch position \w+ in$/ }).count()).toBeGreaterThan(0);
+
+    const viewer = await rig.signIn("viewer");
+    expect(await viewer.getByText("Signed in as vera (viewer)").count()).toBe(1);
+    expect(await viewer.getByRole("link", { name: "Demo bank", exact: true }).count()).toBe(0);
+    await viewer.goto(`${rig.base}/devices/lab`);
+    expect(await viewer.locator("table.grid td[data-position]").count()).toBe(16);
+    expect(await viewer.getByRole("button", { name: /Switch position/ }).count()).toBe(0);
+    await rig.screenshot(viewer, "device-grid-viewer");
+    // Posting the form anyway, with a valid token: refused for the role.
+    const csrf = await viewer.locator("input[name=csrf]").first().getAttribute("value");
+    const refused = (await viewer.evaluate(
+      `fetch("/devices/lab/switch", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "position=B2&csrf=${csrf}" }).then(async (r) => [r.status, await r.text()])`,
+    )) as [number, string];
+    expect(refused[0]).toBe(403);
+    expect(refused[1]).toContain("Your role (viewer) may not do this.");
+    expect(await viewer.goto(`${rig.base}/devices/demo`).then((r) => r?.status())).toBe(404);
+    const send = await fetch(`${rig.base}/api/smsSend`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ api_key: rig.keys.viewer, card_id: 1, number: "+15550001", text: "hi" }) });
+    expect([send.status, ((await send.json()) as { error: string }).error]).toEqual([403, "FORBIDDEN"]);
+    await operator.context().close();
+    await viewer.context().close();
+  }, 60_000);
+
+  it("a wrong password is refused, and after 5 failures even the right one is throttled", async () => {
+    await rig.service.db.insertInto("api_users").values({ name: "tina", key_hash: hashKey("tina-key-0123456789"), role: "operator" }).execute();
+    const { setPassword } = await import("../../src/access/accounts");
+    await setPassword(rig.service.db, "tina", "the right password", "test");
+    const context = await rig.browser.newContext({ locale: "en-US" });
+    const page = await context.newPage();
+    await page.goto(`${rig.base}/login`);
+    const attempt = async (password: string) => {
+      await page.getByLabel("User name").fill("tina");
+      await page.getByLabel("Password").fill(password);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      return page.getByRole("alert").textContent();
+    };
+    for (let i = 0; i < 5; i++) expect(await attempt(`wrong guess ${i}!`)).toBe("Wrong user name or password.");
+    expect(await attempt("the right password")).toMatch(/^Too many failed sign-ins\. Try again in 1[45] min\.$/);
+    expect(page.url()).toBe(`${rig.base}/login`);
+    await rig.screenshot(page, "sign-in-throttled");
+    const attempts = await rig.service.db.selectFrom("login_attempts").select(["ok"]).where("user_name", "=", "tina").execute();
+    expect(attempts.map((a) => a.ok)).toEqual([false, false, false, false, false]);
+    const audit = await rig.service.db.selectFrom("audit_log").select("action").where("user_name", "=", "tina").orderBy("id").execute();
+    expect(audit.map((a) => a.action)).toEqual([...Array(5).fill("sign-in.failed"), "sign-in.throttled"]);
+    await context.close();
+  }, 60_000);
+});
+
+describe("refusals and expiry", () => {
+  it("a state change without the CSRF token, or from another origin, is refused and changes nothing", async () => {
+    const page = await rig.signIn("operator");
+    await page.goto(`${rig.base}/devices/demo`);
+    const noToken = (await page.evaluate(
+      `fetch("/devices/demo/switch", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "position=C3" }).then(async (r) => [r.status, await r.text()])`,
+    )) as [number, string];
+    expect(noToken[0]).toBe(403);
+    expect(noToken[1]).toContain("missing security token");
+
+    // Another site's page (its own server, on localhost) posting a form at the panel.
+    const evil = createServer((_, res) => {
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end(`<form method="post" action="${rig.base}/devices/demo/switch"><input name="position" value="C3"><button>go</button></form>`);
+    });
+    await new Promise<void>((r) => evil.listen(0, "127.0.0.1", r));
+    const evilOrigin = `http://localhost:${(evil.address() as { port: number }).port}`;
+    const foreign = await page.context().newPage();
+    await foreign.goto(`${evilOrigin}/`);
+    await foreign.getByRole("button", { name: "go" }).click();
+    await foreign.waitForURL(`${rig.base}/devices/demo/switch`);
+    expect(await foreign.getByRole("alert").textContent()).toBe(`Refused: the request came from another site (${evilOrigin}).`);
+    await foreign.close();
+    evil.close();
+
+    // Even with the victim's cookie and token (which another site cannot have), a foreign Origin is refused.
+    const csrf = await page.locator("input[name=csrf]").first().getAttribute("value");
+    const forged = await fetch(`${rig.base}/devices/demo/switch`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { cookie: await cookieOf(page), origin: "http://evil.example", "content-type": "application/x-www-form-urlencoded" },
+      body: `position=C3&csrf=${csrf}`,
+    });
+    expect(forged.status).toBe(403);
+    const stream = await fetch(`${rig.base}/panel/live`, { headers: { cookie: await cookieOf(page), origin: "http://evil.example" } });
+    expect(stream.status).toBe(403);
+    const holds = await rig.service.db.selectFrom("holds").select("position").where("device", "=", "demo").execute();
+    expect(holds).toEqual([]);
+    expect(await rig.service.db.selectFrom("audit_log").select("id").where("action", "=", "position.switch").execute()).toEqual([]);
+    await page.context().close();
+  }, 60_000);
+
+  it("a session idle for 30 minutes ends: the open page goes back to sign-in by itself, and so does the next navigation", async () => {
+    const page = await rig.signIn("operator");
+    await page.waitForSelector("body[data-stream=open]");
+    await rig.service.db.updateTable("panel_sessions").set({ last_seen_at: sql<Date>`now() - interval '31 minutes'` }).execute();
+    await page.waitForURL(`${rig.base}/login?expired=1`, { timeout: 10_000 });
+    expect(await page.getByRole("status").textContent()).toBe("Your session ended. Please sign in again.");
+    await page.goto(`${rig.base}/devices`);
+    expect(page.url()).toBe(`${rig.base}/login?expired=1`);
+    await page.context().close();
+  }, 60_000);
+});
+
+describe("live pages", () => {
+  it("the dashboard shows the demo device and a modem going offline when it is unplugged, without a reload", async () => {
+    const page = await rig.signIn("admin");
+    await page.waitForSelector("body[data-stream=open]");
+    const rack1 = page.locator('tr[data-modem="rack#1"]');
+    await expect.poll(() => rack1.getAttribute("data-connected"), { timeout: 15_000 }).toBe("true");
+    expect(await page.locator('tr[data-modem^="demo#"]').count()).toBe(8);
+    await page.evaluate(`document.body.setAttribute("data-same-page", "yes")`);
+    await rig.served.unplug("usb0");
+    await expect.poll(() => rack1.getAttribute("data-connected"), { timeout: 15_000 }).toBe("false");
+    expect(await rack1.locator("td").first().textContent()).toBe("offline");
+    expect(await page.getAttribute("body", "data-same-page")).toBe("yes");
+    expect(await page.locator('tr[data-modem="rack#2"]').getAttribute("data-connected")).toBe("true");
+    await rig.screenshot(page, "dashboard-modem-offline");
+    await page.context().close();
+  }, 60_000);
+
+  it("an operator switches a position in from the grid and sees the new card on its modem; a switch that would move a held card is refused with the reason", async () => {
+    const page = await rig.signIn("operator");
+    await page.goto(`${rig.base}/devices/demo`);
+    await page.waitForSelector("body[data-stream=open]");
+    // Modem 2 serves column B; pick a B position it is not on.
+    const onModem = await page.locator('td[data-position^="B"][data-modem="2"]').getAttribute("data-position");
+    const target = ["B1", "B2", "B3"].find((p) => p !== onModem)!;
+    const iccid = await page.locator(`td[data-position="${target}"]`).getAttribute("data-iccid");
+    expect(iccid).toMatch(/^89\d+$/);
+    await page.getByRole("button", { name: `Switch position ${target} in` }).click();
+    expect(await page.getByRole("status").filter({ hasText: `Position ${target} is being switched in` }).count()).toBe(1);
+    await page.evaluate(`document.body.setAttribute("data-same-page", "yes")`);
+    await expect.poll(() => page.locator(`td[data-position="${target}"]`).getAttribute("data-modem"), { timeout: 20_000 }).toBe("2");
+    await expect.poll(() => page.locator('tr[data-modem="demo#2"] .iccid').textContent(), { timeout: 20_000 }).toBe(iccid);
+    expect(await page.getAttribute("body", "data-same-page")).toBe("yes");
+    expect(await page.locator(`td[data-position="${target}"] .hold`).textContent()).toBe("held by olga (online)");
+    await rig.screenshot(page, "device-grid-switched");
+
+    // Another client holds C1 (modem 3's column): switching C2 in would move it away.
+    await Effect.runPromise(rig.service.scheduler.claim("demo", "C1", "user:999"));
+    await page.reload();
+    const other = (await page.locator('td[data-position="C1"]').getAttribute("data-modem")) === "3" ? "C2" : "C3";
+    await page.getByRole("button", { name: `Switch position ${other} in` }).click();
+    expect(await page.getByRole("alert").textContent()).toMatch(/^Not switched: busy: .*C1.*user:999/);
+    expect(rig.service.scheduler.place("demo", other)?.hold ?? null).toBeNull();
+
+    await page.getByRole("button", { name: `Release position ${target}` }).click();
+    expect(rig.service.scheduler.place("demo", target)?.hold ?? null).toBeNull();
+    const audit = await rig.service.db.selectFrom("audit_log").select(["action", "position", "detail"]).where("user_name", "=", "olga").where("action", "like", "position.%").orderBy("id").execute();
+    expect(audit.map((a) => [a.action, a.position])).toEqual([
+      ["position.switch", target],
+      ["position.switch", other],
+      ["position.release", target],
+    ]);
+    expect(audit[1]!.detail).toMatchObject({ refused: expect.stringContaining("busy") });
+    await Effect.runPromise(rig.service.scheduler.release("demo", "C1", "user:999"));
+    await page.context().close();
+  }, 90_000);
+
+  it("the live stream resumes after a dropped connection without losing or repeating an event", async () => {
+    const page = await rig.signIn("admin");
+    await page.waitForSelector("body[data-stream=open]");
+    const start = parsePosition(await page.getAttribute("body", "data-feed"))!;
+    expect(rig.panel.dropStreams()).toBeGreaterThan(0);
+    // Recorded while the tab is cut off (it waits 1.5 s before reconnecting).
+    for (let n = 1; n <= 3; n++) await recordEvent(rig.service.db, "modemTrouble", { device: "demo" }, { modem: 1, kind: "test", detail: `while cut off ${n}` });
+    expect(await page.getAttribute("body", "data-stream")).toBe("reconnecting");
+    const marks = page.locator('#events li[data-type="modemTrouble"]', { hasText: "test" });
+    await expect.poll(() => marks.count(), { timeout: 15_000 }).toBe(3);
+    const shown = (await page.locator("#events li").evaluateAll((items) => items.map((i) => (i as unknown as { dataset: { id: string } }).dataset.id))).reverse();
+    const last = shown.indexOf((await marks.first().getAttribute("data-id"))!);
+    const stored = await sql<{ txid: string; id: string }>`select txid, id from events where (txid, id) > (${start.txid}::bigint, ${start.id}::bigint) order by txid, id`.execute(rig.service.db);
+    const expected = stored.rows.map((r) => `${r.txid}:${r.id}`);
+    expect(shown.slice(0, last + 1)).toEqual(expected.slice(0, last + 1));
+    expect(new Set(shown).size).toBe(shown.length);
+    await rig.screenshot(page, "dashboard-events");
+    await page.context().close();
+  }, 60_000);
+});
