@@ -165,6 +165,33 @@ export const ICCID_FROM_SIM_FILE = "AT+CRSM=176,12258,0,0,10";
 /** The card's key when no ICCID can be read: stable for the card, and never a real ICCID. */
 export const imsiFallbackKey = (imsi: string): string => `imsi:${imsi}`;
 
+/** The card's ICCID: the profile's commands first, then the card's own EF_ICCID file. */
+export const readIccid = (port: AtPort, profile: VendorProfile): Effect.Effect<{ readonly iccid: string; readonly source: "command" | "sim-file" } | null> =>
+  Effect.gen(function* () {
+    for (const command of [...profile.iccidCommands, ICCID_FROM_SIM_FILE]) {
+      const reply = yield* text(port, command).pipe(Effect.option);
+      if (reply._tag === "None") continue;
+      const value = command === ICCID_FROM_SIM_FILE ? parseIccid(reply.value) : profile.parseIccid(reply.value);
+      if (value.ok) return { iccid: value.value, source: command === ICCID_FROM_SIM_FILE ? ("sim-file" as const) : ("command" as const) };
+    }
+    return null;
+  });
+
+/**
+ * The key of the card in the modem now, read the way `readSim` read it (the ICCID, or
+ * `imsi:<IMSI>` for a card keyed by its IMSI); null when the card does not answer.
+ */
+export const readCardKey = (port: AtPort, profile: VendorProfile, byImsi: boolean): Effect.Effect<string | null> =>
+  byImsi
+    ? text(port, "AT+CIMI").pipe(
+        Effect.map((reply) => {
+          const imsi = parseCimi(reply);
+          return imsi.ok ? imsiFallbackKey(imsi.value) : null;
+        }),
+        Effect.orElseSucceed(() => null),
+      )
+    : Effect.map(readIccid(port, profile), (read) => read?.iccid ?? null);
+
 export interface ReadSimOptions {
   /**
    * The modem has just said `+CPIN: READY` by itself. A +CPIN? that then times out or says
@@ -196,18 +223,9 @@ export const readSim = (port: AtPort, profile: VendorProfile, options: ReadSimOp
       lock = parsed.ok ? parsed.value.lock : "UNKNOWN";
     }
     if (lock !== "READY") return { lock, iccid: null, imsi: null, number: null };
-    let iccid: string | null = null;
-    let iccidSource: SimIdentity["iccidSource"];
-    for (const command of [...profile.iccidCommands, ICCID_FROM_SIM_FILE]) {
-      const reply = yield* text(port, command).pipe(Effect.option);
-      if (reply._tag === "None") continue;
-      const value = command === ICCID_FROM_SIM_FILE ? parseIccid(reply.value) : profile.parseIccid(reply.value);
-      if (value.ok) {
-        iccid = value.value;
-        if (command === ICCID_FROM_SIM_FILE) iccidSource = "sim-file";
-        break;
-      }
-    }
+    const read = yield* readIccid(port, profile);
+    let iccid = read?.iccid ?? null;
+    let iccidSource: SimIdentity["iccidSource"] = read?.source === "sim-file" ? "sim-file" : undefined;
     const imsiReply = yield* text(port, "AT+CIMI").pipe(Effect.option);
     const imsi = imsiReply._tag === "Some" ? parseCimi(imsiReply.value) : null;
     const cnumReply = yield* text(port, "AT+CNUM").pipe(Effect.option);

@@ -4,13 +4,13 @@
  * reports, registration, SIM changes). Everything that wants the modem goes through the
  * port's queue, so the actor's own work and a caller's never interleave on the wire.
  */
-import { Effect, PubSub, Stream, SubscriptionRef } from "effect";
+import { Data, Effect, PubSub, Stream, SubscriptionRef } from "effect";
 import { parseRegistration, isRegistered } from "../../protocol/at/registration";
 import { parseCsq } from "../../protocol/at/sim";
 import { parseCmtiUnsolicited } from "../../protocol/at/sms-storage";
 import type { Urc } from "../../protocol/at/urc";
 import type { AtPort } from "../at/at-port";
-import { bringUp, charsetInForce, initialise, readNetwork, readSim, type BringUpFailed, type ProbeOptions, type StepProblem } from "./bring-up";
+import { bringUp, charsetInForce, initialise, readCardKey, readNetwork, readSim, type BringUpFailed, type ProbeOptions, type StepProblem } from "./bring-up";
 import { makeInbox, type InboxEvent, type SmsSink } from "./sms-inbox";
 import { makeOutbox, type OutboxEvent } from "./sms-outbox";
 import { makeUssd, type UssdOptions } from "./ussd";
@@ -25,7 +25,7 @@ export type ModemEvent =
   | { readonly type: "state"; readonly snapshot: ModemSnapshot; readonly simStatus: SimStatus }
   | { readonly type: "problem"; readonly problem: StepProblem }
   /** A recovery step the actor took by itself (a sweep after a hang, a restart, a refused store). */
-  | { readonly type: "recovery"; readonly step: "sweep"; readonly detail: string }
+  | { readonly type: "recovery"; readonly step: "sweep" | "card-check"; readonly detail: string }
   /** Unsolicited codes the actor does not act on itself (RING, +CLIP, +CUSD, vendor lines). */
   | { readonly type: "urc"; readonly urc: Urc }
   /**
@@ -33,6 +33,13 @@ export type ModemEvent =
    * the store moves the card's history to the ICCID.
    */
   | { readonly type: "card-rekeyed"; readonly from: string; readonly to: string; readonly imsi: string };
+
+/** The card in the modem is not the one the snapshot showed (or did not answer): nothing went out from it. */
+export class CardChanged extends Data.TaggedError("CardChanged")<{ readonly expected: string; readonly found: string | null }> {
+  override get message(): string {
+    return `card ${this.expected} is no longer in this modem (${this.found ? `it holds ${this.found}` : "the card did not answer"}): nothing was sent`;
+  }
+}
 
 export interface ModemActorOptions {
   readonly sink: SmsSink;
@@ -179,6 +186,11 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
       yield* sweepIfReady;
     });
     const rereadSim = rereadSimAfter();
+    /** The card is leaving or left: its identity is dropped, and a read of it in flight is not applied. */
+    const forgetCard = Effect.zipRight(
+      Effect.sync(() => simEpoch++),
+      update((s) => ({ ...s, sim: { lock: "NOT READY", iccid: null, imsi: null, number: null }, registration: null, operator: null })),
+    );
 
     const onUrc = (urc: Urc): Effect.Effect<void> => {
       switch (urc.kind) {
@@ -205,8 +217,9 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
           });
         }
         case "sim-state":
+          // A read of the card in flight belongs to the card that is leaving: not applied.
           if (/NOT READY/i.test(urc.line))
-            return update((s) => ({ ...s, sim: { lock: "NOT READY", iccid: null, imsi: null, number: null }, registration: null, operator: null })).pipe(
+            return forgetCard.pipe(
               Effect.zipRight(
                 Effect.sleep(options.simCheckMs ?? 3_000).pipe(
                   Effect.zipRight(SubscriptionRef.get(state)),
@@ -329,10 +342,26 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
        * here on is put down to the card that is leaving. Run it inside `exclusive`, with the
        * switch, so no read is half-way across it.
        */
-      simChanging: Effect.zipRight(
-        Effect.sync(() => simEpoch++),
-        update((s) => ({ ...s, sim: { lock: "NOT READY", iccid: null, imsi: null, number: null }, registration: null, operator: null })),
-      ),
+      simChanging: forgetCard,
+      /**
+       * Reads the card's key from the modem right before something goes out from it. The
+       * snapshot can trail the hardware (a bank switch the modem did not announce, a +CPIN
+       * lost in line noise, a controller that switched after saying nothing): a send from
+       * the wrong card is worse than a late one. On a mismatch the card is forgotten and
+       * read again, and the caller is told.
+       */
+      confirmCard: (expected: string): Effect.Effect<void, CardChanged> =>
+        Effect.gen(function* () {
+          const epoch = simEpoch;
+          const byImsi = now.sim?.iccidSource === "imsi-fallback";
+          const found = yield* readCardKey(port, profile, byImsi);
+          if (found === expected && epoch === simEpoch) return;
+          const detail = found === null ? `card ${expected} did not answer to a check before a send: reading the SIM again` : `the modem holds ${found}, not ${expected} as it showed: reading the SIM again`;
+          yield* publish({ type: "recovery", step: "card-check", detail });
+          if (found !== null && found !== expected) yield* forgetCard;
+          yield* rereadSim.pipe(Effect.forkIn(actorScope));
+          return yield* Effect.fail(new CardChanged({ expected, found }));
+        }),
       /** A USSD code, or the answer inside an open session. */
       ussd: ussd.send,
       ussdCancel: ussd.cancel,

@@ -38,6 +38,11 @@ export class FaultState {
   private sendErrors = new Map<number, number>();
   private sends = 0;
   private commandFaults: { fault: CommandFault; left: number }[] = [];
+  /**
+   * The modem says nothing when its card changes: no +CPIN, no ready lines (modules whose
+   * SIM-detect pin is not wired, as on many bank boards). Only asking shows the new card.
+   */
+  silentSimChange = false;
   /** Sends still to be accepted with a bare OK and no `+CMGS: <mr>` (seen on some firmwares). */
   sendsWithoutReference = 0;
 
@@ -99,6 +104,7 @@ export class FaultState {
     this.sendErrors.clear();
     this.commandFaults = [];
     this.sendsWithoutReference = 0;
+    this.silentSimChange = false;
   }
 
   toJSON() {

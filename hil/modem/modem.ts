@@ -457,6 +457,7 @@ export class VirtualModem implements SubscriberEndpoint {
   private simChanged(): void {
     if (!this.powered) return;
     const wasPresent = this.simState !== "absent";
+    if (this.faults.silentSimChange && wasPresent && this.sim?.pinVerified) return this.swapSilently(this.sim);
     // The card goes first (+CPIN: NOT READY), then the network (+CREG: 0), as modules report it.
     if (wasPresent) this.urc("+CPIN: NOT READY");
     this.leaveNetwork();
@@ -464,6 +465,27 @@ export class VirtualModem implements SubscriberEndpoint {
     const epoch = ++this.simEpoch;
     this.simState = this.sim ? "not-ready" : "absent";
     if (this.sim) this.timers.after(this.delays.of("simSwitchMs"), () => this.readSim(epoch, false));
+    this.changed();
+  }
+
+  /**
+   * A module that does not see its card change: no line at all, and it stays registered as
+   * it was, now serving the new card (the network sees the new card; the host sees nothing).
+   */
+  private swapSilently(sim: SimCard): void {
+    this.endAllCalls("network");
+    const epoch = ++this.simEpoch;
+    this.simState = "not-ready";
+    this.timers.after(this.delays.of("simSwitchMs"), () => {
+      if (epoch !== this.simEpoch || !this.powered) return;
+      this.simState = "ready";
+      if (this.registered) {
+        if (this.servedSim && this.servedSim !== sim) this.network.detach(this.servedSim, this);
+        this.servedSim = sim;
+        this.network.attach(sim, this);
+      }
+      this.changed();
+    });
     this.changed();
   }
 

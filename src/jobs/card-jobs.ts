@@ -158,8 +158,11 @@ export const runCardJobs = (db: Kysely<Database>, registry: Registry, options: C
           if (waited) return yield* finish(job, failRecord(job, `card ${work.iccid} was not reachable for ${cardWaitMs} ms`));
           return yield* retry(job, 1_000, `card ${work.iccid} is not in a modem yet`);
         }
-        const attempt = yield* countModemAttempt(db, job.id);
         const { actor, modem } = holder.value;
+        // Checked on the modem itself first: a code dialled from the wrong card costs money.
+        const confirmed = yield* Effect.either(actor.confirmCard(work.iccid));
+        if (confirmed._tag === "Left") return yield* retry(job, 1_000, confirmed.left.message);
+        const attempt = yield* countModemAttempt(db, job.id);
         type Done = { kind: "ussd"; reply: UssdReply } | { kind: "at"; text: string } | { kind: "dial" };
         const work$: Effect.Effect<Done, AtError | UssdError | CallError> =
           work.kind === "ussd"

@@ -180,6 +180,10 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
             return yield* finish(job, { state: "failed", outcome: 0, error: `card ${sms.iccid} was not in any modem for ${cardWaitMs} ms` }, sms.iccid);
           return yield* retry(job, 1_000, `card ${sms.iccid} is not in a modem`);
         }
+        // The modem's word for which card it holds, right before the send: a send from the
+        // card that replaced this one would go out under another number.
+        const confirmed = sms.iccid ? yield* Effect.either(holder.value.actor.confirmCard(sms.iccid)) : null;
+        if (confirmed?._tag === "Left") return yield* retry(job, 1_000, confirmed.left.message);
         const attempt = yield* countModemAttempt(db, job.id);
         yield* store("marking an SMS sending", () => db.updateTable("sms_out").set({ state: "sending" }).where("id", "=", sms.id).execute());
         const { actor } = holder.value;

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "@effect/vitest";
 import { afterAll, beforeAll } from "vitest";
-import { Effect, Exit, Scope } from "effect";
+import { Effect, Exit, Option, Scope, SubscriptionRef } from "effect";
 import { sql, type Kysely } from "kysely";
 import { throwawayDatabase } from "../support/postgres";
 import { parseConfig } from "../../src/config/config";
 import { startRegistry, type Registry } from "../../src/devices/registry";
 import { enqueueSms, runSmsSender } from "../../src/jobs/sms-sender";
-import { recordCalls, runUssd } from "../../src/jobs/records";
+import { awaitHolder, recordCalls, runUssd } from "../../src/jobs/records";
 import { migrate, openStore } from "../../src/store/database";
 import { buildStatusReport } from "../../hil/network/pdu-builder";
 import type { Database } from "../../src/store/schema";
@@ -202,6 +202,34 @@ describe("outgoing SMS jobs", () => {
         [2, true, 0],
       ]);
     }),
+  );
+
+  it.scopedLive("a card swapped without a word from the modem is caught before the send: nothing goes out from the card that came in", () =>
+    Effect.gen(function* () {
+      yield* Effect.suspend(() => runSmsSender(db, registry, { pollMs: 20, retryBaseMs: 50 }));
+      const m = modem(4);
+      const asked = m.sim!;
+      const network = registry.farm!.network;
+      const stranger = network.addSim({ iccid: "8900199000000000017", imsi: "001019900000001", number: "+15559900001", operator: asked.spec.operator });
+      // The actor has read the card the message asks for.
+      yield* awaitHolder(registry, asked.iccid, 10_000).pipe(Effect.flatMap(Option.match({ onNone: () => Effect.die("the card never came up"), onSome: () => Effect.void })));
+      m.faults.silentSimChange = true;
+      m.setSim(stranger);
+      const id = yield* enqueueSms(db, { iccid: asked.iccid, to: "+15559000044", text: "only from the card asked for" });
+      const job = () => db.selectFrom("jobs").select(["last_error", "attempts"]).where(sql<boolean>`payload @> ${JSON.stringify({ smsId: id })}::jsonb`).executeTakeFirstOrThrow();
+      const waiting = yield* Effect.promise(() => until(job, (j) => (j.last_error ?? "").includes("is no longer in this modem"), "the job told the card changed", 10_000));
+      expect(waiting.last_error).toBe(`card ${asked.iccid} is no longer in this modem (it holds ${stranger.iccid}): nothing was sent`);
+      expect(waiting.attempts).toBe(0);
+      expect(network.submitted.filter((s) => s.text === "only from the card asked for")).toEqual([]);
+      // The card comes back (as silently): it is read again, and the message goes out from it.
+      m.setSim(asked);
+      const actor = yield* Effect.flatMap(SubscriptionRef.get(registry.modems.find((r) => r.position === 4)!.supervised.actor), (a) => a);
+      yield* actor.refreshSim;
+      yield* untilState(id, (s) => s.state === "sent");
+      m.faults.silentSimChange = false;
+      expect(network.submitted.filter((s) => s.text === "only from the card asked for").map((s) => s.fromIccid)).toEqual([asked.iccid]);
+    }),
+    20_000,
   );
 
   it.scopedLive("a retryable modem error (+CMS ERROR: 500) is tried again; a final one fails with its code", () =>
