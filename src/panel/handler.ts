@@ -13,7 +13,7 @@ import { checkSignIn } from "../access/accounts";
 import { audit } from "../access/audit";
 import { recordAttempt, throttled } from "../access/login-throttle";
 import { mayWorkTheFarm } from "../access/roles";
-import { endSession, endUserSessions, sessionOf, startSession, type Session } from "../access/sessions";
+import { endSession, endUserSessions, pruneSessions, sessionOf, startSession, type Session } from "../access/sessions";
 import { formFields, readBody } from "../api/http/params";
 import type { PanelContext } from "./context";
 import { deviceGrid, modemsOf, visibleDevices } from "./farm-view";
@@ -197,6 +197,7 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
       await audit(ctx.db, { user: name || "?", address, action: "sign-in.failed" });
       return again(401, r.t("signIn.wrong"));
     }
+    await pruneSessions(ctx.db);
     const { token } = await startSession(ctx.db, user.id, address);
     await audit(ctx.db, { user: user.name, address, action: "sign-in" });
     redirect(r.res, "/", { "set-cookie": [sessionCookie(r.req, token), `${LOGIN_COOKIE}=; Path=/login; Max-Age=0`] });

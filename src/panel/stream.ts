@@ -59,8 +59,9 @@ export const liveStreams = (options: StreamOptions = DEFAULT_STREAM_OPTIONS): Li
         const events = await readFeed(ctx.db, position, BATCH);
         for (const e of events) {
           position = { txid: e.txid, id: e.id };
-          // Events of devices the user may not see are passed over (their position still advances).
-          if (devices && e.device !== null && !devices.has(e.device)) continue;
+          // Events of devices the user may not see, and those of no device (an unattributed
+          // message), are passed over for all but admins; the position still advances.
+          if (devices && (e.device === null || !devices.has(e.device))) continue;
           const data = JSON.stringify({ type: e.type, device: e.device, iccid: e.iccid, at: e.at, payload: e.payload });
           res.write(`id: ${formatPosition(position)}\nevent: feed\ndata: ${data}\n\n`);
           lastWrite = Date.now();

@@ -56,9 +56,13 @@
         }
       });
   }
+  // A burst of events (a bank row switching) makes one refresh, not one per event.
   function soon() {
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(refresh, 150);
+    if (timer) return;
+    timer = setTimeout(function () {
+      timer = null;
+      refresh();
+    }, 300);
   }
 
   function show(id, event) {

@@ -1,0 +1,178 @@
+import { createServer, type Server } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { addUser } from "../../src/access/accounts";
+import { recordEvent } from "../../src/events/events";
+import { feedEnd, formatPosition } from "../../src/events/feed";
+import type { PanelContext } from "../../src/panel/context";
+import { gridRows } from "../../src/panel/farm-view";
+import { panelHandler, type Panel } from "../../src/panel/handler";
+import { html } from "../../src/panel/html";
+import { CSP } from "../../src/panel/http";
+import { en } from "../../src/panel/i18n/en";
+import { localeFromAcceptLanguage, translator } from "../../src/panel/i18n/locale";
+import { ru } from "../../src/panel/i18n/ru";
+import { useMigratedDatabase } from "../support/migrated-database";
+
+// The panel over HTTP without a browser or hardware: languages, the JSON index, sign-out
+// everywhere, and what the live stream sends whom.
+const store = useMigratedDatabase("simgate_panel_http");
+let server: Server;
+let panel: Panel;
+let base = "";
+
+beforeAll(async () => {
+  const ctx = { db: store.db(), registry: { modems: [], devices: [], farm: null }, scheduler: { positions: () => new Map(), place: () => null } as never, hostTtlMs: 30_000, host: "here" } satisfies PanelContext;
+  panel = panelHandler(ctx, { pollMs: 50, sessionCheckMs: 200, retryMs: 500 });
+  server = createServer((req, res) => void panel.handle(req, res).then((handled) => void (handled || res.writeHead(404).end("not the panel's"))));
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  await addUser(store.db(), "ann", "admin", "first admin passphrase", "test");
+  await addUser(store.db(), "rita", "viewer", "a reader's passphrase", "test");
+  await store.db().insertInto("devices").values([
+    { key: "mine", title: "Rita's box", model: "pool", owner: "rita" },
+    { key: "theirs", title: "Someone else's", model: "pool", owner: "ann" },
+  ]).execute();
+});
+afterAll(async () => {
+  panel.dropStreams();
+  server.closeAllConnections();
+  await new Promise<void>((r) => server.close(() => r()));
+});
+
+const signIn = async (name: string, password: string, headers: Record<string, string> = {}) => {
+  const form = await fetch(`${base}/login`, { headers });
+  const loginCookie = form.headers.get("set-cookie")!.split(";")[0]!;
+  const csrf = /name="csrf" value="([^"]+)"/.exec(await form.text())![1]!;
+  const answer = await fetch(`${base}/login`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { ...headers, cookie: loginCookie, origin: base, "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ user: name, password, csrf }).toString(),
+  });
+  expect(answer.status).toBe(303);
+  const cookie = answer.headers.getSetCookie().find((c) => c.startsWith("simgate_session="))!.split(";")[0]!;
+  const page = await (await fetch(`${base}/settings`, { headers: { ...headers, cookie } })).text();
+  return { cookie, csrf: /name="csrf" value="([^"]+)"/.exec(page)![1]!, page };
+};
+
+const post = (path: string, cookie: string, fields: Record<string, string>) =>
+  fetch(`${base}${path}`, { method: "POST", redirect: "manual", headers: { cookie, origin: base, "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(fields).toString() });
+
+describe("strings and markup", () => {
+  it("Russian has every English string, with the same placeholders", () => {
+    const holes = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+    for (const key of Object.keys(en) as (keyof typeof en)[]) {
+      expect(ru[key], key).toBeTruthy();
+      expect([key, holes(ru[key])]).toEqual([key, holes(en[key])]);
+    }
+  });
+
+  it("picks the language from Accept-Language by preference, English otherwise, and fills placeholders", () => {
+    expect(localeFromAcceptLanguage("ru-RU,ru;q=0.9,en-US;q=0.8")).toBe("ru");
+    expect(localeFromAcceptLanguage("de-DE,en;q=0.5,ru;q=0.7")).toBe("ru");
+    expect(localeFromAcceptLanguage("de-DE,fr;q=0.5")).toBe("en");
+    expect(localeFromAcceptLanguage("ru;q=0,en")).toBe("en");
+    expect(localeFromAcceptLanguage(undefined)).toBe("en");
+    expect(translator("ru")("dashboard.summary", { online: 3, total: 16 })).toBe("Модемов в сети: 3 из 16");
+  });
+
+  it("escapes every interpolated value but nested fragments", () => {
+    const name = `<script>alert("x")</script>&'`;
+    expect(html`<b title="${name}">${name}</b>${html`<i>ok</i>`}${[1, null, "<"]}`.text).toBe(
+      `<b title="&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;</b><i>ok</i>1&lt;`,
+    );
+  });
+
+  it("lays each model's positions out as the hardware is: train rows, bank rows, dual-SIM slots", () => {
+    expect(gridRows("sr-train", ["1-1", "1-2", "2-1", "2-2"])).toEqual([
+      { label: "1", positions: ["1-1", "1-2"] },
+      { label: "2", positions: ["2-1", "2-2"] },
+    ]);
+    expect(gridRows("sr-box-bank", ["A1", "B1", "A2", "B2"])).toEqual([
+      { label: "1", positions: ["A1", "B1"] },
+      { label: "2", positions: ["A2", "B2"] },
+    ]);
+    expect(gridRows("dual-sim", ["1-1", "1-2", "2-1", "2-2"])).toEqual([
+      { label: "1", positions: ["1-1", "2-1"] },
+      { label: "2", positions: ["1-2", "2-2"] },
+    ]);
+    expect(gridRows("pool", ["1", "2", "3"])).toEqual([{ label: "1", positions: ["1", "2", "3"] }]);
+  });
+});
+
+describe("pages over HTTP", () => {
+  it("a client asking for JSON at / is left to the service's JSON index; pages carry the CSP", async () => {
+    const json = await fetch(`${base}/`, { headers: { accept: "application/json" } });
+    expect([json.status, await json.text()]).toEqual([404, "not the panel's"]);
+    const page = await fetch(`${base}/`, { redirect: "manual", headers: { accept: "text/html" } });
+    expect([page.status, page.headers.get("location"), page.headers.get("content-security-policy")]).toEqual([303, "/login", CSP]);
+  });
+
+  it("speaks Russian to a Russian browser, and the user's own choice wins over the browser's", async () => {
+    const ruForm = await (await fetch(`${base}/login`, { headers: { "accept-language": "ru-RU,ru;q=0.9" } })).text();
+    expect(ruForm).toContain('<html lang="ru">');
+    expect(ruForm).toContain("Имя пользователя");
+    const ann = await signIn("ann", "first admin passphrase", { "accept-language": "ru" });
+    expect(ann.page).toContain("Настройки</h1>");
+    expect((await post("/settings/language", ann.cookie, { locale: "en", csrf: ann.csrf })).status).toBe(303);
+    const english = await (await fetch(`${base}/`, { headers: { cookie: ann.cookie, "accept-language": "ru" } })).text();
+    expect(english).toContain('<html lang="en">');
+    expect(english).toContain("Dashboard</h1>");
+    const row = await store.db().selectFrom("api_users").select("locale").where("name", "=", "ann").executeTakeFirstOrThrow();
+    expect(row.locale).toBe("en");
+  });
+
+  it("sign-out everywhere ends every session of the user, and is audited", async () => {
+    const one = await signIn("rita", "a reader's passphrase");
+    const two = await signIn("rita", "a reader's passphrase");
+    expect((await post("/logout-all", one.cookie, { csrf: one.csrf })).headers.get("location")).toBe("/login?signedOut=1");
+    for (const s of [one, two]) expect((await fetch(`${base}/`, { redirect: "manual", headers: { cookie: s.cookie } })).headers.get("location")).toBe("/login?expired=1");
+    const audit = await store.db().selectFrom("audit_log").select("action").where("user_name", "=", "rita").orderBy("id").execute();
+    expect(audit.map((a) => a.action)).toEqual(["sign-in", "sign-in", "sign-out-everywhere"]);
+  });
+});
+
+describe("the live stream", () => {
+  const readStream = async (cookie: string, headers: Record<string, string>, until: (text: string) => boolean) => {
+    const controller = new AbortController();
+    const res = await fetch(`${base}/panel/live`, { headers: { cookie, ...headers }, signal: controller.signal });
+    expect(res.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
+    const reader = res.body!.getReader();
+    let text = "";
+    const deadline = Date.now() + 5_000;
+    while (!until(text) && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    controller.abort();
+    return text;
+  };
+
+  it("resumes after Last-Event-ID, and a user is sent only the events of their own devices", async () => {
+    const before = formatPosition(await feedEnd(store.db()));
+    await recordEvent(store.db(), "modemTrouble", { device: "theirs" }, { modem: 1, kind: "test", detail: "not rita's" });
+    await recordEvent(store.db(), "smsUnattributed", { device: null }, { detail: "no device" });
+    await recordEvent(store.db(), "modemTrouble", { device: "mine" }, { modem: 2, kind: "test", detail: "rita's" });
+    const rita = await signIn("rita", "a reader's passphrase");
+    const ritaSees = await readStream(rita.cookie, { "last-event-id": before }, (t) => t.includes("rita's"));
+    expect(ritaSees).toContain("retry: 500");
+    expect([...ritaSees.matchAll(/"detail":"([^"]+)"/g)].map((m) => m[1])).toEqual(["rita's"]);
+    const ann = await signIn("ann", "first admin passphrase");
+    const annSees = await readStream(ann.cookie, { "last-event-id": before }, (t) => t.includes("rita's"));
+    const ids = [...annSees.matchAll(/^id: (\d+:\d+)$/gm)].map((m) => m[1]!);
+    expect([...annSees.matchAll(/"detail":"([^"]+)"/g)].map((m) => m[1])).toEqual(["not rita's", "no device", "rita's"]);
+    // Resuming from the first event's id gives the two after it, and nothing before.
+    const resumed = await readStream(ann.cookie, { "last-event-id": ids[0]! }, (t) => t.includes("rita's"));
+    expect([...resumed.matchAll(/"detail":"([^"]+)"/g)].map((m) => m[1])).toEqual(["no device", "rita's"]);
+  });
+
+  it("tells the tab when its session has ended, and refuses a stream without a session", async () => {
+    const rita = await signIn("rita", "a reader's passphrase");
+    const stream = readStream(rita.cookie, {}, (t) => t.includes("signed-out"));
+    await new Promise((r) => setTimeout(r, 100));
+    await post("/logout", rita.cookie, { csrf: rita.csrf });
+    expect(await stream).toContain("event: signed-out");
+    expect((await fetch(`${base}/panel/live`, { headers: { cookie: rita.cookie } })).status).toBe(401);
+  });
+});
