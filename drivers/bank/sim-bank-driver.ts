@@ -43,6 +43,9 @@ export interface SimBankDriver {
   readonly select: (position: string, modem?: DirectAt) => Effect.Effect<SwitchResult, BankError>;
 }
 
+/** What a bank is, apart from switching: known from its model, without its line. */
+export type BankLayout = Omit<SimBankDriver, "select">;
+
 /**
  * One SIM per modem, nothing to switch (a plain modem pool, SR-Box-8): position `n` is modem n.
  */

@@ -11,7 +11,7 @@
 import { Deferred, Effect, Exit, type Scope } from "effect";
 import { parseModemStatus, planSwitch, reachable, srLayout, type SrModel } from "../../protocol/sr/topology";
 import type { Transport } from "../transport/transport";
-import { BankError, type SimBankDriver } from "./sim-bank-driver";
+import { BankError, type BankLayout, type SimBankDriver } from "./sim-bank-driver";
 
 export interface SrSerialOptions {
   readonly model: SrModel;
@@ -64,18 +64,26 @@ const makeLink = (transport: Transport, timeoutMs: number) =>
       );
   });
 
+/** The bank's positions and switch groups, from its model alone (no line needed). */
+export const srBankLayout = (model: SrModel, rows: number): BankLayout => {
+  const layout = srLayout(model, rows);
+  return {
+    positions: layout.positions,
+    modems: layout.modems,
+    reachable: (modem) => reachable(layout, modem),
+    preview: (position) => {
+      const plan = planSwitch(layout, position);
+      return plan && { modem: plan.modem, after: plan.after };
+    },
+  };
+};
+
 export const makeSrSerialBank = (transport: Transport, options: SrSerialOptions): Effect.Effect<SimBankDriver, never, Scope.Scope> =>
   Effect.gen(function* () {
     const layout = srLayout(options.model, options.rows);
     const send = yield* makeLink(transport, options.timeoutMs ?? 3_000);
     return {
-      positions: layout.positions,
-      modems: layout.modems,
-      reachable: (modem) => reachable(layout, modem),
-      preview: (position) => {
-        const plan = planSwitch(layout, position);
-        return plan && { modem: plan.modem, after: plan.after };
-      },
+      ...srBankLayout(options.model, options.rows),
       select: (position) =>
         Effect.gen(function* () {
           const plan = planSwitch(layout, position);

@@ -10,7 +10,7 @@ import { openSerial } from "../../drivers/transport/serial";
 import { openTcp } from "../../drivers/transport/tcp";
 import { simStatusOf, type SimStatus } from "../../drivers/modem/state";
 import { fixedBank, type SimBankDriver } from "../../drivers/bank/sim-bank-driver";
-import { makeSrSerialBank } from "../../drivers/bank/sr-serial";
+import { makeSrSerialBank, srBankLayout } from "../../drivers/bank/sr-serial";
 import { reopeningBank } from "../../drivers/bank/reopening-bank";
 import { quectelDsimBank } from "../../drivers/bank/quectel-dsim";
 import { LETTERS } from "../../protocol/sr/topology";
@@ -99,11 +99,12 @@ const bankOf = (device: DeviceConfig, modems: readonly RegisteredModem[], farm: 
         : device.bank!.kind === "serial"
           ? openSerial(device.bank!.path)
           : openTcp(device.bank!.url);
-    // The controller's line is opened again whenever it vanished (a USB adapter replugged).
+    // The controller's line is opened again whenever it vanished (a USB adapter replugged),
+    // and later when it is not there at start: the modems work meanwhile.
     const model = device.model;
-    const driver = yield* reopeningBank(open, (line) => makeSrSerialBank(line, { model, rows }), (detail) =>
+    const driver = yield* reopeningBank(srBankLayout(model, rows), open, (line) => makeSrSerialBank(line, { model, rows }), (detail) =>
       Effect.sync(() => void process.stderr.write(`device ${device.id}: SIM bank: ${detail}\n`)),
-    ).pipe(Effect.orDieWith((e) => new Error(`device ${device.id}: cannot open its SIM bank: ${e.message}`)));
+    );
     return { config: device, driver, modems };
   });
 

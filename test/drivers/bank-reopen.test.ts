@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll } from "vitest";
 import { Effect } from "effect";
 import { reopeningBank } from "../../drivers/bank/reopening-bank";
-import { makeSrSerialBank } from "../../drivers/bank/sr-serial";
+import { makeSrSerialBank, srBankLayout } from "../../drivers/bank/sr-serial";
 import { openSerial } from "../../drivers/transport/serial";
 import { Farm } from "../../hil/farm";
 import { ServedFarm } from "../../hil/serve";
@@ -27,6 +27,7 @@ describe("a SIM bank whose line comes and goes", () => {
     Effect.gen(function* () {
       const said: string[] = [];
       const driver = yield* reopeningBank(
+        srBankLayout("sr-box-bank", 2),
         openSerial(join(links, "box")),
         (line) => makeSrSerialBank(line, { model: "sr-box-bank", rows: 2, timeoutMs: 500 }),
         (detail) => Effect.sync(() => void said.push(detail)),
@@ -41,6 +42,30 @@ describe("a SIM bank whose line comes and goes", () => {
       expect(back.position).toBe("B2");
       expect(served.farm.banks.get("box")!.positionOf(back.modem)).toBe("B2");
       expect(said).toContain("the controller's line is open again");
+    }),
+    20_000,
+  );
+
+  it.scopedLive("starts without its line (the adapter not plugged in yet): switches say why, and work once it is there", () =>
+    Effect.gen(function* () {
+      const said: string[] = [];
+      yield* Effect.promise(() => served.unplug("box"));
+      const driver = yield* reopeningBank(
+        srBankLayout("sr-box-bank", 2),
+        openSerial(join(links, "box")),
+        (line) => makeSrSerialBank(line, { model: "sr-box-bank", rows: 2, timeoutMs: 500 }),
+        (detail) => Effect.sync(() => void said.push(detail)),
+      );
+      // Its layout is known without the line.
+      expect(driver.positions).toContain("B2");
+      expect(driver.preview("B2")?.modem).toBe(2);
+      const away = yield* driver.select("B1").pipe(Effect.flip);
+      expect(away).toMatchObject({ _tag: "BankError", reason: "gone" });
+      expect(away.detail).toMatch(/^the controller's line could not be opened: /);
+      yield* Effect.promise(() => served.replug("box"));
+      expect((yield* driver.select("B1")).position).toBe("B1");
+      expect(served.farm.banks.get("box")!.positionOf(2)).toBe("B1");
+      expect(said.at(-1)).toBe("the controller's line is open");
     }),
     20_000,
   );
