@@ -35,6 +35,7 @@ export const reopeningBank = (
     // One opening at a time; switches wait for it.
     const lock = yield* Effect.makeSemaphore(1);
     let current: Open | null = null;
+    let wasOpen = false;
 
     /** Opens the line (closing the one that went away, `seen`); fails with why it could not. */
     const reopen = (seen: Open | null) =>
@@ -48,11 +49,12 @@ export const reopeningBank = (
             current = null;
           }
           const next = yield* connect.pipe(
-            Effect.mapError((e) => new BankError({ reason: "gone", detail: `the controller's line could not be opened${seen ? " again" : ""}: ${e.message}` })),
+            Effect.mapError((e) => new BankError({ reason: "gone", detail: `the controller's line could not be opened${wasOpen ? " again" : ""}: ${e.message}` })),
             Effect.tapError((e) => report(e.detail)),
           );
           current = next;
-          yield* report(seen ? "the controller's line is open again" : "the controller's line is open");
+          yield* report(wasOpen ? "the controller's line is open again" : "the controller's line is open");
+          wasOpen = true;
           return next.driver;
         }),
       );
