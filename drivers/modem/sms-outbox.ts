@@ -58,6 +58,20 @@ export interface StatusReport {
 
 export type OutboxEvent = { readonly type: "sms-sent"; readonly sms: SentSms } | { readonly type: "status-report"; readonly report: StatusReport };
 
+export interface SendOptions {
+  readonly statusReport?: boolean;
+  readonly priority?: "normal" | "bulk" | "interactive";
+  readonly track?: SubmitTracker;
+  /**
+   * The concatenation reference (0-255) for a long message. A message sent again after a
+   * failed part keeps its reference, so the handset joins the parts of both tries into one
+   * message; without it, a counter of this modem's gives one.
+   */
+  readonly reference?: number;
+  /** Parts (by seq) the modem already accepted on an earlier try: not sent again. */
+  readonly alreadySent?: ReadonlySet<number>;
+}
+
 export const makeOutbox = (port: AtPort, publish: (event: OutboxEvent) => Effect.Effect<unknown>, options: { readonly iccid: () => string | null }) =>
   Effect.gen(function* () {
     let nextId = 1;
@@ -65,16 +79,17 @@ export const makeOutbox = (port: AtPort, publish: (event: OutboxEvent) => Effect
     // recipient; a counter per modem does that.
     let concatRef = Math.floor(Math.random() * 256);
 
-    const send = (to: string, text: string, sendOptions: { statusReport?: boolean; priority?: "normal" | "bulk" | "interactive"; track?: SubmitTracker } = {}) =>
+    const send = (to: string, text: string, sendOptions: SendOptions = {}) =>
       Effect.gen(function* () {
         concatRef = (concatRef + 1) & 0xff;
-        const encoded = encodeSubmit({ to, text, statusReport: sendOptions.statusReport ?? false, reference: concatRef });
+        const encoded = encodeSubmit({ to, text, statusReport: sendOptions.statusReport ?? false, reference: sendOptions.reference ?? concatRef });
         if (!encoded.ok) return yield* Effect.fail(new SmsEncodeError({ reason: encoded.error.message }));
         const parts: SentPart[] = [];
         const sms: SentSms = { id: nextId++, to, parts, statusReport: sendOptions.statusReport ?? false };
         // Each part is one queued exchange, so other work can run between parts of a long message.
         const track = sendOptions.track;
         for (const part of encoded.value) {
+          if (sendOptions.alreadySent?.has(part.seq)) continue;
           if (track) yield* track.before(part.seq);
           const reply = yield* port.commandWithBody(`AT+CMGS=${part.tpduLength}`, part.pdu, { priority: sendOptions.priority ?? "normal" }).pipe(
             // Only an error that proves nothing went out closes the record: the modem's own

@@ -18,7 +18,7 @@ import { countModemAttempt, rescheduleJob, runJobLoop } from "./job-queue";
 import type { CardSwitcher } from "../scheduler/service";
 import { recordEvent } from "../events/events";
 import { lockCardReports, recordStatusReport, takeWaitingReports } from "./status-reports";
-import { clearSubmits, doubtText, partsInDoubt, submitTracker } from "./submits";
+import { acceptedParts, clearSubmits, concatReference, doubtText, partsInDoubt, submitTracker } from "./submits";
 import { cardIsMine } from "../hosts/host";
 
 export interface SmsRequest {
@@ -187,9 +187,17 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
         const attempt = yield* countModemAttempt(db, job.id);
         yield* store("marking an SMS sending", () => db.updateTable("sms_out").set({ state: "sending" }).where("id", "=", sms.id).execute());
         const { actor } = holder.value;
+        // Parts that went out on an earlier try are not sent twice (known when tracked).
+        const earlier = host ? yield* acceptedParts(db, sms.id) : [];
         const sent = yield* actor
-          .sendSms(sms.addressee, sms.text, { statusReport: sms.status_report, priority: "bulk", ...(host ? { track: submitTracker(db, sms.id, host) } : {}) })
-          .pipe(Effect.either);
+          .sendSms(sms.addressee, sms.text, {
+            statusReport: sms.status_report,
+            priority: "bulk",
+            reference: concatReference(sms.id),
+            alreadySent: new Set(earlier.map((p) => p.seq)),
+            ...(host ? { track: submitTracker(db, sms.id, host) } : {}),
+          })
+          .pipe(Effect.map((done) => ({ ...done, parts: [...earlier, ...done.parts].sort((a, b) => a.seq - b.seq) })), Effect.either);
         if (sent._tag === "Right") {
           // The parts, "sent" and the reports that beat them here, in one transaction under
           // the card's report lock: a report is applied after "sent", never overwritten by it.

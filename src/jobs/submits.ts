@@ -48,3 +48,15 @@ export const clearSubmits = (db: Kysely<Database>, smsId: number) =>
 
 export const doubtText = (doubt: InDoubt) =>
   `part ${doubt.seq} was handed to the modem at ${doubt.startedAt.toISOString()} by host ${doubt.host} and its answer never came (the service stopped or the modem went silent): it may have gone out`;
+
+/**
+ * The parts the modem accepted on earlier tries of this message (answered, no error): a
+ * retry after a failed part sends only the others, under the same concatenation reference.
+ */
+export const acceptedParts = (db: Kysely<Database>, smsId: number) =>
+  tryStore("reading the parts already sent", () =>
+    db.selectFrom("sms_submits").select(["seq", "mr"]).where("sms_id", "=", smsId).where("finished_at", "is not", null).where("error", "is", null).orderBy("seq").execute(),
+  ).pipe(Effect.map((rows) => rows.map((r) => ({ seq: r.seq, mr: r.mr === null ? Number.NaN : r.mr }))));
+
+/** A long message's concatenation reference: fixed by the message, so every try uses the same. */
+export const concatReference = (smsId: number) => smsId % 256;

@@ -232,6 +232,26 @@ describe("outgoing SMS jobs", () => {
     20_000,
   );
 
+  it.scopedLive("a long message whose second part failed is completed, not sent again from the start: part 1 goes out once", () =>
+    Effect.gen(function* () {
+      yield* Effect.suspend(() => runSmsSender(db, registry, { pollMs: 20, retryBaseMs: 50, host: "this-host" }));
+      const m = modem(3);
+      const text = `${"Three parts, and the second one fails the first time. ".repeat(6)}End.`;
+      const before = m.log.length;
+      m.faults.failSend(2, 500);
+      const id = yield* enqueueSms(db, { iccid: m.sim!.iccid, to: "+15559000066", text });
+      yield* untilState(id, (s) => s.state === "sent");
+      const submits = m.log.slice(before).filter((e) => e.dir === "in" && /^AT\+CMGS=/i.test(e.text));
+      // Part 1, part 2 refused, then parts 2 and 3: four submits, not five.
+      expect(submits).toHaveLength(4);
+      const got = registry.farm!.network.submitted.filter((s) => s.text === text);
+      expect(got).toHaveLength(1);
+      expect(got[0]).toMatchObject({ parts: 3, missing: [] });
+      const parts = yield* Effect.promise(() => db.selectFrom("sms_out_parts").select(["seq"]).where("sms_id", "=", id).orderBy("seq").execute());
+      expect(parts.map((p) => p.seq)).toEqual([1, 2, 3]);
+    }),
+  );
+
   it.scopedLive("a retryable modem error (+CMS ERROR: 500) is tried again; a final one fails with its code", () =>
     Effect.gen(function* () {
       yield* startSender();
