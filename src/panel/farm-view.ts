@@ -49,6 +49,8 @@ export const modemsOf = async (ctx: PanelContext, devices: readonly DeviceRow[])
     .selectFrom("events")
     .select(["device", sql<number>`(payload->>'modem')::int`.as("modem"), sql<number>`count(*)::int`.as("n")])
     .where("type", "=", "modemTrouble")
+    // A modem coming up is recorded with its troubles, but is none.
+    .where(sql<boolean>`payload->>'kind' <> 'connected'`)
     .where(sql<boolean>`at > now() - interval '1 hour'`)
     .groupBy(["device", sql`(payload->>'modem')::int`])
     .execute();

@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomBytes } from "node:crypto";
-import { Effect } from "effect";
+import { Effect, Option, SubscriptionRef } from "effect";
 import { formatPosition, feedEnd } from "../events/feed";
 import { checkSignIn } from "../access/accounts";
 import { audit } from "../access/audit";
@@ -17,6 +17,7 @@ import { endSession, endUserSessions, pruneSessions, sessionOf, startSession, ty
 import { formFields, readBody } from "../api/http/params";
 import type { PanelContext } from "./context";
 import { deviceGrid, modemsOf, visibleDevices } from "./farm-view";
+import { alertsFor, messagesPerHour } from "./alerts";
 import { html, type Html } from "./html";
 import { clientAddress, cookies, foreignOrigin, redirect, sameSecret, sendHtml, sessionCookie, SESSION_COOKIE, securityHeaders } from "./http";
 import { isLocale, localeFromAcceptLanguage, translator, type Locale, type Translate } from "./i18n/locale";
@@ -96,8 +97,9 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
     const s = r.session!;
     if (path === "/") {
       const devices = await devicesOfUser(s);
-      const modems = await modemsOf(ctx, devices);
-      return fragment(r) ? sendFragment(r, dashboardLive(r.t, devices, modems)) : page(r, "/", r.t("dashboard.title"), dashboardMain(r.t, devices, modems));
+      const [modems, alerts, hours] = await Promise.all([modemsOf(ctx, devices), alertsFor(ctx, s.user, devices), messagesPerHour(ctx, s.user, devices)]);
+      const data = { devices, modems, alerts, hours };
+      return fragment(r) ? sendFragment(r, dashboardLive(r.t, data)) : page(r, "/", r.t("dashboard.title"), dashboardMain(r.t, data));
     }
     if (path === "/devices") return page(r, "/devices", r.t("devices.title"), devicesMain(r.t, await devicesOfUser(s)));
     const device = /^\/devices\/([^/]+)$/.exec(path);
@@ -108,6 +110,8 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
       if (fragment(r)) return sendFragment(r, deviceLive(r.t, grid, mayWork, s.csrf));
       const switched = r.url.searchParams.get("switched");
       const released = r.url.searchParams.get("released");
+      const reread = r.url.searchParams.get("reread");
+      const offline = r.url.searchParams.get("offline");
       const refused = r.url.searchParams.get("refused");
       const notice = refused
         ? { kind: "error" as const, text: r.t("device.refused", { reason: refused }) }
@@ -115,7 +119,11 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
           ? { kind: "info" as const, text: r.t("device.switched", { position: switched }) }
           : released
             ? { kind: "info" as const, text: r.t("device.released", { position: released }) }
-            : null;
+            : reread
+              ? { kind: "info" as const, text: r.t("modem.reread.done", { modem: reread }) }
+              : offline
+                ? { kind: "error" as const, text: r.t("modem.reread.offline", { modem: offline }) }
+                : null;
       return page(r, "/devices", grid.device.title, deviceMain(r.t, grid, mayWork, s.csrf, notice));
     }
     if (path === "/settings") return page(r, "/settings", r.t("settings.title"), settingsMain(r.t, s.user.locale, s.csrf, r.url.searchParams.has("saved")));
@@ -145,6 +153,8 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
       await audit(ctx.db, { user: s.user.name, address, action: "settings.language", detail: { locale: isLocale(locale) ? locale : null } });
       return redirect(r.res, "/settings?saved=1");
     }
+    const modemAction = /^\/devices\/([^/]+)\/modems\/(\d+)\/reread$/.exec(path);
+    if (modemAction) return rereadSim(r, decodeURIComponent(modemAction[1]!), Number(modemAction[2]));
     const action = /^\/devices\/([^/]+)\/(switch|release)$/.exec(path);
     if (action) {
       const key = decodeURIComponent(action[1]!);
@@ -174,6 +184,22 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
       return redirect(r.res, claimed._tag === "Left" ? `${back}?refused=${encodeURIComponent(claimed.left.message)}` : `${back}?switched=${encodeURIComponent(position)}`);
     }
     return errorPage(r, 404, r.t("notFound"));
+  };
+
+  /** Asks a modem of this host to read its SIM again (a card the modem did not announce). */
+  const rereadSim = async (r: Request, key: string, modem: number) => {
+    const s = r.session!;
+    if (!mayWorkTheFarm(s.user.role)) return errorPage(r, 403, r.t("refused.role", { role: r.t(`role.${s.user.role}`) }));
+    const device = (await devicesOfUser(s)).find((d) => d.key === key);
+    const registered = device && ctx.registry.modems.find((m) => m.device === key && m.position === modem);
+    if (!registered) return errorPage(r, 404, r.t("device.notFound"));
+    const actor = await Effect.runPromise(SubscriptionRef.get(registered.supervised.actor));
+    await audit(ctx.db, { user: s.user.name, address: clientAddress(r.req), action: "modem.reread", device: key, detail: { modem, connected: Option.isSome(actor) } });
+    const back = `/devices/${encodeURIComponent(key)}`;
+    if (Option.isNone(actor)) return redirect(r.res, `${back}?offline=${modem}`);
+    // The answer is the new state, which the stream brings; the request need not wait for it.
+    Effect.runFork(actor.value.refreshSim.pipe(Effect.timeout(30_000), Effect.ignore));
+    return redirect(r.res, `${back}?reread=${modem}`);
   };
 
   const signIn = async (r: Request, fields: Map<string, string>) => {

@@ -4,7 +4,8 @@ import { addUser } from "../../src/access/accounts";
 import { recordEvent } from "../../src/events/events";
 import { feedEnd, formatPosition } from "../../src/events/feed";
 import type { PanelContext } from "../../src/panel/context";
-import { gridRows } from "../../src/panel/farm-view";
+import { alertsFor, messagesPerHour } from "../../src/panel/alerts";
+import { gridRows, visibleDevices } from "../../src/panel/farm-view";
 import { panelHandler, type Panel } from "../../src/panel/handler";
 import { html } from "../../src/panel/html";
 import { CSP } from "../../src/panel/http";
@@ -18,10 +19,11 @@ import { useMigratedDatabase } from "../support/migrated-database";
 const store = useMigratedDatabase("simgate_panel_http");
 let server: Server;
 let panel: Panel;
+let ctx: PanelContext;
 let base = "";
 
 beforeAll(async () => {
-  const ctx = { db: store.db(), registry: { modems: [], devices: [], farm: null }, scheduler: { positions: () => new Map(), place: () => null } as never, hostTtlMs: 30_000, host: "here" } satisfies PanelContext;
+  ctx = { db: store.db(), registry: { modems: [], devices: [], farm: null }, scheduler: { positions: () => new Map(), place: () => null } as never, hostTtlMs: 30_000, host: "here" } satisfies PanelContext;
   panel = panelHandler(ctx, { pollMs: 50, sessionCheckMs: 200, retryMs: 500 });
   server = createServer((req, res) => void panel.handle(req, res).then((handled) => void (handled || res.writeHead(404).end("not the panel's"))));
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -174,5 +176,52 @@ describe("the live stream", () => {
     await post("/logout", rita.cookie, { csrf: rita.csrf });
     expect(await stream).toContain("event: signed-out");
     expect((await fetch(`${base}/panel/live`, { headers: { cookie: rita.cookie } })).status).toBe(401);
+  });
+});
+
+describe("alerts and activity", () => {
+  it("alerts come from the last hour's events of the user's devices, failed switches and their own failing webhooks; a connect is no error", async () => {
+    const db = store.db();
+    await db.insertInto("sim_cards").values([
+      { device_id: (await db.selectFrom("devices").select("id").where("key", "=", "mine").executeTakeFirstOrThrow()).id, place: "1", iccid: "8900000000000000001", number: "+15550000001" },
+      { device_id: (await db.selectFrom("devices").select("id").where("key", "=", "theirs").executeTakeFirstOrThrow()).id, place: "1", iccid: "8900000000000000002", number: "+15550000002" },
+    ]).execute();
+    await recordEvent(db, "modemTrouble", { device: "mine" }, { modem: 1, kind: "connected", detail: "up" });
+    await recordEvent(db, "modemTrouble", { device: "mine" }, { modem: 1, kind: "lost", detail: "the port vanished" });
+    await recordEvent(db, "simStatus", { device: "mine", iccid: "8900000000000000001" }, { modem: 1, state: 6 });
+    await recordEvent(db, "simStatus", { device: "theirs", iccid: "8900000000000000002" }, { modem: 1, state: 3 });
+    await recordEvent(db, "modemTrouble", { device: "mine" }, { modem: 1, kind: "reset", detail: "an hour and more ago" }, new Date(Date.now() - 3_700_000));
+    await db.insertInto("holds").values({ device: "mine", position: "1", holder: "user:1", state: "failed", error: "the controller did not answer" }).execute();
+    const rita = { id: (await db.selectFrom("api_users").select("id").where("name", "=", "rita").executeTakeFirstOrThrow()).id, name: "rita", admin: false };
+    await db.insertInto("outbox").values({ event: "smsReceived", payload: "{}", user_id: rita.id, attempts: 3, last_error: "HTTP 500 from the receiver" }).execute();
+    const alerts = await alertsFor(ctx, rita, await visibleDevices(ctx, rita));
+    expect(alerts.map((a) => [a.kind, a.device, a.detail])).toEqual([
+      ["switch-failed", "mine", "1: the controller did not answer"],
+      ["webhook-failing", null, "1 waiting: HTTP 500 from the receiver"],
+      ["sim-absent", "mine", "+15550000001"],
+      ["modem-down", "mine", "the port vanished"],
+    ]);
+    const ann = { id: (await db.selectFrom("api_users").select("id").where("name", "=", "ann").executeTakeFirstOrThrow()).id, name: "ann", admin: true };
+    expect((await alertsFor(ctx, ann, await visibleDevices(ctx, ann))).map((a) => a.kind)).toContain("sim-blocked");
+  });
+
+  it("messages per hour: 24 hourly counts in and out, of the user's own cards", async () => {
+    const db = store.db();
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    await db.insertInto("sms_in").values([
+      { iccid: "8900000000000000001", key: "a", sender: "x", text: "now", parts: 1 },
+      { iccid: "8900000000000000001", key: "b", sender: "x", text: "an hour ago", parts: 1, received_at: hourAgo as never },
+      { iccid: "8900000000000000002", key: "c", sender: "x", text: "not rita's", parts: 1 },
+      { iccid: "8900000000000000001", key: "d", sender: "x", text: "two days ago", parts: 1, received_at: new Date(Date.now() - 48 * 3_600_000) as never },
+    ]).execute();
+    await db.insertInto("sms_out").values({ iccid: "8900000000000000001", addressee: "+1555", text: "out" }).execute();
+    const rita = { id: 0, name: "rita", admin: false };
+    const hours = await messagesPerHour(ctx, rita, await visibleDevices(ctx, rita));
+    expect(hours).toHaveLength(24);
+    expect(hours.at(-1)).toMatchObject({ received: 1, sent: 1 });
+    expect(hours.at(-2)).toMatchObject({ received: 1, sent: 0 });
+    expect(hours.reduce((n, h) => n + h.received, 0)).toBe(2);
+    const all = await messagesPerHour(ctx, { id: 0, name: "ann", admin: true }, []);
+    expect(all.reduce((n, h) => n + h.received, 0)).toBe(3);
   });
 });

@@ -11,6 +11,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { addUser } from "../../src/access/accounts";
 import { simFolderHandler } from "../../src/api/simfolder/handler";
 import { recordModemEvents } from "../../src/events/recorder";
+import { reportModemTrouble } from "../../src/devices/modem-trouble";
 import { panelHandler, type Panel } from "../../src/panel/handler";
 import { Farm } from "../../hil/farm";
 import { ServedFarm } from "../../hil/serve";
@@ -51,6 +52,7 @@ export const startRig = async (name: string): Promise<Rig> => {
     { id: "rack", title: "USB rack", model: "pool", modems: [served.pathOf("usb0"), served.pathOf("usb1")] },
   ]);
   await service.extend(recordModemEvents(service.db, service.registry));
+  await service.extend(reportModemTrouble(service.db, service.registry, () => undefined));
   // Who sees what: the operator owns the demo bank, the viewer the lab box; the admin sees all.
   await service.db.updateTable("devices").set({ owner: USERS.operator.name }).where("key", "=", "demo").execute();
   await service.db.updateTable("devices").set({ owner: USERS.viewer.name }).where("key", "=", "lab").execute();

@@ -48,7 +48,7 @@ describe("sign-in and roles", () => {
     const audit = await rig.service.db.selectFrom("audit_log").select(["action", "user_name"]).where("action", "=", "sign-in").execute();
     expect(audit).toContainEqual({ action: "sign-in", user_name: "admin" });
     await context.close();
-  }, 60_000);
+  }, 120_000);
 
   it("an operator sees the devices they own and may switch; a viewer sees theirs and may not, in the panel nor with their API key", async () => {
     const operator = await rig.signIn("operator");
@@ -76,7 +76,7 @@ describe("sign-in and roles", () => {
     expect([send.status, ((await send.json()) as { error: string }).error]).toEqual([403, "FORBIDDEN"]);
     await operator.context().close();
     await viewer.context().close();
-  }, 60_000);
+  }, 120_000);
 
   it("a wrong password is refused, and after 5 failures even the right one is throttled", async () => {
     await rig.service.db.insertInto("api_users").values({ name: "tina", key_hash: hashKey("tina-key-0123456789"), role: "operator" }).execute();
@@ -100,7 +100,7 @@ describe("sign-in and roles", () => {
     const audit = await rig.service.db.selectFrom("audit_log").select("action").where("user_name", "=", "tina").orderBy("id").execute();
     expect(audit.map((a) => a.action)).toEqual([...Array(5).fill("sign-in.failed"), "sign-in.throttled"]);
     await context.close();
-  }, 60_000);
+  }, 120_000);
 });
 
 describe("refusals and expiry", () => {
@@ -143,7 +143,7 @@ describe("refusals and expiry", () => {
     expect(holds).toEqual([]);
     expect(await rig.service.db.selectFrom("audit_log").select("id").where("action", "=", "position.switch").execute()).toEqual([]);
     await page.context().close();
-  }, 60_000);
+  }, 120_000);
 
   it("a session idle for 30 minutes ends: the open page goes back to sign-in by itself, and so does the next navigation", async () => {
     const page = await rig.signIn("operator");
@@ -154,7 +154,7 @@ describe("refusals and expiry", () => {
     await page.goto(`${rig.base}/devices`);
     expect(page.url()).toBe(`${rig.base}/login?expired=1`);
     await page.context().close();
-  }, 60_000);
+  }, 120_000);
 });
 
 describe("live pages", () => {
@@ -170,9 +170,10 @@ describe("live pages", () => {
     expect(await rack1.locator("td").first().textContent()).toBe("offline");
     expect(await page.getAttribute("body", "data-same-page")).toBe("yes");
     expect(await page.locator('tr[data-modem="rack#2"]').getAttribute("data-connected")).toBe("true");
+    await expect.poll(() => page.locator('li[data-alert="modem-down"]', { hasText: "rack #1" }).count(), { timeout: 10_000 }).toBeGreaterThan(0);
     await rig.screenshot(page, "dashboard-modem-offline");
     await page.context().close();
-  }, 60_000);
+  }, 120_000);
 
   it("an operator switches a position in from the grid and sees the new card on its modem; a switch that would move a held card is refused with the reason", async () => {
     const page = await rig.signIn("operator");
@@ -200,6 +201,9 @@ describe("live pages", () => {
     expect(await page.getByRole("alert").textContent()).toMatch(/^Not switched: busy: .*C1.*user:999/);
     expect(rig.service.scheduler.place("demo", other)?.hold ?? null).toBeNull();
 
+    await page.getByRole("button", { name: "Read the SIM of modem 2 again" }).click();
+    expect(await page.getByRole("status").filter({ hasText: "Modem 2 is reading its SIM again." }).count()).toBe(1);
+
     await page.getByRole("button", { name: `Release position ${target}` }).click();
     expect(rig.service.scheduler.place("demo", target)?.hold ?? null).toBeNull();
     const audit = await rig.service.db.selectFrom("audit_log").select(["action", "position", "detail"]).where("user_name", "=", "olga").where("action", "like", "position.%").orderBy("id").execute();
@@ -208,10 +212,25 @@ describe("live pages", () => {
       ["position.switch", other],
       ["position.release", target],
     ]);
+    const reread = await rig.service.db.selectFrom("audit_log").select(["device", "detail"]).where("action", "=", "modem.reread").execute();
+    expect(reread).toEqual([{ device: "demo", detail: { modem: 2, connected: true } }]);
     expect(audit[1]!.detail).toMatchObject({ refused: expect.stringContaining("busy") });
     await Effect.runPromise(rig.service.scheduler.release("demo", "C1", "user:999"));
     await page.context().close();
-  }, 90_000);
+  }, 120_000);
+
+  it("the messages-per-hour plot counts an SMS as it is stored, without a reload", async () => {
+    const page = await rig.signIn("operator");
+    await page.waitForSelector("body[data-stream=open]");
+    const plot = page.getByRole("img", { name: /received and .* sent in the last 24 hours/ });
+    const before = Number(await plot.getAttribute("data-received"));
+    const farm = rig.service.registry.farm!;
+    const card = [...farm.modems.values()].find((m) => m.id.startsWith("demo-") && m.registered && m.sim)!.sim!;
+    farm.network.sendSms({ to: card.number, from: "+15550009999", text: "Your code is 2718" });
+    await expect.poll(async () => Number(await plot.getAttribute("data-received")), { timeout: 15_000 }).toBe(before + 1);
+    await expect.poll(() => page.locator('#events li[data-type="smsReceived"]').count()).toBeGreaterThan(0);
+    await page.context().close();
+  }, 120_000);
 
   it("the live stream resumes after a dropped connection without losing or repeating an event", async () => {
     const page = await rig.signIn("admin");
@@ -231,5 +250,5 @@ describe("live pages", () => {
     expect(new Set(shown).size).toBe(shown.length);
     await rig.screenshot(page, "dashboard-events");
     await page.context().close();
-  }, 60_000);
+  }, 120_000);
 });

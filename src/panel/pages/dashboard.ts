@@ -6,12 +6,22 @@
 import { html } from "../html";
 import type { Translate } from "../i18n/locale";
 import type { DeviceRow, ModemView } from "../farm-view";
+import type { Alert, HourCount } from "../alerts";
+import { activityPlot, alertsSection } from "./activity";
 import { modemTable } from "./modem-table";
 
-export const dashboardLive = (t: Translate, devices: readonly DeviceRow[], modems: readonly ModemView[]) => {
+export interface DashboardData {
+  readonly devices: readonly DeviceRow[];
+  readonly modems: readonly ModemView[];
+  readonly alerts: readonly Alert[];
+  readonly hours: readonly HourCount[];
+}
+
+export const dashboardLive = (t: Translate, { devices, modems, alerts, hours }: DashboardData) => {
   if (devices.length === 0) return html`<p>${t("dashboard.noDevices")}</p>`;
   const online = modems.filter((m) => m.connected).length;
   return html`<p class="summary">${t("dashboard.summary", { online, total: modems.length })}</p>
+<div class="overview">${alertsSection(t, alerts)}${activityPlot(t, hours)}</div>
 ${devices.map(
   (d) => html`<section class="device" aria-labelledby="device-${d.key}">
   <h2 id="device-${d.key}"><a href="/devices/${encodeURIComponent(d.key)}">${d.title}</a> <small>${d.model}${d.host ? html` · ${t("modem.host", { host: d.host })}` : ""}</small></h2>
@@ -20,7 +30,7 @@ ${devices.map(
 )}`;
 };
 
-export const dashboardMain = (t: Translate, devices: readonly DeviceRow[], modems: readonly ModemView[]) => html`<div id="live" data-live aria-live="polite">${dashboardLive(t, devices, modems)}</div>
+export const dashboardMain = (t: Translate, data: DashboardData) => html`<div id="live" data-live>${dashboardLive(t, data)}</div>
 <section class="recent" aria-labelledby="recent-title">
   <h2 id="recent-title">${t("dashboard.recent")}</h2>
   <p class="empty-events">${t("dashboard.noEvents")}</p>

@@ -36,7 +36,7 @@ export const deviceLive = (t: Translate, grid: Grid, mayWork: boolean, csrf: str
   <tbody>${grid.rows.map((r) => html`<tr><th scope="row">${r.label}</th>${r.cells.map((c) => cell(t, grid.device.key, c, mayWork, csrf))}</tr>`)}</tbody>
 </table></div></section>`
 }
-<section aria-labelledby="modems-title"><h2 id="modems-title">${t("device.modems")}</h2>${modemTable(t, grid.modems, grid.device.title)}</section>`;
+<section aria-labelledby="modems-title"><h2 id="modems-title">${t("device.modems")}</h2>${modemTable(t, grid.modems, grid.device.title, mayWork && grid.rows !== null ? { csrf } : undefined)}</section>`;
 
 export const deviceMain = (t: Translate, grid: Grid, mayWork: boolean, csrf: string, notice: { kind: "error" | "info"; text: string } | null) => html`${
   notice ? html`<p class="notice ${notice.kind}" role="${notice.kind === "error" ? "alert" : "status"}">${notice.text}</p>` : ""
