@@ -189,5 +189,5 @@ export const runCardJobs = (db: Kysely<Database>, registry: Registry, options: C
         return yield* finish(job, failRecord(job, error.message));
       });
 
-    yield* runJobLoop({ pollMs, concurrency, claim, run });
+    yield* runJobLoop({ pollMs, concurrency, claim, run, giveBack: (job, why) => rescheduleJob(db, job.id, 1_000, `the run was cut off: ${why}`) });
   });

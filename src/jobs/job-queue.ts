@@ -2,9 +2,9 @@
  * What the job workers share: the polling loop that claims due jobs up to a concurrency
  * limit and runs each in its own fiber, and putting a job back for later.
  */
-import { Effect, Schedule, type Scope } from "effect";
+import { Cause, Effect, Schedule, type Scope } from "effect";
 import type { Kysely } from "kysely";
-import { tryStore, type StoreError } from "../store/database";
+import { isStoreUnavailable, retryWhileUnavailable, StoreError, tryStore } from "../store/database";
 import type { Database } from "../store/schema";
 
 export interface JobLoop<J> {
@@ -13,6 +13,11 @@ export interface JobLoop<J> {
   /** Claims at most `limit` due jobs (marking them running under a lease). */
   readonly claim: (limit: number) => Effect.Effect<J[], StoreError>;
   readonly run: (job: J) => Effect.Effect<void, unknown>;
+  /**
+   * Puts a job whose run failed (the database went away under it) back in the queue at
+   * once, instead of leaving it to its lease (minutes). Tried while the database is away.
+   */
+  readonly giveBack?: (job: J, why: string) => Effect.Effect<void, StoreError>;
 }
 
 export const runJobLoop = <J>(loop: JobLoop<J>): Effect.Effect<void, never, Scope.Scope> =>
@@ -20,8 +25,18 @@ export const runJobLoop = <J>(loop: JobLoop<J>): Effect.Effect<void, never, Scop
     let running = 0;
     const runOne = (job: J) =>
       loop.run(job).pipe(
-        // A defect or a store failure must not take the worker down; the lease brings the job back.
-        Effect.catchAllCause(() => Effect.void),
+        // A defect or a store failure must not take the worker down. A run cut off by the
+        // database going away is given back to the queue as soon as it is back; anything
+        // else is said and left to the lease (a bug must not spin).
+        Effect.catchAllCause((cause) => {
+          const error = Cause.squash(cause);
+          const why = error instanceof Error ? error.message : String(error);
+          const unavailable = error instanceof StoreError && isStoreUnavailable(error.cause);
+          return Effect.zipRight(
+            Effect.sync(() => void process.stderr.write(`job run failed (${unavailable && loop.giveBack ? "given back to the queue" : "its lease brings it back"}): ${why}\n`)),
+            unavailable && loop.giveBack ? retryWhileUnavailable(loop.giveBack(job, why)).pipe(Effect.ignore) : Effect.void,
+          );
+        }),
         Effect.ensuring(Effect.sync(() => running--)),
       );
     yield* Effect.gen(function* () {

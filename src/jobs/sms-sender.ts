@@ -11,7 +11,7 @@
 import { Effect, Option, type Scope } from "effect";
 import { sql, type Kysely, type Transaction } from "kysely";
 import type { Database } from "../store/schema";
-import { StoreError, tryStore } from "../store/database";
+import { retryWhileUnavailable, StoreError, tryStore } from "../store/database";
 import type { Registry } from "../devices/registry";
 import { awaitHolder } from "./records";
 import { countModemAttempt, rescheduleJob, runJobLoop } from "./job-queue";
@@ -132,7 +132,7 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
     // Every way a job ends lets its card go: a hold is a row, and one left behind (a job
     // ended unknown after a crash had cut its send) would pin the card for good.
     const finish = (job: ClaimedJob, sms: Final, iccid: string | null) =>
-      store("finishing a job", () => db.transaction().execute((trx) => finishIn(trx, job, sms))).pipe(
+      retryWhileUnavailable(store("finishing a job", () => db.transaction().execute((trx) => finishIn(trx, job, sms)))).pipe(
         Effect.zipLeft(iccid && options.switcher ? options.switcher.release(iccid, holderName(job)) : Effect.void),
       );
 
@@ -201,7 +201,8 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
         if (sent._tag === "Right") {
           // The parts, "sent" and the reports that beat them here, in one transaction under
           // the card's report lock: a report is applied after "sent", never overwritten by it.
-          yield* store("recording the parts", () =>
+          // The message went out: a database away for a moment must not make it look unsent.
+          yield* retryWhileUnavailable(store("recording the parts", () =>
             db.transaction().execute(async (trx) => {
               const iccid = sms.iccid ?? "";
               await lockCardReports(trx, iccid);
@@ -225,7 +226,7 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
               );
               await takeWaitingReports(trx, sms.id, iccid, sms.addressee);
             }),
-          );
+          ));
           if (sms.iccid && options.switcher) yield* options.switcher.release(sms.iccid, holderName(job));
           return;
         }
@@ -239,5 +240,5 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
         return yield* finish(job, { state: "failed", outcome: 0, error: error.message, modem_error: code }, sms.iccid);
       });
 
-    yield* runJobLoop({ pollMs, concurrency, claim, run });
+    yield* runJobLoop({ pollMs, concurrency, claim, run, giveBack: (job, why) => rescheduleJob(db, job.id, 1_000, `the run was cut off: ${why}`) });
   });

@@ -9,7 +9,7 @@
 import { Effect } from "effect";
 import { sql, type Kysely } from "kysely";
 import { SubmitNotRecorded, type SubmitTracker } from "../../drivers/modem/sms-outbox";
-import { tryStore } from "../store/database";
+import { retryWhileUnavailable, tryStore } from "../store/database";
 import type { Database } from "../store/schema";
 
 export const submitTracker = (db: Kysely<Database>, smsId: number, host: string): SubmitTracker => ({
@@ -25,8 +25,11 @@ export const submitTracker = (db: Kysely<Database>, smsId: number, host: string)
     }).pipe(Effect.asVoid),
   // If this cannot be written, the part stays in doubt: the safe side.
   after: (seq, outcome) =>
-    tryStore("recording a part's answer", () =>
-      db.updateTable("sms_submits").set({ finished_at: sql`now()`, mr: outcome.mr, error: outcome.error }).where("sms_id", "=", smsId).where("seq", "=", seq).execute(),
+    retryWhileUnavailable(
+      tryStore("recording a part's answer", () =>
+        db.updateTable("sms_submits").set({ finished_at: sql`now()`, mr: outcome.mr, error: outcome.error }).where("sms_id", "=", smsId).where("seq", "=", seq).execute(),
+      ),
+      30_000,
     ).pipe(Effect.ignore),
 });
 

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
-import { Cause, Data, Effect, Runtime, type Scope } from "effect";
+import { Cause, Data, Duration, Effect, Runtime, Schedule, type Scope } from "effect";
 import { Kysely, PGliteDialect, PostgresDialect, sql } from "kysely";
 import { Migrator } from "kysely/migration";
 import pg from "pg";
@@ -35,6 +35,20 @@ export const isStoreUnavailable = (error: unknown, depth = 0): boolean => {
   if (/Connection terminated|timeout exceeded when trying to connect|ECONNREFUSED|ECONNRESET|Client has encountered a connection error|Connection is closed/i.test(error.message)) return true;
   return isStoreUnavailable((error as { cause?: unknown }).cause, depth + 1);
 };
+
+/**
+ * Runs a store call again while the database is unreachable (a killed connection, a
+ * restart, a failover), backing off from 200 ms to 5 s, for up to `forMs` (default 2
+ * minutes). For writes that record what already happened on a modem: losing them would
+ * leave a sent message looking unsent. Any other error fails at once.
+ */
+export const retryWhileUnavailable = <A>(effect: Effect.Effect<A, StoreError>, forMs = 120_000): Effect.Effect<A, StoreError> =>
+  effect.pipe(
+    Effect.retry({
+      schedule: Schedule.exponential("200 millis").pipe(Schedule.either(Schedule.spaced("5 seconds")), Schedule.upTo(Duration.millis(forMs))),
+      while: (e) => isStoreUnavailable(e.cause),
+    }),
+  );
 
 /** A store call as an effect, failing with StoreError that says what was being done. */
 export const tryStore = <A>(what: string, run: () => Promise<A>): Effect.Effect<A, StoreError> =>
