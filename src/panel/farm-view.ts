@@ -71,8 +71,9 @@ export interface GridCell {
 
 export interface Grid {
   readonly device: DeviceRow;
-  /** Null when another host drives the device (its bank is reachable only there). */
-  readonly rows: ReadonlyArray<{ readonly label: string; readonly cells: readonly GridCell[] }> | null;
+  readonly rows: ReadonlyArray<{ readonly label: string; readonly cells: readonly GridCell[] }>;
+  /** Driven by this host (else another host's device, shown from the rows it writes). */
+  readonly local: boolean;
   readonly modems: readonly ModemView[];
 }
 
@@ -101,30 +102,49 @@ const holderName = async (ctx: PanelContext, holder: string): Promise<string> =>
   return holder;
 };
 
+const naturally = (a: string, b: string) => a.localeCompare(b, "en", { numeric: true });
+
 export const deviceGrid = async (ctx: PanelContext, user: Viewer, key: string): Promise<Grid | null> => {
   const device = (await visibleDevices(ctx, user)).find((d) => d.key === key);
   if (!device) return null;
   const modems = await modemsOf(ctx, [device]);
-  const registered = ctx.registry.devices.find((d) => d.config.id === key);
-  if (!registered) return { device, rows: null, modems };
   const cards = await ctx.db.selectFrom("sim_cards").select(["place", "iccid", "number", "operator"]).where("device_id", "=", device.id).execute();
   const cardAt = new Map(cards.map((c) => [c.place, c]));
-  const onModem = new Map([...ctx.scheduler.positions(key)].map(([modem, position]) => [position, modem]));
+  const registered = ctx.registry.devices.find((d) => d.config.id === key);
   const mine = `user:${user.id}`;
+  // This host's devices: the bank's own positions and the scheduler's view. Another host's:
+  // the positions its scan recorded, the modems' live state and the hold rows it follows.
+  let positions: readonly string[];
+  let onModem: Map<string, number>;
+  let holdAt: (position: string) => { holder: string; state: string; error: string | null } | null;
+  if (registered) {
+    positions = registered.driver.positions;
+    onModem = new Map([...ctx.scheduler.positions(key)].map(([modem, position]) => [position, modem]));
+    holdAt = (position) => ctx.scheduler.place(key, position)?.hold ?? null;
+  } else {
+    positions = cards.flatMap((c) => (c.place ? [c.place] : [])).sort(naturally);
+    const placeOf = new Map(cards.map((c) => [c.iccid, c.place]));
+    onModem = new Map(modems.flatMap((m) => (m.iccid && placeOf.get(m.iccid) ? [[placeOf.get(m.iccid)!, m.modem] as const] : [])));
+    const holds = await ctx.db.selectFrom("holds").select(["position", "holder", "state", "error"]).where("device", "=", key).execute();
+    const byPosition = new Map(holds.map((h) => [h.position, h]));
+    holdAt = (position) => byPosition.get(position) ?? null;
+  }
+  const names = new Map<string, string>();
   const rows = [];
-  for (const row of gridRows(device.model, registered.driver.positions)) {
+  for (const row of gridRows(device.model, positions)) {
     const cells: GridCell[] = [];
     for (const position of row.positions) {
-      const hold = ctx.scheduler.place(key, position)?.hold ?? null;
+      const hold = holdAt(position);
       const card = cardAt.get(position);
+      if (hold && !names.has(hold.holder)) names.set(hold.holder, await holderName(ctx, hold.holder));
       cells.push({
         position,
         card: card ? { iccid: card.iccid, number: card.number, operator: card.operator } : null,
         modem: onModem.get(position) ?? null,
-        hold: hold ? { ...hold, holderName: await holderName(ctx, hold.holder), mine: hold.holder === mine } : null,
+        hold: hold ? { ...hold, holderName: names.get(hold.holder)!, mine: hold.holder === mine } : null,
       });
     }
     rows.push({ label: row.label, cells });
   }
-  return { device, rows, modems };
+  return { device, rows, local: registered !== undefined, modems };
 };

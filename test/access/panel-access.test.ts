@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { addUser, AccountError, checkSignIn, listUsers, setPassword, setRole } from "../../src/access/accounts";
 import { bootstrapKeys, BootstrapKeyError } from "../../src/access/bootstrap";
 import { MAX_FAILURES_PER_USER, recordAttempt, throttled } from "../../src/access/login-throttle";
@@ -14,6 +14,8 @@ import { useMigratedDatabase } from "../support/migrated-database";
 
 // Users, roles, passwords, sessions and throttling as rows; the role on the API key.
 const store = useMigratedDatabase("simgate_access");
+// Password hashing is slow on purpose; several per test add up on a busy machine.
+vi.setConfig({ testTimeout: 60_000 });
 const db = () => store.db();
 const ROOT = join(import.meta.dirname, "..", "..");
 

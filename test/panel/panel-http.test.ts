@@ -1,5 +1,5 @@
 import { createServer, type Server } from "node:http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { addUser } from "../../src/access/accounts";
 import { recordEvent } from "../../src/events/events";
 import { feedEnd, formatPosition } from "../../src/events/feed";
@@ -17,6 +17,8 @@ import { useMigratedDatabase } from "../support/migrated-database";
 // The panel over HTTP without a browser or hardware: languages, the JSON index, sign-out
 // everywhere, and what the live stream sends whom.
 const store = useMigratedDatabase("simgate_panel_http");
+// Each sign-in is a deliberately slow password check; on a busy machine a few add up.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 let server: Server;
 let panel: Panel;
 let ctx: PanelContext;
@@ -223,5 +225,24 @@ describe("alerts and activity", () => {
     expect(hours.reduce((n, h) => n + h.received, 0)).toBe(2);
     const all = await messagesPerHour(ctx, { id: 0, name: "ann", admin: true }, []);
     expect(all.reduce((n, h) => n + h.received, 0)).toBe(3);
+  });
+});
+
+describe("another host's device", () => {
+  it("is shown from the rows that host writes: positions its scan found, the card on each modem, the holds", async () => {
+    const db = store.db();
+    await db.insertInto("hosts").values({ id: "far", version: "test" }).execute();
+    await db.insertInto("device_hosts").values({ device: "mine", host: "far" }).execute();
+    const mine = (await db.selectFrom("devices").select("id").where("key", "=", "mine").executeTakeFirstOrThrow()).id;
+    await db.insertInto("sim_cards").values({ device_id: mine, place: "2", iccid: "8900000000000000003", number: "+15550000003" }).execute();
+    await db.insertInto("modem_state").values({ device: "mine", modem: 1, host: "far", connected: true, sim_status: 1, iccid: "8900000000000000003", number: "+15550000003", operator: "Simnet", registration: "HOME", signal_dbm: -70 }).execute();
+    const rita = await signIn("rita", "a reader's passphrase");
+    const page = await (await fetch(`${base}/devices/mine`, { headers: { cookie: rita.cookie } })).text();
+    expect(page).toContain("This device is driven by host far");
+    expect(page).toMatch(/<td class="cell on-modem" data-position="2" data-modem="1" data-iccid="8900000000000000003">/);
+    expect(page).toMatch(/<td class="cell held failed" data-position="1" data-modem="" data-iccid="8900000000000000001">[\s\S]*?held by ann \(failed\): the controller did not answer/);
+    expect(page).toMatch(/<tr data-modem="mine#1" data-connected="true" data-status="1">/);
+    // A viewer gets no buttons on another host's device either.
+    expect(page).not.toContain("Switch position");
   });
 });

@@ -74,7 +74,7 @@ export const en = {
   "device.switched": "Position {position} is being switched in (held by you until you release it).",
   "device.released": "Position {position} released.",
   "device.refused": "Not switched: {reason}",
-  "device.remote": "This device is driven by host {host}: its grid is shown there.",
+  "device.remote": "This device is driven by host {host}: shown as that host last wrote it (a switch asked here is made by that host).",
   "device.modems": "Modems",
   "device.notFound": "No such device among yours.",
   "later.title": "{page}",

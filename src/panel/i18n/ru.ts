@@ -76,7 +76,7 @@ export const ru: Record<StringKey, string> = {
   "device.switched": "Позиция {position} включается (занята вами, пока вы её не освободите).",
   "device.released": "Позиция {position} освобождена.",
   "device.refused": "Не переключено: {reason}",
-  "device.remote": "Этим устройством управляет хост {host}: его сетка показана там.",
+  "device.remote": "Этим устройством управляет хост {host}: показано по его последним данным (переключение отсюда выполнит тот хост).",
   "device.modems": "Модемы",
   "device.notFound": "Среди ваших нет такого устройства.",
   "later.title": "{page}",

@@ -27,16 +27,13 @@ const cell = (t: Translate, key: string, c: GridCell, mayWork: boolean, csrf: st
   }
 </td>`;
 
-export const deviceLive = (t: Translate, grid: Grid, mayWork: boolean, csrf: string) => html`${
-  grid.rows === null
-    ? html`<p>${t("device.remote", { host: grid.device.host ?? "?" })}</p>`
-    : html`<section aria-labelledby="grid-title"><h2 id="grid-title">${t("device.grid")}</h2>
+export const deviceLive = (t: Translate, grid: Grid, mayWork: boolean, csrf: string) => html`${grid.local ? "" : html`<p class="notice info">${t("device.remote", { host: grid.device.host ?? "?" })}</p>`}
+<section aria-labelledby="grid-title"><h2 id="grid-title">${t("device.grid")}</h2>
 <div class="grid-wrap"><table class="grid">
   <caption>${t("device.gridCaption", { name: grid.device.title })}</caption>
   <tbody>${grid.rows.map((r) => html`<tr><th scope="row">${r.label}</th>${r.cells.map((c) => cell(t, grid.device.key, c, mayWork, csrf))}</tr>`)}</tbody>
-</table></div></section>`
-}
-<section aria-labelledby="modems-title"><h2 id="modems-title">${t("device.modems")}</h2>${modemTable(t, grid.modems, grid.device.title, mayWork && grid.rows !== null ? { csrf } : undefined)}</section>`;
+</table></div></section>
+<section aria-labelledby="modems-title"><h2 id="modems-title">${t("device.modems")}</h2>${modemTable(t, grid.modems, grid.device.title, mayWork && grid.local ? { csrf } : undefined)}</section>`;
 
 export const deviceMain = (t: Translate, grid: Grid, mayWork: boolean, csrf: string, notice: { kind: "error" | "info"; text: string } | null) => html`${
   notice ? html`<p class="notice ${notice.kind}" role="${notice.kind === "error" ? "alert" : "status"}">${notice.text}</p>` : ""
