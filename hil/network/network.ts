@@ -235,6 +235,11 @@ export class VirtualNetwork {
    * Accepts one submitted part. Returns when the SMSC has it; status reports follow on their
    * own. Parts of one message are joined before the message is recorded.
    */
+  /** Long messages from the farm's SIMs with parts still missing: `sender` is `<iccid>>number`. */
+  incompleteSubmits(): { readonly sender: string; readonly ref: number; readonly text: string; readonly missing: readonly number[] }[] {
+    return this.reassembler.waiting().map((g) => ({ sender: g.sender, ref: g.ref, text: g.text, missing: g.missing }));
+  }
+
   submit(fromSim: SimCard, pdu: SubmittedPart, mr: number): void {
     const to = pdu.number;
     const now = Date.now();

@@ -81,6 +81,11 @@ export class Reassembler {
   get pending(): number {
     return this.groups.size;
   }
+
+  /** The groups still waiting for parts, as they would read now (for diagnosis). */
+  waiting(): AssembledMessage[] {
+    return [...this.groups].map(([key, group]) => assemble(key, group));
+  }
 }
 
 const assemble = (key: string, g: Group): AssembledMessage => {

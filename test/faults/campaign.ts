@@ -8,6 +8,8 @@
  *   const report = await runCampaign(PROFILES.short, 1234);
  *   console.log(formatSummary(report));
  */
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type pg from "pg";
 import { throwawayDatabase } from "../support/postgres";
 import { POOL_KEY, ServiceProcess } from "./service";
@@ -94,9 +96,13 @@ export const runCampaign = async (profile: Profile, seed: number, options: Campa
     client = await connect(database.url);
     const db = client;
     const inFlight = async () => (await db.query<{ id: number }>("select id from sms_out where state = 'sending' order by id")).rows.map((r) => Number(r.id));
+    // The service's whole output, for reading a failure afterwards.
+    const logFile = join(tmpdir(), `simgate-faults-${profile.name}-${seed}-${process.pid}.log`);
+    log(`service output: ${logFile}`);
     const service = new ServiceProcess({
       databaseUrl: database.url,
       configFile: rig.configFile,
+      logFile,
       onCrash: (detail) => {
         log(`service crashed: ${detail.split("\n")[0]}`);
         void inFlight()

@@ -66,6 +66,8 @@ export interface Evidence {
   /** Tables that looked like the unattributed store (empty: none exists yet). */
   readonly unattributedTables: readonly string[];
   readonly submitted: readonly SubmittedMessage[];
+  /** Long messages the network holds with parts missing (a send cut short). */
+  readonly incompleteSubmits?: readonly { readonly sender: string; readonly ref: number; readonly text: string; readonly missing: readonly number[] }[];
   readonly onSims: readonly Leftover[];
   readonly inModems: readonly Leftover[];
   readonly atSmsc: readonly Leftover[];
@@ -170,6 +172,7 @@ export const collectEvidence = async (rig: Rig, client: pg.Client): Promise<Evid
     unattributed,
     unattributedTables: tables,
     submitted: [...rig.farm.network.submitted],
+    incompleteSubmits: rig.farm.network.incompleteSubmits(),
     onSims: leftoversOnSims(rig),
     inModems: leftoversInModems(rig),
     atSmsc: smscQueue(rig),

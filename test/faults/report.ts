@@ -195,7 +195,11 @@ export const classify = (input: { profile: string; seed: number; ledger: Ledger;
       if (kill) flag("inFlightAtKill", o, "out", `sent ${carried.length} times; in flight at the ${kill}; ${state}`);
       else flag("duplicated", o, "out", `the network got it ${carried.length} times (${carried.map((s) => s.at.slice(11, 23)).join(", ")}); ${state}`);
     } else if (kill && isDeclared(sms.state)) flag("inFlightAtKill", o, "out", `declared ${sms.state}; in flight at the ${kill}`);
-    if (isSent(sms.state) && carried.length === 0) flag("lost", o, "out", `marked ${sms.state} but the network never got it; ${state}`);
+    if (isSent(sms.state) && carried.length === 0) {
+      const partial = (evidence.incompleteSubmits ?? []).filter((g) => tagsIn(g.text).includes(o.tag));
+      const held = partial.map((g) => `${g.sender.split(">")[0]} ref ${g.ref} missing part(s) ${g.missing.join(", ")}`).join("; ");
+      flag("lost", o, "out", `marked ${sms.state} but the network never got it${held ? ` whole (it holds ${held})` : ""}; ${state}`);
+    }
     if (OPEN_STATES.has(sms.state)) flag("stuck", o, "out", `${state}${kill ? `; in flight at the ${kill}` : ""}`);
     if (isDeclared(sms.state) && !kill) notes.push(`#M${o.tag}#: declared "${sms.state}" with no kill in flight (${carried.length} time(s) on the network)`);
     if (isFailed(sms.state) && carried.length > 0) notes.push(`#M${o.tag}#: declared ${sms.state} but the network got it ${carried.length} time(s)`);

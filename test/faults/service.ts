@@ -5,6 +5,7 @@
  * caller, as a process manager would.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { appendFileSync } from "node:fs";
 import { join } from "node:path";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -18,6 +19,8 @@ export interface ServiceOptions {
   readonly configFile: string;
   /** Called when the process exits without being told to. */
   readonly onCrash: (detail: string) => void;
+  /** Everything the service prints, across restarts, is appended here too. */
+  readonly logFile?: string;
 }
 
 export class ServiceProcess {
@@ -63,6 +66,7 @@ export class ServiceProcess {
     const mark = this.out.length;
     this.current = "";
     const keep = (c: Buffer) => {
+      if (this.options.logFile) appendFileSync(this.options.logFile, c);
       this.out += c.toString();
       this.current = (this.current + c.toString()).slice(-20_000);
       if (this.out.length > OUTPUT_KEPT * 2) this.out = this.out.slice(-OUTPUT_KEPT);
@@ -70,6 +74,7 @@ export class ServiceProcess {
     child.stdout!.on("data", keep);
     child.stderr!.on("data", keep);
     this.out += `\n--- start ${this.starts} at ${new Date().toISOString()}\n`;
+    if (this.options.logFile) appendFileSync(this.options.logFile, `\n--- start ${this.starts} at ${new Date().toISOString()}\n`);
     this.exited = new Promise<void>((resolve) =>
       child.once("exit", (code, signal) => {
         this.child = null;
