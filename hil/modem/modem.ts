@@ -110,6 +110,7 @@ export class VirtualModem implements SubscriberEndpoint {
   private readonly commands: Readonly<Record<string, CommandHandler>>;
   private servedSim: SimCard | null = null;
   private simEpoch = 0;
+  private regEpoch = 0;
   private lineBuf = "";
   private echoBuf = "";
   private busy = false;
@@ -516,14 +517,17 @@ export class VirtualModem implements SubscriberEndpoint {
 
   /** Starts (or restarts) registration: searching, then what the network gives. */
   register(): void {
-    const epoch = ++this.simEpoch;
+    // Its own counter: a registration restarted (AT+COPS=0, AT+CFUN=1) while the card is
+    // still being read must not cancel that read; a card change does cancel a registration.
+    const epoch = ++this.regEpoch;
+    const card = this.simEpoch;
     if (this.cfun !== 1 || this.simState !== "ready" || !this.sim) {
       this.leaveNetwork();
       return;
     }
     this.setRegistration(2);
     this.timers.after(this.delays.of("registrationMs"), () => {
-      if (epoch !== this.simEpoch) return;
+      if (epoch !== this.regEpoch || card !== this.simEpoch) return;
       this.setRegistration(this.targetRegistration());
     });
   }

@@ -87,6 +87,17 @@ describe("fault injection", () => {
     expect(await a.waitForLine(/\+CREG: 1/)).toBe("+CREG: 1");
   });
 
+  it("a registration restarted (AT+COPS=0) while a new card is being read does not leave the card unread", async () => {
+    const { a, modem } = await start({ modems: [{ id: "a" }], timing: { simSwitchMs: 150 } });
+    const sim = modem.sim!;
+    modem.setSim(null);
+    modem.setSim(sim);
+    // Drivers send their init (automatic operator selection among it) as soon as the card changes.
+    expect(await a.command("AT+COPS=0")).toBe("\r\nOK\r\n");
+    await eventually(() => modem.simState === "ready", "the card read after the switch");
+    await eventually(() => modem.registered, "registration with the new card");
+  });
+
   it("a PIN-locked SIM asks for the PIN and registers after +CPIN", async () => {
     const started = await start({
       modems: [{ id: "a" }],
