@@ -1,0 +1,95 @@
+/**
+ * bench:panel — the web panel's dashboard and device view on a big farm: 10,000 cards on
+ * SR-Trains (64 positions each, 16 modems), 1,000,000 stored SMS, every device driven by
+ * another (live) host so the pages read the rows any host reads. One client, requests one
+ * after another: p50/p99 server time per page, next to the SimFolder API's cardList
+ * (a page of 100, and of 1,000) on the same data in the same run.
+ * Run: npm run bench:panel [-- --cards 10000 --sms 1000000 --runs 30]   (PostgreSQL: SIMGATE_TEST_PG or 127.0.0.1:5432)
+ */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { parseArgs } from "node:util";
+import { Effect, Exit, Scope } from "effect";
+import { sql } from "kysely";
+import { hashKey } from "../../src/access/keys";
+import { startSession } from "../../src/access/sessions";
+import { simFolderHandler } from "../../src/api/simfolder/handler";
+import { panelHandler } from "../../src/panel/handler";
+import { migrate, openStore } from "../../src/store/database";
+import { throwawayDatabase } from "../support/postgres";
+
+const { values } = parseArgs({ options: { cards: { type: "string", default: "10000" }, sms: { type: "string", default: "1000000" }, runs: { type: "string", default: "30" } } });
+const CARDS = Number(values.cards);
+const SMS = Number(values.sms);
+const RUNS = Number(values.runs);
+const KEY = "bench-panel-key-0001";
+const PER_TRAIN = 64;
+
+const database = await throwawayDatabase("simgate_bench_panel");
+const scope = Effect.runSync(Scope.make());
+try {
+  const db = await Effect.runPromise(Scope.extend(openStore({ kind: "postgres", url: database.url }), scope));
+  await Effect.runPromise(migrate(db));
+  const t0 = performance.now();
+  const trains = Math.ceil(CARDS / PER_TRAIN);
+  await db.insertInto("hosts").values({ id: "far", version: "bench" }).execute();
+  await sql`insert into devices (key, title, model, channels) select 't' || lpad(d::text, 4, '0'), 'Train ' || d, 'sr-train', 16 from generate_series(1, ${trains}) d`.execute(db);
+  await sql`insert into device_hosts (device, host) select key, 'far' from devices`.execute(db);
+  // Card i sits at train (i / 64), row (i % 64) / 8 + 1, place i % 8 + 1.
+  await sql`insert into sim_cards (device_id, place, iccid, number, operator, state)
+    select d.id, ((i % 64) / 8 + 1) || '-' || (i % 8 + 1), '89001' || lpad(i::text, 14, '0'), '+1555' || lpad(i::text, 7, '0'), (array['Simnet','Orbit','Lumen'])[i % 3 + 1], 1
+    from generate_series(0, ${CARDS - 1}) i join devices d on d.key = 't' || lpad((i / 64 + 1)::text, 4, '0')`.execute(db);
+  // Modems 1-8 on row 1, 9-16 on row 4 (a train's back row), each with its card.
+  await sql`insert into modem_state (device, modem, host, connected, sim_status, iccid, number, operator, registration, signal_dbm)
+    select d.key, m, 'far', true, 1, c.iccid, c.number, c.operator, 'HOME', -70 - (m % 20)
+    from devices d cross join generate_series(1, 16) m
+    join sim_cards c on c.device_id = d.id and c.place = (case when m <= 8 then '1-' || m else '4-' || (m - 8) end)`.execute(db);
+  await sql`insert into sms_in (iccid, key, sender, text, parts, received_at)
+    select '89001' || lpad((i % ${CARDS})::text, 14, '0'), 'k' || i, '+1555700' || (i % 1000), 'Your code is ' || (1000 + i % 9000), 1, now() - (random() * interval '30 days')
+    from generate_series(1, ${SMS}) i`.execute(db);
+  await sql`insert into events (type, device, payload) select 'modemTrouble', 't0001', '{"modem": 1, "kind": "lost", "detail": "bench"}'::jsonb from generate_series(1, 50)`.execute(db);
+  await sql`analyze`.execute(db);
+  const admin = await db.insertInto("api_users").values({ name: "admin", key_hash: hashKey(KEY), role: "admin" }).returning("id").executeTakeFirstOrThrow();
+  const { token } = await startSession(db, admin.id, null);
+  process.stdout.write(`data: ${trains} SR-Trains, ${trains * 16} modems, ${CARDS} cards, ${SMS} SMS (made in ${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+
+  // This host drives nothing: every device is another host's, read from its rows.
+  const ctx = { db, registry: { modems: [], devices: [], farm: null }, scheduler: { positions: () => new Map(), place: () => null } as never, hostTtlMs: 3_600_000, host: "here" };
+  const panel = panelHandler(ctx);
+  const api = simFolderHandler({ ...ctx, version: "bench" });
+  const server = createServer((req, res) => void (async () => (await api(req, res)) || (await panel.handle(req, res)) || res.writeHead(404).end())());
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const measure = async (name: string, url: string, headers: Record<string, string> = {}) => {
+    const times: number[] = [];
+    let bytes = 0;
+    for (let i = 0; i < RUNS + 3; i++) {
+      const start = performance.now();
+      const res = await fetch(url, { headers });
+      const body = await res.arrayBuffer();
+      if (res.status !== 200) throw new Error(`${name}: HTTP ${res.status}`);
+      if (i >= 3) times.push(performance.now() - start);
+      bytes = body.byteLength;
+    }
+    times.sort((a, b) => a - b);
+    const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))]!;
+    return { name, p50: at(0.5), p99: at(0.99), kb: bytes / 1024 };
+  };
+  const cookie = { cookie: `simgate_session=${token}`, accept: "text/html" };
+  const rows = [
+    await measure("panel dashboard (every modem)", `${base}/`, cookie),
+    await measure("panel device view (one train)", `${base}/devices/t0001`, cookie),
+    await measure("panel dashboard, live refresh", `${base}/`, { ...cookie, "x-simgate-fragment": "1" }),
+    await measure("SimFolder cardList (100)", `${base}/api/cardList?api_key=${KEY}`),
+    await measure("SimFolder cardList (1000)", `${base}/api/cardList?api_key=${KEY}&limit=1000`),
+  ];
+  const baseline = rows[3]!.p50;
+  process.stdout.write(`${"".padEnd(34)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"KiB".padStart(8)}${"p50 / cardList(100)".padStart(22)}\n`);
+  for (const r of rows) process.stdout.write(`${r.name.padEnd(34)}${r.p50.toFixed(1).padStart(9)}${r.p99.toFixed(1).padStart(9)}${r.kb.toFixed(0).padStart(8)}${(r.p50 / baseline).toFixed(2).padStart(21)}x\n`);
+  server.closeAllConnections();
+  server.close();
+} finally {
+  await Effect.runPromise(Scope.close(scope, Exit.void));
+  await database.drop();
+}
