@@ -8,7 +8,7 @@ import { parseCopsRead } from "../../protocol/at/operator";
 import { parseRegistration } from "../../protocol/at/registration";
 import { parseCimi, parseCnum, parseCpinRead, parseCsq, parseIccid } from "../../protocol/at/sim";
 import type { TeCharset } from "../../protocol/text/charset";
-import type { AtPort } from "../at/at-port";
+import type { AtPort, DirectAt } from "../at/at-port";
 import type { AtError } from "../at/errors";
 import { VENDOR_URCS } from "../vendors";
 import { pickProfile, STORAGE_INIT, type VendorProfile } from "./profiles";
@@ -26,7 +26,7 @@ export interface StepProblem {
   readonly error: string;
 }
 
-const text = (port: AtPort, command: string) => port.command(command).pipe(Effect.map((r) => r.lines.join("\r\n")));
+const text = (port: DirectAt, command: string) => port.command(command).pipe(Effect.map((r) => r.lines.join("\r\n")));
 
 export interface ProbeOptions {
   /** Tries of a plain AT before the modem is declared silent (default 5). */
@@ -166,7 +166,7 @@ export const ICCID_FROM_SIM_FILE = "AT+CRSM=176,12258,0,0,10";
 export const imsiFallbackKey = (imsi: string): string => `imsi:${imsi}`;
 
 /** The card's ICCID: the profile's commands first, then the card's own EF_ICCID file. */
-export const readIccid = (port: AtPort, profile: VendorProfile): Effect.Effect<{ readonly iccid: string; readonly source: "command" | "sim-file" } | null> =>
+export const readIccid = (port: DirectAt, profile: VendorProfile): Effect.Effect<{ readonly iccid: string; readonly source: "command" | "sim-file" } | null> =>
   Effect.gen(function* () {
     for (const command of [...profile.iccidCommands, ICCID_FROM_SIM_FILE]) {
       const reply = yield* text(port, command).pipe(Effect.option);
@@ -181,7 +181,7 @@ export const readIccid = (port: AtPort, profile: VendorProfile): Effect.Effect<{
  * The key of the card in the modem now, read the way `readSim` read it (the ICCID, or
  * `imsi:<IMSI>` for a card keyed by its IMSI); null when the card does not answer.
  */
-export const readCardKey = (port: AtPort, profile: VendorProfile, byImsi: boolean): Effect.Effect<string | null> =>
+export const readCardKey = (port: DirectAt, profile: VendorProfile, byImsi: boolean): Effect.Effect<string | null> =>
   byImsi
     ? text(port, "AT+CIMI").pipe(
         Effect.map((reply) => {

@@ -9,7 +9,7 @@ import { parseRegistration, isRegistered } from "../../protocol/at/registration"
 import { parseCsq } from "../../protocol/at/sim";
 import { parseCmtiUnsolicited } from "../../protocol/at/sms-storage";
 import type { Urc } from "../../protocol/at/urc";
-import type { AtPort } from "../at/at-port";
+import type { AtPort, DirectAt } from "../at/at-port";
 import { bringUp, charsetInForce, initialise, readCardKey, readNetwork, readSim, type BringUpFailed, type ProbeOptions, type StepProblem } from "./bring-up";
 import { makeInbox, type InboxEvent, type SmsSink } from "./sms-inbox";
 import { makeOutbox, type OutboxEvent } from "./sms-outbox";
@@ -113,7 +113,10 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
       iccid: () => now.sim?.iccid ?? null,
       simKnown: () => now.sim?.lock === "READY",
       statusReport: outbox.statusReport,
+      cardHere: (at) => (cardHere ? cardHere(at) : Effect.succeed(true)),
     });
+    // Set once the profile is known (bring-up), for the inbox's check of the card.
+    let cardHere: ((at: DirectAt) => Effect.Effect<boolean>) | null = null;
 
     const result = yield* bringUp(port, options.probe);
     const profile: VendorProfile = result.profile;
@@ -186,6 +189,19 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
       yield* sweepIfReady;
     });
     const rereadSim = rereadSimAfter();
+    cardHere = (at) =>
+      Effect.gen(function* () {
+        const expected = now.sim?.iccid;
+        if (!expected) return true;
+        const epoch = simEpoch;
+        const found = yield* readCardKey(at, profile, now.sim?.iccidSource === "imsi-fallback");
+        if (found === expected) return true;
+        yield* publish({ type: "recovery", step: "card-check", detail: found === null ? `card ${expected} did not answer to a check before reading messages: reading the SIM again` : `the modem holds ${found}, not ${expected} as it showed: reading the SIM again` });
+        if (found !== null && epoch === simEpoch) yield* forgetCard;
+        // Queued behind the work that holds the port now.
+        yield* rereadSim.pipe(Effect.forkIn(actorScope));
+        return false;
+      });
     /** The card is leaving or left: its identity is dropped, and a read of it in flight is not applied. */
     const forgetCard = Effect.zipRight(
       Effect.sync(() => simEpoch++),

@@ -52,6 +52,12 @@ export interface InboxOptions {
   readonly iccid: () => string | null;
   /** False between a card leaving and the new card's identity being read. */
   readonly simKnown: () => boolean;
+  /**
+   * Asks the modem, with the port held, whether the card it shows is the one in it (false:
+   * it is not, or it did not say). Messages read from the SIM are put down to that card,
+   * so they are left in place until it is sure.
+   */
+  readonly cardHere?: (at: DirectAt) => Effect.Effect<boolean>;
   /** Status reports found in a storage (SR, or anywhere a modem put one) go to report matching. */
   readonly statusReport: (raw: string) => Effect.Effect<void>;
 }
@@ -183,9 +189,19 @@ export const makeInbox = (port: AtPort, sink: SmsSink, publish: (event: InboxEve
     const holdingPort = <A>(work: (at: DirectAt) => Effect.Effect<A, AtError>): Effect.Effect<A, AtError> => lock.withPermits(1)(port.exclusive(work));
 
     /** A +CMTI: read that slot. An empty slot (already swept) is not an error. */
+    /** The card is the one the snapshot shows; otherwise what is read stays where it is. */
+    const sureOfCard = (at: DirectAt, storage: string | null, index: number | null) =>
+      Effect.gen(function* () {
+        if (!options.simKnown() || !options.cardHere || (yield* options.cardHere(at))) return true;
+        if (storage !== null && index !== null)
+          yield* publish({ type: "sms-kept", storage, index, reason: "the card in the modem is not the one it showed: read again first", cause: "sim-unknown" });
+        return false;
+      });
+
     const readSlot = (storage: string, index: number) =>
       holdingPort((at) =>
         Effect.gen(function* () {
+          if (!(yield* sureOfCard(at, storage, index))) return;
           yield* select(at, storage);
           const reply = yield* at.command(`AT+CMGR=${index}`);
           if (reply.lines.length === 0) return;
@@ -238,6 +254,8 @@ export const makeInbox = (port: AtPort, sink: SmsSink, publish: (event: InboxEve
           keptPending = false;
           let listed = 0;
           let kept = 0;
+          // Reading the card again sweeps again.
+          if (!(yield* sureOfCard(at, null, null))) return { listed, kept };
           const chosen = yield* sweptStorages(at);
           for (const storage of chosen) {
             const outcome = yield* sweepStorage(at, storage);

@@ -29,6 +29,7 @@ beforeAll(async () => {
       { id: "regloss" },
       { id: "nonumber", sim: "8900101000000009999" },
       { id: "unannounced" },
+      { id: "swapped" },
     ],
     sims: [{ iccid: "8900101000000009999", imsi: "001010000009999", number: "+15550009999", operator: "simnet", numberOnSim: false }],
   });
@@ -162,6 +163,26 @@ describe("modem actor: incoming SMS", () => {
       yield* Effect.promise(() => eventuallyEffectPromise(parts, "no notice came"));
       // Deleted only after the sink has it: the delete follows the store by a command.
       yield* eventuallyEffect(() => m.sim!.storage.used === 0, "the message deleted from the SIM once stored");
+    }),
+  );
+
+  it.scopedLive("a card swapped without a word: its messages are not put down to the card that left", () =>
+    Effect.gen(function* () {
+      const m = modem("swapped");
+      const network = served.farm.network;
+      const left = m.sim!;
+      const { sink, parts } = yield* memorySink();
+      const actor = yield* actorFor("swapped", sink);
+      expect((yield* SubscriptionRef.get(actor.state)).sim?.iccid).toBe(left.iccid);
+      const stranger = network.addSim({ iccid: "8900199000000000025", imsi: "001019900000002", number: "+15559900002", operator: left.spec.operator });
+      m.faults.silentSimChange = true;
+      m.setSim(stranger);
+      network.sendSms({ to: stranger.number, from: "+15550004444", text: "for the card that came in" });
+      yield* Effect.promise(() => eventuallyEffectPromise(parts, "for the card that came in"));
+      const stored = (yield* Ref.get(parts)).filter((p) => p.pdu.text === "for the card that came in");
+      expect(stored.map((p) => p.iccid)).toEqual([stranger.iccid]);
+      expect((yield* SubscriptionRef.get(actor.state)).sim?.iccid).toBe(stranger.iccid);
+      m.faults.silentSimChange = false;
     }),
   );
 
