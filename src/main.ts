@@ -19,7 +19,7 @@ import { recordModemEvents } from "./events/recorder";
 import { reportModemTrouble } from "./devices/modem-trouble";
 import { publishModemStates } from "./devices/live-state";
 import { runRetention } from "./store/retention";
-import { isStoreUnavailable, migrate, openStore, redact, StoreError } from "./store/database";
+import { isStoreUnavailable, migrate, openStore, redact, retryWhileUnavailable, StoreError } from "./store/database";
 import { statusHandler } from "./api/status";
 import { hostOptionsFromEnv, startHost } from "./hosts/host";
 import { cardSwitcher, startServiceScheduler } from "./scheduler/service";
@@ -90,15 +90,20 @@ const serve = (registry: Registry, host: string, port: number, handlers: readonl
 
 const program = Effect.scoped(
   Effect.gen(function* () {
+    // A stop asked for while starting is honoured once the start is done (not by dying half-way).
+    const stop = yield* Deferred.make<void>();
+    const onSignal = () => Effect.runSync(Deferred.succeed(stop, undefined));
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
     const { config, source } = yield* Effect.try({ try: loadConfig, catch: (e) => e as Error });
     const db = yield* openStore(config.database);
-    const migrated = yield* migrate(db);
+    const migrated = yield* retryWhileUnavailable(migrate(db));
     const where = config.database.kind === "postgres" ? redact(config.database.url) : `embedded database in ${config.database.dataDir}`;
     process.stdout.write(`config: ${source}\n`);
     process.stdout.write(`store: ${where}${migrated.applied.length ? ` (applied ${migrated.applied.join(", ")})` : ""}\n`);
     // This host and the devices it drives, before any of them is opened.
     const host = hostOptionsFromEnv(VERSION);
-    yield* startHost(db, host, config.devices.map((d) => d.id)).pipe(Effect.catchTag("DeviceOwned", (e) => Effect.fail(new ConfigError(e.message))));
+    yield* retryWhileUnavailable(startHost(db, host, config.devices.map((d) => d.id))).pipe(Effect.catchTag("DeviceOwned", (e) => Effect.fail(new ConfigError(e.message))));
     process.stdout.write(`host: ${host.id}\n`);
     const registry = yield* startRegistry(config, db);
     const scheduler = yield* startServiceScheduler(db, registry);
@@ -127,15 +132,15 @@ const program = Effect.scoped(
     const url = `http://${config.http.host}:${typeof address === "object" && address ? address.port : config.http.port}`;
     process.stdout.write(`listening on ${url}  (status: ${url}/status${registry.farm ? `, simulator: ${url}/sim/modems, send a code: POST ${url}/sim/sms` : ""})\n`);
     process.stdout.write(`SR-Navigator API: ${url}${SRNAV_PATH}   SimFolder API: ${url}/api/<method>   web panel: ${url}/\n`);
-    const keys = yield* Effect.tryPromise({
-      try: () => bootstrapKeys(db, process.env),
-      catch: (e) => (e instanceof BootstrapKeyError ? new ConfigError(e.message) : new StoreError({ reason: `bootstrap keys: ${(e as Error).message}` })),
-    });
+    // Retried while the database is away: a connection killed at this moment must not stop
+    // a service that is already serving.
+    const keys = yield* retryWhileUnavailable(
+      Effect.tryPromise({
+        try: () => bootstrapKeys(db, process.env),
+        catch: (e) => (e instanceof BootstrapKeyError ? new ConfigError(e.message) : new StoreError({ reason: `bootstrap keys: ${(e as Error).message}`, cause: e })),
+      }),
+    );
     process.stdout.write(`${keys.api}\n${keys.pool}\n${keys.password}\n`);
-    const stop = yield* Deferred.make<void>();
-    const onSignal = () => Effect.runSync(Deferred.succeed(stop, undefined));
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
     yield* Deferred.await(stop);
     process.stdout.write("stopping\n");
   }),

@@ -42,11 +42,11 @@ export const isStoreUnavailable = (error: unknown, depth = 0): boolean => {
  * minutes). For writes that record what already happened on a modem: losing them would
  * leave a sent message looking unsent. Any other error fails at once.
  */
-export const retryWhileUnavailable = <A>(effect: Effect.Effect<A, StoreError>, forMs = 120_000): Effect.Effect<A, StoreError> =>
+export const retryWhileUnavailable = <A, E, R>(effect: Effect.Effect<A, E, R>, forMs = 120_000): Effect.Effect<A, E, R> =>
   effect.pipe(
     Effect.retry({
       schedule: Schedule.exponential("200 millis").pipe(Schedule.either(Schedule.spaced("5 seconds")), Schedule.upTo(Duration.millis(forMs))),
-      while: (e) => isStoreUnavailable(e.cause),
+      while: (e) => e instanceof StoreError && isStoreUnavailable(e.cause),
     }),
   );
 

@@ -71,7 +71,11 @@ describe("the service when its database connections die", () => {
       else await admin.query("select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()", [name]);
       await new Promise((r) => setTimeout(r, 60));
     }
-    await load;
+    // A request that could not even connect means the process died: say what it printed.
+    await load.catch(async (error: Error) => {
+      const code = service.alive() ? "still running" : `exited with ${await service.exited}`;
+      throw new Error(`${error.message}: ${(error.cause as Error | undefined)?.message ?? ""}; the service ${code}${log()}`);
+    });
     await admin.end();
     expect(service.alive(), log()).toBe(true);
     expect(statuses.filter((s) => s !== 200 && s !== 503), log()).toEqual([]);
