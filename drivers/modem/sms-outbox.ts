@@ -90,7 +90,9 @@ export const makeOutbox = (port: AtPort, publish: (event: OutboxEvent) => Effect
         const track = sendOptions.track;
         for (const part of encoded.value) {
           if (sendOptions.alreadySent?.has(part.seq)) continue;
-          if (track) yield* track.before(part.seq);
+          // Not recorded, not sent. The record may still have been written (its commit's
+          // answer lost with the connection): it is closed, so the part is not left in doubt.
+          if (track) yield* track.before(part.seq).pipe(Effect.tapError((e) => track.after(part.seq, { mr: null, error: e.message })));
           const reply = yield* port.commandWithBody(`AT+CMGS=${part.tpduLength}`, part.pdu, { priority: sendOptions.priority ?? "normal" }).pipe(
             // Only an error that proves nothing went out closes the record: the modem's own
             // error, or no prompt. A reply that never came after the body, or a port lost in

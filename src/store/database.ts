@@ -32,7 +32,7 @@ export const isStoreUnavailable = (error: unknown, depth = 0): boolean => {
   // SQLSTATE class 08 (connection exception), 57P01-57P03 (admin/crash shutdown, cannot
   // connect now), 53300 (too many connections); Node's socket errors.
   if (typeof code === "string" && (/^08/.test(code) || /^57P0[123]$/.test(code) || code === "53300" || /^E(CONNREFUSED|CONNRESET|PIPE|HOSTUNREACH|TIMEDOUT)$/.test(code))) return true;
-  if (/Connection terminated|timeout exceeded when trying to connect|ECONNREFUSED|ECONNRESET|Client has encountered a connection error|Connection is closed/i.test(error.message)) return true;
+  if (/Connection terminated|timeout exceeded when trying to connect|ECONNREFUSED|ECONNRESET|Client has encountered a connection error|Connection is closed|Client was closed and is not queryable|not queryable/i.test(error.message)) return true;
   return isStoreUnavailable((error as { cause?: unknown }).cause, depth + 1);
 };
 
