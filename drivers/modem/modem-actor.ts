@@ -189,19 +189,30 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
       yield* sweepIfReady;
     });
     const rereadSim = rereadSimAfter();
-    cardHere = (at) =>
+    /**
+     * Asks the modem which card it holds (the way the card was keyed: ICCID, or IMSI) and
+     * compares it with `expected`. On a mismatch or no answer it says so (a card-check
+     * recovery event), forgets a card that is surely gone, and reads the SIM again (queued
+     * behind whatever holds the port now). Returns what the modem said, or null.
+     */
+    const checkCard = (at: DirectAt, expected: string, before: string) =>
       Effect.gen(function* () {
-        const expected = now.sim?.iccid;
-        if (!expected) return true;
         const epoch = simEpoch;
         const found = yield* readCardKey(at, profile, now.sim?.iccidSource === "imsi-fallback");
-        if (found === expected) return true;
-        yield* publish({ type: "recovery", step: "card-check", detail: found === null ? `card ${expected} did not answer to a check before reading messages: reading the SIM again` : `the modem holds ${found}, not ${expected} as it showed: reading the SIM again` });
-        if (found !== null && epoch === simEpoch) yield* forgetCard;
-        // Queued behind the work that holds the port now.
+        if (found === expected && epoch === simEpoch) return { same: true as const, found };
+        yield* publish({
+          type: "recovery",
+          step: "card-check",
+          detail: found === null ? `card ${expected} did not answer to a check before ${before}: reading the SIM again` : `the modem holds ${found}, not ${expected} as it showed: reading the SIM again`,
+        });
+        if (found !== null && found !== expected && epoch === simEpoch) yield* forgetCard;
         yield* rereadSim.pipe(Effect.forkIn(actorScope));
-        return false;
+        return { same: false as const, found };
       });
+    cardHere = (at) => {
+      const expected = now.sim?.iccid;
+      return expected ? Effect.map(checkCard(at, expected, "reading messages"), (c) => c.same) : Effect.succeed(true);
+    };
     /** The card is leaving or left: its identity is dropped, and a read of it in flight is not applied. */
     const forgetCard = Effect.zipRight(
       Effect.sync(() => simEpoch++),
@@ -367,17 +378,7 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
        * read again, and the caller is told.
        */
       confirmCard: (expected: string): Effect.Effect<void, CardChanged> =>
-        Effect.gen(function* () {
-          const epoch = simEpoch;
-          const byImsi = now.sim?.iccidSource === "imsi-fallback";
-          const found = yield* readCardKey(port, profile, byImsi);
-          if (found === expected && epoch === simEpoch) return;
-          const detail = found === null ? `card ${expected} did not answer to a check before a send: reading the SIM again` : `the modem holds ${found}, not ${expected} as it showed: reading the SIM again`;
-          yield* publish({ type: "recovery", step: "card-check", detail });
-          if (found !== null && found !== expected) yield* forgetCard;
-          yield* rereadSim.pipe(Effect.forkIn(actorScope));
-          return yield* Effect.fail(new CardChanged({ expected, found }));
-        }),
+        Effect.flatMap(checkCard(port, expected, "a send"), (c) => (c.same ? Effect.void : Effect.fail(new CardChanged({ expected, found: c.found })))),
       /** A USSD code, or the answer inside an open session. */
       ussd: ussd.send,
       ussdCancel: ussd.cancel,
