@@ -274,7 +274,8 @@ describe("a restart that prints nothing", () => {
       yield* actor.raw("AT+CSQ");
       const recovery = yield* takeUntil(events, (e): e is Extract<ModemEvent, { type: "recovery" }> => e.type === "recovery", 3_000, "recovery");
       expect(recovery.detail).toMatch(/restarted without notice/);
-      yield* eventuallyEffect(() => !modem.settings.echo && modem.settings.cmee === 1, "the settings made again");
+      // The sweep passes through SR for status reports; wait until it is back on SM.
+      yield* eventuallyEffect(() => !modem.settings.echo && modem.settings.cmee === 1 && modem.settings.cpms[0] === "SM", "the settings made again");
       expect(modem.settings).toMatchObject({ echo: false, cmee: 1, cpms: ["SM", "SM", "SM"] });
     }),
   );
