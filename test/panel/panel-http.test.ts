@@ -246,3 +246,21 @@ describe("another host's device", () => {
     expect(page).not.toContain("Switch position");
   });
 });
+
+describe("a big farm on the dashboard", () => {
+  it("past 200 modems each modem is a tile, and only the modems in trouble keep a table row", async () => {
+    const db = store.db();
+    await db.insertInto("hosts").values({ id: "wide", version: "test" }).execute();
+    await db
+      .insertInto("modem_state")
+      .values(Array.from({ length: 205 }, (_, i) => ({ device: "theirs", modem: i + 1, host: "wide", connected: i + 1 !== 7, sim_status: i + 1 === 7 ? -3 : 1, iccid: null, number: null, operator: "Simnet", registration: "HOME", signal_dbm: -70 })))
+      .execute();
+    const ann = await signIn("ann", "first admin passphrase");
+    const page = await (await fetch(`${base}/`, { headers: { cookie: ann.cookie } })).text();
+    expect(page.match(/<li class="tile /g)).toHaveLength(206);
+    expect(page).toContain('<li class="tile bad" data-modem="theirs#7" data-connected="false"');
+    expect(page).toContain('<tr data-modem="theirs#7" data-connected="false" data-status="-3">');
+    expect(page).not.toContain('<tr data-modem="theirs#8"');
+    expect(page).toContain("205 of 206 modems online");
+  });
+});

@@ -4,6 +4,7 @@
  * list is filled by the page's script from the stream itself.
  */
 import { html } from "../html";
+import type { StringKey } from "../i18n/en";
 import type { Translate } from "../i18n/locale";
 import type { DeviceRow, ModemView } from "../farm-view";
 import type { Alert, HourCount } from "../alerts";
@@ -17,17 +18,36 @@ export interface DashboardData {
   readonly hours: readonly HourCount[];
 }
 
+/**
+ * Past this many modems a table row each is too much to send and to read (bench:panel: 1 MB
+ * for 2,500 modems): each modem becomes a small tile, and only the modems in trouble keep
+ * their row. The device view still shows every row.
+ */
+export const COMPACT_ABOVE = 200;
+
+const inTrouble = (m: ModemView) => !m.connected || m.simStatus !== 1 || m.errorsLastHour > 0;
+
+const tiles = (t: Translate, modems: readonly ModemView[]) => html`<ul class="tiles">${modems.map(
+  (m) =>
+    html`<li class="tile ${inTrouble(m) ? "bad" : "ok"}" data-modem="${m.device}#${m.modem}" data-connected="${String(m.connected)}" title="#${m.modem}: ${m.connected ? t("modem.online") : t("modem.offline")}, ${t(`status.${m.simStatus}` as StringKey)}${m.operator ? `, ${m.operator}` : ""}${m.signalDbm === null ? "" : `, ${m.signalDbm} dBm`}">${m.modem}</li>`,
+)}</ul>`;
+
 export const dashboardLive = (t: Translate, { devices, modems, alerts, hours }: DashboardData) => {
   if (devices.length === 0) return html`<p>${t("dashboard.noDevices")}</p>`;
   const online = modems.filter((m) => m.connected).length;
+  const compact = modems.length > COMPACT_ABOVE;
+  const byDevice = new Map<string, ModemView[]>();
+  for (const m of modems) byDevice.set(m.device, [...(byDevice.get(m.device) ?? []), m]);
   return html`<p class="summary">${t("dashboard.summary", { online, total: modems.length })}</p>
 <div class="overview">${alertsSection(t, alerts)}${activityPlot(t, hours)}</div>
-${devices.map(
-  (d) => html`<section class="device" aria-labelledby="device-${d.key}">
+${devices.map((d) => {
+  const own = byDevice.get(d.key) ?? [];
+  const troubled = own.filter(inTrouble);
+  return html`<section class="device" aria-labelledby="device-${d.key}">
   <h2 id="device-${d.key}"><a href="/devices/${encodeURIComponent(d.key)}">${d.title}</a> <small>${d.model}${d.host ? html` · ${t("modem.host", { host: d.host })}` : ""}</small></h2>
-  ${modemTable(t, modems.filter((m) => m.device === d.key), d.title)}
-</section>`,
-)}`;
+  ${compact ? html`${tiles(t, own)}${troubled.length ? modemTable(t, troubled, d.title) : ""}` : modemTable(t, own, d.title)}
+</section>`;
+})}`;
 };
 
 export const dashboardMain = (t: Translate, data: DashboardData) => html`<div id="live" data-live>${dashboardLive(t, data)}</div>
