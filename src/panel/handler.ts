@@ -26,7 +26,7 @@ import { dashboardLive, dashboardMain } from "./pages/dashboard";
 import { deviceLive, deviceMain, devicesMain } from "./pages/devices";
 import { laterMain, settingsMain } from "./pages/settings";
 import { signInPage } from "./pages/sign-in";
-import { DEFAULT_STREAM_OPTIONS, liveStreams, type StreamOptions } from "./stream";
+import { DEFAULT_STREAM_OPTIONS, liveStreams, type LiveStreams, type StreamOptions } from "./stream";
 
 const LOGIN_COOKIE = "simgate_login";
 
@@ -59,6 +59,8 @@ export interface Panel {
   readonly handle: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
   /** Cuts every open live stream (tests use it as a dropped connection). */
   readonly dropStreams: () => number;
+  /** How many tabs are open, and how many feed reads they have cost. */
+  readonly streams: Pick<LiveStreams, "open" | "reads">;
 }
 
 const ownsPath = (path: string) =>
@@ -279,5 +281,5 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
     return true;
   };
 
-  return { handle, dropStreams: () => streams.dropAll() };
+  return { handle, dropStreams: () => streams.dropAll(), streams: { open: streams.open, reads: streams.reads } };
 };

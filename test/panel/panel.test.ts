@@ -1,4 +1,5 @@
 import { createServer } from "node:http";
+import pg from "pg";
 import { sql } from "kysely";
 import { Effect } from "effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -6,6 +7,7 @@ import { hashKey } from "../../src/access/keys";
 import { recordEvent } from "../../src/events/events";
 import { parsePosition } from "../../src/events/feed";
 import { CSP } from "../../src/panel/http";
+import { TEST_SERVER } from "../support/postgres";
 import { startRig, USERS, type Rig } from "./panel-rig";
 
 // The web panel in headless Chromium (Debian's chromium, playwright-core): sign-in and roles,
@@ -170,11 +172,28 @@ describe("live pages", () => {
     await expect.poll(() => rack1.getAttribute("data-connected"), { timeout: 15_000 }).toBe("true");
     expect(await page.locator('tr[data-modem^="demo#"]').count()).toBe(8);
     await page.evaluate(`document.body.setAttribute("data-same-page", "yes")`);
-    await rig.served.unplug("usb0");
-    // How soon the loss is noticed is the driver's: at once when the port reports it, else at
-    // the next health check (every 30 s). The page follows the event it records.
-    await expect.poll(() => rack1.getAttribute("data-connected"), { timeout: 45_000 }).toBe("false");
-    expect(await rack1.locator("td").first().textContent()).toBe("offline");
+    // A transaction left open elsewhere on the same PostgreSQL server (another program, a
+    // job holding a lock) holds the commit-safe feed back until it ends; the page must not
+    // wait for it to show what the modem did. It stays open until the page has shown it.
+    const elsewhere = new pg.Client({ connectionString: TEST_SERVER });
+    await elsewhere.connect();
+    const lostShown = page.locator("#events li", { hasText: "rack #1 · lost" });
+    try {
+      await elsewhere.query("begin");
+      await elsewhere.query("select txid_current()");
+      await rig.served.unplug("usb0");
+      // How soon the loss is noticed is the driver's: at once when the port reports it, but
+      // serialport's read of a hung-up tty can spin on end-of-file without reporting it, and
+      // then the next health check (every 30 s) finds the port gone.
+      await expect.poll(() => rack1.getAttribute("data-connected"), { timeout: 45_000, interval: 100 }).toBe("false");
+      expect(await rack1.locator("td").first().textContent()).toBe("offline");
+      // The events themselves wait for the transaction: the page did not.
+      expect(await lostShown.count()).toBe(0);
+    } finally {
+      await elsewhere.query("commit");
+      await elsewhere.end();
+    }
+    await expect.poll(() => lostShown.count(), { timeout: 10_000 }).toBe(1);
     expect(await page.getAttribute("body", "data-same-page")).toBe("yes");
     expect(await page.locator('tr[data-modem="rack#2"]').getAttribute("data-connected")).toBe("true");
     await expect.poll(() => page.locator('li[data-alert="modem-down"]', { hasText: "rack #1" }).count(), { timeout: 10_000 }).toBeGreaterThan(0);

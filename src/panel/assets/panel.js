@@ -117,6 +117,11 @@
       }
       soon();
     });
+    // Something committed that the feed holds back behind an older transaction still open
+    // somewhere: the live region is fetched again now, the event itself comes later.
+    source.addEventListener("changed", function () {
+      soon();
+    });
     source.addEventListener("signed-out", function () {
       source.close();
       signedOut();
