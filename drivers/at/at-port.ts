@@ -88,6 +88,13 @@ export interface AtPort extends DirectAt {
   readonly setTimeouts: (overrides: Partial<Record<CommandClass, number>>) => Effect.Effect<void>;
   /** Vendor unsolicited codes (see AtPortOptions.extraUrcs); added to those already known. */
   readonly addUrcs: (patterns: readonly RegExp[]) => Effect.Effect<void>;
+  /**
+   * From now on, whenever the modem may have lost its settings (it answers again after a
+   * resync or an unresponsive spell, or its echo came back after ATE0), the port runs `setUp`
+   * alone and ahead of everything queued: a send waiting for the modem must not reach a
+   * module that forgot +CMEE and its storages. Until it has run, only urgent work gets the wire.
+   */
+  readonly setUpAfterSpells: (setUp: (at: DirectAt) => Effect.Effect<void>) => Effect.Effect<void>;
 }
 
 interface Waiter {
@@ -152,6 +159,30 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
     let openCusd: string | null = null;
     let seq = 0;
     let goneReason: string | null = null;
+    // See AtPort.setUpAfterSpells: the owner's set-up, and whether it is owed now.
+    const portScope = yield* Effect.scope;
+    let setUp: ((at: DirectAt) => Effect.Effect<void>) | null = null;
+    let setUpOwed = false;
+    const owe: Effect.Effect<void> = Effect.suspend(() => {
+      if (!setUp || setUpOwed || goneReason) return Effect.void;
+      setUpOwed = true;
+      const run = setUp;
+      // Forked: the event that owes it may come from inside a command's own exchange.
+      // The flag drops before the wire is released, so the release hands it on to queued work;
+      // a run cut short (the port closing) drops it too.
+      const done = Effect.sync(() => {
+        setUpOwed = false;
+        if (!busy && waiting.length > 0) {
+          busy = true;
+          handOn();
+        }
+      });
+      return enqueue("urgent", Effect.suspend(() => run(direct)).pipe(Effect.ensuring(Effect.sync(() => (setUpOwed = false))))).pipe(
+        Effect.ensuring(done),
+        Effect.forkIn(portScope),
+        Effect.asVoid,
+      );
+    });
 
     const closed = (command: string) => new AtPortClosed({ command, reason: goneReason ?? "closed" });
 
@@ -160,8 +191,12 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
     const setState = (next: PortState, detail: string) =>
       Effect.suspend(() => {
         if (currentState === next) return Effect.void;
+        const spellEnds = next === "ready" && (currentState === "resyncing" || currentState === "unresponsive");
         currentState = next;
-        return Effect.zipRight(SubscriptionRef.set(state, next), PubSub.publish(events, { type: "state", state: next, detail }));
+        return Effect.zipRight(
+          spellEnds ? owe : Effect.void,
+          Effect.zipRight(SubscriptionRef.set(state, next), PubSub.publish(events, { type: "state", state: next, detail })),
+        );
       });
 
     // ---- reading ----------------------------------------------------------------------------
@@ -180,7 +215,7 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
           if (!echoOff || !/^AT/i.test(event.text)) return Effect.void;
           // Once per restart: the next ATE0 arms it again.
           echoOff = false;
-          return PubSub.publish(events, { type: "settings-lost", detail: `echo is back (${event.text}) after ATE0` });
+          return Effect.zipRight(owe, PubSub.publish(events, { type: "settings-lost", detail: `echo is back (${event.text}) after ATE0` }));
         case "prompt":
           return current?.prompt ? Deferred.succeed(current.prompt, undefined) : PubSub.publish(events, { type: "stray", text: "> " });
         case "line": {
@@ -244,6 +279,11 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
     const portGone = (reason: string) =>
       Effect.gen(function* () {
         goneReason = reason;
+        // Anyone held back by an owed set-up may now have the wire, to fail at once.
+        if (!busy && waiting.length > 0) {
+          busy = true;
+          handOn();
+        }
         yield* setState("gone", reason);
         const current = inFlight;
         if (current) yield* Deferred.fail(current.done, closed(current.command));
@@ -399,10 +439,12 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
      * A priority lock on the wire: the caller runs its own exchange once it holds it. When the
      * port is idle, taking it allocates nothing; otherwise the caller waits in line (by
      * priority, then arrival) and the lock is handed straight to the next in line on release.
+     * Waiting can be interrupted (a caller's timeout, a closing scope): the waiter leaves the
+     * line, or passes the lock on if it was handed over at that moment.
      */
-    const acquire = (priority: Priority): Effect.Effect<void> =>
+    const acquire = (priority: Priority, restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>): Effect.Effect<void> =>
       Effect.suspend(() => {
-        if (!busy && waiting.length === 0) {
+        if (!busy && waiting.length === 0 && mayHave(PRIORITY_RANK[priority])) {
           busy = true;
           return Effect.void;
         }
@@ -411,19 +453,38 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
           let at = waiting.length;
           while (at > 0 && waiting[at - 1]!.rank > waiter.rank) at--;
           waiting.splice(at, 0, waiter);
-          return Deferred.await(latch);
+          // The wire is free but was withheld from those in line (a set-up is owed): this
+          // newcomer may be the urgent work that may have it.
+          if (!busy) {
+            busy = true;
+            handOn();
+          }
+          return restore(Deferred.await(latch)).pipe(
+            Effect.onInterrupt(() =>
+              Effect.sync(() => {
+                const place = waiting.indexOf(waiter);
+                if (place >= 0) waiting.splice(place, 1);
+                else handOn();
+              }),
+            ),
+          );
         });
       });
 
-    const release = Effect.sync(() => {
-      const next = waiting.shift();
+    /** While a set-up is owed only urgent work may have the wire; a port that is gone lets all through to fail. */
+    const mayHave = (rank: number) => !setUpOwed || goneReason !== null || rank === PRIORITY_RANK.urgent;
+
+    /** Hands the wire to the next in line that may have it, or frees it. */
+    const handOn = () => {
+      const next = waiting[0] && mayHave(waiting[0].rank) ? waiting.shift() : undefined;
       if (next) Deferred.unsafeDone(next.latch, Exit.void);
       else busy = false;
-    });
+    };
+    const release = Effect.sync(handOn);
 
     /** Runs work alone on the port, after everything waiting with a higher or equal priority. */
     const enqueue = <A, E, R>(priority: Priority, work: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-      Effect.acquireUseRelease(acquire(priority), () => work, () => release);
+      Effect.uninterruptibleMask((restore) => Effect.zipRight(acquire(priority, restore), restore(work).pipe(Effect.ensuring(release))));
 
     const direct: DirectAt = { command: (text, opts) => runCommand(text, null, timeoutFor(text, opts)) };
 
@@ -435,6 +496,10 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
       exclusive: (operation) => enqueue("urgent", Effect.suspend(() => operation(direct))),
       // Explicit per-call timeouts and the caller's own options still win.
       setTimeouts: (overrides) => Effect.sync(() => Object.assign(timeouts, overrides, options.timeouts)),
+      setUpAfterSpells: (run) =>
+        Effect.sync(() => {
+          setUp = run;
+        }),
       addUrcs: (patterns) => Effect.sync(() => extraUrcs.push(...patterns.filter((p) => !extraUrcs.some((q) => q.source === p.source && q.flags === p.flags)))),
       events: PubSub.subscribe(events),
     };

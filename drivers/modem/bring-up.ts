@@ -251,7 +251,7 @@ const CHARSETS: readonly TeCharset[] = ["GSM", "IRA", "UCS2", "8859-1"];
  * else what the modem says it uses (a module without the GSM set stays in IRA or its own
  * default), since names and USSD texts arrive in it.
  */
-export const charsetInForce = (port: AtPort, initProblems: readonly StepProblem[]): Effect.Effect<TeCharset> =>
+export const charsetInForce = (port: DirectAt, initProblems: readonly StepProblem[]): Effect.Effect<TeCharset> =>
   initProblems.some((p) => /^AT\+CSCS=/i.test(p.command))
     ? text(port, "AT+CSCS?").pipe(
         Effect.map((reply) => {
@@ -293,7 +293,7 @@ export interface BringUpResult {
  * errors, then the profile's init. Run at bring-up and again whenever the
  * modem shows it restarted (it forgot all of it). Failed steps are returned, not thrown.
  */
-export const initialise = (port: AtPort, profile: VendorProfile | null): Effect.Effect<StepProblem[]> =>
+export const initialise = (port: DirectAt, profile: VendorProfile | null): Effect.Effect<StepProblem[]> =>
   Effect.gen(function* () {
     const problems: StepProblem[] = [];
     const step = (command: string) =>

@@ -124,12 +124,14 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
     let charset = result.charset;
     if (profile.timeouts) yield* port.setTimeouts(profile.timeouts);
     const ussd = yield* makeUssd(port, profile, port.events, { ...options.ussd, charset: () => charset });
-    /** The init again; the +CSCS in force may differ if it failed this time. */
-    const reinitialise = Effect.gen(function* () {
-      const problems = yield* initialise(port, profile);
-      charset = yield* charsetInForce(port, problems);
-      return problems;
-    });
+    /** The init again; the +CSCS in force may differ if it failed this time. Runs alone on the port. */
+    const setUpOn = (at: DirectAt) =>
+      Effect.gen(function* () {
+        const problems = yield* initialise(at, profile);
+        charset = yield* charsetInForce(at, problems);
+        return problems;
+      });
+    const reinitialise = port.exclusive(setUpOn);
     const calls = yield* makeCalls(port, publish);
     yield* Effect.forEach(result.problems, (problem) => publish({ type: "problem", problem }), { discard: true });
     yield* update(() => result.snapshot);
@@ -163,13 +165,17 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
      * stop landing in the modem's own memory), then a sweep at once: a +CMTI sent while
      * the modem was hung or rebooting was never heard.
      */
-    const recover = (why: string) =>
+    const recover = (why: string, options: { readonly setUp: boolean } = { setUp: true }) =>
       Effect.gen(function* () {
         yield* publish({ type: "recovery", step: "sweep", detail: why });
-        const problems = yield* reinitialise;
-        yield* Effect.forEach(problems, (problem) => publish({ type: "problem", problem }), { discard: true });
+        if (options.setUp) {
+          const problems = yield* reinitialise;
+          yield* Effect.forEach(problems, (problem) => publish({ type: "problem", problem }), { discard: true });
+        }
         yield* sweepIfReady;
       });
+    /** After a spell the port itself set the modem up again (setUpAfterSpells): say so, and sweep. */
+    const recoverAfterSpell = (why: string) => recover(why, { setUp: false });
 
     /**
      * The SIM became ready: after a switch, or after the modem restarted and forgot its
@@ -272,6 +278,22 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
       }
     };
 
+    // From here on, after a spell that may have cost the settings, the port sets the modem up
+    // again before it runs anything queued (a send must not meet a module without +CMEE).
+    yield* port.setUpAfterSpells((at) =>
+      Effect.flatMap(setUpOn(at), (problems) => Effect.forEach(problems, (problem) => publish({ type: "problem", problem }), { discard: true })),
+    );
+    let lastPortState: string = "ready";
+    const onPortState = (portState: string) => {
+      const before = lastPortState;
+      lastPortState = portState;
+      // Answering again after a hang: settings again, and what arrived meanwhile is read now,
+      // not at the next registration change. Forked: the sweep queues behind the port's work.
+      return portState === "ready" && (before === "resyncing" || before === "unresponsive")
+        ? recoverAfterSpell(`the port answers again after ${before}`).pipe(Effect.forkIn(actorScope), Effect.asVoid)
+        : Effect.void;
+    };
+
     // Port events in arrival order; a failing handler is reported and the loop goes on.
     yield* Effect.forever(
       Effect.flatMap(portEvents.take, (event) =>
@@ -279,24 +301,15 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
           ? onUrc(event.urc)
           : event.type === "settings-lost"
             ? // A restart that printed nothing (no RDY): settings again, and a sweep.
-              recover(`the modem restarted without notice (${event.detail})`).pipe(Effect.forkIn(actorScope), Effect.asVoid)
-            : Effect.void,
+              recoverAfterSpell(`the modem restarted without notice (${event.detail})`).pipe(Effect.forkIn(actorScope), Effect.asVoid)
+            : event.type === "state"
+              ? onPortState(event.state)
+              : Effect.void,
       ),
     ).pipe(Effect.forkScoped);
 
-    let lastPortState: string = "ready";
     yield* port.state.changes.pipe(
-      Stream.runForEach((portState) =>
-        Effect.gen(function* () {
-          const before = lastPortState;
-          lastPortState = portState;
-          yield* update((s) => ({ ...s, port: portState === "resyncing" ? s.port : portState === "ready" ? "ready" : portState }));
-          // Answering again after a hang: what arrived meanwhile is read now, not at the next
-          // registration change. Forked: the sweep queues behind whatever the port runs.
-          if (portState === "ready" && (before === "resyncing" || before === "unresponsive"))
-            yield* recover(`the port answers again after ${before}`).pipe(Effect.forkIn(actorScope));
-        }),
-      ),
+      Stream.runForEach((portState) => update((s) => ({ ...s, port: portState === "resyncing" ? s.port : portState === "ready" ? "ready" : portState }))),
       Effect.forkScoped,
     );
 

@@ -51,6 +51,11 @@ export class FaultState {
     this.commandFaults.push({ fault, left: fault.times ?? Number.POSITIVE_INFINITY });
   }
 
+  /** Takes back one override given to overrideCommand (others on the same command stay). */
+  withdrawCommand(fault: CommandFault): void {
+    this.commandFaults = this.commandFaults.filter((entry) => entry.fault !== fault);
+  }
+
   /** The fault for this command, if one applies (and counts it). */
   takeCommandFault(cmd: Pick<AtCommand, "name" | "form">): CommandFault | null {
     const key = cmd.name + FORM_SUFFIX[cmd.form];

@@ -16,7 +16,7 @@ const links = join(mkdtempSync(join(tmpdir(), "simgate-sup-")), "by-id");
 
 beforeAll(async () => {
   const farm = new Farm({
-    modems: [{ id: "unplugged" }, { id: "hung" }, { id: "rebooted", personality: "simcom-sim800" }, { id: "sierra", personality: "sierra-mc7710" }, { id: "calling" }],
+    modems: [{ id: "unplugged" }, { id: "hung" }, { id: "rebooted", personality: "simcom-sim800" }, { id: "sierra", personality: "sierra-mc7710" }, { id: "calling" }, { id: "powered", personality: "sierra-mc7710" }],
   });
   served = await ServedFarm.start(farm, { linkDir: links });
   await farm.settled();
@@ -99,6 +99,27 @@ describe("modem supervisor", () => {
     resetWaitMs: 400,
     probe: { attempts: 2, timeoutMs: 200 },
   } satisfies Partial<SupervisorOptions>;
+
+  it.scopedLive("a send queued while the modem lost its power meets it set up again: its refusal comes with its code", () =>
+    Effect.gen(function* () {
+      const { supervised, events } = yield* setup("powered", { ...hangSettings, resetWaitMs: 5_000 });
+      const seen: string[] = [];
+      yield* until(events, "connected", seen);
+      const actor = Option.getOrThrow(yield* SubscriptionRef.get(supervised.actor));
+      const powered = modem("powered");
+      powered.powerOff();
+      yield* until(events, "unresponsive", seen);
+      // Back on, the module has its factory settings: +CMEE=0 would turn this into a bare ERROR.
+      powered.faults.overrideCommand({ command: "+CMGS=", reply: { lines: [], final: { cms: 330 } } });
+      const send = yield* actor.sendSms("+15550009999", "queued while away").pipe(Effect.flip, Effect.fork);
+      yield* Effect.sleep(300);
+      powered.powerOn();
+      const error = yield* send.await.pipe(Effect.flatten, Effect.timeout(10_000));
+      expect(error).toMatchObject({ _tag: "AtModemError", error: { code: 330 } });
+      expect(powered.settings.cmee).toBe(1);
+    }),
+    20_000,
+  );
 
   it.scopedLive("a modem is reset with its vendor's own command (Sierra: AT!RESET)", () =>
     Effect.gen(function* () {

@@ -79,6 +79,9 @@ const schedule = (random: () => number): Fault[][] =>
     return faults;
   });
 
+/** The refusal of a send-error fault; one object, so it can be taken back alone. */
+const sendRefusal = { command: "+CMGS=", times: 1, reply: { lines: [], final: { cms: 330 } } } as const;
+
 /** Starts a fault on a modem; returns what ends it. */
 const inject = (farm: Farm, modem: VirtualModem, fault: Fault, random: () => number): (() => void) => {
   const f = modem.faults;
@@ -101,14 +104,19 @@ const inject = (farm: Farm, modem: VirtualModem, fault: Fault, random: () => num
       }, 150);
       return () => clearInterval(drip);
     }
-    case "errors":
+    case "errors": {
       // The health check and reads answered with coded errors for a while.
-      f.overrideCommand({ command: "+CSQ", reply: { lines: [], final: { cme: 100 } } });
-      f.overrideCommand({ command: "+CPMS", reply: { lines: [], final: { cms: 500 } } });
-      return () => f.clear();
+      const csq = { command: "+CSQ", reply: { lines: [], final: { cme: 100 } } } as const;
+      const cpms = { command: "+CPMS", reply: { lines: [], final: { cms: 500 } } } as const;
+      f.overrideCommand(csq);
+      f.overrideCommand(cpms);
+      return () => (f.withdrawCommand(csq), f.withdrawCommand(cpms));
+    }
     case "send-error":
-      f.overrideCommand({ command: "+CMGS=", reply: { lines: [], final: { cms: 330 } } });
-      return () => f.clear();
+      // Meets the one send made at the fault's start, whenever that reaches the modem (a hang
+      // before it may hold the send past the fault's end): taken back when the send has its answer.
+      f.overrideCommand(sendRefusal);
+      return () => {};
     case "sim-pull": {
       const sim = modem.sim;
       modem.setSim(null);
@@ -117,11 +125,12 @@ const inject = (farm: Farm, modem: VirtualModem, fault: Fault, random: () => num
     case "slow-sim": {
       // A card switched in that answers +CPIN? slower than a quick query may take (but
       // within a SIM read's own timeout), as cards do right after a switch.
-      f.overrideCommand({ command: "+CPIN?", delayMs: QUERY_MS + 800 });
+      const slow = { command: "+CPIN?", delayMs: QUERY_MS + 800 } as const;
+      f.overrideCommand(slow);
       const sim = modem.sim;
       modem.setSim(null);
       const back = setTimeout(() => modem.setSim(sim), 300);
-      return () => (clearTimeout(back), modem.sim !== sim && modem.setSim(sim), f.clear());
+      return () => (clearTimeout(back), modem.sim !== sim && modem.setSim(sim), f.withdrawCommand(slow));
     }
     case "registration-loss":
       modem.overrideRegistration(0);
@@ -223,9 +232,14 @@ describe(`soak: ${MODEMS} modems of mixed vendors with random faults for ${Math.
                     Effect.gen(function* () {
                       const actor = yield* SubscriptionRef.get(supervised[i]!.actor);
                       if (Option.isNone(actor)) return;
-                      const error = yield* actor.value.sendSms("+15550009999", "soak").pipe(Effect.flip, Effect.timeoutOption(5_000));
-                      if (Option.isNone(error) || error.value._tag !== "AtModemError" || error.value.error.code !== 330)
-                        sendErrors.push(`${modems[i]!.id}: ${Option.isNone(error) ? "no answer" : error.value.message}`);
+                      const outcome = yield* actor.value.sendSms("+15550009999", "soak").pipe(
+                        Effect.either,
+                        Effect.timeoutOption(10_000),
+                        Effect.ensuring(Effect.sync(() => modems[i]!.faults.withdrawCommand(sendRefusal))),
+                      );
+                      if (Option.isNone(outcome)) sendErrors.push(`${modems[i]!.id}: no answer in 10 s`);
+                      else if (outcome.value._tag === "Right") sendErrors.push(`${modems[i]!.id}: sent although the modem refuses +CMGS`);
+                      else if (outcome.value.left._tag !== "AtModemError" || outcome.value.left.error.code !== 330) sendErrors.push(`${modems[i]!.id}: ${outcome.value.left.message}`);
                     }),
                   );
                 timers.push(setTimeout(end, fault.lengthMs));
@@ -276,6 +290,11 @@ describe(`soak: ${MODEMS} modems of mixed vendors with random faults for ${Math.
             }
           }
         });
+        if (process.env.SIMGATE_SOAK_DEBUG)
+          for (const line of sendErrors) {
+            const i = modems.findIndex((m) => line.startsWith(`${m.id}:`));
+            console.log(modems[i]!.id, JSON.stringify(plan[i]!.map((f) => [f.kind, Math.round(f.startMs), Math.round(f.lengthMs)])), JSON.stringify(seen[i]!.map((e) => [e.at - t0, e.event.type, e.event.type === "state" ? `${e.event.snapshot.port}/${e.event.snapshot.sim?.lock}/${e.event.snapshot.registration}` : e.event.type === "supervisor" ? e.event.step : e.event.type === "problem" ? e.event.problem.command + " " + e.event.problem.error : e.event.type === "recovery" ? e.event.detail : ""])));
+          }
         const injected = plan.flat().length;
         const resets = seen.flat().filter((s) => s.event.type === "supervisor" && s.event.step === "reset").length;
         expect({ seed: SEED, injected: injected > MODEMS, unwarranted, silent, invisible, sendErrors }, `seed ${SEED}: ${injected} faults, ${resets} resets`).toEqual({
