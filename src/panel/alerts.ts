@@ -74,19 +74,74 @@ export interface HourCount {
   readonly sent: number;
 }
 
+/**
+ * A message is stored in a transaction stamped with its own start (now()), and such
+ * transactions are short: an hour that ended this long ago gets no more messages, and its
+ * counts are written down once (sms_hours, 0014) instead of counted at every refresh.
+ */
+const SETTLED_AFTER = "2 minutes";
+
+/** Writes down the closed hours of the last day that are not yet: once an hour, by whichever page asks first. */
+const rollUpClosedHours = async (ctx: PanelContext): Promise<void> => {
+  const written = await sql<{ n: number }>`
+    with wanted as (
+      select generate_series(
+        date_trunc('hour', now() - ${SETTLED_AFTER}::interval, 'UTC') - interval '23 hours',
+        date_trunc('hour', now() - ${SETTLED_AFTER}::interval, 'UTC') - interval '1 hour',
+        interval '1 hour') as hour
+    ), missing as (
+      select hour from wanted w where not exists (select 1 from sms_hours s where s.hour = w.hour and s.device_id = 0)
+    ), span as (
+      select min(hour) as first, max(hour) + interval '1 hour' as last from missing
+    ), counted as (
+      select date_trunc('hour', m.received_at, 'UTC') as hour, coalesce(c.device_id, 0) as device_id, 1 as received, 0 as sent
+        from sms_in m left join sim_cards c on c.iccid = m.iccid, span
+        where m.received_at >= span.first and m.received_at < span.last
+      union all
+      select date_trunc('hour', m.created_at, 'UTC'), coalesce(c.device_id, 0), 0, 1
+        from sms_out m left join sim_cards c on c.iccid = m.iccid, span
+        where m.created_at >= span.first and m.created_at < span.last
+      union all
+      -- Each hour written down gets its row for "no device", empty or not: the mark that it is done.
+      select hour, 0, 0, 0 from missing
+    ), inserted as (
+      insert into sms_hours (hour, device_id, received, sent)
+      select hour, device_id, sum(received), sum(sent) from counted where hour in (select hour from missing) group by 1, 2
+      on conflict do nothing
+      returning 1
+    )
+    select count(*)::int as n from inserted`.execute(ctx.db);
+  if ((written.rows[0]?.n ?? 0) > 0) await ctx.db.deleteFrom("sms_hours").where(sql<boolean>`hour < now() - interval '2 days'`).execute();
+};
+
 /** Messages in and out per hour over the last 24 hours, on the user's devices' cards. */
 export const messagesPerHour = async (ctx: PanelContext, user: Viewer, devices: readonly DeviceRow[]): Promise<HourCount[]> => {
   const ids = devices.map((d) => d.id);
+  await rollUpClosedHours(ctx);
+  // The closed hours from their rows; the hour still open (and one just closed) from the messages.
+  const open = sql<Date>`date_trunc('hour', now() - ${SETTLED_AFTER}::interval, 'UTC')`;
+  let closed = ctx.db
+    .selectFrom("sms_hours")
+    .select(["hour", sql<number>`sum(received)::int`.as("received"), sql<number>`sum(sent)::int`.as("sent")])
+    .where(sql<boolean>`hour >= date_trunc('hour', now(), 'UTC') - interval '23 hours'`)
+    .where(sql<boolean>`hour < ${open}`)
+    .groupBy("hour");
+  if (!user.admin) closed = closed.where("device_id", "in", ids.length ? ids : [-1]);
   const count = async (table: "sms_in" | "sms_out", column: "received_at" | "created_at") => {
     let q = ctx.db
       .selectFrom(`${table} as m` as "sms_in as m")
       .select([sql<Date>`date_trunc('hour', m.${sql.ref(column)}, 'UTC')`.as("hour"), sql<number>`count(*)::int`.as("n")])
-      .where(sql<boolean>`m.${sql.ref(column)} > date_trunc('hour', now(), 'UTC') - interval '23 hours'`)
+      .where(sql<boolean>`m.${sql.ref(column)} >= ${open}`)
       .groupBy(sql`1`);
     if (!user.admin) q = q.where(sql<boolean>`m.iccid in (select iccid from sim_cards where device_id = any(${ids.length ? ids : [-1]}::int[]))`);
     return new Map((await q.execute()).map((r) => [new Date(r.hour).getTime(), r.n]));
   };
-  const [received, sent] = await Promise.all([count("sms_in", "received_at"), count("sms_out", "created_at")]);
+  const [rolled, received, sent] = await Promise.all([closed.execute(), count("sms_in", "received_at"), count("sms_out", "created_at")]);
+  for (const r of rolled) {
+    const at = new Date(r.hour).getTime();
+    received.set(at, (received.get(at) ?? 0) + r.received);
+    sent.set(at, (sent.get(at) ?? 0) + r.sent);
+  }
   const now = new Date();
   now.setUTCMinutes(0, 0, 0);
   return Array.from({ length: 24 }, (_, i) => {

@@ -331,6 +331,16 @@ export interface ModemStateTable {
   registration: string | null;
   signal_dbm: number | null;
   updated_at: Generated<Date>;
+  /** The last hour's signal, [unix seconds, dBm or null] pairs (0014). */
+  signal_history: ColumnType<Array<[number, number | null]>, string | undefined, string>;
+}
+
+/** Messages in and out per closed hour and device (0: a card on no device), 0014. */
+export interface SmsHoursTable {
+  hour: Date;
+  device_id: number;
+  received: number;
+  sent: number;
 }
 
 export interface Database {
@@ -338,6 +348,7 @@ export interface Database {
   login_attempts: LoginAttemptsTable;
   audit_log: AuditLogTable;
   modem_state: ModemStateTable;
+  sms_hours: SmsHoursTable;
   hosts: HostsTable;
   device_hosts: DeviceHostsTable;
   sms_submits: SmsSubmitsTable;

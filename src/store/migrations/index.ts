@@ -16,6 +16,7 @@ import * as m0010 from "./0010_hosts";
 import * as m0011 from "./0011_modem_state";
 import * as m0012 from "./0012_shared_holds";
 import * as m0013 from "./0013_panel";
+import * as m0014 from "./0014_panel_dashboard";
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001_core": m0001,
@@ -31,6 +32,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0011_modem_state": m0011,
   "0012_shared_holds": m0012,
   "0013_panel": m0013,
+  "0014_panel_dashboard": m0014,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => ({ ...MIGRATIONS }) };
