@@ -45,6 +45,20 @@ export const localModem = (m: RegisteredModem, host: string | null = null): Effe
     return liveOf(m, host, Option.isSome(actor) ? yield* SubscriptionRef.get(actor.value.state) : null);
   });
 
+/**
+ * The sparkline's history as the row is written: one point per minute (a later write in the
+ * same minute replaces that minute's point, so the point is the minute's latest value), and
+ * nothing older than 65 minutes. The row stays small however long the modem runs, and
+ * writes stay bounded by the signal's own (at most every `signalEveryMs`).
+ */
+const signalHistoryAfter = (point: ReturnType<typeof sql<string>>) => sql`case
+    when (modem_state.signal_history->-1->>0)::bigint / 60 = extract(epoch from now())::bigint / 60
+      then jsonb_set(modem_state.signal_history, '{-1}', ${point})
+    else (select coalesce(jsonb_agg(p order by n), '[]'::jsonb)
+      from jsonb_array_elements(modem_state.signal_history || jsonb_build_array(${point})) with ordinality as e(p, n)
+      where (p->>0)::bigint > extract(epoch from now())::bigint - 3900)
+  end`;
+
 const keyOf = (l: LiveModem) => `${l.connected}|${l.simStatus}|${l.iccid}|${l.number}|${l.operator}|${l.registration}`;
 
 export const publishModemStates = (
@@ -77,11 +91,17 @@ export const publishModemStates = (
             signal_dbm: live.signalDbm,
             updated_at: sql<Date>`now()`,
           };
+          const point = sql<string>`jsonb_build_array(extract(epoch from now())::bigint, ${live.signalDbm}::int)`;
           yield* tryStore("writing a modem's state", () =>
             db
               .insertInto("modem_state")
-              .values(values)
-              .onConflict((oc) => oc.columns(["device", "modem"]).doUpdateSet(values))
+              .values({ ...values, signal_history: sql<string>`jsonb_build_array(${point})` })
+              .onConflict((oc) =>
+                oc.columns(["device", "modem"]).doUpdateSet({
+                  ...values,
+                  signal_history: sql<string>`${signalHistoryAfter(point)}`,
+                }),
+              )
               .execute(),
           ).pipe(
             Effect.tap(() => Effect.sync(() => (last = { key, signal: live.signalDbm, at: now }))),
@@ -120,8 +140,11 @@ export const remoteModems = async (db: Kysely<Database>, localDevices: readonly 
     .orderBy("s.modem");
   if (localDevices.length > 0) q = q.where("s.device", "not in", [...localDevices]);
   if (only?.iccid) q = q.where("s.iccid", "=", only.iccid);
-  if (only?.devices) q = q.where("s.device", "in", only.devices.length ? [...only.devices] : [""]);
-  const rows = await q.execute();
+  // A long list of devices (an admin's page of a whole farm) is cheaper filtered here than
+  // sent as query parameters (bench:panel: 157 devices cost 3 ms more as an IN list).
+  const wanted = only?.devices && only.devices.length > 50 ? new Set(only.devices) : null;
+  if (only?.devices && !wanted) q = q.where("s.device", "in", only.devices.length ? [...only.devices] : [""]);
+  const rows = (await q.execute()).filter((r) => !wanted || wanted.has(r.device));
   return rows.map((r) => ({
     device: r.device,
     modem: r.modem,

@@ -7,6 +7,7 @@
 import { Effect } from "effect";
 import { sql } from "kysely";
 import { localModem, remoteModems, type LiveModem } from "../devices/live-state";
+import type { Rotation } from "../scheduler/scheduler";
 import type { PanelContext } from "./context";
 
 export interface Viewer {
@@ -37,33 +38,74 @@ export const visibleDevices = async (ctx: PanelContext, user: Viewer): Promise<D
 
 export interface ModemView extends LiveModem {
   readonly errorsLastHour: number;
+  /** Messages queued or being sent from the card on it. */
+  readonly queued: number;
+  /** The last hour's signal as its host wrote it ([unix seconds, dBm]); filled by withSignalHistory. */
+  readonly signalHistory?: ReadonlyArray<readonly [number, number | null]>;
 }
+
+/**
+ * Messages waiting to go out (queued or sending), per card. Every waiting message is read
+ * through the partial index of 0014: the queue is short next to the cards a page may list,
+ * so that is cheaper than naming thousands of cards in the query.
+ */
+export const queuedPerCard = async (ctx: PanelContext): Promise<Map<string, number>> => {
+  const rows = await ctx.db
+    .selectFrom("sms_out")
+    .select(["iccid", sql<number>`count(*)::int`.as("n")])
+    .where(sql<boolean>`state in ('queued', 'sending')`)
+    .where("iccid", "is not", null)
+    .groupBy("iccid")
+    .execute();
+  return new Map(rows.map((r) => [r.iccid!, r.n]));
+};
+
+/**
+ * The signal history of the modems a page shows, from the rows their hosts write (this
+ * host's too): the sparkline. Asked only for the modems that get a row, so a dashboard of
+ * tiles does not read 2,500 histories.
+ */
+export const withSignalHistory = async (ctx: PanelContext, modems: readonly ModemView[]): Promise<ModemView[]> => {
+  if (modems.length === 0) return [];
+  const rows = await ctx.db
+    .selectFrom("modem_state")
+    .select(["device", "modem", "signal_history"])
+    .where("device", "in", [...new Set(modems.map((m) => m.device))])
+    .where("modem", "in", [...new Set(modems.map((m) => m.modem))])
+    .execute();
+  const history = new Map(rows.map((r) => [`${r.device}#${r.modem}`, r.signal_history]));
+  return modems.map((m) => ({ ...m, signalHistory: history.get(`${m.device}#${m.modem}`) ?? [] }));
+};
 
 /** Every modem of these devices, live, with its trouble count over the last hour. */
 export const modemsOf = async (ctx: PanelContext, devices: readonly DeviceRow[]): Promise<ModemView[]> => {
   const keys = new Set(devices.map((d) => d.key));
   const local = await Effect.runPromise(Effect.forEach(ctx.registry.modems.filter((m) => keys.has(m.device)), (m) => localModem(m, ctx.host)));
   const localKeys = ctx.registry.devices.map((d) => d.config.id);
-  const remote = await remoteModems(ctx.db, localKeys, ctx.hostTtlMs, { devices: [...keys].filter((k) => !localKeys.includes(k)) });
-  const trouble = await ctx.db
-    .selectFrom("events")
-    .select(["device", sql<number>`(payload->>'modem')::int`.as("modem"), sql<number>`count(*)::int`.as("n")])
-    .where("type", "=", "modemTrouble")
-    // A modem coming up is recorded with its troubles, but is none.
-    .where(sql<boolean>`payload->>'kind' <> 'connected'`)
-    .where(sql<boolean>`at > now() - interval '1 hour'`)
-    .groupBy(["device", sql`(payload->>'modem')::int`])
-    .execute();
+  // Three independent reads, at once: on a busy machine each round trip waits its turn.
+  const [remote, trouble, queued] = await Promise.all([
+    remoteModems(ctx.db, localKeys, ctx.hostTtlMs, { devices: [...keys].filter((k) => !localKeys.includes(k)) }),
+    ctx.db
+      .selectFrom("events")
+      .select(["device", sql<number>`(payload->>'modem')::int`.as("modem"), sql<number>`count(*)::int`.as("n")])
+      .where("type", "=", "modemTrouble")
+      // A modem coming up is recorded with its troubles, but is none.
+      .where(sql<boolean>`payload->>'kind' <> 'connected'`)
+      .where(sql<boolean>`at > now() - interval '1 hour'`)
+      .groupBy(["device", sql`(payload->>'modem')::int`])
+      .execute(),
+    queuedPerCard(ctx),
+  ]);
   const errors = new Map(trouble.map((t) => [`${t.device}#${t.modem}`, t.n]));
   const order = new Map(devices.map((d, i) => [d.key, i]));
   return [...local, ...remote]
-    .map((m) => ({ ...m, errorsLastHour: errors.get(`${m.device}#${m.modem}`) ?? 0 }))
+    .map((m) => ({ ...m, errorsLastHour: errors.get(`${m.device}#${m.modem}`) ?? 0, queued: (m.iccid && queued.get(m.iccid)) || 0 }))
     .sort((a, b) => (order.get(a.device) ?? 0) - (order.get(b.device) ?? 0) || a.modem - b.modem);
 };
 
 export interface GridCell {
   readonly position: string;
-  readonly card: { readonly iccid: string; readonly number: string | null; readonly operator: string | null } | null;
+  readonly card: { readonly iccid: string; readonly number: string | null; readonly operator: string | null; readonly queued: number } | null;
   /** The modem the position is on now, if any. */
   readonly modem: number | null;
   readonly hold: { readonly holder: string; readonly holderName: string; readonly state: string; readonly error: string | null; readonly mine: boolean } | null;
@@ -75,6 +117,8 @@ export interface Grid {
   /** Driven by this host (else another host's device, shown from the rows it writes). */
   readonly local: boolean;
   readonly modems: readonly ModemView[];
+  /** This host's rotation of the device (null: another host's). */
+  readonly rotation: Rotation | null;
 }
 
 /**
@@ -107,7 +151,8 @@ const naturally = (a: string, b: string) => a.localeCompare(b, "en", { numeric: 
 export const deviceGrid = async (ctx: PanelContext, user: Viewer, key: string): Promise<Grid | null> => {
   const device = (await visibleDevices(ctx, user)).find((d) => d.key === key);
   if (!device) return null;
-  const modems = await modemsOf(ctx, [device]);
+  const modems = await withSignalHistory(ctx, await modemsOf(ctx, [device]));
+  const queued = await queuedPerCard(ctx);
   const cards = await ctx.db.selectFrom("sim_cards").select(["place", "iccid", "number", "operator"]).where("device_id", "=", device.id).execute();
   const cardAt = new Map(cards.map((c) => [c.place, c]));
   const registered = ctx.registry.devices.find((d) => d.config.id === key);
@@ -139,12 +184,12 @@ export const deviceGrid = async (ctx: PanelContext, user: Viewer, key: string): 
       if (hold && !names.has(hold.holder)) names.set(hold.holder, await holderName(ctx, hold.holder));
       cells.push({
         position,
-        card: card ? { iccid: card.iccid, number: card.number, operator: card.operator } : null,
+        card: card ? { iccid: card.iccid, number: card.number, operator: card.operator, queued: queued.get(card.iccid) ?? 0 } : null,
         modem: onModem.get(position) ?? null,
         hold: hold ? { ...hold, holderName: names.get(hold.holder)!, mine: hold.holder === mine } : null,
       });
     }
     rows.push({ label: row.label, cells });
   }
-  return { device, rows, local: registered !== undefined, modems };
+  return { device, rows, local: registered !== undefined, modems, rotation: registered ? ctx.scheduler.rotation(key) : null };
 };

@@ -7,8 +7,11 @@
 import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomBytes } from "node:crypto";
-import { Effect, Option, SubscriptionRef } from "effect";
-import { formatPosition, feedEnd } from "../events/feed";
+import { Effect, Option, Schedule, SubscriptionRef } from "effect";
+import type { ModemActor } from "../../drivers/modem/modem-actor";
+import { answersAt } from "../../drivers/modem/bring-up";
+import { recordEvent } from "../events/events";
+import { formatPosition, feedEnd, type FeedPosition } from "../events/feed";
 import { checkSignIn } from "../access/accounts";
 import { audit } from "../access/audit";
 import { recordAttempt, throttled } from "../access/login-throttle";
@@ -16,19 +19,32 @@ import { mayWorkTheFarm } from "../access/roles";
 import { endSession, endUserSessions, pruneSessions, sessionOf, startSession, type Session } from "../access/sessions";
 import { formFields, readBody } from "../api/http/params";
 import type { PanelContext } from "./context";
-import { deviceGrid, modemsOf, visibleDevices } from "./farm-view";
+import { deviceGrid, modemsOf, visibleDevices, withSignalHistory } from "./farm-view";
 import { alertsFor, messagesPerHour } from "./alerts";
 import { html, type Html } from "./html";
 import { clientAddress, cookies, foreignOrigin, redirect, sameSecret, sendHtml, sessionCookie, SESSION_COOKIE, securityHeaders } from "./http";
 import { isLocale, localeFromAcceptLanguage, translator, type Locale, type Translate } from "./i18n/locale";
 import { document, NAV, shell } from "./layout";
-import { dashboardLive, dashboardMain } from "./pages/dashboard";
+import { COMPACT_ABOVE, dashboardLive, dashboardMain, inTrouble } from "./pages/dashboard";
 import { deviceLive, deviceMain, devicesMain } from "./pages/devices";
 import { laterMain, settingsMain } from "./pages/settings";
 import { signInPage } from "./pages/sign-in";
 import { DEFAULT_STREAM_OPTIONS, liveStreams, type LiveStreams, type StreamOptions } from "./stream";
 
 const LOGIN_COOKIE = "simgate_login";
+
+/**
+ * The module's own reset (the vendor profile's command, AT+CFUN=1,1 for most), then, once
+ * it answers again, its settings and a sweep: the ladder the supervisor climbs for a modem
+ * that stopped answering, asked for by hand. A modem that stays silent is the supervisor's
+ * to find (its health check) and reopen.
+ */
+const resetModem = (actor: ModemActor) =>
+  Effect.gen(function* () {
+    yield* actor.port.command(actor.profile.resetCommand, { priority: "urgent", timeoutMs: 2_000 }).pipe(Effect.ignore);
+    const back = yield* answersAt(actor.port, { timeoutMs: 1_000, priority: "urgent" }).pipe(Effect.retry(Schedule.spaced(1_000)), Effect.timeoutOption(20_000));
+    if (Option.isSome(back)) yield* actor.recover("after a reset asked in the panel");
+  }).pipe(Effect.ignore);
 
 const ASSETS: Record<string, { file: string; type: string }> = {
   "panel.js": { file: "assets/panel.js", type: "text/javascript; charset=utf-8" },
@@ -80,9 +96,10 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
 
   const bodyOf = async (req: IncomingMessage) => new Map(formFields(await readBody(req), req.headers["content-type"] ?? "application/x-www-form-urlencoded"));
 
-  const page = async (r: Request, path: string, title: string, main: Html) => {
+  /** `feed`: where the feed stood before the page's data was read, when the page asked for it then. */
+  const page = async (r: Request, path: string, title: string, main: Html, feed?: FeedPosition) => {
     const s = r.session!;
-    sendHtml(r.res, 200, shell({ t: r.t, locale: r.locale, user: s.user, csrf: s.csrf, path, title, feedPosition: formatPosition(await feedEnd(ctx.db)), main }));
+    sendHtml(r.res, 200, shell({ t: r.t, locale: r.locale, user: s.user, csrf: s.csrf, path, title, feedPosition: formatPosition(feed ?? (await feedEnd(ctx.db))), main }));
   };
 
   /** A fragment request (the page's script refreshing its live region) gets only the region. */
@@ -98,10 +115,16 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
   const get = async (r: Request, path: string): Promise<void> => {
     const s = r.session!;
     if (path === "/") {
-      const devices = await devicesOfUser(s);
-      const [modems, alerts, hours] = await Promise.all([modemsOf(ctx, devices), alertsFor(ctx, s.user, devices), messagesPerHour(ctx, s.user, devices)]);
+      // Where the feed stands, read before the data: the tab's stream then starts no later
+      // than what the page shows, so a change committed while the page was read is not missed.
+      const [feed, devices] = await Promise.all([fragment(r) ? null : feedEnd(ctx.db), devicesOfUser(s)]);
+      const [all, alerts, hours] = await Promise.all([modemsOf(ctx, devices), alertsFor(ctx, s.user, devices), messagesPerHour(ctx, s.user, devices)]);
+      // Sparklines for the modems that get a table row (all, or past COMPACT_ABOVE those in trouble).
+      const rows = await withSignalHistory(ctx, all.length > COMPACT_ABOVE ? all.filter(inTrouble) : all);
+      const withRows = new Map(rows.map((m) => [`${m.device}#${m.modem}`, m]));
+      const modems = all.map((m) => withRows.get(`${m.device}#${m.modem}`) ?? m);
       const data = { devices, modems, alerts, hours };
-      return fragment(r) ? sendFragment(r, dashboardLive(r.t, data)) : page(r, "/", r.t("dashboard.title"), dashboardMain(r.t, data));
+      return feed === null ? sendFragment(r, dashboardLive(r.t, data)) : page(r, "/", r.t("dashboard.title"), dashboardMain(r.t, data), feed);
     }
     if (path === "/devices") return page(r, "/devices", r.t("devices.title"), devicesMain(r.t, await devicesOfUser(s)));
     const device = /^\/devices\/([^/]+)$/.exec(path);
@@ -113,6 +136,8 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
       const switched = r.url.searchParams.get("switched");
       const released = r.url.searchParams.get("released");
       const reread = r.url.searchParams.get("reread");
+      const reset = r.url.searchParams.get("reset");
+      const rescan = r.url.searchParams.get("rescan");
       const offline = r.url.searchParams.get("offline");
       const refused = r.url.searchParams.get("refused");
       const notice = refused
@@ -123,9 +148,13 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
             ? { kind: "info" as const, text: r.t("device.released", { position: released }) }
             : reread
               ? { kind: "info" as const, text: r.t("modem.reread.done", { modem: reread }) }
-              : offline
-                ? { kind: "error" as const, text: r.t("modem.reread.offline", { modem: offline }) }
-                : null;
+              : reset
+                ? { kind: "info" as const, text: r.t("modem.reset.done", { modem: reset }) }
+                : rescan
+                  ? { kind: "info" as const, text: r.t(rescan === "busy" ? "device.rescan.busy" : "device.rescan.done") }
+                  : offline
+                    ? { kind: "error" as const, text: r.t("modem.reread.offline", { modem: offline }) }
+                    : null;
       return page(r, "/devices", grid.device.title, deviceMain(r.t, grid, mayWork, s.csrf, notice));
     }
     if (path === "/settings") return page(r, "/settings", r.t("settings.title"), settingsMain(r.t, s.user.locale, s.csrf, r.url.searchParams.has("saved")));
@@ -155,8 +184,10 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
       await audit(ctx.db, { user: s.user.name, address, action: "settings.language", detail: { locale: isLocale(locale) ? locale : null } });
       return redirect(r.res, "/settings?saved=1");
     }
-    const modemAction = /^\/devices\/([^/]+)\/modems\/(\d+)\/reread$/.exec(path);
-    if (modemAction) return rereadSim(r, decodeURIComponent(modemAction[1]!), Number(modemAction[2]));
+    const modemAction = /^\/devices\/([^/]+)\/modems\/(\d+)\/(reread|reset)$/.exec(path);
+    if (modemAction) return onModem(r, decodeURIComponent(modemAction[1]!), Number(modemAction[2]), modemAction[3] as "reread" | "reset");
+    const rescan = /^\/devices\/([^/]+)\/rescan$/.exec(path);
+    if (rescan) return rescanDevice(r, decodeURIComponent(rescan[1]!));
     const action = /^\/devices\/([^/]+)\/(switch|release)$/.exec(path);
     if (action) {
       const key = decodeURIComponent(action[1]!);
@@ -188,20 +219,42 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
     return errorPage(r, 404, r.t("notFound"));
   };
 
-  /** Asks a modem of this host to read its SIM again (a card the modem did not announce). */
-  const rereadSim = async (r: Request, key: string, modem: number) => {
+  /**
+   * A modem of this host, through its actor: read the SIM again (a card the modem did not
+   * announce), or reset the module with its vendor's command (what the supervisor does to
+   * a modem that stopped answering), then set it up again once it answers.
+   */
+  const onModem = async (r: Request, key: string, modem: number, action: "reread" | "reset") => {
     const s = r.session!;
     if (!mayWorkTheFarm(s.user.role)) return errorPage(r, 403, r.t("refused.role", { role: r.t(`role.${s.user.role}`) }));
     const device = (await devicesOfUser(s)).find((d) => d.key === key);
     const registered = device && ctx.registry.modems.find((m) => m.device === key && m.position === modem);
     if (!registered) return errorPage(r, 404, r.t("device.notFound"));
     const actor = await Effect.runPromise(SubscriptionRef.get(registered.supervised.actor));
-    await audit(ctx.db, { user: s.user.name, address: clientAddress(r.req), action: "modem.reread", device: key, detail: { modem, connected: Option.isSome(actor) } });
+    await audit(ctx.db, { user: s.user.name, address: clientAddress(r.req), action: `modem.${action}`, device: key, detail: { modem, connected: Option.isSome(actor) } });
     const back = `/devices/${encodeURIComponent(key)}`;
     if (Option.isNone(actor)) return redirect(r.res, `${back}?offline=${modem}`);
     // The answer is the new state, which the stream brings; the request need not wait for it.
-    Effect.runFork(actor.value.refreshSim.pipe(Effect.timeout(30_000), Effect.ignore));
-    return redirect(r.res, `${back}?reread=${modem}`);
+    if (action === "reread") {
+      Effect.runFork(actor.value.refreshSim.pipe(Effect.timeout(30_000), Effect.ignore));
+      return redirect(r.res, `${back}?reread=${modem}`);
+    }
+    // Recorded as the supervisor's resets are, so the dashboard's alerts show it too.
+    await recordEvent(ctx.db, "modemTrouble", { device: key }, { modem, kind: "reset", detail: `${actor.value.profile.resetCommand}, asked in the panel by ${s.user.name}` });
+    Effect.runFork(resetModem(actor.value));
+    return redirect(r.res, `${back}?reset=${modem}`);
+  };
+
+  /** Reads every position of a device of this host again, through the scheduler; the grid follows live. */
+  const rescanDevice = async (r: Request, key: string) => {
+    const s = r.session!;
+    if (!mayWorkTheFarm(s.user.role)) return errorPage(r, 403, r.t("refused.role", { role: r.t(`role.${s.user.role}`) }));
+    const device = (await devicesOfUser(s)).find((d) => d.key === key);
+    if (!device || !ctx.registry.devices.some((d) => d.config.id === key)) return errorPage(r, 404, r.t("device.notFound"));
+    const started = await Effect.runPromise(Effect.either(ctx.scheduler.rescan(key)));
+    const ok = started._tag === "Right" && started.right;
+    await audit(ctx.db, { user: s.user.name, address: clientAddress(r.req), action: "device.rescan", device: key, detail: ok ? {} : { refused: "a rescan is already running" } });
+    return redirect(r.res, `/devices/${encodeURIComponent(key)}?rescan=${ok ? "started" : "busy"}`);
   };
 
   const signIn = async (r: Request, fields: Map<string, string>) => {

@@ -14,7 +14,7 @@
  * modem now and then (SMS waiting at the SMSC arrive, numbers are learnt). The first pass
  * after start is a scan: no dwell, until every position has been seen once.
  */
-import { Data, Deferred, Duration, Effect, Option, Stream, SubscriptionRef, type Scope } from "effect";
+import { Clock, Data, Deferred, Duration, Effect, Option, Stream, SubscriptionRef, type Scope } from "effect";
 import type { BankError, SimBankDriver, SwitchResult } from "../../drivers/bank/sim-bank-driver";
 import type { ModemSnapshot } from "../../drivers/modem/state";
 import type { DirectAt } from "../../drivers/at/at-port";
@@ -82,6 +82,10 @@ interface DeviceRuntime {
   cursor: number;
   /** cardDirect: the positions the rotation goes through (null: all). */
   direct: ReadonlySet<string> | null;
+  /** When the idle rotation's next step is due (epoch ms; null before the start-up scan ends or with no rotation). */
+  nextRotationAt: number | null;
+  /** A rescan asked for after start is running. */
+  rescanning: boolean;
 }
 
 export interface CardPlace {
@@ -113,6 +117,25 @@ export interface Scheduler {
   readonly scanned: Effect.Effect<void>;
   /** Limits a device's rotation to these positions (null: all of them again). */
   readonly rotateOnly: (device: string, positions: readonly string[] | null) => void;
+  /**
+   * The idle rotation of a device as it stands: how long each step lasts (0: none), when
+   * the next is due, and the positions it would switch in now (none while holds pin every
+   * modem). For a page to show; the rotation itself decides again when the time comes.
+   */
+  readonly rotation: (device: string) => Rotation | null;
+  /**
+   * Reads every position of a device again, as the start-up scan does (the cards a bank
+   * holds may have been changed by hand). False when one is already running. Holds are kept:
+   * a position whose switch would move a held card waits for a later rotation.
+   */
+  readonly rescan: (device: string) => Effect.Effect<boolean, NoSuchPosition>;
+}
+
+export interface Rotation {
+  readonly everyMs: number;
+  readonly nextAt: number | null;
+  readonly next: readonly string[];
+  readonly rescanning: boolean;
 }
 
 export class SwitchFailed extends Data.TaggedError("SwitchFailed")<{ readonly detail: string }> {
@@ -144,6 +167,8 @@ export const startScheduler = (devices: readonly ManagedDevice[], options: Sched
         seen: new Set((device.initial ?? []).map(([, p]) => p)),
         cursor: 0,
         direct: null,
+        nextRotationAt: null,
+        rescanning: false,
       });
     const scope = yield* Effect.scope;
 
@@ -349,23 +374,30 @@ export const startScheduler = (devices: readonly ManagedDevice[], options: Sched
       });
 
     /** One rotation step: every modem that no hold pins moves to a position it has not shown lately. */
+    /** The positions one rotation step would switch in now (nothing is changed). */
+    const picksOf = (rt: DeviceRuntime, scanning: boolean): string[] => {
+      const positions = rt.device.driver.positions;
+      const pinned = new Set([...rt.holds.values()].filter((h) => h.state !== "failed").map((h) => h.modem));
+      const claimed = new Set<number>();
+      const picks: string[] = [];
+      const order = positions.map((_, i) => positions[(rt.cursor + i) % positions.length]!);
+      for (const p of scanning ? order.filter((p) => !rt.seen.has(p)) : order.filter((p) => rt.direct === null || rt.direct.has(p))) {
+        if (modemAt(rt, p) !== null) continue;
+        const preview = rt.device.driver.preview(p);
+        if (!preview) continue;
+        const moves = preview.after.length ? preview.after.map(([n]) => n) : [preview.modem];
+        if (moves.some((n) => pinned.has(n) || claimed.has(n))) continue;
+        moves.forEach((n) => claimed.add(n));
+        picks.push(p);
+      }
+      return picks;
+    };
+
     const rotateStep = (rt: DeviceRuntime, scanning: boolean) =>
       rt.lock.withPermits(1)(
         Effect.gen(function* () {
           const positions = rt.device.driver.positions;
-          const pinned = new Set([...rt.holds.values()].filter((h) => h.state !== "failed").map((h) => h.modem));
-          const claimed = new Set<number>();
-          const picks: string[] = [];
-          const order = positions.map((_, i) => positions[(rt.cursor + i) % positions.length]!);
-          for (const p of scanning ? order.filter((p) => !rt.seen.has(p)) : order.filter((p) => rt.direct === null || rt.direct.has(p))) {
-            if (modemAt(rt, p) !== null) continue;
-            const preview = rt.device.driver.preview(p);
-            if (!preview) continue;
-            const moves = preview.after.length ? preview.after.map(([n]) => n) : [preview.modem];
-            if (moves.some((n) => pinned.has(n) || claimed.has(n))) continue;
-            moves.forEach((n) => claimed.add(n));
-            picks.push(p);
-          }
+          const picks = picksOf(rt, scanning);
           if (picks.length) rt.cursor = (positions.indexOf(picks.at(-1)!) + 1) % positions.length;
           // Switch every pick first (the controller is serial), then wait for the cards together.
           const done = yield* Effect.forEach(
@@ -381,6 +413,20 @@ export const startScheduler = (devices: readonly ManagedDevice[], options: Sched
         }),
       );
 
+    /** Switches through every position not yet seen. */
+    const scanSteps = (rt: DeviceRuntime) =>
+      Effect.gen(function* () {
+        let failedRounds = 0;
+        while (rt.seen.size < rt.device.driver.positions.length) {
+          const step = yield* rotateStep(rt, true);
+          if (step.picked === 0) break;
+          if (step.switched > 0) failedRounds = 0;
+          // A bank that refuses everything: a few tries with a pause, then the rotation carries on.
+          else if (++failedRounds >= 3) break;
+          else yield* Effect.sleep(Duration.millis(1_000 * failedRounds));
+        }
+      });
+
     const scans: Effect.Effect<void>[] = [];
     for (const rt of runtimes.values()) {
       if (rt.device.driver.positions.length <= rt.device.modems.length && rt.device.initial) {
@@ -393,15 +439,7 @@ export const startScheduler = (devices: readonly ManagedDevice[], options: Sched
           concurrency: "unbounded",
           discard: true,
         });
-        let failedRounds = 0;
-        while (rt.seen.size < rt.device.driver.positions.length) {
-          const step = yield* rotateStep(rt, true);
-          if (step.picked === 0) break;
-          if (step.switched > 0) failedRounds = 0;
-          // A bank that refuses everything: a few tries with a pause, then the rotation carries on.
-          else if (++failedRounds >= 3) break;
-          else yield* Effect.sleep(Duration.millis(1_000 * failedRounds));
-        }
+        yield* scanSteps(rt);
       });
       const done = yield* Effect.makeLatch(false);
       scans.push(done.await);
@@ -409,7 +447,8 @@ export const startScheduler = (devices: readonly ManagedDevice[], options: Sched
         yield* scan;
         yield* done.open;
         if (rt.device.rotateEveryMs <= 0) return;
-        yield* Effect.forever(Effect.zipRight(Effect.sleep(Duration.millis(rt.device.rotateEveryMs)), rotateStep(rt, false)));
+        const due = Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => (rt.nextRotationAt = now + rt.device.rotateEveryMs)));
+        yield* Effect.forever(Effect.zipRight(due, Effect.zipRight(Effect.sleep(Duration.millis(rt.device.rotateEveryMs)), rotateStep(rt, false))));
       }).pipe(Effect.forkIn(scope));
     }
 
@@ -451,5 +490,22 @@ export const startScheduler = (devices: readonly ManagedDevice[], options: Sched
         const rt = runtime(key);
         if (rt) rt.direct = positions === null ? null : new Set(positions);
       },
+      rotation: (key) => {
+        const rt = runtime(key);
+        if (!rt) return null;
+        return { everyMs: Math.max(0, rt.device.rotateEveryMs), nextAt: rt.device.rotateEveryMs > 0 ? rt.nextRotationAt : null, next: rt.device.rotateEveryMs > 0 ? picksOf(rt, false) : [], rescanning: rt.rescanning };
+      },
+      rescan: (key) =>
+        Effect.gen(function* () {
+          const rt = runtime(key);
+          if (!rt) return yield* Effect.fail(new NoSuchPosition({ device: key, position: "(any)" }));
+          if (rt.rescanning) return false;
+          rt.rescanning = true;
+          // The cards on the modems now are being read as they stand; every other position is read again.
+          rt.seen.clear();
+          for (const p of rt.current.values()) rt.seen.add(p);
+          yield* scanSteps(rt).pipe(Effect.ensuring(Effect.sync(() => (rt.rescanning = false))), Effect.forkIn(scope));
+          return true;
+        }),
     } satisfies Scheduler;
   });

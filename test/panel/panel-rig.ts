@@ -12,6 +12,7 @@ import { addUser } from "../../src/access/accounts";
 import { simFolderHandler } from "../../src/api/simfolder/handler";
 import { recordModemEvents } from "../../src/events/recorder";
 import { reportModemTrouble } from "../../src/devices/modem-trouble";
+import { publishModemStates } from "../../src/devices/live-state";
 import { panelHandler, type Panel } from "../../src/panel/handler";
 import { Farm } from "../../hil/farm";
 import { ServedFarm } from "../../hil/serve";
@@ -53,6 +54,8 @@ export const startRig = async (name: string): Promise<Rig> => {
   ]);
   await service.extend(recordModemEvents(service.db, service.registry));
   await service.extend(reportModemTrouble(service.db, service.registry, () => undefined));
+  // The modems' rows (and their signal history, the sparklines), as the service writes them.
+  await service.extend(publishModemStates(service.db, service.registry, "test-host"));
   // Who sees what: the operator owns the demo bank, the viewer the lab box; the admin sees all.
   await service.db.updateTable("devices").set({ owner: USERS.operator.name }).where("key", "=", "demo").execute();
   await service.db.updateTable("devices").set({ owner: USERS.viewer.name }).where("key", "=", "lab").execute();

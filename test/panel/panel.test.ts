@@ -248,6 +248,96 @@ describe("live pages", () => {
     await page.context().close();
   }, 120_000);
 
+  it("the dashboard shows each modem's signal over the last hour from the database, the messages queued on its card and its errors", async () => {
+    const page = await rig.signIn("admin");
+    await page.waitForSelector("body[data-stream=open]");
+    const demo1 = page.locator('tr[data-modem="demo#1"]');
+    const iccid = await demo1.locator(".iccid").textContent();
+    expect(iccid).toMatch(/^89\d+$/);
+    // The host writes each modem's signal into its row's history as it writes the row.
+    const written = await rig.service.db.selectFrom("modem_state").select(["signal_dbm", "signal_history"]).where("device", "=", "demo").where("modem", "=", 2).executeTakeFirstOrThrow();
+    expect(written.signal_history.length).toBeGreaterThan(0);
+    expect(written.signal_history.at(-1)![1]).toBe(written.signal_dbm);
+    expect(Math.abs(written.signal_history.at(-1)![0] - Date.now() / 1000)).toBeLessThan(3900);
+    // And the page draws the row's history: a history made up here shows.
+    const now = Math.floor(Date.now() / 1000);
+    await rig.service.db
+      .updateTable("modem_state")
+      .set({ signal_history: JSON.stringify([[now - 1800, -95], [now - 900, null], [now - 600, -71]]) })
+      .where("device", "=", "demo")
+      .where("modem", "=", 1)
+      .execute();
+    const [queued] = await rig.service.db.insertInto("sms_out").values([{ iccid, addressee: "+15550001234", text: "waiting for its turn" }]).returning("id").execute();
+    await recordEvent(rig.service.db, "modemTrouble", { device: "demo" }, { modem: 1, kind: "test", detail: "an error of the last hour" });
+    await expect.poll(() => demo1.locator("td[data-queued]").textContent(), { timeout: 10_000 }).toBe("1");
+    const spark = demo1.getByRole("img", { name: /^Signal over the last hour: / });
+    expect(await spark.getAttribute("aria-label")).toBe("Signal over the last hour: -95 to -71 dBm, now -71 dBm");
+    // The hour without signal is a gap: two runs of the line.
+    expect(await spark.locator("polyline").count()).toBe(2);
+    expect(Number(await demo1.locator("td.bad").textContent())).toBeGreaterThan(0);
+    await rig.screenshot(page, "dashboard-sparklines");
+    await rig.service.db.deleteFrom("sms_out").where("id", "=", queued!.id).execute();
+    await page.context().close();
+  }, 120_000);
+
+  it("the device view shows the rotation; an operator rescans the device and resets a modem (audited, shown as an alert); power is absent from this hardware, said so; a viewer can do none of it", async () => {
+    const page = await rig.signIn("operator");
+    await page.goto(`${rig.base}/devices/demo`);
+    await page.waitForSelector("body[data-stream=open]");
+    const rotation = page.getByRole("region", { name: "Rotation" });
+    expect(await rotation.locator("p").first().textContent()).toBe("Every 60 s, on the modems nobody holds.");
+    // What the next step would switch in: positions on no modem now, as the scheduler would pick them.
+    const next = (await rotation.getAttribute("data-rotation-next"))!.split(" ").filter(Boolean);
+    expect(next.length).toBeGreaterThan(0);
+    expect(await rotation.locator("p").nth(1).textContent()).toMatch(new RegExp(`^Next step in about \\d+ s: ${next.join(", ")}\\.$`));
+    for (const p of next) expect(await page.locator(`td[data-position="${p}"]`).getAttribute("data-modem")).toBe("");
+
+    await submit(page, page.getByRole("button", { name: "Read every position of Demo bank again" }));
+    expect(await page.getByRole("status").filter({ hasText: "Every position is being read again" }).count()).toBe(1);
+
+    await submit(page, page.getByRole("button", { name: "Reset modem 3" }));
+    expect(await page.getByRole("status").filter({ hasText: "Modem 3 is being reset" }).count()).toBe(1);
+    // The module restarted and answered again; the actor set it up again.
+    const recovered = () =>
+      rig.service.db
+        .selectFrom("events")
+        .select("id")
+        .where("device", "=", "demo")
+        .where(sql<boolean>`payload->>'kind' = 'recovery' and payload->>'detail' = 'after a reset asked in the panel' and (payload->>'modem')::int = 3`)
+        .execute();
+    await expect.poll(async () => (await recovered()).length, { timeout: 30_000 }).toBe(1);
+    await expect.poll(() => page.locator('tr[data-modem="demo#3"]').getAttribute("data-connected"), { timeout: 30_000 }).toBe("true");
+    const power = page.getByRole("button", { name: "Power of modem 3" });
+    expect(await power.isDisabled()).toBe(true);
+    expect(await power.getAttribute("aria-describedby")).toBe("power-none");
+    expect(await page.locator("#power-none").textContent()).toBe("Power: this hardware has no way to switch a modem's power (reset restarts the module instead).");
+    await rig.screenshot(page, "device-rotation-actions");
+
+    const dashboard = await page.context().newPage();
+    await dashboard.goto(`${rig.base}/`);
+    expect(await dashboard.locator('li[data-alert="modem-reset"]', { hasText: "demo #3" }).count()).toBe(1);
+
+    // A viewer posting the same forms with a valid token: refused for the role, nothing done.
+    const viewer = await rig.signIn("viewer");
+    await viewer.goto(`${rig.base}/devices/lab`);
+    expect(await viewer.getByRole("button", { name: /^Reset modem|^Read every position/ }).count()).toBe(0);
+    const csrf = await viewer.locator("input[name=csrf]").first().getAttribute("value");
+    for (const path of ["/devices/lab/rescan", "/devices/lab/modems/1/reset"]) {
+      const status = await viewer.evaluate(`fetch("${path}", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "csrf=${csrf}" }).then((r) => r.status)`);
+      expect(status).toBe(403);
+    }
+    // Without the token, even the operator is refused.
+    expect(await page.evaluate(`fetch("/devices/demo/modems/2/reset", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "" }).then((r) => r.status)`)).toBe(403);
+
+    const audit = await rig.service.db.selectFrom("audit_log").select(["user_name", "action", "device", "detail"]).where("action", "in", ["device.rescan", "modem.reset"]).orderBy("id").execute();
+    expect(audit).toEqual([
+      { user_name: "olga", action: "device.rescan", device: "demo", detail: {} },
+      { user_name: "olga", action: "modem.reset", device: "demo", detail: { modem: 3, connected: true } },
+    ]);
+    await page.context().close();
+    await viewer.context().close();
+  }, 120_000);
+
   it("the messages-per-hour plot counts an SMS as it is stored, without a reload", async () => {
     const page = await rig.signIn("operator");
     await page.waitForSelector("body[data-stream=open]");

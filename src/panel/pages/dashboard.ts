@@ -25,7 +25,7 @@ export interface DashboardData {
  */
 export const COMPACT_ABOVE = 200;
 
-const inTrouble = (m: ModemView) => !m.connected || m.simStatus !== 1 || m.errorsLastHour > 0;
+export const inTrouble = (m: ModemView) => !m.connected || m.simStatus !== 1 || m.errorsLastHour > 0;
 
 const tiles = (t: Translate, modems: readonly ModemView[]) => html`<ul class="tiles">${modems.map(
   (m) =>
