@@ -379,3 +379,81 @@ describe("live pages", () => {
     await page.context().close();
   }, 120_000);
 });
+
+describe("phone, wall screen, keyboard and names", () => {
+  const VIEWPORTS = [
+    { name: "phone", width: 390, height: 844 },
+    { name: "wall", width: 2560, height: 1440 },
+  ] as const;
+
+  /** Controls the accessibility tree (Chromium's own computation) has without a name. */
+  const unnamed = async (page: import("playwright-core").Page) => {
+    const cdp = await page.context().newCDPSession(page);
+    const { nodes } = (await cdp.send("Accessibility.getFullAXTree")) as { nodes: Array<{ ignored: boolean; role?: { value: string }; name?: { value: string } }> };
+    await cdp.detach();
+    const controls = nodes.filter((n) => !n.ignored && ["button", "link", "textbox", "combobox", "checkbox", "radio", "searchbox", "spinbutton", "listbox", "menuitem", "tab", "switch"].includes(n.role?.value ?? ""));
+    return { count: controls.length, unnamed: controls.filter((n) => !(n.name?.value ?? "").trim()).map((n) => n.role?.value) };
+  };
+
+  it("the dashboard and the device view fit a phone and a wall screen without sideways scrolling", async () => {
+    const page = await rig.signIn("operator");
+    for (const viewport of VIEWPORTS) {
+      await page.setViewportSize({ width: viewport.width, height: viewport.height });
+      for (const [path, shot] of [["/", "dashboard"], ["/devices/demo", "device-grid"]] as const) {
+        await page.goto(`${rig.base}${path}`);
+        await page.waitForSelector("body[data-stream=open]");
+        const widths = await page.evaluate(`[document.documentElement.scrollWidth, document.documentElement.clientWidth]`) as [number, number];
+        // What sticks out, when something does: named in the failure.
+        const wide = widths[0] > widths[1] ? await page.evaluate(`[...document.querySelectorAll("body *")].filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1 && !e.closest(".grid-wrap, .table-wrap")).map((e) => e.tagName + "." + e.className).slice(0, 5).join(", ")`) : "";
+        expect([path, viewport.name, widths[0] <= widths[1]], `${path} at ${viewport.width}px is ${widths[0]}px wide: ${wide}`).toEqual([path, viewport.name, true]);
+        await rig.screenshot(page, `${shot}-${viewport.name}`);
+      }
+    }
+    await page.context().close();
+  }, 120_000);
+
+  it("the keyboard reaches the navigation and the grid's switch control, in the page's order, starting with the skip link", async () => {
+    const page = await rig.signIn("operator");
+    await page.goto(`${rig.base}/devices/demo`);
+    await page.waitForSelector("body[data-stream=open]");
+    const reached: string[] = [];
+    for (let i = 0; i < 120; i++) {
+      await page.keyboard.press("Tab");
+      const focused = (await page.evaluate(`(() => { const e = document.activeElement; return e ? (e.getAttribute("aria-label") || e.textContent || "").trim() : ""; })()`)) as string;
+      reached.push(focused);
+      if (/^Switch position \w+ in$/.test(focused)) break;
+    }
+    expect(reached[0]).toBe("Skip to content");
+    const nav = reached.indexOf("Devices");
+    const switchControl = reached.findIndex((r) => /^Switch position \w+ in$/.test(r));
+    expect(nav).toBeGreaterThan(0);
+    expect(switchControl).toBeGreaterThan(nav);
+    // And the switch control works from the keyboard.
+    await Promise.all([page.waitForEvent("load"), page.keyboard.press("Enter")]);
+    const notice = page.getByRole("status").filter({ hasText: /^Position \w+ is being switched in/ });
+    expect(await notice.count()).toBe(1);
+    const held = /^Position (\w+) is/.exec((await notice.textContent())!)![1]!;
+    expect(reached[switchControl]).toBe(`Switch position ${held} in`);
+    await submit(page, page.getByRole("button", { name: `Release position ${held}` }));
+    await page.context().close();
+  }, 120_000);
+
+  it("every button, link, field and list on every page has an accessible name", async () => {
+    const context = await rig.browser.newContext({ locale: "en-US" });
+    const signInPage = await context.newPage();
+    await signInPage.goto(`${rig.base}/login`);
+    const signIn = await unnamed(signInPage);
+    expect(signIn.count).toBeGreaterThan(2);
+    expect(signIn.unnamed).toEqual([]);
+    await context.close();
+    const page = await rig.signIn("operator");
+    for (const path of ["/", "/devices", "/devices/demo", "/settings", "/cards"]) {
+      await page.goto(`${rig.base}${path}`);
+      await page.waitForSelector("body[data-stream=open]");
+      const found = await unnamed(page);
+      expect(found.count, path).toBeGreaterThan(8);
+      expect([path, found.unnamed]).toEqual([path, []]);
+    }
+    await page.context().close();
+  }, 120_000);
+});
