@@ -70,16 +70,19 @@ export interface AtPortOptions {
   readonly extraUrcs?: readonly RegExp[];
 }
 
-/** Commands that run directly, inside an exclusive operation. */
+/** Commands that run directly, inside an exclusive operation (their priority is the operation's). */
 export interface DirectAt {
   readonly command: (text: string, options?: CommandOptions) => Effect.Effect<AtResponse, AtError>;
+  /** A command that is answered with the `> ` prompt, then takes `body` ended by Ctrl-Z. */
+  readonly commandWithBody: (text: string, body: string, options?: CommandOptions) => Effect.Effect<AtResponse, AtError>;
 }
 
 export interface AtPort extends DirectAt {
-  /** A command that is answered with the `> ` prompt, then takes `body` ended by Ctrl-Z. */
-  readonly commandWithBody: (text: string, body: string, options?: CommandOptions) => Effect.Effect<AtResponse, AtError>;
-  /** Runs `operation` alone on the port: queued work waits until it has finished. */
-  readonly exclusive: <A, E, R>(operation: (at: DirectAt) => Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>;
+  /**
+   * Runs `operation` alone on the port: queued work waits until it has finished. It waits
+   * its turn as `priority` (default urgent: a slot switch goes first).
+   */
+  readonly exclusive: <A, E, R>(operation: (at: DirectAt) => Effect.Effect<A, E, R>, options?: { readonly priority?: Priority }) => Effect.Effect<A, E, R>;
   /** Unsolicited codes and port events, from the moment of subscription. */
   readonly events: Effect.Effect<Queue.Dequeue<PortEvent>, never, Scope.Scope>;
   readonly state: SubscriptionRef.SubscriptionRef<PortState>;
@@ -486,14 +489,17 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
     const enqueue = <A, E, R>(priority: Priority, work: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
       Effect.uninterruptibleMask((restore) => Effect.zipRight(acquire(priority, restore), restore(work).pipe(Effect.ensuring(release))));
 
-    const direct: DirectAt = { command: (text, opts) => runCommand(text, null, timeoutFor(text, opts)) };
+    const direct: DirectAt = {
+      command: (text, opts) => runCommand(text, null, timeoutFor(text, opts)),
+      commandWithBody: (text, body, opts) => runCommand(text, body, timeoutFor(text, opts)),
+    };
 
     const port: AtPort = {
       target: transport.target,
       state,
       command: (text, opts) => enqueue(opts?.priority ?? "normal", direct.command(text, opts)),
-      commandWithBody: (text, body, opts) => enqueue(opts?.priority ?? "normal", runCommand(text, body, timeoutFor(text, opts))),
-      exclusive: (operation) => enqueue("urgent", Effect.suspend(() => operation(direct))),
+      commandWithBody: (text, body, opts) => enqueue(opts?.priority ?? "normal", direct.commandWithBody(text, body, opts)),
+      exclusive: (operation, opts) => enqueue(opts?.priority ?? "urgent", Effect.suspend(() => operation(direct))),
       // Explicit per-call timeouts and the caller's own options still win.
       setTimeouts: (overrides) => Effect.sync(() => Object.assign(timeouts, overrides, options.timeouts)),
       setUpAfterSpells: (run) =>

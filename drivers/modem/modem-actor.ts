@@ -4,7 +4,8 @@
  * reports, registration, SIM changes). Everything that wants the modem goes through the
  * port's queue, so the actor's own work and a caller's never interleave on the wire.
  */
-import { Data, Effect, PubSub, Stream, SubscriptionRef } from "effect";
+import { Effect, PubSub, Stream, SubscriptionRef } from "effect";
+import { CardChanged } from "./card-changed";
 import { parseRegistration, isRegistered } from "../../protocol/at/registration";
 import { parseCsq } from "../../protocol/at/sim";
 import { parseCmtiUnsolicited } from "../../protocol/at/sms-storage";
@@ -12,7 +13,7 @@ import type { Urc } from "../../protocol/at/urc";
 import type { AtPort, DirectAt } from "../at/at-port";
 import { bringUp, charsetInForce, initialise, readCardKey, readNetwork, readSim, type BringUpFailed, type ProbeOptions, type StepProblem } from "./bring-up";
 import { makeInbox, type InboxEvent, type SmsSink } from "./sms-inbox";
-import { makeOutbox, type OutboxEvent } from "./sms-outbox";
+import { makeOutbox, type OutboxEvent, type SendOptions } from "./sms-outbox";
 import { makeUssd, type UssdOptions } from "./ussd";
 import { makeCalls, type CallEvent } from "./calls";
 import { INITIAL_SNAPSHOT, simStatusOf, type ModemSnapshot, type SimStatus } from "./state";
@@ -34,12 +35,7 @@ export type ModemEvent =
    */
   | { readonly type: "card-rekeyed"; readonly from: string; readonly to: string; readonly imsi: string };
 
-/** The card in the modem is not the one the snapshot showed (or did not answer): nothing went out from it. */
-export class CardChanged extends Data.TaggedError("CardChanged")<{ readonly expected: string; readonly found: string | null }> {
-  override get message(): string {
-    return `card ${this.expected} is no longer in this modem (${this.found ? `it holds ${this.found}` : "the card did not answer"}): nothing was sent`;
-  }
-}
+export { CardChanged };
 
 export interface ModemActorOptions {
   readonly sink: SmsSink;
@@ -209,12 +205,19 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
         yield* publish({
           type: "recovery",
           step: "card-check",
-          detail: found === null ? `card ${expected} did not answer to a check before ${before}: reading the SIM again` : `the modem holds ${found}, not ${expected} as it showed: reading the SIM again`,
+          detail:
+            found === null
+              ? `card ${expected} did not answer to a check before ${before}: reading the SIM again`
+              : found === expected
+                ? `the card was switched while ${expected} was checked before ${before}: reading the SIM again`
+                : `the modem holds ${found}, not ${expected} as it showed: reading the SIM again`,
         });
         if (found !== null && found !== expected && epoch === simEpoch) yield* forgetCard;
         yield* rereadSim.pipe(Effect.forkIn(actorScope));
         return { same: false as const, found };
       });
+    const confirmOn = (at: DirectAt, expected: string): Effect.Effect<void, CardChanged> =>
+      Effect.flatMap(checkCard(at, expected, "a send"), (c) => (c.same ? Effect.void : Effect.fail(new CardChanged({ expected, found: c.found }))));
     cardHere = (at) => {
       const expected = now.sim?.iccid;
       return expected ? Effect.map(checkCard(at, expected, "reading messages"), (c) => c.same) : Effect.succeed(true);
@@ -368,7 +371,15 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
       profile,
       events: PubSub.subscribe(events),
       simStatus: Effect.map(SubscriptionRef.get(state), simStatusOf),
-      sendSms: outbox.send,
+      /**
+       * Sends a message. With `card`, the modem is asked before every part, alone on the port
+       * with it, whether it still holds that card (CardChanged if not: that part and the rest
+       * are not sent).
+       */
+      sendSms: (to: string, text: string, sendOptions: SendOptions & { readonly card?: string } = {}) => {
+        const { card, ...rest } = sendOptions;
+        return outbox.send(to, text, card ? { ...rest, guard: (at) => confirmOn(at, card) } : rest);
+      },
       sweep: inbox.sweep(),
       /** Settings again and a sweep: after the supervisor reset the module. */
       recover,
@@ -390,8 +401,7 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
        * the wrong card is worse than a late one. On a mismatch the card is forgotten and
        * read again, and the caller is told.
        */
-      confirmCard: (expected: string): Effect.Effect<void, CardChanged> =>
-        Effect.flatMap(checkCard(port, expected, "a send"), (c) => (c.same ? Effect.void : Effect.fail(new CardChanged({ expected, found: c.found })))),
+      confirmCard: (expected: string): Effect.Effect<void, CardChanged> => confirmOn(port, expected),
       /** A USSD code, or the answer inside an open session. */
       ussd: ussd.send,
       ussdCancel: ussd.cancel,

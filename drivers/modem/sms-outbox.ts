@@ -7,8 +7,9 @@
 import { Data, Effect } from "effect";
 import { decodeSmsPdu } from "../../protocol/sms/decode";
 import { encodeSubmit } from "../../protocol/sms/encode";
-import type { AtPort } from "../at/at-port";
+import type { AtPort, DirectAt } from "../at/at-port";
 import type { AtError } from "../at/errors";
+import type { CardChanged } from "./card-changed";
 
 export class SmsEncodeError extends Data.TaggedError("SmsEncodeError")<{ readonly reason: string }> {}
 
@@ -70,6 +71,12 @@ export interface SendOptions {
   readonly reference?: number;
   /** Parts (by seq) the modem already accepted on an earlier try: not sent again. */
   readonly alreadySent?: ReadonlySet<number>;
+  /**
+   * Run before each part, alone on the port with it: the modem's word that the card the
+   * message is for is still the one in it. A card switched in between two parts of a long
+   * message would otherwise send the rest under another number.
+   */
+  readonly guard?: (at: DirectAt) => Effect.Effect<void, CardChanged>;
 }
 
 export const makeOutbox = (port: AtPort, publish: (event: OutboxEvent) => Effect.Effect<unknown>, options: { readonly iccid: () => string | null }) =>
@@ -93,12 +100,18 @@ export const makeOutbox = (port: AtPort, publish: (event: OutboxEvent) => Effect
           // Not recorded, not sent. The record may still have been written (its commit's
           // answer lost with the connection): it is closed, so the part is not left in doubt.
           if (track) yield* track.before(part.seq).pipe(Effect.tapError((e) => track.after(part.seq, { mr: null, error: e.message })));
-          const reply = yield* port.commandWithBody(`AT+CMGS=${part.tpduLength}`, part.pdu, { priority: sendOptions.priority ?? "normal" }).pipe(
+          const command = `AT+CMGS=${part.tpduLength}`;
+          const priority = sendOptions.priority ?? "normal";
+          const guard = sendOptions.guard;
+          const submit = guard
+            ? port.exclusive((at) => Effect.zipRight(guard(at), at.commandWithBody(command, part.pdu)), { priority })
+            : port.commandWithBody(command, part.pdu, { priority });
+          const reply = yield* submit.pipe(
             // Only an error that proves nothing went out closes the record: the modem's own
-            // error, or no prompt. A reply that never came after the body, or a port lost in
-            // the middle, leaves the part in doubt.
+            // error, no prompt, or the wrong card found before it. A reply that never came
+            // after the body, or a port lost in the middle, leaves the part in doubt.
             Effect.tapError((error) =>
-              track && (error._tag === "AtModemError" || (error._tag === "AtTimeout" && error.waitingFor === "prompt"))
+              track && (error._tag === "AtModemError" || error._tag === "CardChanged" || (error._tag === "AtTimeout" && error.waitingFor === "prompt"))
                 ? track.after(part.seq, { mr: null, error: error.message })
                 : Effect.void,
             ),
@@ -109,7 +122,7 @@ export const makeOutbox = (port: AtPort, publish: (event: OutboxEvent) => Effect
         }
         yield* publish({ type: "sms-sent", sms });
         return sms;
-      }) satisfies Effect.Effect<SentSms, AtError | SmsEncodeError | SubmitNotRecorded>;
+      }) satisfies Effect.Effect<SentSms, AtError | SmsEncodeError | SubmitNotRecorded | CardChanged>;
 
     /** A +CDS body, or a report read from a storage (PDU hex with its SMSC part). */
     const statusReport = (raw: string) =>

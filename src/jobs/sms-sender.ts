@@ -195,6 +195,8 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
             priority: "bulk",
             reference: concatReference(sms.id),
             alreadySent: new Set(earlier.map((p) => p.seq)),
+            // Asked again before every part: a card switched between parts stops the rest.
+            ...(sms.iccid ? { card: sms.iccid } : {}),
             ...(host ? { track: submitTracker(db, sms.id, host) } : {}),
           })
           .pipe(Effect.map((done) => ({ ...done, parts: [...earlier, ...done.parts].sort((a, b) => a.seq - b.seq) })), Effect.either);
@@ -234,6 +236,8 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
         // The modem took a body and never answered: a retry could send it twice. The next
         // run of the job decides by the policy above.
         if (host && (yield* partsInDoubt(db, sms.id)).length > 0) return yield* retry(job, 0, `in doubt: ${error.message}`);
+        // The card left between parts: the rest goes when it is back (the parts sent are not sent again).
+        if (error._tag === "CardChanged") return yield* retry(job, 1_000, error.message);
         const code = error._tag === "AtModemError" ? error.error.code : null;
         const retryable = error._tag === "AtModemError" ? error.error.retryable : error._tag !== "SmsEncodeError";
         if (retryable && attempt < maxAttempts) return yield* retry(job, retryBaseMs * 2 ** (attempt - 1), error.message);

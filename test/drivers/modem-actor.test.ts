@@ -30,6 +30,7 @@ beforeAll(async () => {
       { id: "nonumber", sim: "8900101000000009999" },
       { id: "unannounced" },
       { id: "swapped" },
+      { id: "split" },
     ],
     sims: [{ iccid: "8900101000000009999", imsi: "001010000009999", number: "+15550009999", operator: "simnet", numberOnSim: false }],
   });
@@ -183,6 +184,40 @@ describe("modem actor: incoming SMS", () => {
       expect(stored.map((p) => p.iccid)).toEqual([stranger.iccid]);
       expect((yield* SubscriptionRef.get(actor.state)).sim?.iccid).toBe(stranger.iccid);
       m.faults.silentSimChange = false;
+    }),
+  );
+
+  it.scopedLive("a card switched between two parts of a long message: the rest is not sent from the card that came in", () =>
+    Effect.gen(function* () {
+      const m = modem("split");
+      const network = served.farm.network;
+      const left = m.sim!;
+      const { sink } = yield* memorySink();
+      const actor = yield* actorFor("split", sink);
+      const stranger = network.addSim({ iccid: "8900199000000000033", imsi: "001019900000003", number: "+15559900003", operator: left.spec.operator });
+      // The moment the network takes the first part, the card is switched, without a word
+      // from the modem (as on bank boards whose SIM-detect pin is not wired).
+      const submit = network.submit.bind(network);
+      let parts = 0;
+      network.submit = (sim, pdu, mr) => {
+        submit(sim, pdu, mr);
+        if (sim === left && ++parts === 1) {
+          m.faults.silentSimChange = true;
+          m.setSim(stranger);
+        }
+      };
+      try {
+        const text = "A long message that needs three parts. ".repeat(9).trim();
+        const error = yield* actor.sendSms("+15550007777", text, { card: left.iccid }).pipe(Effect.flip);
+        expect(error).toMatchObject({ _tag: "CardChanged", expected: left.iccid, found: stranger.iccid });
+        // Part 1 went from the card it was for; nothing went from the stranger.
+        expect(network.incompleteSubmits().filter((w) => w.sender.startsWith(`${left.iccid}>`)).map((w) => w.missing)).toEqual([[2, 3]]);
+        expect(network.incompleteSubmits().filter((w) => w.sender.startsWith(`${stranger.iccid}>`))).toEqual([]);
+        expect(network.submitted.filter((s) => s.fromIccid === stranger.iccid)).toEqual([]);
+      } finally {
+        network.submit = submit;
+        m.faults.silentSimChange = false;
+      }
     }),
   );
 
