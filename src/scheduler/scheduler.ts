@@ -296,9 +296,25 @@ export const startScheduler = (devices: readonly ManagedDevice[], options: Sched
           return late.length ? Effect.fail(new Busy({ detail: `switching ${rt.device.key} ${position} would move ${late.join(", ")}` })) : rt.device.driver.select(position, at);
         };
         const result = yield* quiesced(rt, moving, preview.modem, guarded).pipe(
-          // The cards did not move (or not surely): the actors read what is there again.
-          Effect.tapError(() =>
-            Effect.forEach(moving, (n) => Effect.zipRight(Effect.sync(() => rt.switching.delete(n)), refresh(rt, n)), { discard: true }),
+          // The cards did not move, or not surely: the actors read what is there again. A bank
+          // that failed after its commands went out (no answer, a line lost, a status that
+          // disagrees) may have switched all the same, so where those modems stand is no
+          // longer known: believing the old position would call a card online that is not
+          // there and let the inventory put the card that came in at the old one's place.
+          // The next claim or rotation step switches them for real.
+          Effect.tapError((error) =>
+            Effect.forEach(
+              moving,
+              (n) =>
+                Effect.zipRight(
+                  Effect.sync(() => {
+                    rt.switching.delete(n);
+                    if (error._tag === "BankError" && error.reason !== "no-such-position") rt.current.delete(n);
+                  }),
+                  refresh(rt, n),
+                ),
+              { discard: true },
+            ),
           ),
         );
         for (const [n, p] of result.after) {

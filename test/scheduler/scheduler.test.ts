@@ -6,6 +6,8 @@ import type { Registry } from "../../src/devices/registry";
 import { cardSwitcher, type ServiceScheduler } from "../../src/scheduler/service";
 import { enqueueSms, runSmsSender } from "../../src/jobs/sms-sender";
 import type { Database } from "../../src/store/schema";
+import { BankError } from "../../drivers/bank/sim-bank-driver";
+import { eventuallyEffect } from "../support/eventually";
 import { startTestService, type TestService } from "../support/service";
 
 // The scheduler over simulated SR banks (their controllers speak the serial language), with
@@ -167,5 +169,37 @@ describe("holds", () => {
       while (scheduler.place("train", "4-6")?.hold !== null) yield* Effect.sleep(10);
       expect(scheduler.place("train", "4-6")).toMatchObject({ modem: 6, hold: null });
     }),
+  );
+});
+
+describe("a switch whose answer is lost", () => {
+  it.scopedLive("the controller switched but never said so: the modem's position is not assumed, and the next hold switches for real", () =>
+    Effect.gen(function* () {
+      const device = registry.devices.find((d) => d.config.id === "box")!;
+      const driver = device.driver as { select: typeof device.driver.select };
+      const select = driver.select;
+      const cardOf = (p: string) => bank("box").cardAt(p)!.iccid;
+      // Modem 6 on card 1 first, answered as usual.
+      yield* scheduler.hold("box", "F1", "client-a");
+
+      yield* scheduler.release("box", "F1", "client-a");
+      expect(yield* iccidOnModem("box", 6)).toBe(cardOf("F1"));
+      // Then a switch the controller carries out and never answers (a hung board that still
+      // reads its line): the scheduler hears a failure while card 2 is in.
+      driver.select = (position, at) => Effect.zipRight(select(position, at), Effect.fail(new BankError({ reason: "no-answer", detail: `${position}: nothing in 3000 ms` })));
+      const lost = yield* scheduler.hold("box", "F2", "client-b").pipe(Effect.flip);
+      driver.select = select;
+      expect(lost.message).toMatch(/no-answer|nothing in/);
+      yield* scheduler.release("box", "F2", "client-b");
+      yield* eventuallyEffect(() => Effect.runSync(iccidOnModem("box", 6)) === cardOf("F2"), "the modem reads the card the switch put in");
+      // Card 1 is not where the scheduler last knew it: a hold on it switches it in.
+      yield* scheduler.hold("box", "F1", "client-c");
+      expect(yield* iccidOnModem("box", 6)).toBe(cardOf("F1"));
+      yield* scheduler.release("box", "F1", "client-c");
+      // And the inventory never put card 2 at card 1's place.
+      const places = yield* Effect.promise(() => db.selectFrom("sim_cards").select(["iccid", "place"]).where("iccid", "in", [cardOf("F1"), cardOf("F2")]).execute());
+      expect(Object.fromEntries(places.map((r) => [r.iccid, r.place]))).toEqual({ [cardOf("F1")]: "F1", [cardOf("F2")]: "F2" });
+    }),
+    30_000,
   );
 });
