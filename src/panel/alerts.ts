@@ -43,23 +43,27 @@ export const alertsFor = async (ctx: PanelContext, user: Viewer, devices: readon
     .orderBy("id", "desc")
     .limit(limit);
   events = user.admin ? events : events.where("device", "in", keys.length ? keys : [""]);
-  const failed = await ctx.db
-    .selectFrom("holds")
-    .select(["device", "position", "modem", "error", "updated_at"])
-    .where("state", "=", "failed")
-    .where("device", "in", keys.length ? keys : [""])
-    .execute();
-  const webhook = await ctx.db
-    .selectFrom("outbox")
-    .select([sql<number>`count(*)::int`.as("n"), sql<string | null>`max(last_error)`.as("error"), sql<Date | null>`max(created_at)`.as("at")])
-    .where("delivered_at", "is", null)
-    .where("attempts", ">", 0)
-    .where("user_id", "=", user.id)
-    .executeTakeFirstOrThrow();
+  // Three independent reads at once: each round trip counts on a page refreshed live.
+  const [failed, webhook, recent] = await Promise.all([
+    ctx.db
+      .selectFrom("holds")
+      .select(["device", "position", "modem", "error", "updated_at"])
+      .where("state", "=", "failed")
+      .where("device", "in", keys.length ? keys : [""])
+      .execute(),
+    ctx.db
+      .selectFrom("outbox")
+      .select([sql<number>`count(*)::int`.as("n"), sql<string | null>`max(last_error)`.as("error"), sql<Date | null>`max(created_at)`.as("at")])
+      .where("delivered_at", "is", null)
+      .where("attempts", ">", 0)
+      .where("user_id", "=", user.id)
+      .executeTakeFirstOrThrow(),
+    events.execute(),
+  ]);
   const out: Alert[] = [];
   for (const f of failed) out.push({ kind: "switch-failed", device: f.device, modem: f.modem, detail: `${f.position}: ${f.error ?? "the switch failed"}`, at: f.updated_at });
   if (webhook.n > 0) out.push({ kind: "webhook-failing", device: null, modem: null, detail: `${webhook.n} waiting: ${webhook.error ?? "no answer"}`, at: webhook.at ?? new Date() });
-  for (const e of await events.execute()) {
+  for (const e of recent) {
     const payload = (e.payload ?? {}) as Record<string, unknown>;
     const kind = kindOf(e.type, payload);
     if (kind)
@@ -117,7 +121,6 @@ const rollUpClosedHours = async (ctx: PanelContext): Promise<void> => {
 /** Messages in and out per hour over the last 24 hours, on the user's devices' cards. */
 export const messagesPerHour = async (ctx: PanelContext, user: Viewer, devices: readonly DeviceRow[]): Promise<HourCount[]> => {
   const ids = devices.map((d) => d.id);
-  await rollUpClosedHours(ctx);
   // The closed hours from their rows; the hour still open (and one just closed) from the messages.
   const open = sql<Date>`date_trunc('hour', now() - ${SETTLED_AFTER}::interval, 'UTC')`;
   let closed = ctx.db
@@ -136,11 +139,18 @@ export const messagesPerHour = async (ctx: PanelContext, user: Viewer, devices: 
     if (!user.admin) q = q.where(sql<boolean>`m.iccid in (select iccid from sim_cards where device_id = any(${ids.length ? ids : [-1]}::int[]))`);
     return new Map((await q.execute()).map((r) => [new Date(r.hour).getTime(), r.n]));
   };
-  const [rolled, received, sent] = await Promise.all([closed.execute(), count("sms_in", "received_at"), count("sms_out", "created_at")]);
+  // The open hour is counted while the closed ones are written down (when one is missing) and read.
+  const [rolled, received, sent] = await Promise.all([
+    rollUpClosedHours(ctx).then(() => closed.execute()),
+    count("sms_in", "received_at"),
+    count("sms_out", "created_at"),
+  ]);
+  // An hour written down wins over the live count of it: at two minutes past an hour the
+  // statements may see the boundary on either side, and the hour must not count twice.
   for (const r of rolled) {
     const at = new Date(r.hour).getTime();
-    received.set(at, (received.get(at) ?? 0) + r.received);
-    sent.set(at, (sent.get(at) ?? 0) + r.sent);
+    received.set(at, r.received);
+    sent.set(at, r.sent);
   }
   const now = new Date();
   now.setUTCMinutes(0, 0, 0);

@@ -98,9 +98,11 @@ export const modemsOf = async (ctx: PanelContext, devices: readonly DeviceRow[])
   ]);
   const errors = new Map(trouble.map((t) => [`${t.device}#${t.modem}`, t.n]));
   const order = new Map(devices.map((d, i) => [d.key, i]));
+  // Each modem's device rank looked up once, not at every comparison (2,500 modems on a farm page).
   return [...local, ...remote]
-    .map((m) => ({ ...m, errorsLastHour: errors.get(`${m.device}#${m.modem}`) ?? 0, queued: (m.iccid && queued.get(m.iccid)) || 0 }))
-    .sort((a, b) => (order.get(a.device) ?? 0) - (order.get(b.device) ?? 0) || a.modem - b.modem);
+    .map((m) => ({ rank: order.get(m.device) ?? 0, view: { ...m, errorsLastHour: errors.get(`${m.device}#${m.modem}`) ?? 0, queued: (m.iccid && queued.get(m.iccid)) || 0 } }))
+    .sort((a, b) => a.rank - b.rank || a.view.modem - b.view.modem)
+    .map((r) => r.view);
 };
 
 export interface GridCell {

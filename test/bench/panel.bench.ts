@@ -2,7 +2,7 @@
  * bench:panel — the web panel's dashboard and device view on a big farm: 10,000 cards on
  * SR-Trains (64 positions each, 16 modems), 1,000,000 stored SMS, every device driven by
  * another (live) host so the pages read the rows any host reads. One client, requests one
- * after another: p50/p99 server time per page, next to the SimFolder API's cardList
+ * after another, every page in turn: p50/p99 server time per page, next to the SimFolder API's cardList
  * (a page of 100, and of 1,000) on the same data in the same run.
  * Run: npm run bench:panel [-- --cards 10000 --sms 1000000 --runs 30 --keep]   (PostgreSQL: SIMGATE_TEST_PG or 127.0.0.1:5432)
  * `--keep` leaves the database in place and prints its address, to study the pages' queries
@@ -63,20 +63,32 @@ try {
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  const measure = async (name: string, url: string, headers: Record<string, string> = {}) => {
-    const times: number[] = [];
-    let bytes = 0;
-    for (let i = 0; i < RUNS + 3; i++) {
-      const start = performance.now();
-      const res = await fetch(url, { headers });
-      const body = await res.arrayBuffer();
-      if (res.status !== 200) throw new Error(`${name}: HTTP ${res.status}`);
-      if (i >= 3) times.push(performance.now() - start);
-      bytes = body.byteLength;
-    }
-    times.sort((a, b) => a - b);
-    const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))]!;
-    return { name, p50: at(0.5), p99: at(0.99), kb: bytes / 1024 };
+  const once = async (name: string, url: string, headers: Record<string, string>) => {
+    const start = performance.now();
+    const res = await fetch(url, { headers });
+    const body = await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`${name}: HTTP ${res.status}`);
+    return { ms: performance.now() - start, bytes: body.byteLength };
+  };
+  /**
+   * Every page once per round, in turn, rather than each page's runs in a block: on a shared
+   * machine a burst of other work then lands on all of them alike, and the ratios to cardList
+   * mean something. The first 3 rounds warm up.
+   */
+  const measureAll = async (pages: ReadonlyArray<readonly [string, string, Record<string, string>]>) => {
+    const times = pages.map(() => [] as number[]);
+    const bytes = pages.map(() => 0);
+    for (let i = 0; i < RUNS + 3; i++)
+      for (const [k, [name, url, headers]] of pages.entries()) {
+        const r = await once(name, url, headers);
+        if (i >= 3) times[k]!.push(r.ms);
+        bytes[k] = r.bytes;
+      }
+    return pages.map(([name], k) => {
+      const sorted = times[k]!.sort((a, b) => a - b);
+      const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+      return { name, p50: at(0.5), p99: at(0.99), kb: bytes[k]! / 1024 };
+    });
   };
   const cookie = { cookie: `simgate_session=${token}`, accept: "text/html" };
   // The first dashboard counts the day's closed hours once and writes them down (sms_hours);
@@ -84,13 +96,13 @@ try {
   const first = performance.now();
   await (await fetch(`${base}/`, { headers: cookie })).arrayBuffer();
   const firstMs = performance.now() - first;
-  const rows = [
-    await measure("panel dashboard (every modem)", `${base}/`, cookie),
-    await measure("panel device view (one train)", `${base}/devices/t0001`, cookie),
-    await measure("panel dashboard, live refresh", `${base}/`, { ...cookie, "x-simgate-fragment": "1" }),
-    await measure("SimFolder cardList (100)", `${base}/api/cardList?api_key=${KEY}`),
-    await measure("SimFolder cardList (1000)", `${base}/api/cardList?api_key=${KEY}&limit=1000`),
-  ];
+  const rows = await measureAll([
+    ["panel dashboard (every modem)", `${base}/`, cookie],
+    ["panel device view (one train)", `${base}/devices/t0001`, cookie],
+    ["panel dashboard, live refresh", `${base}/`, { ...cookie, "x-simgate-fragment": "1" }],
+    ["SimFolder cardList (100)", `${base}/api/cardList?api_key=${KEY}`, {}],
+    ["SimFolder cardList (1000)", `${base}/api/cardList?api_key=${KEY}&limit=1000`, {}],
+  ]);
   const baseline = rows[3]!.p50;
   process.stdout.write(`${"".padEnd(34)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"KiB".padStart(8)}${"p50 / cardList(100)".padStart(22)}\n`);
   process.stdout.write(`${"panel dashboard, first of the day".padEnd(34)}${firstMs.toFixed(1).padStart(9)}   (counts 23 closed hours once)\n`);

@@ -3,7 +3,7 @@
  * The live region is re-rendered by the server when the stream reports a change; the events
  * list is filled by the page's script from the stream itself.
  */
-import { html } from "../html";
+import { escapeHtml, html, Html } from "../html";
 import type { StringKey } from "../i18n/en";
 import type { Translate } from "../i18n/locale";
 import type { DeviceRow, ModemView } from "../farm-view";
@@ -27,10 +27,20 @@ export const COMPACT_ABOVE = 200;
 
 export const inTrouble = (m: ModemView) => !m.connected || m.simStatus !== 1 || m.errorsLastHour > 0;
 
-const tiles = (t: Translate, modems: readonly ModemView[]) => html`<ul class="tiles">${modems.map(
-  (m) =>
-    html`<li class="tile ${inTrouble(m) ? "bad" : "ok"}" data-modem="${m.device}#${m.modem}" data-connected="${String(m.connected)}" title="#${m.modem}: ${m.connected ? t("modem.online") : t("modem.offline")}, ${t(`status.${m.simStatus}` as StringKey)}${m.operator ? `, ${m.operator}` : ""}${m.signalDbm === null ? "" : `, ${m.signalDbm} dBm`}">${m.modem}</li>`,
-)}</ul>`;
+/**
+ * Built as one string with each value escaped, not a template per tile: bench:panel draws
+ * 2,512 of them at every live refresh, and a fragment per tile cost more than the reads.
+ */
+const tiles = (t: Translate, modems: readonly ModemView[]) => {
+  const online = escapeHtml(t("modem.online"));
+  const offline = escapeHtml(t("modem.offline"));
+  let out = '<ul class="tiles">';
+  for (const m of modems) {
+    const title = `#${m.modem}: ${m.connected ? online : offline}, ${escapeHtml(t(`status.${m.simStatus}` as StringKey))}${m.operator ? `, ${escapeHtml(m.operator)}` : ""}${m.signalDbm === null ? "" : `, ${m.signalDbm} dBm`}`;
+    out += `<li class="tile ${inTrouble(m) ? "bad" : "ok"}" data-modem="${escapeHtml(m.device)}#${m.modem}" data-connected="${m.connected}" title="${title}">${m.modem}</li>`;
+  }
+  return new Html(`${out}</ul>`);
+};
 
 export const dashboardLive = (t: Translate, { devices, modems, alerts, hours }: DashboardData) => {
   if (devices.length === 0) return html`<p>${t("dashboard.noDevices")}</p>`;
