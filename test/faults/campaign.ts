@@ -10,16 +10,15 @@
  */
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type pg from "pg";
-import { throwawayDatabase } from "../support/postgres";
 import { POOL_KEY, ServiceProcess } from "./service";
-import { collectEvidence, connect, hardwareBacklog, HARNESS_APP } from "./evidence";
+import { collectEvidence, hardwareBacklog } from "./evidence";
 import { clearEverything, injectFault } from "./inject";
 import { Ledger, type Origin } from "./ledger";
 import type { Profile } from "./profiles";
 import { classify, type Report } from "./report";
 import { rightfulCard, startRig, type Rig } from "./rig";
 import { buildSchedule, type KillEpisode, type HardwareEpisode, type TrafficItem } from "./schedule";
+import { openCampaignStore, type CampaignStore } from "./store";
 import { Traffic } from "./traffic";
 
 /** The farm's identities are fixed; the seed drives the schedule. */
@@ -85,28 +84,28 @@ export const runCampaign = async (profile: Profile, seed: number, options: Campa
   const timings: Record<string, number> = {};
   const notes: string[] = [];
   const ledger = new Ledger();
-  const database = await throwawayDatabase("simgate_faults");
-  const dbName = new URL(database.url).pathname.slice(1);
+  let store: CampaignStore | null = null;
   let rig: Rig | null = null;
-  let client: pg.Client | null = null;
   let keeper: Keeper | null = null;
   try {
+    store = await openCampaignStore(profile.database);
+    const db = store;
+    log(`database: ${profile.database === "server" ? "PostgreSQL server" : "embedded (PGlite)"}`);
     rig = await startRig(profile, FARM_SEED);
     const theRig = rig;
-    client = await connect(database.url);
-    const db = client;
-    const inFlight = async () => (await db.query<{ id: number }>("select id from sms_out where state = 'sending' order by id")).rows.map((r) => Number(r.id));
     // The service's whole output, for reading a failure afterwards.
     const logFile = join(tmpdir(), `simgate-faults-${profile.name}-${seed}-${process.pid}.log`);
     log(`service output: ${logFile}`);
     const service = new ServiceProcess({
-      databaseUrl: database.url,
+      databaseEnv: db.serviceEnv,
       configFile: rig.configFile,
       logFile,
       onCrash: (detail) => {
         log(`service crashed: ${detail.split("\n")[0]}`);
-        void inFlight()
-          .catch(() => [] as number[])
+        // Read before the restart the keeper is about to make (the embedded database is
+        // one process's at a time).
+        void keeper
+          ?.step(() => db.inFlightWhileDown().catch(() => [] as number[]))
           .then((ids) => ledger.addKill({ kind: "crash", at: Date.now(), inFlight: ids, detail }));
         keeper?.crashed();
       },
@@ -118,7 +117,7 @@ export const runCampaign = async (profile: Profile, seed: number, options: Campa
     const cards = rig.cards.length;
     const scanDeadline = Date.now() + (profile.timing === "realistic" ? 600_000 : 180_000);
     for (;;) {
-      const known = Number((await db.query<{ n: string }>("select count(*) as n from sim_cards where number is not null")).rows[0]!.n);
+      const known = await db.knownCards(service.url);
       if (known >= cards) break;
       if (Date.now() > scanDeadline) throw new Error(`the service's scan found ${known} of ${cards} cards:\n${service.tail()}`);
       await sleep(250);
@@ -127,8 +126,9 @@ export const runCampaign = async (profile: Profile, seed: number, options: Campa
     log(`service up, ${cards} cards scanned in ${(timings.setup / 1000).toFixed(1)} s`);
 
     // ---- the fault phase -----------------------------------------------------------------
+    // The embedded database has no connections to kill.
     const schedule = buildSchedule(
-      profile,
+      db.kind === "embedded" ? { ...profile, dbKills: 0 } : profile,
       seed,
       rig.modems.map((m) => ({ id: m.id, group: theRig.bank.modemList.includes(m) ? "bank" : m.personality.name })),
       [...rig.served.controllers.keys()],
@@ -169,17 +169,14 @@ export const runCampaign = async (profile: Profile, seed: number, options: Campa
       if (ep.kind === "service-kill") {
         await up.step(async () => {
           await service.kill();
-          ledger.addKill({ kind: "service-kill", at: Date.now(), inFlight: await inFlight(), detail: `episode ${ep.id}` });
+          ledger.addKill({ kind: "service-kill", at: Date.now(), inFlight: await db.inFlightWhileDown(), detail: `episode ${ep.id}` });
           log(`service killed (episode ${ep.id}), down for ${ep.downMs} ms`);
         });
         await sleep(ep.downMs);
         await up.ensureUp();
       } else {
-        const killed = await db.query<{ n: number }>(
-          "select count(*)::int as n from (select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid() and coalesce(application_name, '') <> $2) t",
-          [dbName, HARNESS_APP],
-        );
-        ledger.addKill({ kind: "db-kill", at: Date.now(), inFlight: await inFlight(), detail: `episode ${ep.id}: ${killed.rows[0]!.n} connections` });
+        const killed = await db.killConnections();
+        ledger.addKill({ kind: "db-kill", at: Date.now(), inFlight: await db.inFlightWhileDown(), detail: `episode ${ep.id}: ${killed} connections` });
       }
     };
 
@@ -212,9 +209,9 @@ export const runCampaign = async (profile: Profile, seed: number, options: Campa
     while (Date.now() < deadline) {
       await up.ensureUp().catch(() => undefined);
       const backlog = hardwareBacklog(rig);
-      const open = Number((await db.query<{ n: string }>("select count(*) as n from sms_out where state in ('queued', 'sending')")).rows[0]!.n);
-      backlogText = `${backlog.atSmsc} at the SMSC, ${backlog.onSims} on SIMs, ${backlog.inModems} in modem memory, ${open} sends open`;
-      if (backlog.atSmsc + backlog.onSims + backlog.inModems + open === 0) {
+      const open = await db.openSends(service.url);
+      backlogText = `${backlog.atSmsc} at the SMSC, ${backlog.onSims} on SIMs, ${backlog.inModems} in modem memory, ${open ?? "?"} sends open`;
+      if (open === 0 && backlog.atSmsc + backlog.onSims + backlog.inModems === 0) {
         quietSince ??= Date.now();
         // A little longer: a status report, an assembly, a retry may still be on its way.
         if (Date.now() - quietSince >= 5_000) break;
@@ -227,13 +224,12 @@ export const runCampaign = async (profile: Profile, seed: number, options: Campa
 
     // The service stops before the evidence is read, so nothing moves while it is.
     await up.stop();
-    const evidence = await collectEvidence(rig, db);
+    const evidence = await db.whileDown((client) => collectEvidence(theRig, client));
     timings.total = Date.now() - t0;
     return classify({ profile: profile.name, seed, ledger, evidence, timings, notes });
   } finally {
     await keeper?.stop().catch(() => undefined);
-    await client?.end().catch(() => undefined);
     await rig?.stop().catch(() => undefined);
-    await database.drop().catch(() => undefined);
+    await store?.close().catch(() => undefined);
   }
 };

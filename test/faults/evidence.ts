@@ -8,6 +8,7 @@ import pg from "pg";
 import { decodeSmsPdu } from "../../protocol/sms/decode";
 import type { SubmittedMessage } from "../../hil/network/network";
 import type { Rig } from "./rig";
+import type { Queryable } from "./store";
 import { tagIn } from "./texts";
 
 export interface StoredRow {
@@ -133,7 +134,7 @@ export const connect = async (url: string): Promise<pg.Client> => {
 
 const ms = (d: Date | string | null): number | null => (d === null ? null : new Date(d).getTime());
 
-export const collectEvidence = async (rig: Rig, client: pg.Client): Promise<Evidence> => {
+export const collectEvidence = async (rig: Rig, client: Queryable): Promise<Evidence> => {
   const smsIn = (await client.query<{ id: number; iccid: string; text: string; parts: number; missing: number[]; received_at: Date }>("select id, iccid, text, parts, missing, received_at from sms_in order by id")).rows.map(
     (r): StoredRow => ({ id: Number(r.id), iccid: r.iccid, text: r.text, parts: r.parts, missing: r.missing ?? [], receivedAt: ms(r.received_at)! }),
   );

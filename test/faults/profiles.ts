@@ -4,10 +4,18 @@
  * test:faults`, `long` is the overnight run with the simulator's realistic timing.
  */
 
+import type { DatabaseKind } from "./store";
+
 export type ProfileName = "short" | "default" | "long";
 
 export interface Profile {
   readonly name: ProfileName;
+  /**
+   * The service's database: a PostgreSQL server (with its connections killed), or the
+   * embedded PGlite directory the zero-setup default uses (no connections to kill; reopened
+   * after every SIGKILL).
+   */
+  readonly database: DatabaseKind;
   /** The simulator's timing model (the service's command timeouts are its own). */
   readonly timing: "instant" | "realistic";
   /** Modem faults (everything but service kills and database connection kills). */
@@ -43,6 +51,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
   // fit), one service kill, three database kills.
   short: {
     name: "short",
+    database: "server",
     timing: "instant",
     faults: 85,
     serviceKills: 1,
@@ -61,6 +70,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
   // within 15 minutes. Every plain personality the simulator has, one modem each.
   default: {
     name: "default",
+    database: "server",
     timing: "instant",
     faults: 527,
     serviceKills: 5,
@@ -76,9 +86,12 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     downMs: [1_000, 5_000],
   },
   // Realistic timing (registration 6 s, SIM switch 2 s, delivery 3 s, each ±30 %): slower
-  // faults, longer outages, a rotation period like a live farm's. About an hour.
+  // faults, longer outages, a rotation period like a live farm's, on the embedded database
+  // that `npm start` uses when nothing is configured. About an hour. Its database kills
+  // apply only with SIMGATE_FAULTS_DB=server.
   long: {
     name: "long",
+    database: "embedded",
     timing: "realistic",
     faults: 1_020,
     serviceKills: 10,
@@ -97,11 +110,14 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
 
 export const DEFAULT_SEED = 20_240_601;
 
-/** The profile and seed from SIMGATE_FAULTS_PROFILE and SIMGATE_FAULTS_SEED. */
+/** The profile and seed from SIMGATE_FAULTS_PROFILE, SIMGATE_FAULTS_DB and SIMGATE_FAULTS_SEED. */
 export const profileFromEnv = (env: NodeJS.ProcessEnv = process.env): { profile: Profile; seed: number } => {
   const name = (env.SIMGATE_FAULTS_PROFILE || "short") as ProfileName;
-  const profile = PROFILES[name];
-  if (!profile) throw new Error(`SIMGATE_FAULTS_PROFILE must be one of ${Object.keys(PROFILES).join(", ")} (got "${name}")`);
+  const chosen = PROFILES[name];
+  if (!chosen) throw new Error(`SIMGATE_FAULTS_PROFILE must be one of ${Object.keys(PROFILES).join(", ")} (got "${name}")`);
+  const database = env.SIMGATE_FAULTS_DB || chosen.database;
+  if (database !== "server" && database !== "embedded") throw new Error(`SIMGATE_FAULTS_DB must be server or embedded (got "${database}")`);
+  const profile: Profile = { ...chosen, database };
   const raw = env.SIMGATE_FAULTS_SEED;
   if (raw !== undefined && raw !== "" && !/^\d{1,10}$/.test(raw)) throw new Error(`SIMGATE_FAULTS_SEED must be a whole number (got "${raw}")`);
   return { profile, seed: raw ? Number(raw) : DEFAULT_SEED };

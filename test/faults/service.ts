@@ -15,13 +15,20 @@ export const API_KEY = "faults-api-key-0001";
 export const POOL_KEY = "faults-pool-key-0001";
 
 export interface ServiceOptions {
-  readonly databaseUrl: string;
+  /** The database's part of the environment: DATABASE_URL, or SIMGATE_DATA_DIR for the embedded one. */
+  readonly databaseEnv: Readonly<Record<string, string>>;
   readonly configFile: string;
   /** Called when the process exits without being told to. */
   readonly onCrash: (detail: string) => void;
   /** Everything the service prints, across restarts, is appended here too. */
   readonly logFile?: string;
 }
+
+/** The environment without a database of its own choosing: the campaign picks it. */
+const withoutDatabase = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => {
+  const { DATABASE_URL: _url, SIMGATE_DATA_DIR: _dir, ...rest } = env;
+  return rest;
+};
 
 export class ServiceProcess {
   private child: ChildProcess | null = null;
@@ -53,8 +60,8 @@ export class ServiceProcess {
     const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/main.ts")], {
       cwd: ROOT,
       env: {
-        ...process.env,
-        DATABASE_URL: this.options.databaseUrl,
+        ...withoutDatabase(process.env),
+        ...this.options.databaseEnv,
         PORT: "0",
         SIMGATE_CONFIG: this.options.configFile,
         SIMGATE_API_KEY: API_KEY,
