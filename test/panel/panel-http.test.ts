@@ -324,9 +324,16 @@ describe("another host's device", () => {
     const mine = (await db.selectFrom("devices").select("id").where("key", "=", "mine").executeTakeFirstOrThrow()).id;
     await db.insertInto("sim_cards").values({ device_id: mine, place: "2", iccid: "8900000000000000003", number: "+15550000003" }).execute();
     await db.insertInto("modem_state").values({ device: "mine", modem: 1, host: "far", connected: true, sim_status: 1, iccid: "8900000000000000003", number: "+15550000003", operator: "Simnet", registration: "HOME", signal_dbm: -70 }).execute();
+    // A pool's open number holds a card too: the grid names the pool.
+    const pool = await db.insertInto("pools").values({ title: "Verification", key_hash: "x" }).returning("id").executeTakeFirstOrThrow();
+    await db.insertInto("sim_cards").values({ device_id: mine, place: "3", iccid: "8900000000000000004", number: "+15550000004" }).execute();
+    await db.insertInto("holds").values({ device: "mine", position: "3", holder: `sr-pool:${pool.id}`, state: "online" }).execute();
     const rita = await signIn("rita", "a reader's passphrase");
     const page = await (await fetch(`${base}/devices/mine`, { headers: { cookie: rita.cookie } })).text();
     expect(page).toContain("This device is driven by host far");
+    expect(page).toMatch(/data-position="3"[\s\S]*?held by pool Verification \(online\)/);
+    // Its rotation is that host's to run, and the page says so.
+    expect(page).toContain("Run by host far, which drives this device.");
     expect(page).toMatch(/<td class="cell on-modem" data-position="2" data-modem="1" data-iccid="8900000000000000003">/);
     expect(page).toMatch(/<td class="cell held failed" data-position="1" data-modem="" data-iccid="8900000000000000001">[\s\S]*?held by ann \(failed\): the controller did not answer/);
     expect(page).toMatch(/<tr data-modem="mine#1" data-connected="true" data-status="1">/);
