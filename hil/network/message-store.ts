@@ -19,8 +19,21 @@ export interface StoredMessage {
 
 export type StorageName = "SM" | "ME" | "SR";
 
+/** A message taken out of a memory, for looking back at where a message went. */
+export interface RemovedMessage {
+  readonly at: number;
+  readonly index: number;
+  readonly pdu: string;
+  readonly kind: StoredMessage["kind"];
+}
+
+/** How many removals a memory remembers (the oldest are forgotten first). */
+const REMOVED_KEPT = 500;
+
 export class MessageStore {
   private readonly slots: (StoredMessage | undefined)[];
+  /** The latest removals (AT+CMGD), oldest first. */
+  readonly removed: RemovedMessage[] = [];
   constructor(
     readonly name: StorageName,
     readonly capacity: number,
@@ -63,8 +76,11 @@ export class MessageStore {
 
   delete(index: number): boolean {
     const slot = index - this.firstIndex;
-    if (!this.slots[slot]) return false;
+    const message = this.slots[slot];
+    if (!message) return false;
     this.slots[slot] = undefined;
+    this.removed.push({ at: Date.now(), index, pdu: message.pdu, kind: message.kind });
+    if (this.removed.length > REMOVED_KEPT) this.removed.shift();
     return true;
   }
 

@@ -72,6 +72,11 @@ export interface Evidence {
   readonly onSims: readonly Leftover[];
   readonly inModems: readonly Leftover[];
   readonly atSmsc: readonly Leftover[];
+  /**
+   * Messages deleted from a SIM or a modem's memory (AT+CMGD), as the simulator remembers
+   * them: for a lost message, whether the service deleted it and when.
+   */
+  readonly removed: readonly Leftover[];
   readonly knownIccids: ReadonlySet<string>;
 }
 
@@ -115,6 +120,19 @@ export const leftoversInModems = (rig: Rig): Leftover[] =>
       .filter((m) => m.kind === "deliver")
       .map((m) => ({ where: `ME of ${modem.id} index ${m.index} (now holding ${modem.sim?.iccid ?? "no SIM"})`, iccid: null, ...decodePart(m.pdu) })),
   );
+
+const removedFrom = (rig: Rig): Leftover[] => [
+  ...rig.cards.flatMap((card) =>
+    card.storage.removed
+      .filter((m) => m.kind === "deliver")
+      .map((m) => ({ where: `deleted from SIM ${card.iccid} index ${m.index} at ${new Date(m.at).toISOString()}`, iccid: card.iccid, ...decodePart(m.pdu) })),
+  ),
+  ...rig.modems.flatMap((modem) =>
+    modem.me.removed
+      .filter((m) => m.kind === "deliver")
+      .map((m) => ({ where: `deleted from ME of ${modem.id} index ${m.index} at ${new Date(m.at).toISOString()}`, iccid: null, ...decodePart(m.pdu) })),
+  ),
+];
 
 /** What is still waiting anywhere on the hardware side: the settle phase waits for none. */
 export const hardwareBacklog = (rig: Rig) => ({
@@ -177,6 +195,7 @@ export const collectEvidence = async (rig: Rig, client: Queryable): Promise<Evid
     onSims: leftoversOnSims(rig),
     inModems: leftoversInModems(rig),
     atSmsc: smscQueue(rig),
+    removed: removedFrom(rig),
     knownIccids: new Set(rig.cards.map((c) => c.iccid)),
   };
 };

@@ -33,6 +33,7 @@ const evidence = (e: Partial<Evidence>): Evidence => ({
   onSims: [],
   inModems: [],
   atSmsc: [],
+  removed: [],
   knownIccids: new Set([A, B]),
   ...e,
 });

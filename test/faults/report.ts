@@ -100,6 +100,12 @@ export const classify = (input: { profile: string; seed: number; ledger: Ledger;
   const smsOut = byTag(evidence.smsOut, (r) => tagsIn(r.text));
   const submitted = byTag(evidence.submitted, (s) => tagsIn(s.text));
   const onHardware = byTag([...evidence.onSims, ...evidence.inModems], (l) => [l.tag]);
+  const deleted = byTag(evidence.removed, (l) => [l.tag]);
+  /** Where the simulator saw the lost parts deleted, if it did. */
+  const deletedText = (tag: number, seqs: readonly number[]) => {
+    const found = (deleted.get(tag) ?? []).filter((l) => seqs.includes(l.seq));
+    return found.length ? `; ${found.map((l) => `part ${l.seq} ${l.where}`).join(", ")}` : "";
+  };
   const atSmsc = byTag(evidence.atSmsc, (l) => [l.tag]);
   const declared = byTag(evidence.unattributed, (u) => u.tags);
   const known = evidence.knownIccids;
@@ -148,7 +154,7 @@ export const classify = (input: { profile: string; seed: number; ledger: Ledger;
         "lost",
         e,
         "in",
-        `part${lostParts.length > 1 ? "s" : ""} ${lostParts.join(",")} of ${e.parts} delivered but stored nowhere (${origin}; sms_parts here: ${parts.filter((p) => p.iccid === e.iccid).map((p) => p.seq).join(",") || "none"})`,
+        `part${lostParts.length > 1 ? "s" : ""} ${lostParts.join(",")} of ${e.parts} delivered but stored nowhere (${origin}; sms_parts here: ${parts.filter((p) => p.iccid === e.iccid).map((p) => p.seq).join(",") || "none"}${deletedText(e.tag, lostParts)})`,
       );
     if (doubled.length) flag("duplicated", e, "in", `parts ${doubled.join(",")} stored ${mine.length} times for ${e.copies} carried (${origin})`);
     if (others.length) flag("misattributed", e, "in", `stored under ${others.map((r) => `${r.iccid} (sms_in ${r.id})`).join(", ")}`);
