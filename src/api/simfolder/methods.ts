@@ -16,6 +16,7 @@ import { enqueueCardWork } from "../../jobs/card-jobs";
 import { holderOf } from "../../jobs/records";
 import { enqueueSms } from "../../jobs/sms-sender";
 import { unstorable } from "../http/params";
+import { cardFieldProblem, FIELD_MAX, scopedCards, updateCard, type CardChanges } from "../../cards/inventory";
 import type { ServiceScheduler } from "../../scheduler/service";
 import type { Database } from "../../store/schema";
 
@@ -148,22 +149,14 @@ const visibleDevices = async (ctx: SimFolderContext, user: User) => {
   return q.execute();
 };
 
-/** The user's cards, optionally narrowed by device_id / card_id / number / operator. */
+/** The user's cards, optionally narrowed by device_id / card_id / number / operator (the inventory's own narrowing). */
 const cardsQuery = async (ctx: SimFolderContext, user: User, params: Params) => {
   const devices = (await visibleDevices(ctx, user)).map((d) => d.id);
   const deviceIds = idList(params, "device_id");
   const cardIds = idList(params, "card_id");
   const number = text(params, "number", { max: 32 })?.replace(/[^\d]/g, "");
   const operator = text(params, "operator", { max: 100 });
-  let q = ctx.db
-    .selectFrom("sim_cards")
-    .select(["id", "device_id", "place", "iccid", "imsi", "number", "name", "operator", "balance", "state", "comment"])
-    .where("device_id", "in", devices.length ? devices : [-1]);
-  if (deviceIds) q = q.where("device_id", "in", deviceIds.length ? deviceIds : [-1]);
-  if (cardIds) q = q.where("id", "in", cardIds.length ? cardIds : [-1]);
-  if (number) q = q.where(sql<boolean>`regexp_replace(coalesce(number, ''), '\\D', '', 'g') = ${number}`);
-  if (operator) q = q.where(sql<boolean>`lower(operator) = lower(${operator})`);
-  return q;
+  return scopedCards(ctx.db, { devices }, { ...(deviceIds ? { deviceIds } : {}), ...(cardIds ? { cardIds } : {}), ...(number ? { number } : {}), ...(operator ? { operator } : {}) });
 };
 
 type CardRow = Awaited<ReturnType<Awaited<ReturnType<typeof cardsQuery>>["execute"]>>[number];
@@ -325,15 +318,16 @@ export const METHODS: Record<string, (ctx: SimFolderContext, user: User, params:
 
   async cardEdit(ctx, user, params) {
     const card = await oneCard(ctx, user, new Map([["card_id", params.get("card_id")]]));
-    const changes: { name?: string | null; comment?: string | null; number?: string | null } = {};
+    const changes: CardChanges = {};
     for (const field of ["name", "comment", "number"] as const) {
       if (!params.has(field)) continue;
-      const value = text(params, field, { max: field === "comment" ? 2000 : 100 });
-      if (field === "number" && value !== undefined && !/^\+?\d{3,20}$/.test(value)) bad("number", "must be a phone number");
+      const value = text(params, field, { max: FIELD_MAX[field] });
+      const why = value === undefined ? null : cardFieldProblem(field, value);
+      if (why) bad(field, why);
       changes[field] = value ?? null;
     }
     if (Object.keys(changes).length === 0) bad("name", "nothing to change (name, comment, number)");
-    await ctx.db.updateTable("sim_cards").set({ ...changes, updated_at: new Date() }).where("id", "=", card.id).execute();
+    await updateCard(ctx.db, card.id, changes);
     const updated = (await (await cardsQuery(ctx, user, new Map([["card_id", String(card.id)]]))).execute())[0]!;
     return { card: await cardView(ctx, updated) };
   },
