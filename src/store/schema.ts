@@ -121,6 +121,8 @@ export interface SimCardsTable {
   comment: string | null;
   updated_at: Generated<Date>;
   last_seen_at: NullableTimestamp;
+  /** When the balance was read (0015). */
+  balance_at: NullableTimestamp;
 }
 
 export interface ApiUsersTable {
