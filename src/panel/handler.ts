@@ -29,6 +29,10 @@ import { COMPACT_ABOVE, dashboardLive, dashboardMain, inTrouble } from "./pages/
 import { deviceLive, deviceMain, devicesMain } from "./pages/devices";
 import { laterMain, settingsMain } from "./pages/settings";
 import { signInPage } from "./pages/sign-in";
+import { cardsLive, cardsMain, importReport, type Editing } from "./pages/cards";
+import { cardPage, cardQueryString, cardScope, oneCard, parseCardQuery } from "./cards-view";
+import { applyImport, importFields, ImportTooLarge, planImport, readImportBody, streamCardsCsv } from "./cards-csv";
+import { cardFieldProblem, updateCard, type CardChanges } from "../cards/inventory";
 import { DEFAULT_STREAM_OPTIONS, liveStreams, type LiveStreams, type StreamOptions } from "./stream";
 
 const LOGIN_COOKIE = "simgate_login";
@@ -60,7 +64,7 @@ const assetBody = (() => {
   };
 })();
 
-const PAGES_OF_PART_2 = new Set(["/cards", "/online", "/messages", "/pools", "/events"]);
+const PAGES_OF_PART_2 = new Set(["/online", "/messages", "/pools", "/events"]);
 
 interface Request {
   readonly req: IncomingMessage;
@@ -80,7 +84,7 @@ export interface Panel {
 }
 
 const ownsPath = (path: string) =>
-  path === "/" || path === "/favicon.ico" || path === "/login" || path === "/logout" || path === "/logout-all" || path === "/devices" || path.startsWith("/devices/") || path === "/settings" || path.startsWith("/settings/") || path.startsWith("/panel/") || PAGES_OF_PART_2.has(path);
+  path === "/" || path === "/favicon.ico" || path === "/login" || path === "/logout" || path === "/logout-all" || path === "/devices" || path.startsWith("/devices/") || path === "/settings" || path.startsWith("/settings/") || path === "/cards" || path === "/cards.csv" || path.startsWith("/cards/") || path.startsWith("/panel/") || PAGES_OF_PART_2.has(path);
 
 /** A client that asks for JSON at `/` (scripts, the old index) still gets the JSON index. */
 const wantsJson = (req: IncomingMessage) => {
@@ -157,6 +161,13 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
                     : null;
       return page(r, "/devices", grid.device.title, deviceMain(r.t, grid, mayWork, s.csrf, notice));
     }
+    if (path === "/cards") return showCards(r, r.url.searchParams);
+    if (path === "/cards.csv") {
+      const { scope, devices } = await cardScope(ctx, s.user);
+      return streamCardsCsv(ctx, r.res, { scope, devices, query: parseCardQuery(r.url.searchParams) }, `sim-cards-${new Date().toISOString().slice(0, 10)}.csv`, (rows) =>
+        audit(ctx.db, { user: s.user.name, address: clientAddress(r.req), action: "cards.export", detail: { query: r.url.search, rows } }),
+      );
+    }
     if (path === "/settings") return page(r, "/settings", r.t("settings.title"), settingsMain(r.t, s.user.locale, s.csrf, r.url.searchParams.has("saved")));
     if (PAGES_OF_PART_2.has(path)) {
       const title = r.t(NAV.find((n) => n.path === path)!.key);
@@ -184,6 +195,9 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
       await audit(ctx.db, { user: s.user.name, address, action: "settings.language", detail: { locale: isLocale(locale) ? locale : null } });
       return redirect(r.res, "/settings?saved=1");
     }
+    const cardEdit = /^\/cards\/(\d{1,9})\/edit$/.exec(path);
+    if (cardEdit) return editCard(r, Number(cardEdit[1]), fields);
+    if (path === "/cards/import") return importCards(r, fields);
     const modemAction = /^\/devices\/([^/]+)\/modems\/(\d+)\/(reread|reset)$/.exec(path);
     if (modemAction) return onModem(r, decodeURIComponent(modemAction[1]!), Number(modemAction[2]), modemAction[3] as "reread" | "reset");
     const rescan = /^\/devices\/([^/]+)\/rescan$/.exec(path);
@@ -217,6 +231,67 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
       return redirect(r.res, claimed._tag === "Left" ? `${back}?refused=${encodeURIComponent(claimed.left.message)}` : `${back}?switched=${encodeURIComponent(position)}`);
     }
     return errorPage(r, 404, r.t("notFound"));
+  };
+
+  /** The SIM cards page: `editing`, a card's form that came back refused (shown open, with what was typed). */
+  const showCards = async (r: Request, query: URLSearchParams, opts: { status?: number; notice?: { kind: "error" | "info"; text: string } | null; editing?: Editing } = {}) => {
+    const s = r.session!;
+    const data = await cardPage(ctx, s.user, parseCardQuery(query));
+    const o = { mayEdit: mayWorkTheFarm(s.user.role), csrf: s.csrf, now: Date.now(), editing: opts.editing ?? null };
+    if (fragment(r)) return sendFragment(r, cardsLive(r.t, data, o));
+    let notice = opts.notice ?? null;
+    const saved = query.get("saved");
+    if (!notice && saved) notice = { kind: "info", text: r.t(query.get("unchanged") ? "cards.unchanged" : "cards.saved", { iccid: saved }) };
+    const feed = await feedEnd(ctx.db);
+    const main = cardsMain(r.t, data, o, notice);
+    sendHtml(r.res, opts.status ?? 200, shell({ t: r.t, locale: r.locale, user: s.user, csrf: s.csrf, path: "/cards", title: r.t("cards.title"), feedPosition: formatPosition(feed), main }));
+  };
+
+  /**
+   * A card's name, number and comment, checked and written as the SimFolder API's cardEdit
+   * does (the inventory's own check and update); an empty field clears it. Audited with what
+   * changed; a refusal shows the form again with what was typed.
+   */
+  const editCard = async (r: Request, id: number, fields: Map<string, string>) => {
+    const s = r.session!;
+    if (!mayWorkTheFarm(s.user.role)) return errorPage(r, 403, r.t("refused.role", { role: r.t(`role.${s.user.role}`) }));
+    const { scope } = await cardScope(ctx, s.user);
+    const card = await oneCard(ctx.db, scope, id);
+    if (!card) return errorPage(r, 404, r.t("cards.notFound"));
+    // The list the form was on: its filters, sort and page, as the page would write them.
+    const back = new URLSearchParams(cardQueryString(parseCardQuery(new URLSearchParams(fields.get("back") ?? ""))));
+    const typed = { name: (fields.get("name") ?? "").trim(), number: (fields.get("number") ?? "").trim(), comment: (fields.get("comment") ?? "").trim() };
+    const changes: CardChanges = {};
+    const diff: Record<string, { from: string | null; to: string | null }> = {};
+    for (const field of ["name", "number", "comment"] as const) {
+      if (!fields.has(field)) continue;
+      const value = typed[field] === "" ? null : typed[field];
+      const why = value === null ? null : cardFieldProblem(field, value);
+      if (why) return showCards(r, back, { status: 400, notice: { kind: "error", text: r.t("cards.refused", { iccid: card.iccid, reason: `${r.t(`cards.col.${field}`)} ${why}` }) }, editing: { id, values: typed } });
+      if (value !== card[field]) {
+        changes[field] = value;
+        diff[field] = { from: card[field], to: value };
+      }
+    }
+    if (Object.keys(changes).length > 0) {
+      await updateCard(ctx.db, id, changes);
+      await audit(ctx.db, { user: s.user.name, address: clientAddress(r.req), action: "card.edit", device: card.device, position: card.place, iccid: card.iccid, detail: { changes: diff } });
+    } else back.set("unchanged", "1");
+    back.set("saved", card.iccid);
+    return redirect(r.res, `/cards?${back}`);
+  };
+
+  /** The CSV import: a dry run that reports per line, then (apply=1) the same plan written. */
+  const importCards = async (r: Request, fields: Map<string, string>) => {
+    const s = r.session!;
+    if (!mayWorkTheFarm(s.user.role)) return errorPage(r, 403, r.t("refused.role", { role: r.t(`role.${s.user.role}`) }));
+    const csv = fields.get("file")?.trim() ? fields.get("file")! : (fields.get("csv") ?? "");
+    const { scope } = await cardScope(ctx, s.user);
+    const plan = await planImport(ctx.db, scope, csv);
+    const apply = fields.get("apply") === "1" && plan.refused === null;
+    const applied = apply ? await applyImport(ctx.db, plan, { user: s.user.name, address: clientAddress(r.req) }) : null;
+    const main = importReport(r.t, plan, { csrf: s.csrf, csv, applied });
+    sendHtml(r.res, plan.refused ? 400 : 200, shell({ t: r.t, locale: r.locale, user: s.user, csrf: s.csrf, path: "/cards", title: r.t("cards.import.title"), feedPosition: formatPosition(await feedEnd(ctx.db)), main }));
   };
 
   /**
@@ -313,7 +388,14 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
       // Another site's page cannot post here, whatever it carries.
       const foreign = foreignOrigin(req, true);
       if (foreign) return errorPage(r, 403, r.t("refused.origin", { origin: foreign })), true;
-      const fields = await bodyOf(req);
+      let fields: Map<string, string>;
+      try {
+        // An import may be a whole inventory: read with its own, larger limit.
+        fields = path === "/cards/import" ? importFields(await readImportBody(req), req.headers["content-type"] ?? "") : await bodyOf(req);
+      } catch (error) {
+        if (error instanceof ImportTooLarge) return errorPage(r, 413, r.t("cards.import.tooLarge")), true;
+        throw error;
+      }
       if (path === "/login") return await signIn(r, fields), true;
       if (!session) return redirect(res, "/login?expired=1"), true;
       if (!sameSecret(fields.get("csrf") ?? (req.headers["x-csrf-token"] as string | undefined), session.csrf)) return errorPage(r, 403, r.t("refused.csrf")), true;

@@ -30,8 +30,20 @@
   var refreshing = false;
   var again = false;
   var timer = null;
+  // Someone typing in a form of the live region (a card's edit form) keeps it: the refresh
+  // waits until the form is closed or left.
+  function busy() {
+    var open = live.querySelector("details[open]");
+    var focused = document.activeElement;
+    return open !== null || (focused !== null && live.contains(focused) && /^(INPUT|TEXTAREA|SELECT)$/.test(focused.tagName));
+  }
   function refresh() {
     if (!live) return;
+    if (busy()) {
+      again = false;
+      setTimeout(soon, 1000);
+      return;
+    }
     if (refreshing) {
       again = true;
       return;
