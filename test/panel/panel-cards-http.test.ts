@@ -112,12 +112,12 @@ describe("the inventory", () => {
     const olga = await get("olga", "/cards?size=200");
     expect(olga.headers.get("content-security-policy")).toBe(CSP);
     expect(listed(olga.text)).toHaveLength(120);
-    expect(countLine(olga.text)).toBe("120 cards; 1–120 shown");
+    expect(countLine(olga.text)).toBe("Matching cards: 120; 1–120 shown");
     expect(olga.text).not.toContain("ann&#39;s");
     const vera = await get("vera", "/cards");
     expect(listed(vera.text)).toEqual(["8970300000000000000"]);
     const ann = await get("ann", "/cards?size=200");
-    expect(countLine(ann.text)).toBe("127 cards; 1–127 shown");
+    expect(countLine(ann.text)).toBe("Matching cards: 127; 1–127 shown");
     expect(ann.text).toMatch(/data-iccid="8970400000000000000"[\s\S]*?placed nowhere/);
     expect(listed((await get("ann", "/cards?device=-")).text)).toEqual(["8970400000000000000"]);
     // Nobody else has "placed nowhere" to choose, nor sees such a card by asking for it.
@@ -143,18 +143,18 @@ describe("the inventory", () => {
     expect(listed((await get("olga", "/cards?q=CARD+01&sort=iccid")).text)).toEqual([...Array(10).keys()].map((i) => iccidOf(10 + i)));
     expect(listed((await get("olga", `/cards?q=${iccidOf(117).slice(-6)}`)).text)).toEqual([iccidOf(117)]);
     expect(listed((await get("olga", "/cards?q=5550000042")).text)).toEqual([iccidOf(42)]);
-    expect(countLine((await get("olga", "/cards?q=SPARE")).text)).toBe("12 cards; 1–12 shown");
-    expect(countLine((await get("olga", "/cards?q=100%25")).text)).toBe("12 cards; 1–12 shown");
-    expect(countLine((await get("olga", "/cards?q=1_0")).text)).toBe("0 cards; 0–0 shown");
+    expect(countLine((await get("olga", "/cards?q=SPARE")).text)).toBe("Matching cards: 12; 1–12 shown");
+    expect(countLine((await get("olga", "/cards?q=100%25")).text)).toBe("Matching cards: 12; 1–12 shown");
+    expect(countLine((await get("olga", "/cards?q=1_0")).text)).toBe("Matching cards: 0; 0–0 shown");
     expect((await get("olga", "/cards?q=nothing+like+it")).text).toContain("No card matches.");
   });
 
   it("filters by state, pool, operator and device combine; sort by any column either way; pages keep the filters", async () => {
     expect(listed((await get("olga", "/cards?state=1")).text)).toEqual([iccidOf(0), iccidOf(1)]);
-    expect(countLine((await get("olga", "/cards?state=-3")).text)).toBe("117 cards; 1–50 shown");
+    expect(countLine((await get("olga", "/cards?state=-3")).text)).toBe("Matching cards: 117; 1–50 shown");
     expect(listed((await get("olga", `/cards?pool=${ids.pool}`)).text)).toEqual([iccidOf(5), iccidOf(6), iccidOf(7)]);
     expect(listed((await get("olga", `/cards?pool=${ids.pool}&operator=orbit`)).text)).toEqual([iccidOf(7)]);
-    expect(countLine((await get("olga", "/cards?operator=Lumen&device=bank")).text)).toBe("40 cards; 1–40 shown");
+    expect(countLine((await get("olga", "/cards?operator=Lumen&device=bank")).text)).toBe("Matching cards: 40; 1–40 shown");
     const byName = (await get("olga", "/cards?sort=name&dir=desc&size=25")).text;
     expect(listed(byName).slice(0, 3)).toEqual([iccidOf(119), iccidOf(118), iccidOf(117)]);
     expect(byName).toContain('<th scope="col" aria-sort="descending"><a href="/cards?sort=name&amp;size=25"');
@@ -163,7 +163,7 @@ describe("the inventory", () => {
     // Page 3 of 25 a page: cards 50 to 74 by place (A1, B1, ... as the bank numbers them).
     const third = (await get("olga", "/cards?sort=iccid&size=25&page=3&operator=&q=")).text;
     expect(listed(third)).toEqual([...Array(25).keys()].map((i) => iccidOf(50 + i)));
-    expect(countLine(third)).toBe("120 cards; 51–75 shown");
+    expect(countLine(third)).toBe("Matching cards: 120; 51–75 shown");
     expect(third).toContain('<a href="/cards?sort=iccid&amp;page=4&amp;size=25" aria-label="Next page">');
     expect(third).toContain("Page 3 of 5");
     // Past the end (an old link): the last page.
@@ -175,7 +175,7 @@ describe("the inventory", () => {
   it("the fragment the live stream fetches is the count and the table only", async () => {
     const res = await fetch(`${base}/cards?q=card+00`, { headers: { cookie: (await signIn("olga")).cookie, "x-simgate-fragment": "1" } });
     const text = await res.text();
-    expect(text.startsWith('<p id="cards-count" role="status">10 cards')).toBe(true);
+    expect(text.startsWith('<p id="cards-count" role="status">Matching cards: 10;')).toBe(true);
     expect(text).not.toContain("<html");
   });
 });
@@ -295,7 +295,7 @@ describe("CSV", () => {
     const dry = await postImport("ann", { csv });
     expect(dry.status).toBe(200);
     const report = await dry.text();
-    expect(report).toContain("Dry run: 1 new cards, 2 cards changed, 1 unchanged, 3 conflicts, 3 bad rows. Nothing is written yet.");
+    expect(report).toContain("Dry run: new cards 1, changed 2, unchanged 1, conflicts 3, bad rows 3. Nothing is written yet.");
     expect(report).toContain("Columns ignored: notes.");
     const lines = [...report.matchAll(/<tr data-line="(\d+)" data-outcome="(\w+)">[\s\S]*?<td>([^<]*|[\s\S]*?)<\/td><\/tr>/g)].map((m) => [Number(m[1]), m[2]]);
     expect(lines).toEqual([
@@ -318,12 +318,12 @@ describe("CSV", () => {
 
     // As olga, the same file: the new card and ann's card are conflicts, hers apply.
     const olga = await (await postImport("olga", { csv })).text();
-    expect(olga).toContain("Dry run: 0 new cards, 1 cards changed, 1 unchanged, 5 conflicts, 3 bad rows.");
+    expect(olga).toContain("Dry run: new cards 0, changed 1, unchanged 1, conflicts 5, bad rows 3.");
     expect(olga).toContain("unknown card: only an admin adds cards to the inventory");
     expect(olga).toContain("this card is not among yours");
 
     const applied = await (await postImport("ann", { csv, apply: "1" })).text();
-    expect(applied).toContain("Imported: 1 new cards, 2 cards changed; 3 conflicts and 3 bad rows left out.");
+    expect(applied).toContain("Imported: new cards 1, changed 2; left out: conflicts 3, bad rows 3.");
     const rows = await db.selectFrom("sim_cards").select(["iccid", "device_id", "place", "number", "name", "comment", "operator"]).where("iccid", "in", [iccidOf(31), "8970500000000000001", "8970200000000000000", iccidOf(32)]).orderBy("iccid").execute();
     expect(rows).toEqual([
       { iccid: iccidOf(31), device_id: ids.bank, place: "H4", number: "+15550000031", name: "Renamed 31", comment: "=not a formula", operator: "Orbit" },
@@ -344,7 +344,7 @@ describe("CSV", () => {
   it("an exported list imports back as unchanged; a viewer may not import; a file without an iccid column is refused", async () => {
     const exported = Buffer.from(await (await fetch(`${base}/cards.csv?q=card+04`, { headers: { cookie: (await signIn("olga")).cookie } })).arrayBuffer()).toString("utf8");
     const back = await (await postImport("olga", { file: exported })).text();
-    expect(back).toContain("Dry run: 0 new cards, 0 cards changed, 10 unchanged, 0 conflicts, 0 bad rows.");
+    expect(back).toContain("Dry run: new cards 0, changed 0, unchanged 10, conflicts 0, bad rows 0.");
     expect((await postImport("vera", { csv: "iccid,name\n8970300000000000000,x" })).status).toBe(403);
     const refused = await postImport("olga", { csv: "number,name\n+1555,x" });
     expect(refused.status).toBe(400);

@@ -180,7 +180,7 @@ export const ru: Record<StringKey, string> = {
   "cards.import.file": "Файл CSV",
   "cards.import.text": "или вставьте CSV",
   "cards.import.dryRun": "Проверить (пробный прогон)",
-  "cards.import.apply": "Применить изменения: {n}",
+  "cards.import.apply": "Применить изменения (карт: {n})",
   "cards.import.summary": "Пробный прогон: новых карт {created}, изменится {updated}, без изменений {same}, конфликтов {conflicts}, ошибочных строк {bad}. Пока ничего не записано.",
   "cards.import.applied": "Загружено: новых карт {created}, изменено {updated}; пропущено конфликтов {conflicts} и ошибочных строк {bad}.",
   "cards.import.refused": "Загружать нечего: {reason}.",
