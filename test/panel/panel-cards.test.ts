@@ -11,6 +11,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => rig?.close(), 60_000);
 
+const numberOf = async (iccid: string) => (await rig.service.db.selectFrom("sim_cards").select("number").where("iccid", "=", iccid).executeTakeFirstOrThrow()).number!;
 const rowsOf = (page: import("playwright-core").Page) => page.locator("table.cards tbody tr[data-card]");
 
 describe("the SIM cards page", () => {
@@ -69,6 +70,37 @@ describe("the SIM cards page", () => {
     expect(lines[1]).toContain(`${target.iccid},`);
     expect(lines[1]).toContain(',Front desk phone,');
     expect(lines[1]).toContain(',"keep charged, ""spare"" = no",');
+    await page.context().close();
+  }, 120_000);
+
+  it("an admin's import: the dry run lists a conflict and a new card by line, and applying writes the rest", async () => {
+    const page = await rig.signIn("admin");
+    await page.goto(`${rig.base}/cards?device=demo&sort=iccid`);
+    const cards = await rowsOf(page).evaluateAll((rows) => rows.map((r) => r.getAttribute("data-iccid")!));
+    expect(cards.length).toBeGreaterThan(3);
+    const csv = ["iccid,name,number", `${cards[0]},Imported name,`, `${cards[1]},Taken number,${await numberOf(cards[2]!)}`, "8970999000000000001,From the drawer,+15558880001"].join("\n");
+    await page.getByRole("textbox", { name: "or paste the CSV" }).fill(csv);
+    await Promise.all([page.waitForEvent("load"), page.getByRole("button", { name: "Check (dry run)" }).click()]);
+    expect(await page.getByRole("status").filter({ hasText: "Dry run: new cards 1, changed 1, unchanged 0, conflicts 1, bad rows 0." }).count()).toBe(1);
+    const report = page.locator("table.import-report tbody tr");
+    expect(await report.evaluateAll((rows) => rows.map((r) => [r.getAttribute("data-line"), r.getAttribute("data-outcome")]))).toEqual([
+      ["2", "update"],
+      ["3", "conflict"],
+      ["4", "new"],
+    ]);
+    await rig.screenshot(page, "cards-import-dry-run");
+    expect(await rig.service.db.selectFrom("sim_cards").select("id").where("iccid", "=", "8970999000000000001").executeTakeFirst()).toBeUndefined();
+    await Promise.all([page.waitForEvent("load"), page.getByRole("button", { name: "Apply the changes (2 cards)" }).click()]);
+    expect(await page.getByRole("status").filter({ hasText: "Imported: new cards 1, changed 1; left out: conflicts 1, bad rows 0." }).count()).toBe(1);
+    const rows = await rig.service.db.selectFrom("sim_cards").select(["iccid", "name", "device_id"]).where("iccid", "in", [cards[0]!, cards[1]!, "8970999000000000001"]).orderBy("iccid").execute();
+    expect(rows.map((r) => [r.iccid, r.name, r.device_id === null])).toEqual([
+      [cards[0], "Imported name", false],
+      [cards[1], null, false],
+      ["8970999000000000001", "From the drawer", true],
+    ]);
+    // The new card is in the inventory, placed nowhere.
+    await page.goto(`${rig.base}/cards?device=-`);
+    expect(await rowsOf(page).evaluateAll((rows) => rows.map((r) => r.getAttribute("data-iccid")))).toEqual(["8970999000000000001"]);
     await page.context().close();
   }, 120_000);
 
