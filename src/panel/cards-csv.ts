@@ -54,7 +54,14 @@ export const streamCardsCsv = async (
   await starting(ids.length);
   res.writeHead(200, { ...securityHeaders, "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="${fileName}"` });
   // A byte-order mark: without it, spreadsheets read UTF-8 (a Russian name) as a legacy code page.
-  const write = (text: string) => (res.write(text) ? Promise.resolve() : new Promise<void>((r) => res.once("drain", () => r())));
+  // A client gone mid-way ends the wait too (a closed response never drains).
+  const write = (text: string) =>
+    res.write(text)
+      ? Promise.resolve()
+      : new Promise<void>((r) => {
+          res.once("drain", () => r());
+          res.once("close", () => r());
+        });
   await write(`\ufeff${csvLine([...EXPORT_COLUMNS])}`);
   for (let i = 0; i < ids.length && !res.destroyed; i += BATCH) {
     const rows = await cardRows(ctx, ids.slice(i, i + BATCH));
