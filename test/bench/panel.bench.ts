@@ -1,5 +1,5 @@
 /**
- * bench:panel — the web panel's dashboard and device view on a big farm: 10,000 cards on
+ * bench:panel — the web panel's dashboard, device view and SIM cards page on a big farm: 10,000 cards on
  * SR-Trains (64 positions each, 16 modems), 1,000,000 stored SMS, every device driven by
  * another (live) host so the pages read the rows any host reads. One client, requests one
  * after another, every page in turn: p50/p99 server time per page, next to the SimFolder API's cardList
@@ -100,10 +100,13 @@ try {
     ["panel dashboard (every modem)", `${base}/`, cookie],
     ["panel device view (one train)", `${base}/devices/t0001`, cookie],
     ["panel dashboard, live refresh", `${base}/`, { ...cookie, "x-simgate-fragment": "1" }],
+    ["panel SIM cards (100)", `${base}/cards?size=100`, cookie],
+    ["panel SIM cards, search (100)", `${base}/cards?q=0012&size=100`, cookie],
+    ["panel SIM cards, state + sort", `${base}/cards?state=1&sort=number&dir=desc&page=5&size=100`, cookie],
     ["SimFolder cardList (100)", `${base}/api/cardList?api_key=${KEY}`, {}],
     ["SimFolder cardList (1000)", `${base}/api/cardList?api_key=${KEY}&limit=1000`, {}],
   ]);
-  const baseline = rows[3]!.p50;
+  const baseline = rows.find((r) => r.name === "SimFolder cardList (100)")!.p50;
   process.stdout.write(`${"".padEnd(34)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"KiB".padStart(8)}${"p50 / cardList(100)".padStart(22)}\n`);
   process.stdout.write(`${"panel dashboard, first of the day".padEnd(34)}${firstMs.toFixed(1).padStart(9)}   (counts 23 closed hours once)\n`);
   for (const r of rows) process.stdout.write(`${r.name.padEnd(34)}${r.p50.toFixed(1).padStart(9)}${r.p99.toFixed(1).padStart(9)}${r.kb.toFixed(0).padStart(8)}${(r.p50 / baseline).toFixed(2).padStart(21)}x\n`);
