@@ -59,6 +59,9 @@ const readUntilHangUp = async (port: LinuxPortBinding, buffer: Buffer, offset: n
       if (!TRY_AGAIN.has((error as NodeJS.ErrnoException).code ?? "")) throw error;
     }
     if (bytesRead > 0) return { bytesRead, buffer };
+    // Closed while the read was out: the poller is destroyed with the port, and asking a
+    // destroyed poller to poll takes the whole process down (a libuv assertion).
+    if (!port.isOpen || port.fd === null) throw new BindingsError("Port is not open", { canceled: true });
     if (bytesRead === 0 && pollerSaidReadable) throw hungUp("read returns 0 bytes");
     await readable(port);
     pollerSaidReadable = true;

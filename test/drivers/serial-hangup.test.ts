@@ -1,5 +1,7 @@
 import { describe, expect, it } from "@effect/vitest";
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll } from "vitest";
 import { Effect } from "effect";
 import { openSerial } from "../../drivers/transport/serial";
@@ -72,4 +74,13 @@ describe("serial transport: a tty that hangs up", () => {
       expect(reads).toBeLessThan(100);
     }),
   );
+});
+
+describe("serial transport: ports closed while their reads are out", () => {
+  // In a process of its own: the failure this guards against is a segmentation fault (the
+  // read asked a poller destroyed with its port to poll), which takes the process down.
+  it("300 ports opened, written, unplugged and closed in turn leave the process alive", () => {
+    const run = spawnSync(process.execPath, ["--import", "tsx", join(import.meta.dirname, "../support/serial-churn.ts"), "300"], { encoding: "utf8", timeout: 90_000 });
+    expect({ status: run.status, signal: run.signal, out: run.stdout.trim() }, run.stderr.slice(-2000)).toEqual({ status: 0, signal: null, out: "survived" });
+  }, 100_000);
 });
