@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { sql, type Kysely } from "kysely";
+import { readBody } from "../api/http/params";
 import { cardFieldProblem, type CardScope, type EditableField } from "../cards/inventory";
 import type { Database } from "../store/schema";
 import { cardIds, cardRows, type CardQuery } from "./cards-view";
@@ -79,24 +80,8 @@ export const streamCardsCsv = async (
 /** The largest import read: 10,000 cards with long comments fit well inside. */
 export const IMPORT_MAX_BYTES = 8 * 1024 * 1024;
 
-export class ImportTooLarge extends Error {}
-
-export const readImportBody = (req: IncomingMessage): Promise<Buffer> =>
-  new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > IMPORT_MAX_BYTES) {
-        reject(new ImportTooLarge(`over ${IMPORT_MAX_BYTES} bytes`));
-        req.resume();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
+/** The import's body: the shared reader, with the import's larger limit (BodyTooLarge past it). */
+export const readImportBody = (req: IncomingMessage): Promise<Buffer> => readBody(req, IMPORT_MAX_BYTES);
 
 /** A form's fields, a multipart body's file parts included (by their field name). */
 export const importFields = (body: Buffer, contentType: string): Map<string, string> => {
@@ -235,10 +220,22 @@ export const planImport = async (db: Kysely<Database>, scope: CardScope, text: s
     for (const r of rows.rows) numberOwner.set(r.d, r);
   }
   const visible = (deviceId: number | null) => (deviceId === null ? scope.everywhere === true : scope.devices.includes(deviceId));
+  // Appended in place: a file of one ICCID repeated 20,000 times must stay linear.
   const linesOf = new Map<string, number[]>();
-  for (const p of parsed) if (p.iccid) linesOf.set(p.iccid, [...(linesOf.get(p.iccid) ?? []), p.line]);
+  for (const p of parsed) if (p.iccid) (linesOf.get(p.iccid) ?? linesOf.set(p.iccid, []).get(p.iccid)!).push(p.line);
   const numberLines = new Map<string, Parsed[]>();
-  for (const p of parsed) if (!p.problem && p.values.number) numberLines.set(digits(p.values.number), [...(numberLines.get(digits(p.values.number)) ?? []), p]);
+  for (const p of parsed) if (!p.problem && p.values.number) (numberLines.get(digits(p.values.number)) ?? numberLines.set(digits(p.values.number), []).get(digits(p.values.number))!).push(p);
+  /**
+   * The other lines named in a conflict: the first few, then how many more (each line has its
+   * own report). `self`: the line itself, when `lines` holds it. Stops after the few, so a
+   * line's report stays short however many lines share its value.
+   */
+  const otherLines = (lines: readonly number[], self: number | null) => {
+    const named: number[] = [];
+    for (const l of lines) if (l !== self && named.push(l) === 5) break;
+    const more = lines.length - (self === null ? 0 : 1) - named.length;
+    return more > 0 ? `${named.join(", ")} and ${more} more` : named.join(", ");
+  };
 
   const lines: ImportLine[] = parsed.map((p) => {
     const result = (outcome: ImportOutcome, problem?: string, changes: ImportLine["changes"] = {}): ImportLine => {
@@ -248,8 +245,8 @@ export const planImport = async (db: Kysely<Database>, scope: CardScope, text: s
     if (p.problem) return result("bad", p.problem);
     const card = existing.get(p.iccid);
     if (!card && !ICCID.test(p.iccid)) return result("bad", "the ICCID must be 18 to 22 digits");
-    const twins = linesOf.get(p.iccid)!.filter((l) => l !== p.line);
-    if (twins.length) return result("conflict", `the same ICCID is on line ${twins.join(", ")}`);
+    const twins = linesOf.get(p.iccid)!;
+    if (twins.length > 1) return result("conflict", `the same ICCID is on line ${otherLines(twins, p.line)}`);
     if (card && !visible(card.device_id)) return result("conflict", "this card is not among yours");
     if (!card && !scope.everywhere) return result("conflict", "unknown card: only an admin adds cards to the inventory");
     if (p.values.number) {
@@ -258,7 +255,7 @@ export const planImport = async (db: Kysely<Database>, scope: CardScope, text: s
       // Whose it is only when that card is the user's to see.
       if (owner && owner.iccid !== p.iccid) return result("conflict", `the number ${p.values.number} is already another card's${visible(owner.device_id) ? ` (${owner.iccid})` : ""}`);
       const others = numberLines.get(d)!.filter((o) => o.iccid !== p.iccid);
-      if (others.length) return result("conflict", `line ${others.map((o) => o.line).join(", ")} gives the same number to another card`);
+      if (others.length) return result("conflict", `line ${otherLines(others.map((o) => o.line), null)} gives the same number to another card`);
     }
     const changes: ImportLine["changes"] = {};
     for (const field of IMPORT_FIELDS) {

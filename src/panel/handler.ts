@@ -17,7 +17,7 @@ import { audit } from "../access/audit";
 import { recordAttempt, throttled } from "../access/login-throttle";
 import { mayWorkTheFarm } from "../access/roles";
 import { endSession, endUserSessions, pruneSessions, sessionOf, startSession, type Session } from "../access/sessions";
-import { formFields, readBody } from "../api/http/params";
+import { BodyTooLarge, formFields, readBody } from "../api/http/params";
 import type { PanelContext } from "./context";
 import { deviceGrid, modemsOf, visibleDevices, withSignalHistory } from "./farm-view";
 import { alertsFor, messagesPerHour } from "./alerts";
@@ -31,7 +31,7 @@ import { laterMain, settingsMain } from "./pages/settings";
 import { signInPage } from "./pages/sign-in";
 import { cardsLive, cardsMain, importReport, type Editing } from "./pages/cards";
 import { cardPage, cardQueryString, cardScope, oneCard, parseCardQuery } from "./cards-view";
-import { applyImport, importFields, ImportTooLarge, planImport, readImportBody, streamCardsCsv } from "./cards-csv";
+import { applyImport, importFields, planImport, readImportBody, streamCardsCsv } from "./cards-csv";
 import { cardFieldProblem, updateCard, type CardChanges } from "../cards/inventory";
 import { DEFAULT_STREAM_OPTIONS, liveStreams, type LiveStreams, type StreamOptions } from "./stream";
 
@@ -393,7 +393,7 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
         // An import may be a whole inventory: read with its own, larger limit.
         fields = path === "/cards/import" ? importFields(await readImportBody(req), req.headers["content-type"] ?? "") : await bodyOf(req);
       } catch (error) {
-        if (error instanceof ImportTooLarge) return errorPage(r, 413, r.t("cards.import.tooLarge")), true;
+        if (error instanceof BodyTooLarge && path === "/cards/import") return errorPage(r, 413, r.t("cards.import.tooLarge")), true;
         throw error;
       }
       if (path === "/login") return await signIn(r, fields), true;

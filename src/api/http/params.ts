@@ -22,15 +22,15 @@ export const unstorable = (text: string): string | null => {
 
 export class BodyTooLarge extends Error {}
 
-/** The request body, refused past MAX_BODY_BYTES without buffering the rest. */
-export const readBody = (req: IncomingMessage): Promise<Buffer> =>
+/** The request body, refused past `maxBytes` (default MAX_BODY_BYTES) without buffering the rest. */
+export const readBody = (req: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<Buffer> =>
   new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new BodyTooLarge(`request body over ${MAX_BODY_BYTES} bytes`));
+      if (size > maxBytes) {
+        reject(new BodyTooLarge(`request body over ${maxBytes} bytes`));
         req.resume();
         return;
       }
