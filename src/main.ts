@@ -19,7 +19,8 @@ import { recordModemEvents } from "./events/recorder";
 import { reportModemTrouble } from "./devices/modem-trouble";
 import { publishModemStates } from "./devices/live-state";
 import { runRetention } from "./store/retention";
-import { isStoreUnavailable, migrate, openStore, redact, retryWhileUnavailable, StoreError } from "./store/database";
+import { isStoreUnavailable, migrate, openStore, redact, retryWhileUnavailable, StoreError, wakeSourceOf } from "./store/database";
+import { pollingOnly, startWakeups } from "./store/wakeups";
 import { statusHandler } from "./api/status";
 import { hostOptionsFromEnv, startHost } from "./hosts/host";
 import { cardSwitcher, startServiceScheduler } from "./scheduler/service";
@@ -105,12 +106,15 @@ const program = Effect.scoped(
     const host = hostOptionsFromEnv(VERSION);
     yield* retryWhileUnavailable(startHost(db, host, config.devices.map((d) => d.id))).pipe(Effect.catchTag("DeviceOwned", (e) => Effect.fail(new ConfigError(e.message))));
     process.stdout.write(`host: ${host.id}\n`);
+    // Loops that wait for work sleep until the database says there is some (LISTEN/NOTIFY).
+    const listenOn = wakeSourceOf(db);
+    const wakeups = listenOn ? yield* startWakeups(listenOn) : pollingOnly;
     const registry = yield* startRegistry(config, db);
-    const scheduler = yield* startServiceScheduler(db, registry);
+    const scheduler = yield* startServiceScheduler(db, registry, { wakeups });
     // Outgoing SMS jobs, from whichever caller accepted them.
-    yield* runSmsSender(db, registry, { switcher: cardSwitcher(db, scheduler), host: host.id, resendUnknownAfterMs: config.resendUnknownAfterMs });
+    yield* runSmsSender(db, registry, { switcher: cardSwitcher(db, scheduler), host: host.id, resendUnknownAfterMs: config.resendUnknownAfterMs, wakeups });
     // USSD, AT commands and dials on cards, accepted by the APIs.
-    yield* runCardJobs(db, registry, { switcher: cardSwitcher(db, scheduler), host: host.id });
+    yield* runCardJobs(db, registry, { switcher: cardSwitcher(db, scheduler), host: host.id, wakeups });
     yield* recordCalls(db, registry);
     yield* recordModemEvents(db, registry);
     yield* reportModemTrouble(db, registry);
