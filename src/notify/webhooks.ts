@@ -95,31 +95,54 @@ const post = async (url: string, format: "form" | "json", secret: string, row: {
   }
 };
 
-/** Tries each user's oldest undelivered notification; returns how many went out. */
+/**
+ * Tries each user's oldest undelivered notification; returns how many went out. Every host
+ * runs a notifier: a head is posted only by the one that takes it (compare-and-set on
+ * `sending_until`), and it stays taken for the POST's time limit plus a margin, so a host that
+ * dies while posting lets it go by itself.
+ */
 export const deliverDue = async (db: Kysely<Database>, options: NotifierOptions = {}): Promise<number> => {
-  const heads = await sql<{ id: number; user_id: number; event: string; payload: unknown; attempts: number; next_attempt_at: Date }>`
-    select distinct on (user_id) id, user_id, event, payload, attempts, next_attempt_at
-    from outbox where delivered_at is null and user_id is not null
-    order by user_id, id`.execute(db);
-  const due = heads.rows.filter((r) => new Date(r.next_attempt_at).getTime() <= Date.now());
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const heads = await sql<{ id: number; user_id: number; due: boolean }>`
+    select id, user_id, (next_attempt_at <= now() and (sending_until is null or sending_until < now())) as due
+    from (
+      select distinct on (user_id) id, user_id, next_attempt_at, sending_until
+      from outbox where delivered_at is null and user_id is not null
+      order by user_id, id
+    ) heads`.execute(db);
   const results = await Promise.all(
-    due.map(async (row) => {
-      const s = await notifySettings(db, row.user_id);
-      // Notifications turned off (no URL) meanwhile: what is queued waits for a URL.
-      if (!s.url) return 0;
-      const error = await post(s.url, s.format, s.secret, row, options.timeoutMs ?? 10_000);
-      if (error === null) {
-        await db.updateTable("outbox").set({ delivered_at: new Date(), last_error: null }).where("id", "=", row.id).execute();
-        return 1;
-      }
-      const wait = Math.min((options.firstRetryMs ?? 1_000) * 2 ** row.attempts, options.maxRetryMs ?? 300_000);
-      await db
-        .updateTable("outbox")
-        .set({ attempts: row.attempts + 1, next_attempt_at: new Date(Date.now() + wait), last_error: error })
-        .where("id", "=", row.id)
-        .execute();
-      return 0;
-    }),
+    heads.rows
+      .filter((h) => h.due)
+      .map(async (head) => {
+        const row = await db
+          .updateTable("outbox")
+          .set({ sending_until: sql<Date>`now() + ${`${timeoutMs + 20_000} milliseconds`}::interval` })
+          .where("id", "=", head.id)
+          .where("delivered_at", "is", null)
+          .where((eb) => eb.or([eb("sending_until", "is", null), eb("sending_until", "<", sql<Date>`now()`)]))
+          .returning(["id", "user_id", "event", "payload", "attempts"])
+          .executeTakeFirst();
+        if (!row) return 0; // another host took it
+        const release = { sending_until: null };
+        const s = await notifySettings(db, row.user_id!);
+        // Notifications turned off (no URL) meanwhile: what is queued waits for a URL.
+        if (!s.url) {
+          await db.updateTable("outbox").set(release).where("id", "=", row.id).execute();
+          return 0;
+        }
+        const error = await post(s.url, s.format, s.secret, row, timeoutMs);
+        if (error === null) {
+          await db.updateTable("outbox").set({ ...release, delivered_at: new Date(), last_error: null }).where("id", "=", row.id).execute();
+          return 1;
+        }
+        const wait = Math.min((options.firstRetryMs ?? 1_000) * 2 ** row.attempts, options.maxRetryMs ?? 300_000);
+        await db
+          .updateTable("outbox")
+          .set({ ...release, attempts: row.attempts + 1, next_attempt_at: new Date(Date.now() + wait), last_error: error })
+          .where("id", "=", row.id)
+          .execute();
+        return 0;
+      }),
   );
   return results.reduce<number>((a, b) => a + b, 0);
 };

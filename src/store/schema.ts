@@ -222,6 +222,8 @@ export interface OutboxTable {
   last_error: string | null;
   user_id: number | null;
   event_id: number | null;
+  /** While a notifier is posting it (0021). */
+  sending_until: NullableTimestamp;
 }
 
 export interface OperatorsTable {

@@ -19,6 +19,7 @@ import * as m0013 from "./0013_panel";
 import * as m0014 from "./0014_panel_dashboard";
 import * as m0015 from "./0015_card_inventory";
 import * as m0020 from "./0020_wakeups";
+import * as m0021 from "./0021_outbox_lease";
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001_core": m0001,
@@ -37,6 +38,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0014_panel_dashboard": m0014,
   "0015_card_inventory": m0015,
   "0020_wakeups": m0020,
+  "0021_outbox_lease": m0021,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => ({ ...MIGRATIONS }) };
