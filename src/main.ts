@@ -129,7 +129,7 @@ const program = Effect.scoped(
       statusHandler(registry, db),
       openApiHandler(VERSION),
       srNavigatorHandler({ db, registry, scheduler }),
-      simFolderHandler({ db, registry, scheduler, version: VERSION, hostTtlMs: host.ttlMs, ...(process.env.SIMGATE_TELEGRAM_API ? { telegramApi: process.env.SIMGATE_TELEGRAM_API } : {}) }),
+      simFolderHandler({ db, registry, scheduler, version: VERSION, hostTtlMs: host.ttlMs, host: host.id, ...(process.env.SIMGATE_TELEGRAM_API ? { telegramApi: process.env.SIMGATE_TELEGRAM_API } : {}) }),
       panelHandler({ db, registry, scheduler, hostTtlMs: host.ttlMs, host: host.id }).handle,
     ]);
     const address = server.address();

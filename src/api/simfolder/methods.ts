@@ -25,6 +25,8 @@ export interface SimFolderContext {
   readonly registry: Registry;
   /** A host whose heartbeat is older is taken for dead (default 30 s). */
   readonly hostTtlMs?: number;
+  /** This host's id (SIMGATE_HOST_ID): named on the modems it drives, as other hosts' are. */
+  readonly host?: string;
   readonly scheduler: ServiceScheduler;
   readonly version: string;
   /** The Telegram Bot API's base URL (tests point it at a stand-in on loopback). */
@@ -299,6 +301,7 @@ export const METHODS: Record<string, (ctx: SimFolderContext, user: User, params:
           signal: s?.signal ?? null,
           registration: s?.registration ?? null,
           operator: s?.operator ?? null,
+          host: ctx.host ?? null,
         });
       }
     }
