@@ -19,7 +19,8 @@ import { recordModemEvents } from "./events/recorder";
 import { reportModemTrouble } from "./devices/modem-trouble";
 import { publishModemStates } from "./devices/live-state";
 import { runRetention } from "./store/retention";
-import { isStoreUnavailable, migrate, openStore, redact, retryWhileUnavailable, StoreError, wakeSourceOf } from "./store/database";
+import { isStoreUnavailable, migrate, openStore, redact, retryWhileUnavailable, StoreError, tryStore, wakeSourceOf } from "./store/database";
+import { hostUrlFromEnv, recordHostUrl } from "./hosts/forward";
 import { pollingOnly, startWakeups } from "./store/wakeups";
 import { statusHandler } from "./api/status";
 import { hostOptionsFromEnv, startHost } from "./hosts/host";
@@ -133,7 +134,12 @@ const program = Effect.scoped(
       panelHandler({ db, registry, scheduler, hostTtlMs: host.ttlMs, host: host.id }).handle,
     ]);
     const address = server.address();
-    const url = `http://${config.http.host}:${typeof address === "object" && address ? address.port : config.http.port}`;
+    const port = typeof address === "object" && address ? address.port : config.http.port;
+    const url = `http://${config.http.host}:${port}`;
+    // Where the other hosts pass on live requests for this host's modems (src/hosts/forward.ts).
+    const reachedAt = hostUrlFromEnv(config.http.host, port);
+    yield* retryWhileUnavailable(tryStore("recording where this host is reached", () => recordHostUrl(db, host.id, reachedAt)));
+    process.stdout.write(`host ${host.id}: other hosts pass on live requests to ${reachedAt}${process.env.SIMGATE_HOST_URL ? "" : " (SIMGATE_HOST_URL sets it)"}\n`);
     process.stdout.write(`listening on ${url}  (status: ${url}/status${registry.farm ? `, simulator: ${url}/sim/modems, send a code: POST ${url}/sim/sms` : ""})\n`);
     process.stdout.write(`SR-Navigator API: ${url}${SRNAV_PATH}   SimFolder API: ${url}/api/<method>   web panel: ${url}/\n`);
     // Retried while the database is away: a connection killed at this moment must not stop

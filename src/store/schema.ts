@@ -302,6 +302,8 @@ export interface HostsTable {
   version: string;
   started_at: Generated<Date>;
   heartbeat_at: Generated<Date>;
+  /** Where other hosts reach its HTTP server (0022). */
+  url: string | null;
 }
 
 /** Which host drives a device. */

@@ -163,6 +163,23 @@ describe("three hosts on one database", () => {
     expect(job.claimed_by).toBe("host-a");
   });
 
+  it("a call ringing on host C's card is answered through host A and hung up through host B (passed on to C, live)", async () => {
+    const card = cardsOf("c")[1]!;
+    const call = farm.network.callSim({ to: card.number, from: "+15553334444", ringForMs: 60_000 });
+    const cardId = String(((await simFolder("a", "cardList")).cards as Json[]).find((c) => c.iccid === card.iccid)!.card_id);
+    // The ring reaches host C's modem (its +CLIP/RING) before there is anything to answer.
+    await until(() => db.selectFrom("calls").select("state").where("iccid", "=", card.iccid).where("direction", "=", "incoming").execute(), (rows) => rows.length > 0, "host C never saw the call ring", 30_000);
+    const answerRes = await fetch(`${url("a")}/api/callAnswer`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ api_key: API_KEY, card_id: cardId }) });
+    expect([answerRes.status, answerRes.headers.get("x-simgate-served-by"), await answerRes.json()]).toEqual([200, "host-c", { status: "ok", done: true }]);
+    await until(async () => call.state, (st) => st === "active", "the call was never answered", 10_000);
+    const ended = await simFolder("b", "callEnd", { card_id: cardId });
+    expect(ended).toEqual({ status: "ok", done: true });
+    await until(async () => call.state, (st) => st === "ended", "the call was never hung up", 10_000);
+    // Nothing rings now: the driving host's own refusal comes back through host A as it was.
+    const nothing = await simFolder("a", "callAnswer", { card_id: cardId });
+    expect(nothing).toMatchObject({ status: "error", error: "MODEM_ERROR" });
+  });
+
   it("host A killed mid-stream: nothing lost, nothing twice, its holds kept, its jobs taken back at once, the others flowing meanwhile", async () => {
     // A client's number on host A's card, held across the kill.
     const held = await srNavigator("b", POOL_KEYS.a, "openNumber");
