@@ -289,7 +289,7 @@ type Raw = Record<string, unknown> & { id: number; at: Date; us: string };
  * One page of `q.kind`, `limit` rows, newest first (or, with `after`, the rows just newer than
  * it, still shown newest first), with whether more lie either way.
  */
-export const messageRows = async (db: Kysely<Database>, who: Who, q: MessageQuery, limit: number): Promise<{ rows: Raw[]; more: boolean; boundedAt: Cursor | null; problems: Problem[] }> => {
+export const messageRows = async (db: Kysely<Database>, who: Who, q: MessageQuery, limit: number, scanBound = SCAN_BOUND): Promise<{ rows: Raw[]; more: boolean; boundedAt: Cursor | null; problems: Problem[] }> => {
   const def = KIND[q.kind];
   const iccids = await cardsNamed(db, who, q.card);
   if (iccids === "too many") return { rows: [], more: false, boundedAt: null, problems: [{ key: "messages.bad.cards", vars: { max: MAX_CARDS } }] };
@@ -301,13 +301,13 @@ export const messageRows = async (db: Kysely<Database>, who: Who, q: MessageQuer
   const search = searchConditions(def, q);
   const bounded = search.length > 0 && !(await hasTrigrams(db));
   const found = bounded
-    ? await sql<Raw>`select * from (${select} where ${and(base)} order by ${time} ${dir}, m.id ${dir} limit ${SCAN_BOUND}) m where ${and(search)} order by m.at ${dir}, m.id ${dir} limit ${limit + 1}`.execute(db)
+    ? await sql<Raw>`select * from (${select} where ${and(base)} order by ${time} ${dir}, m.id ${dir} limit ${scanBound}) m where ${and(search)} order by m.at ${dir}, m.id ${dir} limit ${limit + 1}`.execute(db)
     : await sql<Raw>`${select} where ${and([...base, ...search])} order by ${time} ${dir}, m.id ${dir} limit ${limit + 1}`.execute(db);
   const more = found.rows.length > limit;
   let boundedAt: Cursor | null = null;
   if (bounded && !more && !q.after) {
     // Fewer than a page within the bound: where the bound stopped, when it did.
-    const edge = await sql<{ id: number; us: string }>`select m.id, (extract(epoch from ${time}) * 1000000)::bigint::text as us from ${sql.table(def.table)} m where ${and(base)} order by ${time} ${dir}, m.id ${dir} offset ${SCAN_BOUND - 1} limit 1`.execute(db);
+    const edge = await sql<{ id: number; us: string }>`select m.id, (extract(epoch from ${time}) * 1000000)::bigint::text as us from ${sql.table(def.table)} m where ${and(base)} order by ${time} ${dir}, m.id ${dir} offset ${scanBound - 1} limit 1`.execute(db);
     const e = edge.rows[0];
     if (e) boundedAt = { us: e.us, id: e.id };
   }

@@ -1,8 +1,7 @@
 /**
  * 0016: the Messages page. Every list there is newest first and paged by its key (time, id),
- * so each kind gets an index on exactly that key, and one per card for a card filter:
- * `sms_in` had both already (0001, 0013; a tie on the time is rare enough for a filter on
- * the id). Text search is a substring match (ILIKE) on the text and the other party's
+ * so each kind gets an index on exactly that key (the per-card ones, (iccid, time), exist
+ * since 0001-0004). Text search is a substring match (ILIKE) on the text and the other party's
  * number: with pg_trgm (on a PostgreSQL server with contrib, and in PGlite, which ships it
  * and is opened with it by src/store/database.ts) trigram GIN indexes answer it. Where the
  * extension cannot be created (a server without contrib, or a user without the right) the
@@ -43,12 +42,13 @@ const createTrigrams = async (db: Kysely<any>): Promise<boolean> => {
 };
 
 export const up = async (db: Kysely<any>): Promise<void> => {
+  // These two serve every query the time-only indexes of 0013 served: those go.
   await sql`create index sms_in_by_time_id on sms_in (received_at, id)`.execute(db);
   await sql`create index sms_out_by_time_id on sms_out (created_at, id)`.execute(db);
+  await sql`drop index if exists sms_in_by_time`.execute(db);
+  await sql`drop index if exists sms_out_by_time`.execute(db);
   await sql`create index ussd_by_time_id on ussd (created_at, id)`.execute(db);
-  await sql`create index ussd_by_card on ussd (iccid, created_at)`.execute(db);
   await sql`create index calls_by_time_id on calls (started_at, id)`.execute(db);
-  await sql`create index calls_by_card on calls (iccid, started_at)`.execute(db);
   await sql`create index sms_unattributed_by_time_id on sms_unattributed (received_at, id)`.execute(db);
   if (!(await createTrigrams(db))) return;
   for (const [name, table, column] of TRIGRAM_INDEXES) await sql`create index ${sql.id(name)} on ${sql.id(table)} using gin (${sql.id(column)} gin_trgm_ops)`.execute(db);
@@ -56,5 +56,9 @@ export const up = async (db: Kysely<any>): Promise<void> => {
 
 export const down = async (db: Kysely<any>): Promise<void> => {
   for (const [name] of TRIGRAM_INDEXES) await sql`drop index if exists ${sql.id(name)}`.execute(db);
-  for (const name of ["sms_unattributed_by_time_id", "calls_by_card", "calls_by_time_id", "ussd_by_card", "ussd_by_time_id", "sms_out_by_time_id", "sms_in_by_time_id"]) await sql`drop index if exists ${sql.id(name)}`.execute(db);
+  for (const name of ["sms_unattributed_by_time_id", "calls_by_time_id", "ussd_by_time_id"]) await sql`drop index if exists ${sql.id(name)}`.execute(db);
+  await sql`create index if not exists sms_in_by_time on sms_in (received_at)`.execute(db);
+  await sql`create index if not exists sms_out_by_time on sms_out (created_at)`.execute(db);
+  await sql`drop index if exists sms_out_by_time_id`.execute(db);
+  await sql`drop index if exists sms_in_by_time_id`.execute(db);
 };
