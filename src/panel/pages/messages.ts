@@ -7,7 +7,7 @@
 import { html, type Html } from "../html";
 import { en, type StringKey } from "../i18n/en";
 import type { Translate } from "../i18n/locale";
-import { hasText, hasWho, KINDS, messageQueryString, PAGE_SIZES, type AnyRow, type CallRow, type InRow, type Kind, type MessagePage, type MessageQuery, type OutRow, type Problem, type UnattributedRow, type UssdRow } from "../messages-view";
+import { hasText, hasWho, KINDS, messageQueryString, PAGE_SIZES, SCAN_BOUND, type AnyRow, type CallRow, type InRow, type Kind, type MessagePage, type MessageQuery, type OutRow, type Problem, type UnattributedRow, type UssdRow } from "../messages-view";
 
 export interface MessagesOptions {
   readonly mayEdit: boolean;
@@ -143,7 +143,7 @@ export const messagesLive = (t: Translate, p: MessagePage, o: MessagesOptions) =
   return html`<p id="messages-count" role="status">${t("messages.shown", { n: p.rows.length })}</p>
 ${
   p.boundedAt
-    ? html`<p class="notice info" data-bounded>${t("messages.bounded", { n: "100,000" })} <a href="/messages?${messageQueryString(p.query, { before: p.boundedAt, after: null })}">${t("messages.bounded.more")}</a></p>`
+    ? html`<p class="notice info" data-bounded>${t("messages.bounded", { n: SCAN_BOUND })} <a href="/messages?${messageQueryString(p.query, { before: p.boundedAt, after: null })}">${t("messages.bounded.more")}</a></p>`
     : ""
 }
 <div class="table-wrap" role="region" tabindex="0" aria-labelledby="messages-caption"><table class="messages" data-kind="${p.query.kind}">
