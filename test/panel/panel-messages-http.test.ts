@@ -370,7 +370,8 @@ describe("the text search's index", () => {
     } finally {
       await db.destroy();
     }
-  });
+    // Migrating an embedded database takes half a minute on two busy cores.
+  }, 180_000);
 
   it("without pg_trgm the migration still runs, and a search reads a bounded window at a time, going on from where it stopped", async () => {
     const db = await embedded(false);
@@ -392,5 +393,5 @@ describe("the text search's index", () => {
     } finally {
       await db.destroy();
     }
-  });
+  }, 180_000);
 });
