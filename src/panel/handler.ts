@@ -34,6 +34,7 @@ import { cardPage, cardQueryString, cardScope, oneCard, parseCardQuery } from ".
 import { applyImport, importFields, planImport, readImportBody, streamCardsCsv } from "./cards-csv";
 import { cardFieldProblem, updateCard, type CardChanges } from "../cards/inventory";
 import { DEFAULT_STREAM_OPTIONS, liveStreams, type LiveStreams, type StreamOptions } from "./stream";
+import { messagesRoutes } from "./messages-routes";
 
 const LOGIN_COOKIE = "simgate_login";
 
@@ -64,7 +65,8 @@ const assetBody = (() => {
   };
 })();
 
-const PAGES_OF_PART_2 = new Set(["/online", "/messages", "/pools", "/events"]);
+const PAGES_OF_PART_2 = new Set(["/online", "/pools", "/events"]);
+const MESSAGE_PATHS = new Set(["/messages", "/messages.csv", "/messages/delete", "/messages/assign"]);
 
 interface Request {
   readonly req: IncomingMessage;
@@ -84,7 +86,7 @@ export interface Panel {
 }
 
 const ownsPath = (path: string) =>
-  path === "/" || path === "/favicon.ico" || path === "/login" || path === "/logout" || path === "/logout-all" || path === "/devices" || path.startsWith("/devices/") || path === "/settings" || path.startsWith("/settings/") || path === "/cards" || path === "/cards.csv" || path.startsWith("/cards/") || path.startsWith("/panel/") || PAGES_OF_PART_2.has(path);
+  path === "/" || path === "/favicon.ico" || path === "/login" || path === "/logout" || path === "/logout-all" || path === "/devices" || path.startsWith("/devices/") || path === "/settings" || path.startsWith("/settings/") || path === "/cards" || path === "/cards.csv" || path.startsWith("/cards/") || path.startsWith("/panel/") || PAGES_OF_PART_2.has(path) || MESSAGE_PATHS.has(path);
 
 /** A client that asks for JSON at `/` (scripts, the old index) still gets the JSON index. */
 const wantsJson = (req: IncomingMessage) => {
@@ -97,6 +99,7 @@ const errorPage = (r: Request, status: number, text: string) =>
 
 export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = DEFAULT_STREAM_OPTIONS): Panel => {
   const streams = liveStreams(streamOptions);
+  const messages = messagesRoutes(ctx);
 
   const bodyOf = async (req: IncomingMessage) => new Map(formFields(await readBody(req), req.headers["content-type"] ?? "application/x-www-form-urlencoded"));
 
@@ -168,6 +171,7 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
         audit(ctx.db, { user: s.user.name, address: clientAddress(r.req), action: "cards.export", detail: { query: r.url.search, rows } }),
       );
     }
+    if (await messages.get(r, path)) return;
     if (path === "/settings") return page(r, "/settings", r.t("settings.title"), settingsMain(r.t, s.user.locale, s.csrf, r.url.searchParams.has("saved")));
     if (PAGES_OF_PART_2.has(path)) {
       const title = r.t(NAV.find((n) => n.path === path)!.key);
@@ -198,6 +202,7 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
     const cardEdit = /^\/cards\/(\d{1,9})\/edit$/.exec(path);
     if (cardEdit) return editCard(r, Number(cardEdit[1]), fields);
     if (path === "/cards/import") return importCards(r, fields);
+    if (await messages.post(r, path, fields)) return;
     const modemAction = /^\/devices\/([^/]+)\/modems\/(\d+)\/(reread|reset)$/.exec(path);
     if (modemAction) return onModem(r, decodeURIComponent(modemAction[1]!), Number(modemAction[2]), modemAction[3] as "reread" | "reset");
     const rescan = /^\/devices\/([^/]+)\/rescan$/.exec(path);

@@ -33,7 +33,8 @@
   // Someone typing in a form of the live region (a card's edit form) keeps it: the refresh
   // waits until the form is closed or left.
   function busy() {
-    var open = live.querySelector("details[open]");
+    // Rows ticked for a delete (the Messages page) count as a form being filled in.
+    var open = live.querySelector("details[open], input[type=checkbox]:checked");
     var focused = document.activeElement;
     return open !== null || (focused !== null && live.contains(focused) && /^(INPUT|TEXTAREA|SELECT)$/.test(focused.tagName));
   }
