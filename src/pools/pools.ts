@@ -42,6 +42,19 @@ export const parsePoolFilter = (text: string): PoolFilter => {
   return filter;
 };
 
+/** A stored filter in the words parsePoolFilter reads ("all", "device=a;operator=B"), several joined by " | "; "" when none. */
+export const describePoolFilter = (stored: unknown): string =>
+  (Array.isArray(stored) ? (stored as PoolFilter[]) : [stored as PoolFilter])
+    .map((f) => {
+      const terms = [
+        ...(f.devices ? [`device=${f.devices.join(",")}`] : []),
+        ...(f.operators ? [`operator=${f.operators.join(",")}`] : []),
+        ...(f.iccids ? [`iccid=${f.iccids.join(",")}`] : []),
+      ];
+      return terms.length ? terms.join(";") : "all";
+    })
+    .join(" | ");
+
 export interface CardFacts {
   readonly iccid: string;
   readonly device: string | null;
@@ -73,7 +86,8 @@ export const joinPools = async (db: Db, card: CardFacts): Promise<void> => {
 };
 
 /** Creates a pool with the cards known now that match; its key is returned once, here. */
-export const createPool = async (db: Kysely<Database>, title: string, filter: PoolFilter, key: string = newKey()): Promise<{ id: number; key: string; cards: number }> =>
+/** `filter` may be a list (any of them matches); an empty list: no card joins by itself, cards are added by hand. */
+export const createPool = async (db: Kysely<Database>, title: string, filter: PoolFilter | readonly PoolFilter[], key: string = newKey()): Promise<{ id: number; key: string; cards: number }> =>
   db.transaction().execute(async (trx) => {
     const pool = await trx.insertInto("pools").values({ title, key_hash: hashKey(key), filter: JSON.stringify(filter) }).returning("id").executeTakeFirstOrThrow();
     const cards = await trx
@@ -81,7 +95,7 @@ export const createPool = async (db: Kysely<Database>, title: string, filter: Po
       .leftJoin("devices", "devices.id", "sim_cards.device_id")
       .select(["sim_cards.iccid", "devices.key as device", "sim_cards.operator"])
       .execute();
-    const members = cards.filter((c) => poolFilterMatches(filter, c));
+    const members = cards.filter((c) => storedFilterMatches(filter, c));
     if (members.length) await trx.insertInto("pool_cards").values(members.map((c) => ({ pool_id: pool.id, iccid: c.iccid }))).execute();
     return { id: pool.id, key, cards: members.length };
   });
