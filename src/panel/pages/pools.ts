@@ -71,7 +71,7 @@ ${
   <caption id="members-caption">${t("pools.members.caption")}</caption>
   <thead><tr><th scope="col">${t("cards.col.number")}</th><th scope="col">${t("cards.col.iccid")}</th><th scope="col">${t("cards.col.place")}</th><th scope="col">${t("cards.col.operator")}</th><th scope="col">${t("pools.col.use")}</th><th scope="col">${t("pools.col.word")}</th><th scope="col">${t("pools.col.holder")}</th></tr></thead>
   <tbody>${d.rows.map(
-    (r) => html`<tr data-iccid="${r.card.iccid}" data-use="${r.card.used ? "USED" : "FREE"}" data-word="${r.word}"><th scope="row">${r.card.number}</th><td class="iccid">${r.card.iccid}</td><td><a href="/devices/${encodeURIComponent(r.card.deviceKey)}">${r.card.deviceKey}</a> · ${r.card.place ?? "–"}${r.online ? html` <small>${t("pools.onModem")}</small>` : ""}</td><td>${r.card.operator ?? "–"}</td><td>${r.card.used ? "USED" : "FREE"}${r.card.processed && !r.card.used ? html` <small>${t("pools.processed")}</small>` : ""}</td><td>${r.word}</td><td data-field="holder">${holdText(t, r)}</td></tr>`,
+    (r) => html`<tr data-iccid="${r.card.iccid}" data-number="${r.card.number}" data-use="${r.card.used ? "USED" : "FREE"}" data-word="${r.word}"><th scope="row">${r.card.number}</th><td class="iccid">${r.card.iccid}</td><td><a href="/devices/${encodeURIComponent(r.card.deviceKey)}">${r.card.deviceKey}</a> · ${r.card.place ?? "–"}${r.online ? html` <small>${t("pools.onModem")}</small>` : ""}</td><td>${r.card.operator ?? "–"}</td><td>${r.card.used ? "USED" : "FREE"}${r.card.processed && !r.card.used ? html` <small>${t("pools.processed")}</small>` : ""}</td><td>${r.word}</td><td data-field="holder">${holdText(t, r)}</td></tr>`,
   )}</tbody>
 </table></div>`
 }
