@@ -3,7 +3,8 @@
  * operators, ICCIDs); cards that match it now are added at once, cards found later join
  * when the inventory first records them (or records them on another device or operator).
  * Cards are also added and removed by hand (the panel); a card taken out by hand stays out
- * until it moves. A merged pool keeps both filters: a card matching either joins.
+ * until it is read on another device or with another operator. A merged pool keeps both
+ * filters: a card matching either joins.
  */
 import { sql, type Kysely, type Transaction } from "kysely";
 import { hashKey, newKey, plausibleKey, sameHash } from "../access/keys";

@@ -3,6 +3,9 @@ import { Effect } from "effect";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { addUser } from "../../src/access/accounts";
 import { hashKey } from "../../src/access/keys";
+import { INITIAL_SNAPSHOT, type ModemSnapshot } from "../../drivers/modem/state";
+import { poolByKey } from "../../src/pools/pools";
+import { recordCard } from "../../src/scheduler/inventory";
 import type { PanelContext } from "../../src/panel/context";
 import { panelHandler, type Panel } from "../../src/panel/handler";
 import { useMigratedDatabase } from "../support/migrated-database";
@@ -240,5 +243,48 @@ describe("a card's history", () => {
     expect(moves).toContain("<td>bank P9</td><td class=\"comment\">bank P1</td><td>moved</td>");
     // A cursor that is not one is the first page.
     expect(texts((await get("olga", `/cards/${ids.card0}?before=drop`)).text)[0]).toBe("message 119");
+  });
+});
+
+describe("merging, and cards taken out by hand", () => {
+  it("a merged pool keeps both filters; the other pool, its key and its cards' membership move over", async () => {
+    const made = await post("olga", "/pools/create", { title: "Orbit only", joins: "operator=Orbit" });
+    expect(made.status).toBe(200);
+    const key = /data-pool-key>([^<]+)</.exec(made.text)![1]!;
+    const orbit = await poolByKey(store.db(), key);
+    expect(orbit?.title).toBe("Orbit only");
+    expect(await store.db().selectFrom("pool_cards").select("iccid").where("pool_id", "=", orbit!.id).execute()).toHaveLength(260);
+    const target = (await store.db().insertInto("pools").values({ title: "Target", key_hash: hashKey("the target's key"), filter: JSON.stringify({ devices: ["elsewhere"] }) }).returning("id").executeTakeFirstOrThrow()).id;
+    const res = await post("olga", `/pools/${target}/merge`, { from: String(orbit!.id) });
+    expect(res.location).toBe(`/pools/${target}?merged=260`);
+    expect(await poolByKey(store.db(), key)).toBeNull();
+    const row = await store.db().selectFrom("pools").select("filter").where("id", "=", target).executeTakeFirstOrThrow();
+    expect(row.filter).toEqual([{ devices: ["elsewhere"] }, { operators: ["Orbit"] }]);
+    expect((await get("olga", `/pools/${target}`)).text).toContain("<code>device=elsewhere | operator=Orbit</code>");
+    expect(await store.db().selectFrom("pool_cards").select("iccid").where("pool_id", "=", target).execute()).toHaveLength(260);
+  });
+
+  it("a card taken out of a pool by hand stays out when it is read again, and joins again on another device", async () => {
+    const db = store.db();
+    const pool = (await db.insertInto("pools").values({ title: "Everything", key_hash: hashKey("everything's key"), filter: JSON.stringify({}) }).returning("id").executeTakeFirstOrThrow()).id;
+    const card = { iccid: iccidOf(10), place: "P11" };
+    await db.insertInto("pool_cards").values({ pool_id: pool, iccid: card.iccid }).execute();
+    const out = await post("olga", `/pools/${pool}/cards`, { op: "remove", filter: `q=${card.iccid}` });
+    expect(out.location).toBe(`/pools/${pool}?removed=1&open=0`);
+    const snapshot = (place: string): ModemSnapshot => ({ ...INITIAL_SNAPSHOT, port: "ready", sim: { lock: "READY", iccid: card.iccid, imsi: null, number: null }, registration: "HOME", operator: "Simnet" }) as ModemSnapshot;
+    const members = async () => (await db.selectFrom("pool_cards").select("iccid").where("pool_id", "=", pool).where("iccid", "=", card.iccid).execute()).length;
+    await Effect.runPromise(recordCard(db, ids.bank!, "bank", card.place, snapshot(card.place)));
+    expect(await members()).toBe(0);
+    // Another slot of the same bank: the facts the pool's filter reads are the same; it stays out.
+    await Effect.runPromise(recordCard(db, ids.bank!, "bank", "P600", snapshot("P600")));
+    expect(await members()).toBe(0);
+    const far = (await db.insertInto("devices").values({ key: "far", title: "Far box", model: "sr-box-bank" }).returning("id").executeTakeFirstOrThrow()).id;
+    await Effect.runPromise(recordCard(db, far, "far", "A1", snapshot("A1")));
+    expect(await members()).toBe(1);
+    const moved = await db.selectFrom("events").select("payload").where("type", "=", "cardMoved").where("iccid", "=", card.iccid).orderBy("id").execute();
+    expect(moved.map((m) => m.payload)).toEqual([
+      expect.objectContaining({ from_device: "bank", from_place: "P11", to_device: "bank", to_place: "P600" }),
+      expect.objectContaining({ from_device: "bank", from_place: "P600", to_device: "far", to_place: "A1" }),
+    ]);
   });
 });
