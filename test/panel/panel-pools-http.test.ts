@@ -271,15 +271,15 @@ describe("merging, and cards taken out by hand", () => {
     await db.insertInto("pool_cards").values({ pool_id: pool, iccid: card.iccid }).execute();
     const out = await post("olga", `/pools/${pool}/cards`, { op: "remove", filter: `q=${card.iccid}` });
     expect(out.location).toBe(`/pools/${pool}?removed=1&open=0`);
-    const snapshot = (place: string): ModemSnapshot => ({ ...INITIAL_SNAPSHOT, port: "ready", sim: { lock: "READY", iccid: card.iccid, imsi: null, number: null }, registration: "HOME", operator: "Simnet" }) as ModemSnapshot;
+    const snapshot = (): ModemSnapshot => ({ ...INITIAL_SNAPSHOT, port: "ready", sim: { lock: "READY", iccid: card.iccid, imsi: null, number: null }, registration: "HOME", operator: "Simnet" }) as ModemSnapshot;
     const members = async () => (await db.selectFrom("pool_cards").select("iccid").where("pool_id", "=", pool).where("iccid", "=", card.iccid).execute()).length;
-    await Effect.runPromise(recordCard(db, ids.bank!, "bank", card.place, snapshot(card.place)));
+    await Effect.runPromise(recordCard(db, ids.bank!, "bank", card.place, snapshot()));
     expect(await members()).toBe(0);
     // Another slot of the same bank: the facts the pool's filter reads are the same; it stays out.
-    await Effect.runPromise(recordCard(db, ids.bank!, "bank", "P600", snapshot("P600")));
+    await Effect.runPromise(recordCard(db, ids.bank!, "bank", "P600", snapshot()));
     expect(await members()).toBe(0);
     const far = (await db.insertInto("devices").values({ key: "far", title: "Far box", model: "sr-box-bank" }).returning("id").executeTakeFirstOrThrow()).id;
-    await Effect.runPromise(recordCard(db, far, "far", "A1", snapshot("A1")));
+    await Effect.runPromise(recordCard(db, far, "far", "A1", snapshot()));
     expect(await members()).toBe(1);
     const moved = await db.selectFrom("events").select("payload").where("type", "=", "cardMoved").where("iccid", "=", card.iccid).orderBy("id").execute();
     expect(moved.map((m) => m.payload)).toEqual([

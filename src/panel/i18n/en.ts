@@ -173,6 +173,7 @@ export const en = {
   "cards.page.next": "Next page",
   "cards.page.last": "Last page",
   "cards.export": "Export this list as CSV",
+  "events.type.cardMoved": "Card moved",
   "cards.bulk.title": "Bulk action",
   "cards.bulk.target": "On",
   "cards.bulk.target.ticked": "the ticked cards",

@@ -175,6 +175,7 @@ export const ru: Record<StringKey, string> = {
   "cards.page.next": "Следующая страница",
   "cards.page.last": "Последняя страница",
   "cards.export": "Выгрузить этот список в CSV",
+  "events.type.cardMoved": "Карта перемещена",
   "cards.bulk.title": "Действие над картами",
   "cards.bulk.target": "Над",
   "cards.bulk.target.ticked": "отмеченными картами",
