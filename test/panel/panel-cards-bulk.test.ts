@@ -1,5 +1,6 @@
 import { Effect } from "effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { recordEvent } from "../../src/events/events";
 import { runCardJobs } from "../../src/jobs/card-jobs";
 import { createPool } from "../../src/pools/pools";
 import { cardSwitcher } from "../../src/scheduler/service";
@@ -94,7 +95,14 @@ describe("bulk actions on the SIM cards page", () => {
     const [a, b] = (await cardsOf("demo")).filter((c) => c.place && !onModems.has(c.place));
     const page = await rig.signIn("operator");
     await page.goto(`${rig.base}/cards?device=demo`);
+    await page.waitForSelector("body[data-stream=open]");
     await page.getByRole("checkbox", { name: `Tick card ${a!.iccid}` }).check();
+    // A live refresh of the table (once the focus has left it) keeps what is ticked.
+    await page.locator("h1").click();
+    const refreshed = await page.evaluate(() => document.body.getAttribute("data-refreshed"));
+    await recordEvent(rig.service.db, "modemTrouble", { device: "demo" }, { modem: 1, kind: "test", detail: "wake the page" });
+    await expect.poll(() => page.evaluate(() => document.body.getAttribute("data-refreshed")), { timeout: 10_000 }).not.toBe(refreshed);
+    expect(await page.getByRole("checkbox", { name: `Tick card ${a!.iccid}` }).isChecked()).toBe(true);
     await page.getByLabel("Action", { exact: true }).selectOption({ label: "bring online" });
     await Promise.all([page.waitForEvent("load"), page.getByRole("button", { name: "Apply" }).click()]);
     expect(await page.getByRole("status").filter({ hasText: "Being brought online: 1 cards; left out: 0." }).count()).toBe(1);
