@@ -8,6 +8,7 @@
  */
 import { sql, type Kysely, type Transaction } from "kysely";
 import { hashKey, newKey, plausibleKey, sameHash } from "../access/keys";
+import { unstorable } from "../api/http/params";
 import type { Database } from "../store/schema";
 
 export interface PoolFilter {
@@ -118,7 +119,7 @@ export const poolTitleProblem = (title: string): string | null => {
   if (title.trim() === "") return "a title is needed";
   if (title.length > POOL_TITLE_MAX) return `the title is over ${POOL_TITLE_MAX} characters`;
   if (/[\u0000-\u001f\u007f]/.test(title)) return "the title has control characters";
-  return null;
+  return unstorable(title) === null ? null : `the title ${unstorable(title)}`;
 };
 
 export interface PoolSummary {

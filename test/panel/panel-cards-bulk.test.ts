@@ -99,9 +99,9 @@ describe("bulk actions on the SIM cards page", () => {
     await page.getByRole("checkbox", { name: `Tick card ${a!.iccid}` }).check();
     // A live refresh of the table (once the focus has left it) keeps what is ticked.
     await page.locator("h1").click();
-    const refreshed = await page.evaluate(() => document.body.getAttribute("data-refreshed"));
+    const refreshed = await page.evaluate(`document.body.getAttribute("data-refreshed")`);
     await recordEvent(rig.service.db, "modemTrouble", { device: "demo" }, { modem: 1, kind: "test", detail: "wake the page" });
-    await expect.poll(() => page.evaluate(() => document.body.getAttribute("data-refreshed")), { timeout: 10_000 }).not.toBe(refreshed);
+    await expect.poll(() => page.evaluate(`document.body.getAttribute("data-refreshed")`), { timeout: 10_000 }).not.toBe(refreshed);
     expect(await page.getByRole("checkbox", { name: `Tick card ${a!.iccid}` }).isChecked()).toBe(true);
     await page.getByLabel("Action", { exact: true }).selectOption({ label: "bring online" });
     await Promise.all([page.waitForEvent("load"), page.getByRole("button", { name: "Apply" }).click()]);
