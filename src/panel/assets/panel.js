@@ -55,7 +55,13 @@
         if (res.status === 401) return signedOut();
         if (!res.ok) return;
         return res.text().then(function (text) {
+          // Boxes ticked for a bulk action stay ticked across the refresh.
+          var ticked = {};
+          var boxes = live.querySelectorAll("input[type=checkbox][form]:checked");
+          for (var b = 0; b < boxes.length; b++) ticked[boxes[b].name] = true;
           live.innerHTML = text;
+          boxes = live.querySelectorAll("input[type=checkbox][form]");
+          for (var c = 0; c < boxes.length; c++) if (ticked[boxes[c].name]) boxes[c].checked = true;
           localTimes(live);
           body.setAttribute("data-refreshed", String(Date.now()));
         });
