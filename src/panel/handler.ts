@@ -34,6 +34,7 @@ import { cardPage, cardQueryString, cardScope, oneCard, parseCardQuery } from ".
 import { applyImport, importFields, planImport, readImportBody, streamCardsCsv } from "./cards-csv";
 import { cardFieldProblem, updateCard, type CardChanges } from "../cards/inventory";
 import { DEFAULT_STREAM_OPTIONS, liveStreams, type LiveStreams, type StreamOptions } from "./stream";
+import { isOnlinePath, onlineRoutes } from "./online-routes";
 
 const LOGIN_COOKIE = "simgate_login";
 
@@ -53,6 +54,7 @@ const resetModem = (actor: ModemActor) =>
 const ASSETS: Record<string, { file: string; type: string }> = {
   "panel.js": { file: "assets/panel.js", type: "text/javascript; charset=utf-8" },
   "panel.css": { file: "assets/panel.css", type: "text/css; charset=utf-8" },
+  "online.js": { file: "assets/online.js", type: "text/javascript; charset=utf-8" },
 };
 
 /** Read once: the assets ship in the repository next to this file. */
@@ -64,7 +66,7 @@ const assetBody = (() => {
   };
 })();
 
-const PAGES_OF_PART_2 = new Set(["/online", "/messages", "/pools", "/events"]);
+const PAGES_OF_PART_2 = new Set(["/messages", "/pools", "/events"]);
 
 interface Request {
   readonly req: IncomingMessage;
@@ -84,7 +86,7 @@ export interface Panel {
 }
 
 const ownsPath = (path: string) =>
-  path === "/" || path === "/favicon.ico" || path === "/login" || path === "/logout" || path === "/logout-all" || path === "/devices" || path.startsWith("/devices/") || path === "/settings" || path.startsWith("/settings/") || path === "/cards" || path === "/cards.csv" || path.startsWith("/cards/") || path.startsWith("/panel/") || PAGES_OF_PART_2.has(path);
+  path === "/" || path === "/favicon.ico" || path === "/login" || path === "/logout" || path === "/logout-all" || path === "/devices" || path.startsWith("/devices/") || path === "/settings" || path.startsWith("/settings/") || path === "/cards" || path === "/cards.csv" || path.startsWith("/cards/") || path.startsWith("/panel/") || PAGES_OF_PART_2.has(path) || isOnlinePath(path);
 
 /** A client that asks for JSON at `/` (scripts, the old index) still gets the JSON index. */
 const wantsJson = (req: IncomingMessage) => {
@@ -97,6 +99,7 @@ const errorPage = (r: Request, status: number, text: string) =>
 
 export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = DEFAULT_STREAM_OPTIONS): Panel => {
   const streams = liveStreams(streamOptions);
+  const online = onlineRoutes(ctx);
 
   const bodyOf = async (req: IncomingMessage) => new Map(formFields(await readBody(req), req.headers["content-type"] ?? "application/x-www-form-urlencoded"));
 
@@ -161,6 +164,7 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
                     : null;
       return page(r, "/devices", grid.device.title, deviceMain(r.t, grid, mayWork, s.csrf, notice));
     }
+    if (isOnlinePath(path)) return online.get(r, path, (status, text) => errorPage(r, status, text));
     if (path === "/cards") return showCards(r, r.url.searchParams);
     if (path === "/cards.csv") {
       const { scope, devices } = await cardScope(ctx, s.user);
@@ -198,6 +202,7 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
     const cardEdit = /^\/cards\/(\d{1,9})\/edit$/.exec(path);
     if (cardEdit) return editCard(r, Number(cardEdit[1]), fields);
     if (path === "/cards/import") return importCards(r, fields);
+    if (isOnlinePath(path)) return online.post(r, path, fields, (status, text) => errorPage(r, status, text));
     const modemAction = /^\/devices\/([^/]+)\/modems\/(\d+)\/(reread|reset)$/.exec(path);
     if (modemAction) return onModem(r, decodeURIComponent(modemAction[1]!), Number(modemAction[2]), modemAction[3] as "reread" | "reset");
     const rescan = /^\/devices\/([^/]+)\/rescan$/.exec(path);
