@@ -126,7 +126,7 @@ ${ussdBox(t, c, o, back)}
   <button type="submit" formaction="/online/hangup" formnovalidate>${t("online.call.hangup")}</button>
   </fieldset>
 </form>
-<div class="actions">
+<div class="card-actions">
 <form method="post" action="/online/clear">${hidden(o.csrf, c.id, back)}<button type="submit">${t("online.clear")}</button></form>
 ${c.hold ? html`<form method="post" action="/online/release">${hidden(o.csrf, c.id, back)}<button type="submit">${t("online.release")}</button></form>` : ""}
 </div>

@@ -1,0 +1,276 @@
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCardJobs } from "../../src/jobs/card-jobs";
+import { recordCalls } from "../../src/jobs/records";
+import { runSmsSender } from "../../src/jobs/sms-sender";
+import { cardSwitcher } from "../../src/scheduler/service";
+import { startRig, USERS, type Rig, type Who } from "./panel-rig";
+
+// The Online page in headless Chromium over the simulated farm, with the service's job
+// workers running: cards brought online through the scheduler, a code arriving live and
+// copied, an SMS sent and delivered, a USSD menu walked in place; and over HTTP, a viewer
+// who sees the page and whose every change is refused.
+let rig: Rig;
+beforeAll(async () => {
+  rig = await startRig("simgate_panel_online");
+  const { db, registry, scheduler } = rig.service;
+  const switcher = cardSwitcher(db, scheduler);
+  await rig.service.extend(recordCalls(db, registry));
+  await rig.service.extend(runSmsSender(db, registry, { pollMs: 50, retryBaseMs: 100, switcher }));
+  await rig.service.extend(runCardJobs(db, registry, { pollMs: 50, retryBaseMs: 100, switcher }));
+}, 120_000);
+afterAll(async () => rig?.close(), 60_000);
+
+const network = () => rig.service.registry.farm!.network;
+
+/** The cards of a device, as the scan recorded them, in ICCID order. */
+const cardsOf = (device: string) =>
+  rig.service.db
+    .selectFrom("sim_cards")
+    .innerJoin("devices", "devices.id", "sim_cards.device_id")
+    .select(["sim_cards.id", "sim_cards.iccid", "sim_cards.place"])
+    .where("devices.key", "=", device)
+    .orderBy("sim_cards.iccid")
+    .execute();
+
+const holdOf = (device: string, place: string) => rig.service.scheduler.place(device, place)?.hold ?? null;
+
+/** Brings a card online from the page: find it, tick it, submit; waits until it is in a modem. */
+const bringOnline = async (page: Page, card: { id: number; iccid: string; place: string | null }) => {
+  await page.goto(`${rig.base}/online?show=mine`);
+  await page.getByRole("searchbox", { name: "Find cards" }).fill(card.iccid);
+  await Promise.all([page.waitForEvent("load"), page.keyboard.press("Enter")]);
+  await page.locator(`input[name="c${card.id}"]`).check();
+  await Promise.all([page.waitForEvent("load"), page.getByRole("button", { name: "Bring the chosen cards online" }).click()]);
+  expect(await page.getByRole("status").filter({ hasText: "Cards brought online: 1." }).count()).toBe(1);
+  await expect.poll(() => holdOf("demo", card.place!)?.state, { timeout: 30_000 }).toBe("online");
+  // The page follows the switch live: the card's row says online.
+  await expect.poll(() => page.locator(`#live tr[data-card="${card.id}"]`).getAttribute("data-hold"), { timeout: 15_000 }).toBe("online");
+  await page.waitForSelector("body[data-stream=open]");
+};
+
+/** Opens the tools of a card. */
+const toolsOf = async (page: Page, card: { id: number }) => {
+  const details = page.locator(`#work-${card.id}`);
+  if ((await details.getAttribute("open")) === null) await details.locator("summary").click();
+  return details;
+};
+
+describe("the Online page", () => {
+  it("a code sent to a simulated SIM appears on the Online page without a reload and its OTP copy button copies it", async () => {
+    const page = await rig.signIn("operator");
+    await page.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: rig.base });
+    const [, card] = await cardsOf("demo");
+    await bringOnline(page, card!);
+    expect(await rig.service.db.selectFrom("holds").select(["holder", "position"]).where("device", "=", "demo").execute()).toContainEqual({ holder: `user:${await userId("operator")}`, position: card!.place });
+    await rig.screenshot(page, "online");
+
+    // A mark on the window: it survives only if the page is not loaded again.
+    await page.evaluate(`window.stillTheSamePage = true`);
+    const number = network().sims.get(card!.iccid)!.number;
+    network().sendSms({ to: number, from: "MyBank", text: "MyBank: your login code is 482913. Do not share it." });
+    const item = page.locator(`#live li[data-kind="sms-in"][data-iccid="${card!.iccid}"]`);
+    await expect.poll(() => item.count(), { timeout: 20_000 }).toBe(1);
+    expect(await item.locator("mark.otp").textContent()).toBe("482913");
+    expect(await page.evaluate(`window.stillTheSamePage === true`)).toBe(true);
+    // The new message counted as an alert on this page (sound and notification are opt-in).
+    await expect.poll(() => page.locator("body").getAttribute("data-alerts")).toBe("1");
+
+    await item.getByRole("button", { name: "Copy the code 482913" }).click();
+    await expect.poll(() => item.locator("button.copy").textContent()).toBe("Copied");
+    expect(await page.evaluate(`navigator.clipboard.readText()`)).toBe("482913");
+    await rig.screenshot(page, "online-code");
+    await page.context().close();
+  }, 120_000);
+
+  it("an SMS sent from the page is delivered: the simulated network receives it and the outbox shows delivered", async () => {
+    const page = await rig.signIn("operator");
+    const [, card] = await cardsOf("demo");
+    await page.goto(`${rig.base}/online?show=mine`);
+    await page.waitForSelector("body[data-stream=open]");
+    const tools = await toolsOf(page, card!);
+    const text = `Meet at the gate at ${Date.now() % 10_000}`;
+    await tools.getByLabel("To (phone number)").fill("+15559007788");
+    await tools.getByLabel("Text").fill(text);
+    expect(await tools.getByLabel("Ask for a delivery report").isChecked()).toBe(true);
+    await Promise.all([page.waitForEvent("load"), tools.getByRole("button", { name: "Send SMS" }).click()]);
+    expect(await page.getByRole("status").filter({ hasText: "The SMS is queued" }).count()).toBe(1);
+
+    const submitted = () => network().submitted.find((s) => s.text === text);
+    await expect.poll(submitted, { timeout: 30_000 }).toBeDefined();
+    expect(submitted()).toMatchObject({ fromIccid: card!.iccid, to: "+15559007788", statusReport: true });
+    const out = page.locator(`#live li[data-kind="sms-out"][data-iccid="${card!.iccid}"]`).filter({ hasText: text });
+    await expect.poll(() => out.getAttribute("data-state"), { timeout: 30_000 }).toBe("delivered");
+    expect(await out.locator(".out-state").textContent()).toBe("delivered");
+    const row = await rig.service.db.selectFrom("sms_out").select(["state", "addressee"]).where("text", "=", text).executeTakeFirstOrThrow();
+    expect(row).toEqual({ state: "delivered", addressee: "+15559007788" });
+    const audit = await rig.service.db.selectFrom("audit_log").select(["user_name", "iccid"]).where("action", "=", "online.sms").execute();
+    expect(audit).toEqual([{ user_name: USERS.operator.name, iccid: card!.iccid }]);
+    await page.context().close();
+  }, 120_000);
+
+  it("a two-step USSD menu completed in place", async () => {
+    const page = await rig.signIn("operator");
+    const [, card] = await cardsOf("demo");
+    await page.goto(`${rig.base}/online?show=mine`);
+    await page.evaluate(`window.stillTheSamePage = true`);
+    const tools = await toolsOf(page, card!);
+    const box = tools.locator("form[data-ussd]");
+    const log = box.locator("[data-ussd-log] li.got");
+
+    await box.getByLabel("USSD code").fill("*123#");
+    await box.getByRole("button", { name: "Run" }).click();
+    await expect.poll(() => log.count(), { timeout: 30_000 }).toBe(1);
+    expect(await log.nth(0).textContent()).toBe("Main menu\n1. Balance\n2. Tariffs\n0. Exit");
+    expect(await box.getAttribute("data-session")).toBe("open");
+    // The same box now takes the answer to the network's prompt.
+    await box.getByLabel("Your answer to the network").fill("2");
+    await box.getByRole("button", { name: "Send answer" }).click();
+    await expect.poll(() => log.count(), { timeout: 30_000 }).toBe(2);
+    expect(await log.nth(1).textContent()).toBe("Tariffs\n1. Basic\n2. Unlimited\n0. Back");
+    expect(await box.getAttribute("data-session")).toBe("open");
+    await box.getByLabel("Your answer to the network").fill("1");
+    await box.getByRole("button", { name: "Send answer" }).click();
+    await expect.poll(() => log.count(), { timeout: 30_000 }).toBe(3);
+    expect(await log.nth(2).textContent()).toBe("Basic: 1.00 per SMS");
+    // The menu ended: the box asks for a code again, and it all happened on one page.
+    expect(await box.getAttribute("data-session")).toBe("closed");
+    expect(await box.getByLabel("USSD code").isVisible()).toBe(true);
+    expect(await page.evaluate(`window.stillTheSamePage === true`)).toBe(true);
+    expect(await box.locator("[data-ussd-log] li.sent").allTextContents()).toEqual(["*123#", "2", "1"]);
+    await rig.screenshot(page, "online-ussd");
+
+    const rows = await rig.service.db.selectFrom("ussd").select(["request", "status"]).where("iccid", "=", card!.iccid).orderBy("id").execute();
+    expect(rows).toEqual([
+      { request: "*123#", status: "more" },
+      { request: "2", status: "more" },
+      { request: "1", status: "done" },
+    ]);
+    await page.context().close();
+  }, 120_000);
+});
+
+// ---- over HTTP ----------------------------------------------------------------------------
+
+const userId = async (who: Who) => (await rig.service.db.selectFrom("api_users").select("id").where("name", "=", USERS[who].name).executeTakeFirstOrThrow()).id;
+
+const sessions = new Map<Who, { cookie: string; csrf: string }>();
+const session = async (who: Who) => {
+  if (sessions.has(who)) return sessions.get(who)!;
+  const form = await fetch(`${rig.base}/login`);
+  const loginCookie = form.headers.get("set-cookie")!.split(";")[0]!;
+  const csrf = /name="csrf" value="([^"]+)"/.exec(await form.text())![1]!;
+  const answer = await fetch(`${rig.base}/login`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { cookie: loginCookie, origin: rig.base, "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ user: USERS[who].name, password: USERS[who].password, csrf }).toString(),
+  });
+  const cookie = answer.headers.getSetCookie().find((c) => c.startsWith("simgate_session="))!.split(";")[0]!;
+  const page = await (await fetch(`${rig.base}/settings`, { headers: { cookie } })).text();
+  const s = { cookie, csrf: /name="csrf" value="([^"]+)"/.exec(page)![1]! };
+  sessions.set(who, s);
+  return s;
+};
+const get = async (who: Who, path: string, headers: Record<string, string> = {}) => {
+  const res = await fetch(`${rig.base}${path}`, { headers: { cookie: (await session(who)).cookie, ...headers } });
+  return { status: res.status, text: await res.text() };
+};
+const post = async (who: Who, path: string, fields: Record<string, string>, opts: { csrf?: boolean; json?: boolean } = {}) => {
+  const s = await session(who);
+  const res = await fetch(`${rig.base}${path}`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { cookie: s.cookie, origin: rig.base, "content-type": "application/x-www-form-urlencoded", ...(opts.json ? { accept: "application/json" } : {}) },
+    body: new URLSearchParams({ ...fields, ...(opts.csrf === false ? {} : { csrf: s.csrf }) }).toString(),
+  });
+  return { status: res.status, location: res.headers.get("location"), text: await res.text() };
+};
+
+/** Everything a change on this page could write. */
+const footprint = async () => {
+  const db = rig.service.db;
+  const count = async (table: "holds" | "sms_out" | "ussd" | "jobs" | "audit_log") => Number((await db.selectFrom(table).select(db.fn.countAll().as("n")).executeTakeFirstOrThrow()).n);
+  return { holds: await count("holds"), sms: await count("sms_out"), ussd: await count("ussd"), jobs: await count("jobs"), audit: await count("audit_log") };
+};
+
+describe("the Online page over HTTP", () => {
+  it("a viewer sees the page, with the cards in modems of their devices and no form, and every change is refused", async () => {
+    const page = await get("viewer", "/online");
+    expect(page.status).toBe(200);
+    expect(page.text).toContain("<h1>Online</h1>");
+    const lab = await cardsOf("lab");
+    const inModems = lab.filter((c) => [...rig.service.scheduler.positions("lab").values()].includes(c.place!));
+    expect(inModems.length).toBeGreaterThan(0);
+    for (const c of inModems) expect(page.text).toContain(`data-iccid="${c.iccid}"`);
+    expect(page.text).not.toMatch(/<form method="post" action="\/online/);
+    expect(page.text).not.toContain("Bring cards online");
+
+    const [card] = lab;
+    const before = await footprint();
+    const attempts: Array<[string, Record<string, string>]> = [
+      ["/online/bring", { [`c${card!.id}`]: "1" }],
+      ["/online/release", { card: String(card!.id) }],
+      ["/online/sms", { card: String(card!.id), to: "+15559001111", text: "hello" }],
+      ["/online/ussd", { card: String(card!.id), code: "*100#" }],
+      ["/online/dial", { card: String(card!.id), number: "+15559001111" }],
+      ["/online/answer", { card: String(card!.id) }],
+      ["/online/hangup", { card: String(card!.id) }],
+      ["/online/clear", { card: String(card!.id) }],
+    ];
+    for (const [path, fields] of attempts) {
+      const answer = await post("viewer", path, fields);
+      expect([path, answer.status]).toEqual([path, 403]);
+      expect(answer.text).toContain("Your role (viewer) may not do this.");
+    }
+    expect((await post("viewer", "/online/ussd", { card: String(card!.id), code: "*100#" }, { json: true })).status).toBe(403);
+    expect(await footprint()).toEqual(before);
+  }, 60_000);
+
+  it("bad input is refused with its reason and changes nothing; another's card is not found; a stale form is refused", async () => {
+    const [, card] = await cardsOf("demo");
+    const [labCard] = await cardsOf("lab");
+    const before = await footprint();
+    const badNumber = await post("operator", "/online/sms", { card: String(card!.id), to: "call me", text: "x" });
+    expect(badNumber.status).toBe(400);
+    expect(badNumber.text).toContain("Refused: addressee: must be a phone number");
+    const noText = await post("operator", "/online/sms", { card: String(card!.id), to: "+15559001111", text: "" });
+    expect([noText.status, noText.text.includes("Refused: msg: is required")]).toEqual([400, true]);
+    const badCode = await post("operator", "/online/ussd", { card: String(card!.id), code: "*100#; AT+CFUN=0" }, { json: true });
+    expect([badCode.status, JSON.parse(badCode.text)]).toEqual([400, { error: "Refused: code: must be a USSD code or a session answer (digits, *, #, +)" }]);
+    const badDial = await post("operator", "/online/dial", { card: String(card!.id), number: "12" });
+    expect(badDial.status).toBe(400);
+    const nothing = await post("operator", "/online/bring", {});
+    expect([nothing.status, nothing.text.includes("Refused: choose at least one card")]).toEqual([400, true]);
+    expect((await post("operator", "/online/sms", { card: String(labCard!.id), to: "+15559001111", text: "x" })).status).toBe(404);
+    expect((await post("operator", "/online/sms", { card: "x1", to: "+15559001111", text: "x" })).status).toBe(404);
+    expect((await post("operator", "/online/nowhere", { card: String(card!.id) })).status).toBe(404);
+    expect((await post("operator", "/online/sms", { card: String(card!.id), to: "+15559001111", text: "x" }, { csrf: false })).status).toBe(403);
+    // Only the refusals of cards the operator has were audited; nothing else was written.
+    const after = await footprint();
+    expect({ ...after, audit: 0 }).toEqual({ ...before, audit: 0 });
+    expect((await get("operator", `/online/ussd/999999`)).status).toBe(404);
+  }, 60_000);
+
+  it("bringing more cards online than the bank has modems for is refused per card, within the channel limit", async () => {
+    const admin = await userId("admin");
+    const demo = await cardsOf("demo");
+    const modems = rig.service.registry.devices.find((d) => d.config.id === "demo")!.modems.length;
+    // More cards than the bank has modems: some must share a modem, and a modem takes one card at a time.
+    const wanted = demo.slice(2, 2 + modems + 2);
+    const answer = await post("admin", "/online/bring", Object.fromEntries(wanted.map((c) => [`c${c.id}`, "1"])));
+    expect(answer.status).toBe(303);
+    const back = new URL(answer.location!, rig.base).searchParams;
+    const brought = Number(back.get("brought"));
+    expect(brought + back.getAll("refused").length).toBe(wanted.length);
+    expect(back.getAll("refused").length).toBeGreaterThan(0);
+    const held = await rig.service.db.selectFrom("holds").select("position").where("holder", "=", `user:${admin}`).execute();
+    expect(held).toHaveLength(brought);
+    const page = await get("admin", `/online?${back}`);
+    expect(page.text).toContain(`Cards brought online: ${brought}.`);
+    expect(page.text).toMatch(/Refused: \d+: card \d+ cannot be online with the cards already selected/);
+    // Let them all go again.
+    for (const c of wanted) await post("admin", "/online/release", { card: String(c.id) });
+    expect(await rig.service.db.selectFrom("holds").select("position").where("holder", "=", `user:${admin}`).execute()).toEqual([]);
+  }, 60_000);
+});
