@@ -148,6 +148,59 @@ describe("the Online page", () => {
     ]);
     await page.context().close();
   }, 120_000);
+
+  it("an incoming call rings on the page with a sound and a desktop notification once opted in; it is answered and hung up from the page, and a call dialled", async () => {
+    const page = await rig.signIn("operator");
+    await page.context().grantPermissions(["notifications"], { origin: rig.base });
+    // What the page asks of the browser is counted: each notification it shows, each tone it makes.
+    await page.addInitScript(`
+      window.shown = [];
+      window.tones = 0;
+      const Real = window.Notification;
+      window.Notification = class { constructor(title, options) { window.shown.push({ title, body: options && options.body }); } static get permission() { return Real.permission; } static requestPermission() { return Real.requestPermission(); } };
+      const make = AudioContext.prototype.createOscillator;
+      AudioContext.prototype.createOscillator = function () { window.tones++; return make.call(this); };
+    `);
+    const [, card] = await cardsOf("demo");
+    await page.goto(`${rig.base}/online?show=mine`);
+    await page.waitForSelector("body[data-stream=open]");
+    expect(await page.locator("#online-notify").textContent()).toBe("Desktop notifications are on");
+    await page.getByLabel("Sound on a new SMS or call").check();
+
+    const number = network().sims.get(card!.iccid)!.number;
+    const ringing = network().callSim({ to: number, from: "+15553332222", ringForMs: 30_000 });
+    const call = page.locator(`#live li[data-kind="call"][data-iccid="${card!.iccid}"]`).filter({ hasText: "+15553332222" });
+    await expect.poll(() => call.getAttribute("data-state"), { timeout: 20_000 }).toBe("ringing");
+    await expect.poll(() => page.evaluate(`window.shown`)).toEqual([{ title: `Incoming call · ${number}`, body: "+15553332222" }]);
+    expect(await page.evaluate(`window.tones`)).toBe(2);
+
+    let tools = await toolsOf(page, card!);
+    await Promise.all([page.waitForEvent("load"), tools.getByRole("button", { name: "Answer" }).click()]);
+    expect(await page.getByRole("status").filter({ hasText: "The call is answered." }).count()).toBe(1);
+    expect(ringing.state).toBe("active");
+    tools = await toolsOf(page, card!);
+    await Promise.all([page.waitForEvent("load"), tools.getByRole("button", { name: "Hang up" }).click()]);
+    expect(ringing.state).toBe("ended");
+    await expect.poll(() => call.getAttribute("data-state"), { timeout: 20_000 }).toBe("ended");
+
+    tools = await toolsOf(page, card!);
+    await tools.getByLabel("Number to call").fill("+15554440001");
+    await Promise.all([page.waitForEvent("load"), tools.getByRole("button", { name: "Dial" }).click()]);
+    expect(await page.getByRole("status").filter({ hasText: "The call is being dialled." }).count()).toBe(1);
+    const dialled = () => network().calls.find((c) => c.to === "+15554440001");
+    await expect.poll(() => dialled()?.from, { timeout: 20_000 }).toBe(number);
+    await expect.poll(() => page.locator(`#live li[data-kind="call"][data-iccid="${card!.iccid}"]`).filter({ hasText: "+15554440001" }).count(), { timeout: 20_000 }).toBe(1);
+    tools = await toolsOf(page, card!);
+    await Promise.all([page.waitForEvent("load"), tools.getByRole("button", { name: "Hang up" }).click()]);
+    await expect.poll(() => dialled()?.state, { timeout: 10_000 }).toBe("ended");
+    expect((await rig.service.db.selectFrom("audit_log").select("action").where("action", "in", ["online.answer", "online.hangup", "online.dial"]).orderBy("id").execute()).map((a) => a.action)).toEqual([
+      "online.answer",
+      "online.hangup",
+      "online.dial",
+      "online.hangup",
+    ]);
+    await page.context().close();
+  }, 120_000);
 });
 
 // ---- over HTTP ----------------------------------------------------------------------------
@@ -250,6 +303,18 @@ describe("the Online page over HTTP", () => {
     const after = await footprint();
     expect({ ...after, audit: 0 }).toEqual({ ...before, audit: 0 });
     expect((await get("operator", `/online/ussd/999999`)).status).toBe(404);
+  }, 60_000);
+
+  it("clearing a SIM's storage sweeps the card's modem; a card in no modem is refused", async () => {
+    const [, card] = await cardsOf("demo");
+    const cleared = await post("operator", "/online/clear", { card: String(card!.id), back: "show=mine" });
+    expect([cleared.status, cleared.location]).toEqual([303, `/online?show=mine&card=${card!.id}&done=clear#work-${card!.id}`]);
+    expect((await get("operator", cleared.location!.replace(/#.*$/, ""))).text).toContain("The SIM&#39;s storage is cleared");
+    const away = (await cardsOf("demo")).find((c) => rig.service.scheduler.place("demo", c.place!)?.modem === null)!;
+    const refused = await post("operator", "/online/clear", { card: String(away.id) });
+    expect([refused.status, refused.text.includes("Refused: the card is in no working modem now")]).toEqual([409, true]);
+    const audit = await rig.service.db.selectFrom("audit_log").select(["iccid", "detail"]).where("action", "=", "online.clear").orderBy("id").execute();
+    expect(audit.map((a) => a.iccid)).toEqual([card!.iccid]);
   }, 60_000);
 
   it("bringing more cards online than the bank has modems for is refused per card, within the channel limit", async () => {
