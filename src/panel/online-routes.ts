@@ -19,6 +19,7 @@ import { holderOf } from "../jobs/records";
 import type { PanelContext } from "./context";
 import type { Html } from "./html";
 import { clientAddress, redirect, securityHeaders, sendHtml } from "./http";
+import type { StringKey } from "./i18n/en";
 import type { Locale, Translate } from "./i18n/locale";
 import { shell } from "./layout";
 import { holderName, onlinePage, ownCards, ussdExchange, WORKING_MAX, type OnlineShow } from "./online-view";
@@ -94,7 +95,7 @@ export const onlineRoutes = (ctx: PanelContext) => {
     if (brought !== null) out.push({ kind: "info", text: t("online.done.bring", { n: brought }) });
     for (const refused of q.getAll("refused").slice(0, 20)) out.push({ kind: "error", text: t("online.refused", { reason: refused.slice(0, 300) }) });
     const done = q.get("done");
-    if (done && ACTIONS.has(done) && done !== "bring") out.push({ kind: "info", text: t(`online.done.${done}` as "online.done.sms") });
+    if (done && ACTIONS.has(done) && done !== "bring") out.push({ kind: "info", text: t(`online.done.${done}` as StringKey) });
     return out;
   };
 
@@ -190,7 +191,7 @@ export const onlineRoutes = (ctx: PanelContext) => {
       try {
         return { ok: await METHODS[method]!(api, user, new Map(Object.entries({ card_id: String(card.id), ...params }))) };
       } catch (error) {
-        if (error instanceof ApiError) return { refused: error.message, status: error.code === "BAD_PARAM" ? 400 : error.code === "NOT_FOUND" ? 404 : 409 };
+        if (error instanceof ApiError) return { refused: error.message, status: ({ BAD_PARAM: 400, NOT_FOUND: 404, MODEM_ERROR: 502 } as Record<string, number>)[error.code] ?? 409 };
         throw error;
       }
     };

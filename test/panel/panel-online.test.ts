@@ -201,6 +201,28 @@ describe("the Online page", () => {
     ]);
     await page.context().close();
   }, 120_000);
+
+  it("every control has an accessible name, and the page fits a phone without sideways scrolling", async () => {
+    const page = await rig.signIn("operator");
+    const [, card] = await cardsOf("demo");
+    await page.goto(`${rig.base}/online?show=mine&q=${card!.iccid.slice(0, 12)}&card=${card!.id}`);
+    await page.waitForSelector("body[data-stream=open]");
+    expect(await page.locator(`#work-${card!.id}`).getAttribute("open")).not.toBeNull();
+    expect(await page.locator(".pick-list li").count()).toBeGreaterThan(0);
+    const cdp = await page.context().newCDPSession(page);
+    const { nodes } = (await cdp.send("Accessibility.getFullAXTree")) as { nodes: Array<{ ignored: boolean; role?: { value: string }; name?: { value: string } }> };
+    await cdp.detach();
+    const controls = nodes.filter((n) => !n.ignored && ["button", "link", "textbox", "combobox", "checkbox", "searchbox", "listbox"].includes(n.role?.value ?? ""));
+    expect(controls.length).toBeGreaterThan(15);
+    expect(controls.filter((n) => !(n.name?.value ?? "").trim()).map((n) => n.role?.value)).toEqual([]);
+    for (const width of [390, 1280]) {
+      await page.setViewportSize({ width, height: 900 });
+      const widths = (await page.evaluate(`[document.documentElement.scrollWidth, document.documentElement.clientWidth]`)) as [number, number];
+      expect([width, widths[0] <= widths[1]]).toEqual([width, true]);
+    }
+    await rig.screenshot(page, "online-phone");
+    await page.context().close();
+  }, 120_000);
 });
 
 // ---- over HTTP ----------------------------------------------------------------------------

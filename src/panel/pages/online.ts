@@ -145,7 +145,7 @@ ${
       ? html`<form method="post" action="/online/bring" class="pick-form">
   <input type="hidden" name="csrf" value="${o.csrf}"><input type="hidden" name="back" value="${back}">
   <ul class="pick-list">${p.candidates.map(
-    (c) => html`<li><label><input type="checkbox" name="c${c.id}" value="1"> ${label(c)} <small>${c.number ?? ""} · <span class="iccid">${c.iccid}</span> · ${c.deviceTitle ?? t("cards.nowhere")}${c.place ? html` ${c.place}` : ""} · ${t(`status.${c.state}` as StringKey)}</small></label></li>`,
+    (c) => html`<li><label><input type="checkbox" name="c${c.id}" value="1"> ${label(c)} <small>${c.name && c.number ? `${c.number} · ` : ""}<span class="iccid">${c.iccid}</span> · ${c.deviceTitle ?? t("cards.nowhere")}${c.place ? html` ${c.place}` : ""} · ${t(`status.${c.state}` as StringKey)}</small></label></li>`,
   )}</ul>
   <button type="submit">${t("online.pick.bring")}</button>
 </form>`
