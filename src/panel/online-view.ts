@@ -45,6 +45,8 @@ export interface OnlinePage {
   readonly search: string;
   /** Cards matching the search that the user does not work with yet (empty without a search). */
   readonly candidates: readonly CardRow[];
+  /** How many more match than are shown. */
+  readonly more: number;
 }
 
 type User = Viewer & { readonly admin: boolean };
@@ -116,16 +118,19 @@ export const onlinePage = async (ctx: PanelContext, user: User, q: { show: Onlin
   const rows = await cardRows(ctx, chosen.map((c) => c.id));
   const holds = new Map(chosen.map((c) => [c.id, c.hold]));
   const cards = rows.map((r): WorkingCard => ({ ...r, hold: holds.get(r.id) ?? null }));
-  const [feed, candidates] = await Promise.all([newestOf(ctx, cards.map((c) => c.iccid)), q.search ? pickable(ctx, user, q.search, new Set(cards.map((c) => c.id))) : Promise.resolve([])]);
-  return { show: q.show, cards, feed, search: q.search, candidates };
+  const [feed, picked] = await Promise.all([newestOf(ctx, cards.map((c) => c.iccid)), q.search ? pickable(ctx, user, q.search, new Set(cards.map((c) => c.id))) : Promise.resolve({ rows: [], more: 0 })]);
+  return { show: q.show, cards, feed, search: q.search, candidates: picked.rows, more: picked.more };
 };
 
 /** The SIM cards page's own search (ICCID, number, name, comment), one bounded page of it. */
-const pickable = async (ctx: PanelContext, user: User, search: string, working: ReadonlySet<number>): Promise<CardRow[]> => {
+const pickable = async (ctx: PanelContext, user: User, search: string, working: ReadonlySet<number>): Promise<{ rows: CardRow[]; more: number }> => {
   const { scope, devices } = await cardScope(ctx, user);
   const query = parseCardQuery(new URLSearchParams({ q: search }));
-  const { ids } = await cardIds(ctx, scope, devices, query, { limit: PICK_MAX + Math.min(working.size, WORKING_MAX), offset: 0 });
-  return cardRows(ctx, ids.filter((id) => !working.has(id)).slice(0, PICK_MAX));
+  const { ids, total } = await cardIds(ctx, scope, devices, query, { limit: PICK_MAX + Math.min(working.size, WORKING_MAX), offset: 0 });
+  const fresh = ids.filter((id) => !working.has(id));
+  const shown = fresh.slice(0, PICK_MAX);
+  const workingMatched = ids.length - fresh.length;
+  return { rows: await cardRows(ctx, shown), more: Math.max(0, (total ?? 0) - workingMatched - shown.length) };
 };
 
 /** One USSD exchange of the user's cards, as the page's in-place box follows it. */

@@ -1,5 +1,6 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { extractedCode } from "../../src/api/srnav/format";
 import { runCardJobs } from "../../src/jobs/card-jobs";
 import { recordCalls } from "../../src/jobs/records";
 import { runSmsSender } from "../../src/jobs/sms-sender";
@@ -52,6 +53,12 @@ const bringOnline = async (page: Page, card: { id: number; iccid: string; place:
 /** Opens the tools of a card. */
 const toolsOf = async (page: Page, card: { id: number }) => {
   const details = page.locator(`#work-${card.id}`);
+  // What the page showed instead, should the card's tools not be there.
+  const missing = await details.waitFor({ timeout: 15_000 }).then(
+    () => null,
+    async () => `${page.url()}: ${(await page.locator("main").textContent())?.replace(/\s+/g, " ").slice(0, 800)}`,
+  );
+  expect(missing).toBeNull();
   if ((await details.getAttribute("open")) === null) await details.locator("summary").click();
   return details;
 };
@@ -74,10 +81,10 @@ describe("the Online page", () => {
     expect(await item.locator("mark.otp").textContent()).toBe("482913");
     expect(await page.evaluate(`window.stillTheSamePage === true`)).toBe(true);
     // The new message counted as an alert on this page (sound and notification are opt-in).
-    await expect.poll(() => page.locator("body").getAttribute("data-alerts")).toBe("1");
+    await expect.poll(() => page.locator("body").getAttribute("data-alerts"), { timeout: 20_000 }).toBe("1");
 
     await item.getByRole("button", { name: "Copy the code 482913" }).click();
-    await expect.poll(() => item.locator("button.copy").textContent()).toBe("Copied");
+    await expect.poll(() => item.locator("button.copy").textContent(), { timeout: 5_000 }).toBe("Copied");
     expect(await page.evaluate(`navigator.clipboard.readText()`)).toBe("482913");
     await rig.screenshot(page, "online-code");
     await page.context().close();
@@ -171,7 +178,7 @@ describe("the Online page", () => {
     const ringing = network().callSim({ to: number, from: "+15553332222", ringForMs: 30_000 });
     const call = page.locator(`#live li[data-kind="call"][data-iccid="${card!.iccid}"]`).filter({ hasText: "+15553332222" });
     await expect.poll(() => call.getAttribute("data-state"), { timeout: 20_000 }).toBe("ringing");
-    await expect.poll(() => page.evaluate(`window.shown`)).toEqual([{ title: `Incoming call · ${number}`, body: "+15553332222" }]);
+    await expect.poll(() => page.evaluate(`window.shown`), { timeout: 20_000 }).toEqual([{ title: `Incoming call · ${number}`, body: "+15553332222" }]);
     expect(await page.evaluate(`window.tones`)).toBe(2);
 
     let tools = await toolsOf(page, card!);
@@ -326,6 +333,24 @@ describe("the Online page over HTTP", () => {
     expect({ ...after, audit: 0 }).toEqual({ ...before, audit: 0 });
     expect((await get("operator", `/online/ussd/999999`)).status).toBe(404);
   }, 60_000);
+
+  it("the search for cards to bring online shows 25 and says how many more match", async () => {
+    const all = await rig.service.db.selectFrom("sim_cards").select("iccid").where("iccid", "like", "89%").execute();
+    expect(all.length).toBeGreaterThan(25);
+    const page = (await get("admin", "/online?show=mine&q=89")).text;
+    expect([...page.matchAll(/<input type="checkbox" name="c\d+" value="1">/g)]).toHaveLength(25);
+    expect(page).toContain(`${all.length - 25} more match; narrow the search to see them.`);
+    const none = (await get("admin", "/online?show=mine&q=no-such-card")).text;
+    expect(none).toContain("No other card of yours matches.");
+  }, 60_000);
+
+  it("finds the code in an SMS as the SR-Navigator extraction does, without cutting a longer number down", () => {
+    expect(extractedCode("Your code is 482913. Valid 10 min")).toBe("482913");
+    expect(extractedCode("PIN 1234 for card ending 98765")).toBe("1234");
+    expect(extractedCode("Call +15551234567 for help")).toBeNull();
+    expect(extractedCode("G-55021 is your Google verification code")).toBe("55021");
+    expect(extractedCode("no digits here")).toBeNull();
+  });
 
   it("clearing a SIM's storage sweeps the card's modem; a card in no modem is refused", async () => {
     const [, card] = await cardsOf("demo");

@@ -8,14 +8,30 @@
   var body = document.body;
 
   // ---- the code in an SMS, to the clipboard ------------------------------------------------
+  // Codes copied on this page: a button the live region draws again still says so.
+  var copied = {};
+  function markCopied(scope) {
+    var buttons = scope.querySelectorAll("button.copy[data-copy]");
+    for (var i = 0; i < buttons.length; i++) {
+      if (!copied[buttons[i].getAttribute("data-copy")]) continue;
+      buttons[i].textContent = buttons[i].getAttribute("data-copied");
+      buttons[i].setAttribute("data-done", "1");
+    }
+  }
   document.addEventListener("click", function (e) {
     var button = e.target.closest ? e.target.closest("button.copy[data-copy]") : null;
     if (!button || !navigator.clipboard) return;
-    navigator.clipboard.writeText(button.getAttribute("data-copy")).then(function () {
-      button.textContent = button.getAttribute("data-copied");
-      button.setAttribute("data-done", "1");
+    var code = button.getAttribute("data-copy");
+    navigator.clipboard.writeText(code).then(function () {
+      copied[code] = true;
+      markCopied(document);
     });
   });
+  var live = document.getElementById("live");
+  if (live && window.MutationObserver)
+    new MutationObserver(function () {
+      markCopied(live);
+    }).observe(live, { childList: true });
 
   // ---- USSD in place ---------------------------------------------------------------------
   function line(log, cls, text) {
@@ -132,21 +148,36 @@
       osc.stop(audio.currentTime + start + 0.16);
     });
   }
-  function onThisPage(iccid) {
-    return iccid !== null && document.querySelector('#live tr[data-iccid="' + iccid + '"]') !== null;
+  // What is new is read from the feed as the page draws it: every SMS or incoming call not
+  // on the page before. The live region is drawn again both on a settled event and on the
+  // early "something changed" hint, so an alert does not wait behind a slow transaction.
+  var seen = {};
+  function items() {
+    return document.querySelectorAll('#live li[data-kind="sms-in"], #live li[data-kind="call"][data-direction="incoming"]');
   }
-  document.addEventListener("simgate:feed", function (e) {
-    var event = e.detail;
-    if (event.type !== "smsReceived" && event.type !== "callIncoming") return;
-    if (!onThisPage(event.iccid)) return;
-    var p = event.payload || {};
-    var who = p.name || p.number || event.iccid;
-    var sms = event.type === "smsReceived";
+  function key(item) {
+    return item.getAttribute("data-kind") + ":" + item.getAttribute("data-id");
+  }
+  var first = items();
+  for (var i = 0; i < first.length; i++) seen[key(first[i])] = true;
+  function alertNew() {
+    var now = items();
+    for (var i = now.length - 1; i >= 0; i--) {
+      var item = now[i];
+      if (seen[key(item)]) continue;
+      seen[key(item)] = true;
+      announce(item);
+    }
+  }
+  function announce(item) {
+    var sms = item.getAttribute("data-kind") === "sms-in";
+    var text = item.querySelector(".text");
     body.setAttribute("data-alerts", String(Number(body.getAttribute("data-alerts") || 0) + 1));
     if (sound && sound.checked) beep();
     if ("Notification" in window && Notification.permission === "granted") {
-      var title = root.getAttribute(sms ? "data-sms-title" : "data-call-title") + " · " + who;
-      new Notification(title, { body: sms ? (p.sender || "") + ": " + (p.msg || "") : p.incoming || "", tag: "simgate-" + event.iccid });
+      var title = root.getAttribute(sms ? "data-sms-title" : "data-call-title") + " · " + item.getAttribute("data-card-label");
+      new Notification(title, { body: sms ? item.getAttribute("data-from") + ": " + (text ? text.textContent : "") : item.getAttribute("data-from"), tag: key(item) });
     }
-  });
+  }
+  if (live && window.MutationObserver) new MutationObserver(alertNew).observe(live, { childList: true });
 })();

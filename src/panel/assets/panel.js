@@ -123,8 +123,6 @@
       lastId = message.lastEventId || lastId;
       var event = JSON.parse(message.data);
       show(message.lastEventId, event);
-      // A page's own script (online.js) hears each event too.
-      document.dispatchEvent(new CustomEvent("simgate:feed", { detail: event }));
       if (event.type === "smsReceived" && document.hidden) {
         unseen++;
         document.title = "(" + unseen + ") " + baseTitle;

@@ -263,6 +263,7 @@ export const en = {
   "online.pick.find": "Find",
   "online.pick.bring": "Bring the chosen cards online",
   "online.pick.nothing": "No other card of yours matches.",
+  "online.pick.more": "{n} more match; narrow the search to see them.",
   "online.pick.none": "choose at least one card",
   "online.pick.tooMany": "choose at most {max} cards at a time",
   "online.alerts.sound": "Sound on a new SMS or call",

@@ -265,6 +265,7 @@ export const ru: Record<StringKey, string> = {
   "online.pick.find": "Найти",
   "online.pick.bring": "Вывести выбранные карты в онлайн",
   "online.pick.nothing": "Других ваших карт по запросу нет.",
+  "online.pick.more": "Подходят ещё {n}; уточните поиск, чтобы их увидеть.",
   "online.pick.none": "выберите хотя бы одну карту",
   "online.pick.tooMany": "выбирайте не больше {max} карт за раз",
   "online.alerts.sound": "Звук при новом SMS или звонке",

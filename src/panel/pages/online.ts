@@ -59,7 +59,7 @@ const feedItem = (t: Translate, cards: ReadonlyMap<string, WorkingCard>, item: F
   const head = (kind: StringKey) => html`${stamp(item.at)} <strong>${t(kind)}</strong> ${on}`;
   switch (item.kind) {
     case "sms-in":
-      return html`<li class="feed-sms" data-kind="sms-in" data-id="${item.id}" data-iccid="${item.iccid}">${head("online.feed.smsIn")} <span>${t("online.feed.from", { sender: item.sender })}</span>
+      return html`<li class="feed-sms" data-kind="sms-in" data-id="${item.id}" data-iccid="${item.iccid}" data-card-label="${card ? label(card) : item.iccid}" data-from="${item.sender}">${head("online.feed.smsIn")} <span>${t("online.feed.from", { sender: item.sender })}</span>
   <p class="text">${item.text}</p>${item.missing.length ? html`<small class="bad">${t("online.feed.missing", { parts: item.missing.join(", "), total: item.parts })}</small>` : ""}
   ${item.code ? html`<p class="otp-line">${t("online.code")} <mark class="otp" data-code="${item.code}">${item.code}</mark> <button type="button" class="copy" data-copy="${item.code}" data-copied="${t("online.copied")}" aria-label="${t("online.copyLabel", { code: item.code })}">${t("online.copy")}</button></p>` : ""}</li>`;
     case "sms-out":
@@ -70,7 +70,7 @@ const feedItem = (t: Translate, cards: ReadonlyMap<string, WorkingCard>, item: F
       return html`<li data-kind="ussd" data-id="${item.id}" data-iccid="${item.iccid}" data-state="${item.state}">${head("online.feed.ussd")} <code>${item.request}</code>
   ${item.state === "queued" ? html`<small>${t("online.ussd.waiting")}</small>` : html`<p class="text">${item.reply ?? item.status ?? ""}</p>`}</li>`;
     case "call":
-      return html`<li data-kind="call" data-id="${item.id}" data-iccid="${item.iccid}" data-state="${item.state}">${head(item.direction === "incoming" ? "online.feed.callIn" : "online.feed.callOut")} <span>${item.number ?? t("online.feed.hidden")}</span>
+      return html`<li data-kind="call" data-id="${item.id}" data-iccid="${item.iccid}" data-state="${item.state}" data-direction="${item.direction}" data-card-label="${card ? label(card) : item.iccid}" data-from="${item.number ?? t("online.feed.hidden")}">${head(item.direction === "incoming" ? "online.feed.callIn" : "online.feed.callOut")} <span>${item.number ?? t("online.feed.hidden")}</span>
   <span>${KNOWN_CALL.has(item.state) ? t(`online.call.${item.state}` as StringKey) : item.state}</span></li>`;
   }
 };
@@ -147,6 +147,7 @@ ${
   <ul class="pick-list">${p.candidates.map(
     (c) => html`<li><label><input type="checkbox" name="c${c.id}" value="1"> ${label(c)} <small>${c.name && c.number ? `${c.number} · ` : ""}<span class="iccid">${c.iccid}</span> · ${c.deviceTitle ?? t("cards.nowhere")}${c.place ? html` ${c.place}` : ""} · ${t(`status.${c.state}` as StringKey)}</small></label></li>`,
   )}</ul>
+  ${p.more > 0 ? html`<p class="note">${t("online.pick.more", { n: p.more })}</p>` : ""}
   <button type="submit">${t("online.pick.bring")}</button>
 </form>`
       : html`<p class="note">${t("online.pick.nothing")}</p>`
