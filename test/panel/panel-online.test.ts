@@ -352,6 +352,26 @@ describe("the Online page over HTTP", () => {
     expect(extractedCode("no digits here")).toBeNull();
   });
 
+  it("without the script: a USSD code posted comes back to its card's box with the network's answer; answering when nothing rings is refused with the modem's reason", async () => {
+    const [, card] = await cardsOf("demo");
+    // Brought online (again: a card the operator holds already stays theirs).
+    expect((await post("operator", "/online/bring", { [`c${card!.id}`]: "1" })).location).toBe("/online?brought=1");
+    const asked = await post("operator", "/online/ussd", { card: String(card!.id), code: "*100#", back: "show=mine" });
+    expect(asked.status).toBe(303);
+    const back = new URL(asked.location!, rig.base);
+    expect(back.hash).toBe(`#work-${card!.id}`);
+    const id = Number(back.searchParams.get("ussd"));
+    const row = () => rig.service.db.selectFrom("ussd").select(["state", "reply"]).where("id", "=", id).executeTakeFirstOrThrow();
+    await expect.poll(async () => (await row()).state, { timeout: 30_000 }).toBe("done");
+    const page = (await get("operator", `${back.pathname}${back.search}`)).text;
+    expect(page).toContain(`<details class="card-work" id="work-${card!.id}" data-card="${card!.id}" open>`);
+    expect(page).toContain(`<li class="sent">*100#</li><li class="got" data-status="done">${(await row()).reply}</li>`);
+    expect((await row()).reply).toMatch(/^Balance: /);
+    const answered = await post("operator", "/online/answer", { card: String(card!.id) });
+    expect(answered.status).toBe(502);
+    expect(answered.text).toContain("Refused: ");
+  }, 60_000);
+
   it("clearing a SIM's storage sweeps the card's modem; a card in no modem is refused", async () => {
     const [, card] = await cardsOf("demo");
     const cleared = await post("operator", "/online/clear", { card: String(card!.id), back: "show=mine" });
