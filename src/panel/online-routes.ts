@@ -67,7 +67,7 @@ const backQuery = (raw: string | undefined) => {
 export const onlineRoutes = (ctx: PanelContext) => {
   const api: SimFolderContext = { db: ctx.db, registry: ctx.registry, scheduler: ctx.scheduler, hostTtlMs: ctx.hostTtlMs, version: "panel" };
 
-  const render = async (r: OnlineRequest, status: number, notices: Notice[], extra: { open?: number | null; ussd?: OnlineOptions["ussd"] } = {}) => {
+  const render = async (r: OnlineRequest, status: number, notices: Notice[], extra: { open?: number | null; ussd?: OnlineOptions["ussd"]; typed?: OnlineOptions["typed"] } = {}) => {
     const s = r.session!;
     const q = r.url.searchParams;
     const mayWork = mayWorkTheFarm(s.user.role);
@@ -82,7 +82,7 @@ export const onlineRoutes = (ctx: PanelContext) => {
       r.res.writeHead(200, { ...securityHeaders, "content-type": "text/html; charset=utf-8" });
       return void r.res.end(onlineLive(r.t, data).text);
     }
-    const o: OnlineOptions = { mayWork, csrf: s.csrf, open: extra.open ?? null, ussd: extra.ussd ?? null };
+    const o: OnlineOptions = { mayWork, csrf: s.csrf, open: extra.open ?? null, ussd: extra.ussd ?? null, typed: extra.typed ?? null };
     const main: Html = onlineMain(r.t, data, o, notices);
     sendHtml(r.res, status, shell({ t: r.t, locale: r.locale, user: s.user, csrf: s.csrf, path: "/online", title: r.t("online.title"), feedPosition: formatPosition(feed!), main }));
   };
@@ -134,7 +134,8 @@ export const onlineRoutes = (ctx: PanelContext) => {
       if (json) return sendJson(r.res, status, { error: r.t("online.refused", { reason }) });
       // Rendered for the page the form was on (its show and search).
       const url = new URL(`/online?${back}`, "http://localhost");
-      return render({ ...r, url }, status, [{ kind: "error", text: r.t("online.refused", { reason }) }], { open });
+      const typed = open === null ? null : { card: open, to: fields.get("to") ?? "", text: fields.get("text") ?? "", number: fields.get("number") ?? "", code: fields.get("code") ?? "" };
+      return render({ ...r, url }, status, [{ kind: "error", text: r.t("online.refused", { reason }) }], { open, typed });
     };
 
     if (action === "bring") {

@@ -312,10 +312,14 @@ describe("the Online page over HTTP", () => {
   it("bad input is refused with its reason and changes nothing; another's card is not found; a stale form is refused", async () => {
     const [, card] = await cardsOf("demo");
     const [labCard] = await cardsOf("lab");
+    await post("operator", "/online/bring", { [`c${card!.id}`]: "1" });
     const before = await footprint();
     const badNumber = await post("operator", "/online/sms", { card: String(card!.id), to: "call me", text: "x" });
     expect(badNumber.status).toBe(400);
     expect(badNumber.text).toContain("Refused: addressee: must be a phone number");
+    // The form comes back open, with what was typed.
+    expect(badNumber.text).toContain(`<details class="card-work" id="work-${card!.id}" data-card="${card!.id}" open>`);
+    expect(badNumber.text).toContain(`name="to" required maxlength="32" inputmode="tel" autocomplete="off" value="call me">`);
     const noText = await post("operator", "/online/sms", { card: String(card!.id), to: "+15559001111", text: "" });
     expect([noText.status, noText.text.includes("Refused: msg: is required")]).toEqual([400, true]);
     const badCode = await post("operator", "/online/ussd", { card: String(card!.id), code: "*100#; AT+CFUN=0" }, { json: true });

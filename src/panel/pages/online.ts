@@ -20,6 +20,8 @@ export interface OnlineOptions {
   readonly open: number | null;
   /** A USSD exchange just asked for without the script: its box shows it. */
   readonly ussd: { readonly card: number; readonly id: number; readonly request: string; readonly reply: string | null; readonly status: string | null; readonly state: string } | null;
+  /** What was typed in a card's forms that came back refused: shown again as it was. */
+  readonly typed?: { readonly card: number; readonly to: string; readonly text: string; readonly number: string; readonly code: string } | null;
 }
 
 export type Notice = { readonly kind: "error" | "info"; readonly text: string };
@@ -98,20 +100,22 @@ const ussdBox = (t: Translate, c: WorkingCard, o: OnlineOptions, back: string) =
       : ""
   }</ol>
   <label for="ussd-${c.id}" data-ussd-label>${t(open ? "online.ussd.reply" : "online.ussd.code")}</label>
-  <input id="ussd-${c.id}" name="code" required maxlength="160" pattern="[0-9*#+]{1,160}" inputmode="tel" autocomplete="off">
+  <input id="ussd-${c.id}" name="code" required maxlength="160" pattern="[0-9*#+]{1,160}" inputmode="tel" autocomplete="off" value="${o.typed?.card === c.id ? o.typed.code : ""}">
   <button type="submit">${t(open ? "online.ussd.send" : "online.ussd.run")}</button>
   </fieldset>
 </form>`;
 };
 
-const tools = (t: Translate, c: WorkingCard, o: OnlineOptions, back: string) => html`<details class="card-work" id="work-${c.id}" data-card="${c.id}"${o.open === c.id ? html` open` : ""}>
+const tools = (t: Translate, c: WorkingCard, o: OnlineOptions, back: string) => {
+  const typed = o.typed?.card === c.id ? o.typed : null;
+  return html`<details class="card-work" id="work-${c.id}" data-card="${c.id}"${o.open === c.id ? html` open` : ""}>
 <summary>${t("online.work", { card: label(c) })}</summary>
 <div class="tools">
 <form method="post" action="/online/sms" class="sms-form">
   ${hidden(o.csrf, c.id, back)}
   <fieldset><legend>${t("online.sms.title")}</legend>
-  <label for="sms-to-${c.id}">${t("online.sms.to")}</label><input id="sms-to-${c.id}" name="to" required maxlength="32" inputmode="tel" autocomplete="off">
-  <label for="sms-text-${c.id}">${t("online.sms.text")}</label><textarea id="sms-text-${c.id}" name="text" required rows="3" maxlength="1530"></textarea>
+  <label for="sms-to-${c.id}">${t("online.sms.to")}</label><input id="sms-to-${c.id}" name="to" required maxlength="32" inputmode="tel" autocomplete="off" value="${typed?.to ?? ""}">
+  <label for="sms-text-${c.id}">${t("online.sms.text")}</label><textarea id="sms-text-${c.id}" name="text" required rows="3" maxlength="1530">${typed?.text ?? ""}</textarea>
   <label class="check"><input type="checkbox" name="report" value="1" checked> ${t("online.sms.report")}</label>
   <button type="submit">${t("online.sms.send")}</button>
   </fieldset>
@@ -120,7 +124,7 @@ ${ussdBox(t, c, o, back)}
 <form method="post" action="/online/dial" class="dial-form">
   ${hidden(o.csrf, c.id, back)}
   <fieldset><legend>${t("online.call.title")}</legend>
-  <label for="dial-${c.id}">${t("online.call.number")}</label><input id="dial-${c.id}" name="number" required maxlength="32" inputmode="tel" autocomplete="off">
+  <label for="dial-${c.id}">${t("online.call.number")}</label><input id="dial-${c.id}" name="number" required maxlength="32" inputmode="tel" autocomplete="off" value="${typed?.number ?? ""}">
   <button type="submit">${t("online.call.dial")}</button>
   <button type="submit" formaction="/online/answer" formnovalidate>${t("online.call.answer")}</button>
   <button type="submit" formaction="/online/hangup" formnovalidate>${t("online.call.hangup")}</button>
@@ -132,6 +136,7 @@ ${c.hold ? html`<form method="post" action="/online/release">${hidden(o.csrf, c.
 </div>
 </div>
 </details>`;
+};
 
 const picker = (t: Translate, p: OnlinePage, o: OnlineOptions, back: string) => html`<section class="pick" aria-labelledby="pick-title"><h2 id="pick-title">${t("online.pick.title")}</h2>
 <form method="get" action="/online" class="filters" role="search" aria-label="${t("online.pick.title")}">
