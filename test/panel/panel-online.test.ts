@@ -79,6 +79,8 @@ describe("the Online page", () => {
     const item = page.locator(`#live li[data-kind="sms-in"][data-iccid="${card!.iccid}"]`);
     await expect.poll(() => item.count(), { timeout: 20_000 }).toBe(1);
     expect(await item.locator("mark.otp").textContent()).toBe("482913");
+    expect(await item.locator(".text mark").textContent()).toBe("482913");
+    expect(await item.locator(".text").textContent()).toBe("MyBank: your login code is 482913. Do not share it.");
     expect(await page.evaluate(`window.stillTheSamePage === true`)).toBe(true);
     // The new message counted as an alert on this page (sound and notification are opt-in).
     await expect.poll(() => page.locator("body").getAttribute("data-alerts"), { timeout: 20_000 }).toBe("1");

@@ -55,6 +55,14 @@ const holdText = (t: Translate, c: WorkingCard) => {
   return html`${t(`online.hold.${state}` as StringKey)}${c.hold.error ? html` <small class="bad">${c.hold.error}</small>` : ""}`;
 };
 
+/** The message's text with its code marked where it stands (the first run of exactly those digits). */
+const withCode = (text: string, code: string | null) => {
+  const at = code === null ? null : new RegExp(`(^|\\D)(${code})(?!\\d)`).exec(text);
+  if (!at) return text;
+  const start = at.index + at[1]!.length;
+  return html`${text.slice(0, start)}<mark class="in-text">${code}</mark>${text.slice(start + code!.length)}`;
+};
+
 const feedItem = (t: Translate, cards: ReadonlyMap<string, WorkingCard>, item: FeedItem) => {
   const card = cards.get(item.iccid);
   const on = html`<span class="on-card">${card ? label(card) : item.iccid}</span>`;
@@ -62,7 +70,7 @@ const feedItem = (t: Translate, cards: ReadonlyMap<string, WorkingCard>, item: F
   switch (item.kind) {
     case "sms-in":
       return html`<li class="feed-sms" data-kind="sms-in" data-id="${item.id}" data-iccid="${item.iccid}" data-card-label="${card ? label(card) : item.iccid}" data-from="${item.sender}">${head("online.feed.smsIn")} <span>${t("online.feed.from", { sender: item.sender })}</span>
-  <p class="text">${item.text}</p>${item.missing.length ? html`<small class="bad">${t("online.feed.missing", { parts: item.missing.join(", "), total: item.parts })}</small>` : ""}
+  <p class="text">${withCode(item.text, item.code)}</p>${item.missing.length ? html`<small class="bad">${t("online.feed.missing", { parts: item.missing.join(", "), total: item.parts })}</small>` : ""}
   ${item.code ? html`<p class="otp-line">${t("online.code")} <mark class="otp" data-code="${item.code}">${item.code}</mark> <button type="button" class="copy" data-copy="${item.code}" data-copied="${t("online.copied")}" aria-label="${t("online.copyLabel", { code: item.code })}">${t("online.copy")}</button></p>` : ""}</li>`;
     case "sms-out":
       return html`<li data-kind="sms-out" data-id="${item.id}" data-iccid="${item.iccid}" data-state="${item.state}">${head("online.feed.smsOut")} <span>${t("online.feed.to", { to: item.to })}</span>
