@@ -37,6 +37,7 @@ import { DEFAULT_STREAM_OPTIONS, liveStreams, type LiveStreams, type StreamOptio
 import { messagesRoutes } from "./messages-routes";
 import { poolsRoutes } from "./pools-routes";
 import { bulkNotice, cardRoutes } from "./card-routes";
+import { isOnlinePath, onlineRoutes } from "./online-routes";
 
 const LOGIN_COOKIE = "simgate_login";
 
@@ -56,6 +57,7 @@ const resetModem = (actor: ModemActor) =>
 const ASSETS: Record<string, { file: string; type: string }> = {
   "panel.js": { file: "assets/panel.js", type: "text/javascript; charset=utf-8" },
   "panel.css": { file: "assets/panel.css", type: "text/css; charset=utf-8" },
+  "online.js": { file: "assets/online.js", type: "text/javascript; charset=utf-8" },
 };
 
 /** Read once: the assets ship in the repository next to this file. */
@@ -67,7 +69,7 @@ const assetBody = (() => {
   };
 })();
 
-const PAGES_OF_PART_2 = new Set(["/online", "/events"]);
+const PAGES_OF_PART_2 = new Set(["/events"]);
 const MESSAGE_PATHS = new Set(["/messages", "/messages.csv", "/messages/delete", "/messages/assign"]);
 
 interface Request {
@@ -88,7 +90,7 @@ export interface Panel {
 }
 
 const ownsPath = (path: string) =>
-  path === "/" || path === "/favicon.ico" || path === "/login" || path === "/logout" || path === "/logout-all" || path === "/devices" || path.startsWith("/devices/") || path === "/settings" || path.startsWith("/settings/") || path === "/cards" || path === "/cards.csv" || path.startsWith("/cards/") || path.startsWith("/panel/") || PAGES_OF_PART_2.has(path) || MESSAGE_PATHS.has(path) || path === "/pools" || path.startsWith("/pools/");
+  path === "/" || path === "/favicon.ico" || path === "/login" || path === "/logout" || path === "/logout-all" || path === "/devices" || path.startsWith("/devices/") || path === "/settings" || path.startsWith("/settings/") || path === "/cards" || path === "/cards.csv" || path.startsWith("/cards/") || path.startsWith("/panel/") || PAGES_OF_PART_2.has(path) || MESSAGE_PATHS.has(path) || path === "/pools" || path.startsWith("/pools/") || isOnlinePath(path);
 
 /** A client that asks for JSON at `/` (scripts, the old index) still gets the JSON index. */
 const wantsJson = (req: IncomingMessage) => {
@@ -104,6 +106,7 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
   const messages = messagesRoutes(ctx);
   // Pages whose routes live in a module of their own: each answers the paths it owns.
   const routeModules = [poolsRoutes(ctx), cardRoutes(ctx)];
+  const online = onlineRoutes(ctx);
 
   const bodyOf = async (req: IncomingMessage) => new Map(formFields(await readBody(req), req.headers["content-type"] ?? "application/x-www-form-urlencoded"));
 
@@ -169,6 +172,7 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
       return page(r, "/devices", grid.device.title, deviceMain(r.t, grid, mayWork, s.csrf, notice));
     }
     for (const m of routeModules) if (await m.get(r, path)) return;
+    if (isOnlinePath(path)) return online.get(r, path, (status, text) => errorPage(r, status, text));
     if (path === "/cards") return showCards(r, r.url.searchParams);
     if (path === "/cards.csv") {
       const { scope, devices } = await cardScope(ctx, s.user);
@@ -209,6 +213,7 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
     if (cardEdit) return editCard(r, Number(cardEdit[1]), fields);
     if (path === "/cards/import") return importCards(r, fields);
     if (await messages.post(r, path, fields)) return;
+    if (isOnlinePath(path)) return online.post(r, path, fields, (status, text) => errorPage(r, status, text));
     const modemAction = /^\/devices\/([^/]+)\/modems\/(\d+)\/(reread|reset)$/.exec(path);
     if (modemAction) return onModem(r, decodeURIComponent(modemAction[1]!), Number(modemAction[2]), modemAction[3] as "reread" | "reset");
     const rescan = /^\/devices\/([^/]+)\/rescan$/.exec(path);

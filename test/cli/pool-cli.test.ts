@@ -2,12 +2,16 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { Effect, Exit, Scope } from "effect";
 import type { Kysely } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { hashKey } from "../../src/access/keys";
 import { poolByKey } from "../../src/pools/pools";
 import { migrate, openStore } from "../../src/store/database";
 import type { Database } from "../../src/store/schema";
 import { throwawayDatabase } from "../support/postgres";
+
+// Each CLI run is a process of its own (Node and the TypeScript loader start every time): a
+// test of four runs takes tens of seconds on two busy cores.
+vi.setConfig({ testTimeout: 90_000 });
 
 // `simgate pool ...` and `simgate key rotate` as child processes on the PostgreSQL server.
 const ROOT = join(import.meta.dirname, "..", "..");

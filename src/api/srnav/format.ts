@@ -12,6 +12,23 @@ export const extractCode = (text: string, length: number): string | null => {
   return longer ? longer.slice(0, length) : null;
 };
 
+/** Lengths a one-time code usually has, the most common first. */
+const CODE_LENGTHS = [6, 4, 5, 8, 7] as const;
+
+/**
+ * The code a message most likely carries, when no length is asked for (the panel's Online
+ * page): a run of exactly 6 digits, else 4, 5, 8 or 7, as `extractCode` finds it. A longer
+ * run (a phone number, an account) is not cut down: it is not a code.
+ */
+export const extractedCode = (text: string): string | null => {
+  const runs = new Set(text.match(/\d+/g) ?? []);
+  for (const length of CODE_LENGTHS) {
+    const code = extractCode(text, length);
+    if (code !== null && runs.has(code)) return code;
+  }
+  return null;
+};
+
 const two = (n: number) => String(n).padStart(2, "0");
 
 /** `HH:MM:SS DD.MM.YYYY` in the server's local time. */
