@@ -30,6 +30,9 @@ export const signature = (secret: string, body: string): string => `sha256=${cre
 
 const CURSOR = "notify_cursor";
 
+/** How much of a refusing receiver's answer is kept with the failure. */
+const ANSWER_MAX = 300;
+
 const legacyPosition = async (trx: Transaction<Database>, id: number): Promise<FeedPosition> => {
   const row = await trx.selectFrom("events").select(["txid", "id"]).where("id", "<=", id).orderBy("id", "desc").limit(1).executeTakeFirst();
   return row ? { txid: Number(row.txid), id: Number(row.id) } : FEED_START;
@@ -88,40 +91,104 @@ const post = async (url: string, format: "form" | "json", secret: string, row: {
       body,
       signal: AbortSignal.timeout(timeoutMs),
     });
-    await res.arrayBuffer().catch(() => undefined);
-    return res.ok ? null : `HTTP ${res.status}`;
+    // The receiver's own words, kept short: what an operator needs to see why it refused.
+    const answer = (await res.text().catch(() => "")).replace(/\s+/g, " ").trim().slice(0, ANSWER_MAX);
+    return res.ok ? null : `HTTP ${res.status}${answer ? `: ${answer}` : ""}`;
   } catch (error) {
     return (error as Error).message;
   }
 };
 
+type OutboxHead = { id: number; user_id: number; event: string; payload: unknown; attempts: number };
+
+/** One try of one row: delivered, or the failure kept with the next try backed off. 1 when it went out. */
+const attempt = async (db: Kysely<Database>, row: OutboxHead, options: NotifierOptions): Promise<number> => {
+  const s = await notifySettings(db, row.user_id);
+  // Notifications turned off (no URL) meanwhile: what is queued waits for a URL.
+  if (!s.url) return 0;
+  const error = await post(s.url, s.format, s.secret, row, options.timeoutMs ?? 10_000);
+  if (error === null) {
+    await db.updateTable("outbox").set({ delivered_at: new Date(), last_error: null }).where("id", "=", row.id).execute();
+    return 1;
+  }
+  const wait = Math.min((options.firstRetryMs ?? 1_000) * 2 ** row.attempts, options.maxRetryMs ?? 300_000);
+  await db
+    .updateTable("outbox")
+    .set({ attempts: row.attempts + 1, next_attempt_at: new Date(Date.now() + wait), last_error: error })
+    .where("id", "=", row.id)
+    .execute();
+  return 0;
+};
+
 /** Tries each user's oldest undelivered notification; returns how many went out. */
 export const deliverDue = async (db: Kysely<Database>, options: NotifierOptions = {}): Promise<number> => {
-  const heads = await sql<{ id: number; user_id: number; event: string; payload: unknown; attempts: number; next_attempt_at: Date }>`
+  const heads = await sql<OutboxHead & { next_attempt_at: Date }>`
     select distinct on (user_id) id, user_id, event, payload, attempts, next_attempt_at
     from outbox where delivered_at is null and user_id is not null
     order by user_id, id`.execute(db);
   const due = heads.rows.filter((r) => new Date(r.next_attempt_at).getTime() <= Date.now());
-  const results = await Promise.all(
-    due.map(async (row) => {
-      const s = await notifySettings(db, row.user_id);
-      // Notifications turned off (no URL) meanwhile: what is queued waits for a URL.
-      if (!s.url) return 0;
-      const error = await post(s.url, s.format, s.secret, row, options.timeoutMs ?? 10_000);
-      if (error === null) {
-        await db.updateTable("outbox").set({ delivered_at: new Date(), last_error: null }).where("id", "=", row.id).execute();
-        return 1;
-      }
-      const wait = Math.min((options.firstRetryMs ?? 1_000) * 2 ** row.attempts, options.maxRetryMs ?? 300_000);
-      await db
-        .updateTable("outbox")
-        .set({ attempts: row.attempts + 1, next_attempt_at: new Date(Date.now() + wait), last_error: error })
-        .where("id", "=", row.id)
-        .execute();
-      return 0;
-    }),
-  );
+  const results = await Promise.all(due.map((row) => attempt(db, row, options)));
   return results.reduce<number>((a, b) => a + b, 0);
+};
+
+/** The event a "send a test event" posts: a user checks their receiver with it. */
+export const TEST_EVENT = "test";
+
+/**
+ * Queues a test notification for the user and tries it at once, outside the order of their
+ * queue (it is no event of the farm, so nothing waits behind it). A refused test stays in
+ * the outbox and is retried like any other. Null when it was delivered, else why not.
+ */
+export const sendTestEvent = async (db: Kysely<Database>, userId: number, options: NotifierOptions = {}): Promise<{ id: number; error: string | null }> => {
+  const s = await notifySettings(db, userId);
+  const payload = { time: Math.floor(Date.now() / 1000), device_id: null, device_title: null, test: true };
+  // Not due until this try is over, so a running notifier does not post it a second time meanwhile.
+  const hold = new Date(Date.now() + (options.timeoutMs ?? 10_000) + 5_000);
+  const row = await db
+    .insertInto("outbox")
+    .values({ user_id: userId, event_id: null, event: TEST_EVENT, payload: JSON.stringify(payload), next_attempt_at: hold })
+    .returning(["id", "attempts"])
+    .executeTakeFirstOrThrow();
+  if (!s.url) {
+    await db.updateTable("outbox").set({ last_error: "no URL set", next_attempt_at: new Date() }).where("id", "=", row.id).execute();
+    return { id: row.id, error: "no URL set" };
+  }
+  const head = { id: row.id, user_id: userId, event: TEST_EVENT, payload, attempts: row.attempts };
+  await attempt(db, head, options);
+  const after = await db.selectFrom("outbox").select(["delivered_at", "last_error"]).where("id", "=", row.id).executeTakeFirstOrThrow();
+  return { id: row.id, error: after.delivered_at ? null : (after.last_error ?? "not delivered") };
+};
+
+/** "Retry now": the user's undelivered notifications become due, and are tried in order until one fails. */
+export const retryNow = async (db: Kysely<Database>, userId: number, options: NotifierOptions = {}): Promise<{ delivered: number; waiting: number }> => {
+  await db.updateTable("outbox").set({ next_attempt_at: new Date() }).where("user_id", "=", userId).where("delivered_at", "is", null).execute();
+  let delivered = 0;
+  // Bounded: a long backlog is left to the notifier, which drains it the same way.
+  for (let i = 0; i < 100; i++) {
+    const head = await db.selectFrom("outbox").select(["id", "user_id", "event", "payload", "attempts"]).where("user_id", "=", userId).where("delivered_at", "is", null).orderBy("id").limit(1).executeTakeFirst();
+    if (!head || (await attempt(db, head as OutboxHead, options)) === 0) break;
+    delivered++;
+  }
+  const waiting = await db.selectFrom("outbox").select(sql<number>`count(*)::int`.as("n")).where("user_id", "=", userId).where("delivered_at", "is", null).executeTakeFirstOrThrow();
+  return { delivered, waiting: waiting.n };
+};
+
+export interface Delivery {
+  readonly id: number;
+  readonly event: string;
+  readonly createdAt: Date;
+  readonly attempts: number;
+  readonly nextAttemptAt: Date;
+  readonly deliveredAt: Date | null;
+  readonly lastError: string | null;
+}
+
+/** A user's delivery log, newest first, `limit` rows before id `before` (keyset, outbox_log index). */
+export const deliveryLog = async (db: Kysely<Database>, userId: number, page: { before?: number; limit: number }): Promise<Delivery[]> => {
+  let q = db.selectFrom("outbox").select(["id", "event", "created_at", "attempts", "next_attempt_at", "delivered_at", "last_error"]).where("user_id", "=", userId);
+  if (page.before !== undefined) q = q.where("id", "<", page.before);
+  const rows = await q.orderBy("id", "desc").limit(page.limit).execute();
+  return rows.map((r) => ({ id: Number(r.id), event: r.event, createdAt: r.created_at, attempts: r.attempts, nextAttemptAt: r.next_attempt_at, deliveredAt: r.delivered_at, lastError: r.last_error }));
 };
 
 export const runNotifier = (db: Kysely<Database>, options: NotifierOptions = {}): Effect.Effect<void, never, Scope.Scope> =>

@@ -18,6 +18,7 @@ import * as m0012 from "./0012_shared_holds";
 import * as m0013 from "./0013_panel";
 import * as m0014 from "./0014_panel_dashboard";
 import * as m0015 from "./0015_card_inventory";
+import * as m0019 from "./0019_events_settings";
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001_core": m0001,
@@ -35,6 +36,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0013_panel": m0013,
   "0014_panel_dashboard": m0014,
   "0015_card_inventory": m0015,
+  "0019_events_settings": m0019,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => ({ ...MIGRATIONS }) };

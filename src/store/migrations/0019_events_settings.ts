@@ -1,0 +1,22 @@
+/**
+ * 0019: the Events and Settings pages.
+ * - `api_users.disabled_at`: a disabled user keeps their history and name but can neither
+ *   sign in nor use their API key (set and cleared by an admin in the panel).
+ * - Indexes for the event log's filters, newest first by id: by type, by device, by card.
+ * - `outbox (user_id, id)`: a user's delivery log, delivered rows included, newest first.
+ * Frozen once shipped.
+ */
+import type { Kysely } from "kysely";
+
+export const up = async (db: Kysely<any>): Promise<void> => {
+  await db.schema.alterTable("api_users").addColumn("disabled_at", "timestamptz").execute();
+  await db.schema.createIndex("events_by_type").on("events").columns(["type", "id"]).execute();
+  await db.schema.createIndex("events_by_device").on("events").columns(["device", "id"]).execute();
+  await db.schema.createIndex("events_by_card").on("events").columns(["iccid", "id"]).execute();
+  await db.schema.createIndex("outbox_log").on("outbox").columns(["user_id", "id"]).execute();
+};
+
+export const down = async (db: Kysely<any>): Promise<void> => {
+  for (const index of ["outbox_log", "events_by_card", "events_by_device", "events_by_type"]) await db.schema.dropIndex(index).ifExists().execute();
+  await db.schema.alterTable("api_users").dropColumn("disabled_at").execute();
+};
