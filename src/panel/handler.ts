@@ -27,13 +27,15 @@ import { isLocale, localeFromAcceptLanguage, translator, type Locale, type Trans
 import { document, NAV, shell } from "./layout";
 import { COMPACT_ABOVE, dashboardLive, dashboardMain, inTrouble } from "./pages/dashboard";
 import { deviceLive, deviceMain, devicesMain } from "./pages/devices";
-import { laterMain, settingsMain } from "./pages/settings";
+import { laterMain } from "./pages/settings";
 import { signInPage } from "./pages/sign-in";
 import { cardsLive, cardsMain, importReport, type Editing } from "./pages/cards";
 import { cardPage, cardQueryString, cardScope, oneCard, parseCardQuery } from "./cards-view";
 import { applyImport, importFields, planImport, readImportBody, streamCardsCsv } from "./cards-csv";
 import { cardFieldProblem, updateCard, type CardChanges } from "../cards/inventory";
 import { DEFAULT_STREAM_OPTIONS, liveStreams, type LiveStreams, type StreamOptions } from "./stream";
+import { showEvents } from "./events-routes";
+import { settingsRoutes } from "./settings-routes";
 
 const LOGIN_COOKIE = "simgate_login";
 
@@ -64,7 +66,7 @@ const assetBody = (() => {
   };
 })();
 
-const PAGES_OF_PART_2 = new Set(["/online", "/messages", "/pools", "/events"]);
+const PAGES_OF_PART_2 = new Set(["/online", "/messages", "/pools"]);
 
 interface Request {
   readonly req: IncomingMessage;
@@ -84,7 +86,7 @@ export interface Panel {
 }
 
 const ownsPath = (path: string) =>
-  path === "/" || path === "/favicon.ico" || path === "/login" || path === "/logout" || path === "/logout-all" || path === "/devices" || path.startsWith("/devices/") || path === "/settings" || path.startsWith("/settings/") || path === "/cards" || path === "/cards.csv" || path.startsWith("/cards/") || path.startsWith("/panel/") || PAGES_OF_PART_2.has(path);
+  path === "/" || path === "/favicon.ico" || path === "/login" || path === "/logout" || path === "/logout-all" || path === "/devices" || path.startsWith("/devices/") || path === "/settings" || path.startsWith("/settings/") || path === "/cards" || path === "/cards.csv" || path.startsWith("/cards/") || path.startsWith("/panel/") || path === "/events" || PAGES_OF_PART_2.has(path);
 
 /** A client that asks for JSON at `/` (scripts, the old index) still gets the JSON index. */
 const wantsJson = (req: IncomingMessage) => {
@@ -115,6 +117,8 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
   };
 
   const devicesOfUser = async (s: Session) => visibleDevices(ctx, s.user);
+
+  const settings = settingsRoutes(ctx, { errorPage });
 
   const get = async (r: Request, path: string): Promise<void> => {
     const s = r.session!;
@@ -168,7 +172,8 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
         audit(ctx.db, { user: s.user.name, address: clientAddress(r.req), action: "cards.export", detail: { query: r.url.search, rows } }),
       );
     }
-    if (path === "/settings") return page(r, "/settings", r.t("settings.title"), settingsMain(r.t, s.user.locale, s.csrf, r.url.searchParams.has("saved")));
+    if (path === "/events") return showEvents(ctx, r);
+    if (await settings.get(r, path)) return;
     if (PAGES_OF_PART_2.has(path)) {
       const title = r.t(NAV.find((n) => n.path === path)!.key);
       return page(r, path, title, laterMain(r.t));
@@ -189,6 +194,7 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
       await audit(ctx.db, { user: s.user.name, address, action: path === "/logout" ? "sign-out" : "sign-out-everywhere" });
       return redirect(r.res, "/login?signedOut=1", { "set-cookie": sessionCookie(r.req, null) });
     }
+    if (await settings.post(r, path, fields)) return;
     if (path === "/settings/language") {
       const locale = fields.get("locale") ?? "";
       await ctx.db.updateTable("api_users").set({ locale: isLocale(locale) ? locale : null }).where("id", "=", s.user.id).execute();

@@ -4,6 +4,7 @@
  *   sign in nor use their API key (set and cleared by an admin in the panel).
  * - Indexes for the event log's filters, newest first by id: by type, by device, by card.
  * - `outbox (user_id, id)`: a user's delivery log, delivered rows included, newest first.
+ * - `audit_log (user_name, id)`: the audit log narrowed to one user, newest first.
  * Frozen once shipped.
  */
 import type { Kysely } from "kysely";
@@ -14,9 +15,10 @@ export const up = async (db: Kysely<any>): Promise<void> => {
   await db.schema.createIndex("events_by_device").on("events").columns(["device", "id"]).execute();
   await db.schema.createIndex("events_by_card").on("events").columns(["iccid", "id"]).execute();
   await db.schema.createIndex("outbox_log").on("outbox").columns(["user_id", "id"]).execute();
+  await db.schema.createIndex("audit_log_by_user").on("audit_log").columns(["user_name", "id"]).execute();
 };
 
 export const down = async (db: Kysely<any>): Promise<void> => {
-  for (const index of ["outbox_log", "events_by_card", "events_by_device", "events_by_type"]) await db.schema.dropIndex(index).ifExists().execute();
+  for (const index of ["audit_log_by_user", "outbox_log", "events_by_card", "events_by_device", "events_by_type"]) await db.schema.dropIndex(index).ifExists().execute();
   await db.schema.alterTable("api_users").dropColumn("disabled_at").execute();
 };
