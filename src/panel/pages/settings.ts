@@ -42,6 +42,10 @@ const when = (d: Date | null) => (d ? html`<time datetime="${new Date(d).toISOSt
 
 const csrfField = (csrf: string) => html`<input type="hidden" name="csrf" value="${csrf}">`;
 
+/** A section's fields: a form for those who may change it, the same fields (disabled) to read for the others. */
+const formOr = (may: boolean, action: string, inner: Html) =>
+  may ? html`<form method="post" action="${action}" class="settings-form">${inner}</form>` : html`<div class="settings-form">${inner}</div>`;
+
 export const noticeOf = (notice: Notice) => (notice ? html`<p class="notice ${notice.kind}" role="${notice.kind === "error" ? "alert" : "status"}">${notice.text}</p>` : "");
 
 const language = (t: Translate, v: SettingsView) => html`<form method="post" action="/settings/language" class="card">
@@ -84,16 +88,18 @@ const notifications = (t: Translate, v: SettingsView) => {
   const disabled = v.mayChange ? "" : html` disabled`;
   return html`<section class="settings-part" aria-labelledby="notify-title"><h2 id="notify-title">${t("settings.notify.title")}</h2>
 <p class="note">${t("settings.notify.help")}</p>
-<form method="post" action="/settings/notify" class="settings-form">
-  ${csrfField(v.csrf)}
+${formOr(
+    v.mayChange,
+    "/settings/notify",
+    html`${csrfField(v.csrf)}
   <label for="notify-url">${t("settings.notify.url")}</label><input id="notify-url" name="url" type="url" value="${n.url ?? ""}" maxlength="2000" placeholder="https://"${disabled}>
   <label for="notify-format">${t("settings.notify.format")}</label>
   <select id="notify-format" name="format"${disabled}>${(["form", "json"] as const).map((f) => html`<option value="${f}"${n.format === f ? html` selected` : ""}>${t(`settings.notify.format.${f}`)}</option>`)}</select>
   <fieldset><legend>${t("settings.notify.events")}</legend>
   ${EVENT_TYPES.map((e) => html`<label class="check"><input type="checkbox" name="event_${e}" value="1"${n.events[e] ? html` checked` : ""}${disabled}> ${t(`events.type.${e}` as StringKey)}</label>`)}
   </fieldset>
-  ${v.mayChange ? html`<button type="submit">${t("settings.notify.save")}</button>` : ""}
-</form>
+  ${v.mayChange ? html`<button type="submit">${t("settings.notify.save")}</button>` : ""}`,
+  )}
 <p class="note">${t("settings.notify.secret")} <code>${n.secret}</code></p>
 ${v.mayChange ? html`<form method="post" action="/settings/notify/test">${csrfField(v.csrf)}<button type="submit">${t("settings.notify.test")}</button></form>` : ""}
 ${deliveryLog(t, v)}
@@ -153,11 +159,13 @@ const retention = (t: Translate, v: SettingsView) => {
   const r = v.retention;
   return html`<section class="settings-part" aria-labelledby="retention-title"><h2 id="retention-title">${t("settings.retention.title")}</h2>
 <p class="note">${t(r.source === "panel" ? "settings.retention.fromPanel" : "settings.retention.fromConfig")} ${t("settings.retention.help")}</p>
-<form method="post" action="/settings/retention" class="settings-form">
-  ${csrfField(v.csrf)}
+${formOr(
+    v.admin,
+    "/settings/retention",
+    html`${csrfField(v.csrf)}
   ${RETENTION_KINDS.map((k) => html`<label for="ret-${k}">${t(`settings.retention.${k}`)}</label><input id="ret-${k}" name="${k}" type="number" min="0" max="36500" step="1" value="${r.retention[k]}"${v.admin ? "" : html` disabled`}>`)}
-  ${v.admin ? html`<button type="submit">${t("settings.save")}</button>` : ""}
-</form>
+  ${v.admin ? html`<button type="submit">${t("settings.save")}</button>` : ""}`,
+  )}
 ${v.admin && r.source === "panel" ? html`<form method="post" action="/settings/retention">${csrfField(v.csrf)}<input type="hidden" name="reset" value="1"><button type="submit">${t("settings.retention.reset")}</button></form>` : ""}
 </section>`;
 };
