@@ -54,7 +54,7 @@ export const fanOut = async (db: Kysely<Database>): Promise<number> =>
     const cursor = parsePosition(cursorRow.value) ?? (await legacyPosition(trx, Number(cursorRow.value)));
     const events = await readFeed(trx, cursor, 1000);
     if (events.length === 0) return 0;
-    const users = await trx.selectFrom("api_users").select(["id", "name"]).execute();
+    const users = await trx.selectFrom("api_users").select(["id", "name"]).where("disabled_at", "is", null).execute();
     const devices = await trx.selectFrom("devices").select(["key", "owner"]).execute();
     const settings = new Map<number, Awaited<ReturnType<typeof notifySettings>>>();
     for (const u of users) settings.set(u.id, await notifySettings(trx as unknown as Kysely<Database>, u.id));

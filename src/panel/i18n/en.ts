@@ -205,7 +205,7 @@ export const en = {
   "events.type.smsUnattributed": "SMS of unknown card",
   "events.type.smsReportUnmatched": "Unmatched delivery report",
   "events.caption": "The event log, newest first",
-  "events.col.time": "Time (UTC)",
+  "events.col.time": "Time",
   "events.col.type": "Event",
   "events.col.device": "Device",
   "events.col.card": "Card",

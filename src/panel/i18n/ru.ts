@@ -207,7 +207,7 @@ export const ru: Record<StringKey, string> = {
   "events.type.smsUnattributed": "SMS неизвестной карты",
   "events.type.smsReportUnmatched": "Отчёт о доставке без сообщения",
   "events.caption": "Журнал событий, новые сверху",
-  "events.col.time": "Время (UTC)",
+  "events.col.time": "Время",
   "events.col.type": "Событие",
   "events.col.device": "Устройство",
   "events.col.card": "Карта",
