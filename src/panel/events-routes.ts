@@ -88,6 +88,8 @@ export const showEvents = async (ctx: PanelContext, r: PanelRequest): Promise<vo
         },
         { limit: query.size, ...(query.before !== null ? { before: query.before } : query.after !== null ? { after: query.after } : {}) },
       );
+  // The event a page's address starts from was pruned meanwhile: said, and the newest offered.
+  if (slice.lostCursor && !error) error = r.t("events.bad.cursor");
   if (fragment) return sendFragment(r, eventsLive(r.t, query, slice));
   await sendPage(ctx, r, {
     path: "/events",
