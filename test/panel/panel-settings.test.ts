@@ -117,6 +117,10 @@ describe("the Settings page", () => {
     const admin = await rig.signIn("admin");
     await admin.goto(`${rig.base}/settings`);
     await submit(admin, admin.getByRole("link", { name: "Users and roles" }));
+    if ((await admin.locator("table.users").count()) === 0) {
+      await rig.screenshot(admin, "settings-users-missing");
+      throw new Error(`not the users page: ${admin.url()} ${await admin.locator("h1").textContent()} ${await admin.locator("main").textContent()}`);
+    }
     expect(await admin.locator("table.users tr[data-user=olga]").getAttribute("data-role")).toBe("operator");
     await rig.screenshot(admin, "settings-users");
     await admin.goto(`${rig.base}/settings/audit?user=olga`);
@@ -185,4 +189,30 @@ describe("the Events page", () => {
     expect(new Set(types)).toEqual(new Set(["modemTrouble"]));
     await page.context().close();
   }, 120_000);
+
+  it("every control on the Events and Settings pages has an accessible name, and a phone does not scroll sideways", async () => {
+    const unnamed = async (page: Page) => {
+      const cdp = await page.context().newCDPSession(page);
+      const { nodes } = (await cdp.send("Accessibility.getFullAXTree")) as { nodes: Array<{ ignored: boolean; role?: { value: string }; name?: { value: string } }> };
+      await cdp.detach();
+      const controls = nodes.filter((n) => !n.ignored && ["button", "link", "textbox", "combobox", "checkbox", "radio", "searchbox", "spinbutton", "listbox"].includes(n.role?.value ?? ""));
+      return { count: controls.length, unnamed: controls.filter((n) => !(n.name?.value ?? "").trim()).map((n) => n.role?.value) };
+    };
+    for (const who of ["admin", "operator"] as const) {
+      const page = await rig.signIn(who);
+      const paths = who === "admin" ? ["/events", "/settings", "/settings/users", "/settings/audit"] : ["/events", "/settings"];
+      for (const path of paths) {
+        await page.setViewportSize({ width: 1280, height: 900 });
+        await page.goto(`${rig.base}${path}`);
+        await page.waitForSelector("body[data-stream=open]");
+        const found = await unnamed(page);
+        expect(found.count, path).toBeGreaterThan(8);
+        expect([who, path, found.unnamed]).toEqual([who, path, []]);
+        await page.setViewportSize({ width: 390, height: 844 });
+        const widths = (await page.evaluate(`[document.documentElement.scrollWidth, document.documentElement.clientWidth]`)) as [number, number];
+        expect([who, path, widths[0] <= widths[1]]).toEqual([who, path, true]);
+      }
+      await page.context().close();
+    }
+  }, 180_000);
 });
