@@ -19,7 +19,9 @@ import { recordModemEvents } from "./events/recorder";
 import { reportModemTrouble } from "./devices/modem-trouble";
 import { publishModemStates } from "./devices/live-state";
 import { runRetention } from "./store/retention";
-import { isStoreUnavailable, migrate, openStore, redact, retryWhileUnavailable, StoreError } from "./store/database";
+import { isStoreUnavailable, migrate, openStore, redact, retryWhileUnavailable, StoreError, tryStore, wakeSourceOf } from "./store/database";
+import { hostUrlFromEnv, recordHostUrl } from "./hosts/forward";
+import { pollingOnly, startWakeups } from "./store/wakeups";
 import { statusHandler } from "./api/status";
 import { hostOptionsFromEnv, startHost } from "./hosts/host";
 import { cardSwitcher, startServiceScheduler } from "./scheduler/service";
@@ -105,12 +107,15 @@ const program = Effect.scoped(
     const host = hostOptionsFromEnv(VERSION);
     yield* retryWhileUnavailable(startHost(db, host, config.devices.map((d) => d.id))).pipe(Effect.catchTag("DeviceOwned", (e) => Effect.fail(new ConfigError(e.message))));
     process.stdout.write(`host: ${host.id}\n`);
+    // Loops that wait for work sleep until the database says there is some (LISTEN/NOTIFY).
+    const listenOn = wakeSourceOf(db);
+    const wakeups = listenOn ? yield* startWakeups(listenOn) : pollingOnly;
     const registry = yield* startRegistry(config, db);
-    const scheduler = yield* startServiceScheduler(db, registry);
+    const scheduler = yield* startServiceScheduler(db, registry, { wakeups });
     // Outgoing SMS jobs, from whichever caller accepted them.
-    yield* runSmsSender(db, registry, { switcher: cardSwitcher(db, scheduler), host: host.id, resendUnknownAfterMs: config.resendUnknownAfterMs });
+    yield* runSmsSender(db, registry, { switcher: cardSwitcher(db, scheduler), host: host.id, resendUnknownAfterMs: config.resendUnknownAfterMs, wakeups });
     // USSD, AT commands and dials on cards, accepted by the APIs.
-    yield* runCardJobs(db, registry, { switcher: cardSwitcher(db, scheduler), host: host.id });
+    yield* runCardJobs(db, registry, { switcher: cardSwitcher(db, scheduler), host: host.id, wakeups });
     yield* recordCalls(db, registry);
     yield* recordModemEvents(db, registry);
     yield* reportModemTrouble(db, registry);
@@ -125,11 +130,16 @@ const program = Effect.scoped(
       statusHandler(registry, db),
       openApiHandler(VERSION),
       srNavigatorHandler({ db, registry, scheduler }),
-      simFolderHandler({ db, registry, scheduler, version: VERSION, hostTtlMs: host.ttlMs, ...(process.env.SIMGATE_TELEGRAM_API ? { telegramApi: process.env.SIMGATE_TELEGRAM_API } : {}) }),
+      simFolderHandler({ db, registry, scheduler, version: VERSION, hostTtlMs: host.ttlMs, host: host.id, ...(process.env.SIMGATE_TELEGRAM_API ? { telegramApi: process.env.SIMGATE_TELEGRAM_API } : {}) }),
       panelHandler({ db, registry, scheduler, hostTtlMs: host.ttlMs, host: host.id }).handle,
     ]);
     const address = server.address();
-    const url = `http://${config.http.host}:${typeof address === "object" && address ? address.port : config.http.port}`;
+    const port = typeof address === "object" && address ? address.port : config.http.port;
+    const url = `http://${config.http.host}:${port}`;
+    // Where the other hosts pass on live requests for this host's modems (src/hosts/forward.ts).
+    const reachedAt = hostUrlFromEnv(config.http.host, port);
+    yield* retryWhileUnavailable(tryStore("recording where this host is reached", () => recordHostUrl(db, host.id, reachedAt)));
+    process.stdout.write(`host ${host.id}: other hosts pass on live requests to ${reachedAt}${process.env.SIMGATE_HOST_URL ? "" : " (SIMGATE_HOST_URL sets it)"}\n`);
     process.stdout.write(`listening on ${url}  (status: ${url}/status${registry.farm ? `, simulator: ${url}/sim/modems, send a code: POST ${url}/sim/sms` : ""})\n`);
     process.stdout.write(`SR-Navigator API: ${url}${SRNAV_PATH}   SimFolder API: ${url}/api/<method>   web panel: ${url}/\n`);
     // Retried while the database is away: a connection killed at this moment must not stop

@@ -18,9 +18,10 @@ import { recordEvent } from "../events/events";
 import type { CardSwitcher } from "../scheduler/service";
 import { StoreError, tryStore } from "../store/database";
 import type { Database } from "../store/schema";
+import type { Wakeups } from "../store/wakeups";
 import { awaitHolder } from "./records";
 import { cardIsMine } from "../hosts/host";
-import { countModemAttempt, rescheduleJob, runJobLoop } from "./job-queue";
+import { countModemAttempt, rescheduleJob, runJobLoop, nextJobDueInMs } from "./job-queue";
 
 export type CardWork =
   | { readonly kind: "ussd"; readonly iccid: string; readonly code: string }
@@ -51,7 +52,10 @@ export const enqueueCardWork = (db: Kysely<Database>, work: CardWork): Effect.Ef
 
 export interface CardJobOptions {
   readonly switcher?: CardSwitcher;
+  /** How often due jobs are looked for (default 500 ms; 5 s with `wakeups`, as the fallback). */
   readonly pollMs?: number;
+  /** Wake-ups from the database: a queued job is taken at once, not at the next poll. */
+  readonly wakeups?: Wakeups;
   readonly concurrency?: number;
   readonly maxAttempts?: number;
   readonly retryBaseMs?: number;
@@ -115,7 +119,7 @@ export const claimCardJobs = (db: Kysely<Database>, limit: number, leaseMs: numb
 
 export const runCardJobs = (db: Kysely<Database>, registry: Registry, options: CardJobOptions = {}): Effect.Effect<void, never, Scope.Scope> =>
   Effect.gen(function* () {
-    const pollMs = options.pollMs ?? 500;
+    const pollMs = options.pollMs ?? (options.wakeups ? 5_000 : 500);
     const concurrency = options.concurrency ?? 16;
     const maxAttempts = options.maxAttempts ?? 5;
     const retryBaseMs = options.retryBaseMs ?? 5_000;
@@ -189,5 +193,8 @@ export const runCardJobs = (db: Kysely<Database>, registry: Registry, options: C
         return yield* finish(job, failRecord(job, error.message));
       });
 
-    yield* runJobLoop({ pollMs, concurrency, claim, run, giveBack: (job, why) => rescheduleJob(db, job.id, 1_000, `the run was cut off: ${why}`) });
+    const wake = options.wakeups
+      ? { waiter: yield* options.wakeups.subscribe("simgate_jobs"), nextDueInMs: nextJobDueInMs(db, { like: "card-%" }) }
+      : undefined;
+    yield* runJobLoop({ pollMs, concurrency, claim, run, wake, giveBack: (job, why) => rescheduleJob(db, job.id, 1_000, `the run was cut off: ${why}`) });
   });

@@ -1,14 +1,22 @@
 /**
- * What the job workers share: the polling loop that claims due jobs up to a concurrency
- * limit and runs each in its own fiber, and putting a job back for later.
+ * What the job workers share: the loop that claims due jobs up to a concurrency limit and
+ * runs each in its own fiber (woken by the database, or polling), and putting a job back
+ * for later.
  */
-import { Cause, Effect, Schedule, type Scope } from "effect";
-import type { Kysely } from "kysely";
+import { Cause, Duration, Effect, Option, type Scope } from "effect";
+import { sql, type Kysely } from "kysely";
 import { isStoreUnavailable, retryWhileUnavailable, StoreError, tryStore } from "../store/database";
 import type { Database } from "../store/schema";
+import { waitUntilDue, type Waiter } from "../store/wakeups";
 
 export interface JobLoop<J> {
+  /** How often due jobs are looked for; with `wake`, the fallback poll. */
   readonly pollMs: number;
+  /**
+   * Wake-ups: the loop sleeps until a job is queued (a notification), a run of its own ends,
+   * or the next job it knows of falls due - whichever comes first, `pollMs` at most.
+   */
+  readonly wake?: { readonly waiter: Waiter; readonly nextDueInMs: Effect.Effect<Option.Option<number>> };
   readonly concurrency: number;
   /** Claims at most `limit` due jobs (marking them running under a lease). */
   readonly claim: (limit: number) => Effect.Effect<J[], StoreError>;
@@ -37,16 +45,20 @@ export const runJobLoop = <J>(loop: JobLoop<J>): Effect.Effect<void, never, Scop
             unavailable && loop.giveBack ? retryWhileUnavailable(loop.giveBack(job, why)).pipe(Effect.ignore) : Effect.void,
           );
         }),
-        Effect.ensuring(Effect.sync(() => running--)),
+        Effect.ensuring(Effect.zipRight(Effect.sync(() => running--), loop.wake?.waiter.poke ?? Effect.void)),
       );
-    yield* Effect.gen(function* () {
+    const round = Effect.gen(function* () {
       const free = loop.concurrency - running;
       if (free <= 0) return;
       const jobs = yield* loop.claim(free).pipe(Effect.orElseSucceed((): J[] => []));
       running += jobs.length;
       // Children of this loop: interrupted with it, and gone from memory when done.
       for (const job of jobs) yield* Effect.fork(runOne(job));
-    }).pipe(Effect.repeat(Schedule.spaced(loop.pollMs)), Effect.forkScoped);
+    });
+    const idle = loop.wake
+      ? Effect.flatMap(loop.wake.nextDueInMs, (due) => waitUntilDue(loop.wake!.waiter, loop.pollMs, due))
+      : Effect.sleep(Duration.millis(loop.pollMs));
+    yield* Effect.forever(Effect.zipRight(round, idle)).pipe(Effect.forkScoped);
   });
 
 /**
@@ -63,3 +75,20 @@ export const rescheduleJob = (db: Kysely<Database>, id: number, delayMs: number,
   tryStore("rescheduling a job", () =>
     db.updateTable("jobs").set({ state: "queued", run_after: new Date(Date.now() + delayMs), locked_until: null, last_error: reason }).where("id", "=", id).execute(),
   ).pipe(Effect.asVoid);
+
+/**
+ * In how many ms the next job of these kinds falls due (a queued job's time, or a lease that
+ * runs out), on the database's clock; none when there is nothing to wait for. Not narrowed to
+ * this host's cards: a job of another host's only costs an early look.
+ */
+export const nextJobDueInMs = (db: Kysely<Database>, kinds: { readonly like: string } | { readonly is: string }): Effect.Effect<Option.Option<number>> =>
+  tryStore("reading when the next job is due", async () => {
+    const kind = "is" in kinds ? sql`kind = ${kinds.is}` : sql`kind like ${kinds.like}`;
+    const row = await sql<{ ms: number | null }>`
+      select (extract(epoch from least(
+        (select min(run_after) from jobs where state = 'queued' and ${kind}),
+        (select min(locked_until) from jobs where state = 'running' and ${kind})
+      ) - now()) * 1000)::float8 as ms`.execute(db);
+    const ms = row.rows[0]?.ms;
+    return ms === null || ms === undefined ? Option.none<number>() : Option.some(Math.ceil(Number(ms)));
+  }).pipe(Effect.orElseSucceed(() => Option.none<number>()));

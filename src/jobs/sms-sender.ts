@@ -11,10 +11,11 @@
 import { Effect, Option, type Scope } from "effect";
 import { sql, type Kysely, type Transaction } from "kysely";
 import type { Database } from "../store/schema";
+import type { Wakeups } from "../store/wakeups";
 import { retryWhileUnavailable, StoreError, tryStore } from "../store/database";
 import type { Registry } from "../devices/registry";
 import { awaitHolder } from "./records";
-import { countModemAttempt, rescheduleJob, runJobLoop } from "./job-queue";
+import { countModemAttempt, rescheduleJob, runJobLoop, nextJobDueInMs } from "./job-queue";
 import type { CardSwitcher } from "../scheduler/service";
 import { recordEvent } from "../events/events";
 import { lockCardReports, recordStatusReport, takeWaitingReports } from "./status-reports";
@@ -29,8 +30,10 @@ export interface SmsRequest {
 }
 
 export interface SenderOptions {
-  /** How often due jobs are looked for (default 500 ms). */
+  /** How often due jobs are looked for (default 500 ms; 5 s with `wakeups`, as the fallback). */
   readonly pollMs?: number;
+  /** Wake-ups from the database: a queued job is taken at once, not at the next poll. */
+  readonly wakeups?: Wakeups;
   /** Jobs in flight at once across all modems (default 16). */
   readonly concurrency?: number;
   /** Attempts before a retryable failure becomes final (default 5). */
@@ -83,7 +86,7 @@ interface ClaimedJob {
 
 export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: SenderOptions = {}): Effect.Effect<void, never, Scope.Scope> =>
   Effect.gen(function* () {
-    const pollMs = options.pollMs ?? 500;
+    const pollMs = options.pollMs ?? (options.wakeups ? 5_000 : 500);
     const concurrency = options.concurrency ?? 16;
     const maxAttempts = options.maxAttempts ?? 5;
     const retryBaseMs = options.retryBaseMs ?? 5_000;
@@ -244,5 +247,8 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
         return yield* finish(job, { state: "failed", outcome: 0, error: error.message, modem_error: code }, sms.iccid);
       });
 
-    yield* runJobLoop({ pollMs, concurrency, claim, run, giveBack: (job, why) => rescheduleJob(db, job.id, 1_000, `the run was cut off: ${why}`) });
+    const wake = options.wakeups
+      ? { waiter: yield* options.wakeups.subscribe("simgate_jobs"), nextDueInMs: nextJobDueInMs(db, { is: "sms-send" }) }
+      : undefined;
+    yield* runJobLoop({ pollMs, concurrency, claim, run, wake, giveBack: (job, why) => rescheduleJob(db, job.id, 1_000, `the run was cut off: ${why}`) });
   });

@@ -99,35 +99,75 @@ const post = async (url: string, format: "form" | "json", secret: string, row: {
   }
 };
 
-type OutboxHead = { id: number; user_id: number; event: string; payload: unknown; attempts: number };
+type OutboxHead = { id: number; user_id: number | null; event: string; payload: unknown; attempts: number };
 
-/** One try of one row: delivered, or the failure kept with the next try backed off. 1 when it went out. */
+/** How long a row stays taken by the notifier posting it: the POST's limit and a margin. */
+const leaseOf = (timeoutMs: number) => sql<Date>`now() + ${`${timeoutMs + 20_000} milliseconds`}::interval`;
+
+/**
+ * Takes an undelivered row for this process (compare-and-set on `sending_until`): null when
+ * another host's notifier has it now or it was delivered meanwhile.
+ */
+const take = (db: Kysely<Database>, id: number, timeoutMs: number): Promise<OutboxHead | undefined> =>
+  db
+    .updateTable("outbox")
+    .set({ sending_until: leaseOf(timeoutMs) })
+    .where("id", "=", id)
+    .where("delivered_at", "is", null)
+    .where((eb) => eb.or([eb("sending_until", "is", null), eb("sending_until", "<", sql<Date>`now()`)]))
+    .returning(["id", "user_id", "event", "payload", "attempts"])
+    .executeTakeFirst();
+
+/**
+ * One try of a row this process has taken: delivered, or the failure kept with the next try
+ * backed off; the row is let go either way. 1 when it went out.
+ */
 const attempt = async (db: Kysely<Database>, row: OutboxHead, options: NotifierOptions): Promise<number> => {
-  const s = await notifySettings(db, row.user_id);
+  const release = { sending_until: null };
+  const s = await notifySettings(db, row.user_id!);
   // Notifications turned off (no URL) meanwhile: what is queued waits for a URL.
-  if (!s.url) return 0;
+  if (!s.url) {
+    await db.updateTable("outbox").set(release).where("id", "=", row.id).execute();
+    return 0;
+  }
   const error = await post(s.url, s.format, s.secret, row, options.timeoutMs ?? 10_000);
   if (error === null) {
-    await db.updateTable("outbox").set({ delivered_at: new Date(), last_error: null }).where("id", "=", row.id).execute();
+    await db.updateTable("outbox").set({ ...release, delivered_at: new Date(), last_error: null }).where("id", "=", row.id).execute();
     return 1;
   }
   const wait = Math.min((options.firstRetryMs ?? 1_000) * 2 ** row.attempts, options.maxRetryMs ?? 300_000);
   await db
     .updateTable("outbox")
-    .set({ attempts: row.attempts + 1, next_attempt_at: new Date(Date.now() + wait), last_error: error })
+    .set({ ...release, attempts: row.attempts + 1, next_attempt_at: new Date(Date.now() + wait), last_error: error })
     .where("id", "=", row.id)
     .execute();
   return 0;
 };
 
-/** Tries each user's oldest undelivered notification; returns how many went out. */
+/**
+ * Tries each user's oldest undelivered notification; returns how many went out. Every host
+ * runs a notifier: a head is posted only by the one that takes it (compare-and-set on
+ * `sending_until`), and it stays taken for the POST's time limit plus a margin, so a host that
+ * dies while posting lets it go by itself.
+ */
 export const deliverDue = async (db: Kysely<Database>, options: NotifierOptions = {}): Promise<number> => {
-  const heads = await sql<OutboxHead & { next_attempt_at: Date }>`
-    select distinct on (user_id) id, user_id, event, payload, attempts, next_attempt_at
-    from outbox where delivered_at is null and user_id is not null
-    order by user_id, id`.execute(db);
-  const due = heads.rows.filter((r) => new Date(r.next_attempt_at).getTime() <= Date.now());
-  const results = await Promise.all(due.map((row) => attempt(db, row, options)));
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const heads = await sql<{ id: number; user_id: number; due: boolean }>`
+    select id, user_id, (next_attempt_at <= now() and (sending_until is null or sending_until < now())) as due
+    from (
+      select distinct on (user_id) id, user_id, next_attempt_at, sending_until
+      from outbox where delivered_at is null and user_id is not null
+      order by user_id, id
+    ) heads`.execute(db);
+  const results = await Promise.all(
+    heads.rows
+      .filter((h) => h.due)
+      .map(async (head) => {
+        const row = await take(db, head.id, timeoutMs);
+        if (!row) return 0; // another host took it
+        return attempt(db, row, options);
+      }),
+  );
   return results.reduce<number>((a, b) => a + b, 0);
 };
 
@@ -142,19 +182,17 @@ export const TEST_EVENT = "test";
 export const sendTestEvent = async (db: Kysely<Database>, userId: number, options: NotifierOptions = {}): Promise<{ id: number; error: string | null }> => {
   const s = await notifySettings(db, userId);
   const payload = { time: Math.floor(Date.now() / 1000), device_id: null, device_title: null, test: true };
-  // Not due until this try is over, so a running notifier does not post it a second time meanwhile.
-  const hold = new Date(Date.now() + (options.timeoutMs ?? 10_000) + 5_000);
+  // Taken by this process as it is written, so no notifier posts it a second time meanwhile.
   const row = await db
     .insertInto("outbox")
-    .values({ user_id: userId, event_id: null, event: TEST_EVENT, payload: JSON.stringify(payload), next_attempt_at: hold })
-    .returning(["id", "attempts"])
+    .values({ user_id: userId, event_id: null, event: TEST_EVENT, payload: JSON.stringify(payload), sending_until: leaseOf(options.timeoutMs ?? 10_000) })
+    .returning(["id", "user_id", "event", "payload", "attempts"])
     .executeTakeFirstOrThrow();
   if (!s.url) {
-    await db.updateTable("outbox").set({ last_error: "no URL set", next_attempt_at: new Date() }).where("id", "=", row.id).execute();
+    await db.updateTable("outbox").set({ last_error: "no URL set", sending_until: null }).where("id", "=", row.id).execute();
     return { id: row.id, error: "no URL set" };
   }
-  const head = { id: row.id, user_id: userId, event: TEST_EVENT, payload, attempts: row.attempts };
-  await attempt(db, head, options);
+  await attempt(db, { ...row, payload }, options);
   const after = await db.selectFrom("outbox").select(["delivered_at", "last_error"]).where("id", "=", row.id).executeTakeFirstOrThrow();
   return { id: row.id, error: after.delivered_at ? null : (after.last_error ?? "not delivered") };
 };
@@ -165,8 +203,10 @@ export const retryNow = async (db: Kysely<Database>, userId: number, options: No
   let delivered = 0;
   // Bounded: a long backlog is left to the notifier, which drains it the same way.
   for (let i = 0; i < 100; i++) {
-    const head = await db.selectFrom("outbox").select(["id", "user_id", "event", "payload", "attempts"]).where("user_id", "=", userId).where("delivered_at", "is", null).orderBy("id").limit(1).executeTakeFirst();
-    if (!head || (await attempt(db, head as OutboxHead, options)) === 0) break;
+    const head = await db.selectFrom("outbox").select("id").where("user_id", "=", userId).where("delivered_at", "is", null).orderBy("id").limit(1).executeTakeFirst();
+    // Another host's notifier posting it now: it carries on from there.
+    const row = head && (await take(db, head.id, options.timeoutMs ?? 10_000));
+    if (!row || (await attempt(db, row, options)) === 0) break;
     delivered++;
   }
   const waiting = await db.selectFrom("outbox").select(sql<number>`count(*)::int`.as("n")).where("user_id", "=", userId).where("delivered_at", "is", null).executeTakeFirstOrThrow();

@@ -54,6 +54,10 @@ export const poolFilterMatches = (filter: PoolFilter, card: CardFacts): boolean 
 
 type Db = Kysely<Database> | Transaction<Database>;
 
+/** Runs `work` in the caller's transaction when there is one, else in a new one. */
+const inTransaction = <T>(db: Db, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> =>
+  db.isTransaction ? work(db as Transaction<Database>) : db.transaction().execute(work);
+
 /** Adds a card to every pool whose filter it matches (a no-op where it already is). */
 export const joinPools = async (db: Db, card: CardFacts): Promise<void> => {
   const pools = await db.selectFrom("pools").select(["id", "filter"]).execute();
@@ -67,8 +71,8 @@ export const joinPools = async (db: Db, card: CardFacts): Promise<void> => {
 };
 
 /** Creates a pool with the cards known now that match; its key is returned once, here. */
-export const createPool = async (db: Kysely<Database>, title: string, filter: PoolFilter, key: string = newKey()): Promise<{ id: number; key: string; cards: number }> =>
-  db.transaction().execute(async (trx) => {
+export const createPool = async (db: Db, title: string, filter: PoolFilter, key: string = newKey()): Promise<{ id: number; key: string; cards: number }> =>
+  inTransaction(db, async (trx) => {
     const pool = await trx.insertInto("pools").values({ title, key_hash: hashKey(key), filter: JSON.stringify(filter) }).returning("id").executeTakeFirstOrThrow();
     const cards = await trx
       .selectFrom("sim_cards")

@@ -10,6 +10,7 @@ import type { Database } from "../store/schema";
 import { recordCard, syncDevices } from "./inventory";
 import { startScheduler, type Scheduler } from "./scheduler";
 import { sharedHolds } from "./shared-holds";
+import type { Wakeups } from "../store/wakeups";
 
 export interface ServiceScheduler extends Scheduler {
   /** The store's numeric device id by configuration id. */
@@ -21,14 +22,16 @@ const log = (line: string) => Effect.sync(() => void process.stderr.write(`${lin
 export const startServiceScheduler = (
   db: Kysely<Database>,
   registry: Registry,
-  options: { readonly cardTimeoutMs?: number; readonly settleMs?: number; readonly quietMs?: number } = {},
+  options: { readonly cardTimeoutMs?: number; readonly settleMs?: number; readonly quietMs?: number; readonly wakeups?: Wakeups } = {},
 ): Effect.Effect<ServiceScheduler, StoreError, Scope.Scope> =>
   Effect.gen(function* () {
     const deviceIds = yield* syncDevices(db, registry.devices);
     const scheduler = yield* startScheduler(
       registry.devices.map((d) => ({ key: d.config.id, driver: d.driver, modems: d.modems, rotateEveryMs: d.config.rotateEveryMs, ...(d.initial ? { initial: d.initial } : {}) })),
       {
-        ...options,
+        ...(options.cardTimeoutMs !== undefined ? { cardTimeoutMs: options.cardTimeoutMs } : {}),
+        ...(options.settleMs !== undefined ? { settleMs: options.settleMs } : {}),
+        ...(options.quietMs !== undefined ? { quietMs: options.quietMs } : {}),
         onCard: (device, position, snapshot) =>
           recordCard(db, deviceIds.get(device)!, device, position, snapshot).pipe(Effect.catchAll((e) => log(`inventory: ${device} ${position}: ${e.message}`))),
         onProblem: (device, detail) => log(`scheduler: ${device}: ${detail}`),
@@ -36,7 +39,7 @@ export const startServiceScheduler = (
     );
     // Clients' holds are rows: kept across restarts, taken by any host, followed here for
     // this host's devices.
-    const shared = sharedHolds(db, scheduler);
+    const shared = sharedHolds(db, scheduler, options.wakeups ? { wakeups: options.wakeups } : {});
     yield* shared.follow;
     return { ...scheduler, claim: shared.claim, hold: shared.hold, release: shared.release, deviceIds };
   });

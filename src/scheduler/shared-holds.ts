@@ -10,6 +10,7 @@ import { Data, Effect, type Scope } from "effect";
 import { sql, type Kysely } from "kysely";
 import { tryStore } from "../store/database";
 import type { Database } from "../store/schema";
+import { pollingOnly, type Wakeups } from "../store/wakeups";
 import { Busy, type Scheduler } from "./scheduler";
 
 /** Holders whose holds are rows: SR-Navigator pools and SimFolder users. */
@@ -29,7 +30,16 @@ const log = (line: string) => Effect.sync(() => void process.stderr.write(`${lin
  * The scheduler as clients use it: client holds go through their rows; a device this host
  * does not drive is reached only through them.
  */
-export const sharedHolds = (db: Kysely<Database>, scheduler: Scheduler, options: { readonly followEveryMs?: number } = {}) => {
+export interface SharedHoldOptions {
+  /** How often the rows are read (default 500 ms; 5 s with `wakeups`, as the fallback). */
+  readonly followEveryMs?: number;
+  /** Wake-ups from the database: a hold taken on any host is followed at once. */
+  readonly wakeups?: Wakeups;
+}
+
+export const sharedHolds = (db: Kysely<Database>, scheduler: Scheduler, options: SharedHoldOptions = {}) => {
+  const wakeups = options.wakeups ?? pollingOnly;
+  const followEveryMs = options.followEveryMs ?? (options.wakeups ? 5_000 : 500);
   const local = (device: string) => scheduler.devices.some((d) => d.key === device);
   // Client holds this host has taken in its scheduler (for its own devices), and those it is
   // taking right now (their row may be visible before the scheduler has answered).
@@ -87,18 +97,20 @@ export const sharedHolds = (db: Kysely<Database>, scheduler: Scheduler, options:
     if (local(device)) return Effect.zipRight(claim(device, position, holder), scheduler.hold(device, position, holder));
     // Another host drives the device: wait for it to write how the switch went.
     return Effect.gen(function* () {
+      const changed = yield* wakeups.subscribe("simgate_holds");
       yield* claim(device, position, holder);
-      for (let waited = 0; waited < 60_000; waited += 200) {
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline) {
         const row = yield* tryStore("reading a hold", () => db.selectFrom("holds").select(["state", "modem", "error", "holder"]).where("device", "=", device).where("position", "=", position).executeTakeFirst()).pipe(
           Effect.orElseSucceed(() => undefined),
         );
         if (!row || row.holder !== holder) return yield* Effect.fail(new HoldTimeout({ detail: `${device} ${position} was released meanwhile` }));
         if (row.state === "online" && row.modem !== null) return row.modem;
         if (row.state === "failed") return yield* Effect.fail(new HoldTimeout({ detail: row.error ?? "the driving host could not switch it in" }));
-        yield* Effect.sleep(200);
+        yield* changed.wait(options.wakeups ? 1_000 : 200);
       }
       return yield* Effect.fail(new HoldTimeout({ detail: `${device} ${position}: its host did not switch it in within 60 s` }));
-    });
+    }).pipe(Effect.scoped);
   };
 
   /**
@@ -145,7 +157,8 @@ export const sharedHolds = (db: Kysely<Database>, scheduler: Scheduler, options:
           );
       }
     }).pipe(Effect.catchAll((e) => log(`scheduler: following the holds: ${e.message}`)));
-    yield* Effect.forever(Effect.zipRight(round, Effect.sleep(options.followEveryMs ?? 500)));
+    const changed = yield* wakeups.subscribe("simgate_holds");
+    yield* Effect.forever(Effect.zipRight(round, changed.wait(followEveryMs)));
   }).pipe(Effect.forkScoped, Effect.asVoid);
 
   return { claim, release, hold, follow };

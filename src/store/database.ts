@@ -12,6 +12,7 @@ import { Migrator } from "kysely/migration";
 import pg from "pg";
 import { MIGRATIONS, migrationProvider } from "./migrations";
 import type { Database } from "./schema";
+import type { WakeSource } from "./wakeups";
 
 export class StoreError extends Data.TaggedError("StoreError")<{ readonly reason: string; readonly cause?: unknown }> {
   override get message(): string {
@@ -64,6 +65,11 @@ const pgTypes = {
     oid === INT8 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format ?? "text")) as typeof pg.types.getTypeParser,
 };
 
+const wakeSources = new WeakMap<Kysely<Database>, WakeSource>();
+
+/** Where a store's notifications can be listened for (src/store/wakeups.ts). */
+export const wakeSourceOf = (db: Kysely<Database>): WakeSource | undefined => wakeSources.get(db);
+
 export const openStore = (target: StoreTarget): Effect.Effect<Kysely<Database>, StoreError, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.tryPromise({
@@ -84,13 +90,17 @@ export const openStore = (target: StoreTarget): Effect.Effect<Kysely<Database>, 
           // Fail at start with the server's own words, not at the first query.
           const client = await pool.connect();
           client.release();
-          return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+          const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+          wakeSources.set(db, { kind: "postgres", url: target.url });
+          return db;
         }
         mkdirSync(target.dataDir, { recursive: true });
         const existed = existsSync(join(target.dataDir, "PG_VERSION"));
         try {
           const pglite = await PGlite.create({ dataDir: target.dataDir });
-          return new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
+          const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
+          wakeSources.set(db, { kind: "embedded", pglite });
+          return db;
         } catch (error) {
           if (!existed) throw error;
           // Some PGlite versions cannot reopen a data directory after the process was killed

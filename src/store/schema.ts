@@ -224,6 +224,8 @@ export interface OutboxTable {
   last_error: string | null;
   user_id: number | null;
   event_id: number | null;
+  /** While a notifier is posting it (0021). */
+  sending_until: NullableTimestamp;
 }
 
 export interface OperatorsTable {
@@ -302,6 +304,8 @@ export interface HostsTable {
   version: string;
   started_at: Generated<Date>;
   heartbeat_at: Generated<Date>;
+  /** Where other hosts reach its HTTP server (0022). */
+  url: string | null;
 }
 
 /** Which host drives a device. */

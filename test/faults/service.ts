@@ -22,6 +22,8 @@ export interface ServiceOptions {
   readonly onCrash: (detail: string) => void;
   /** Everything the service prints, across restarts, is appended here too. */
   readonly logFile?: string;
+  /** More of the environment (SIMGATE_HOST_ID for one of several hosts). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** The environment without a database of its own choosing: the campaign picks it. */
@@ -66,6 +68,7 @@ export class ServiceProcess {
         SIMGATE_CONFIG: this.options.configFile,
         SIMGATE_API_KEY: API_KEY,
         SIMGATE_POOL_KEY: POOL_KEY,
+        ...this.options.env,
       },
       stdio: ["ignore", "pipe", "pipe"],
     });

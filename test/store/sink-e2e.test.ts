@@ -38,7 +38,7 @@ describe("SMS from a simulated modem into PostgreSQL", () => {
   it("simgate migrate applies the migrations to DATABASE_URL, then finds nothing to do", () => {
     const run = () => spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "migrate"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, DATABASE_URL: URL }, timeout: 60_000 });
     const first = run();
-    expect([first.status, first.stdout.trim()]).toEqual([0, `${URL}: applied 0001_core, 0002_access, 0003_call_reads, 0004_card_jobs, 0005_simfolder, 0006_modem_memory, 0007_event_feed, 0008_status_reports, 0009_holds, 0010_hosts, 0011_modem_state, 0012_shared_holds, 0013_panel, 0014_panel_dashboard, 0015_card_inventory, 0019_events_settings`]);
+    expect([first.status, first.stdout.trim()]).toEqual([0, `${URL}: applied 0001_core, 0002_access, 0003_call_reads, 0004_card_jobs, 0005_simfolder, 0006_modem_memory, 0007_event_feed, 0008_status_reports, 0009_holds, 0010_hosts, 0011_modem_state, 0012_shared_holds, 0013_panel, 0014_panel_dashboard, 0015_card_inventory, 0019_events_settings, 0020_wakeups, 0021_outbox_lease, 0022_host_url`]);
     expect(run().stdout.trim()).toBe(`${URL}: up to date`);
     const embedded = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "migrate"], {
       cwd: ROOT,
@@ -46,7 +46,7 @@ describe("SMS from a simulated modem into PostgreSQL", () => {
       env: { ...process.env, DATABASE_URL: "", SIMGATE_DATA_DIR: mkdtempSync(join(tmpdir(), "simgate-data-")) },
       timeout: 60_000,
     });
-    expect(embedded.stdout).toMatch(/embedded database in .*: applied 0001_core, 0002_access, 0003_call_reads, 0004_card_jobs, 0005_simfolder, 0006_modem_memory, 0007_event_feed, 0008_status_reports, 0009_holds, 0010_hosts, 0011_modem_state, 0012_shared_holds, 0013_panel, 0014_panel_dashboard, 0015_card_inventory, 0019_events_settings/);
+    expect(embedded.stdout).toMatch(/embedded database in .*: applied 0001_core, 0002_access, 0003_call_reads, 0004_card_jobs, 0005_simfolder, 0006_modem_memory, 0007_event_feed, 0008_status_reports, 0009_holds, 0010_hosts, 0011_modem_state, 0012_shared_holds, 0013_panel, 0014_panel_dashboard, 0015_card_inventory, 0019_events_settings, 0020_wakeups, 0021_outbox_lease, 0022_host_url/);
     const bad = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "migrate"], {
       cwd: ROOT,
       encoding: "utf8",

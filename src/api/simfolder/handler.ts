@@ -10,7 +10,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { userByKey } from "../../access/users";
 import { isStoreUnavailable } from "../../store/database";
 import { BodyTooLarge, formFields, readBody } from "../http/params";
-import { ApiError, METHODS, type SimFolderContext, type User } from "./methods";
+import { FORWARDED_BY, ForwardFailed, forwardJson } from "../../hosts/forward";
+import { ApiError, METHODS, OnAnotherHost, type SimFolderContext, type User } from "./methods";
 
 const STATUS: Record<string, number> = {
   BAD_API_KEY: 401,
@@ -77,6 +78,24 @@ const paramsOf = async (req: IncomingMessage, url: URL): Promise<Map<string, unk
   return params;
 };
 
+/**
+ * A live request for a card on another host's modem (callAnswer, callEnd) is served by that
+ * host: passed on with the caller's own parameters (its key included, so that host checks
+ * the same rights) and its answer handed back as it came. Passed on once at most.
+ */
+const passOn = async (req: IncomingMessage, res: ServerResponse, elsewhere: OnAnotherHost, name: string, params: Map<string, unknown>, me: string) => {
+  const from = req.headers[FORWARDED_BY];
+  if (from) throw new ApiError("CARD_NOT_ACTIVE", `host ${String(from)} passed this on as the card was on a modem here, but it is on host ${elsewhere.host.id}'s now; ask again`);
+  try {
+    const answer = await forwardJson(elsewhere.host, `/api/${name}`, Object.fromEntries(params), me);
+    res.writeHead(answer.status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", "x-simgate-served-by": elsewhere.host.id });
+    res.end(answer.body);
+  } catch (error) {
+    if (error instanceof ForwardFailed) throw new ApiError("DEVICE_OFFLINE", error.message);
+    throw error;
+  }
+};
+
 export const simFolderHandler = (ctx: SimFolderContext) => async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
   const url = new URL(req.url ?? "/", "http://localhost");
   const match = /^\/api(?:\/([A-Za-z]+))?\/?$/.exec(url.pathname);
@@ -93,7 +112,12 @@ export const simFolderHandler = (ctx: SimFolderContext) => async (req: IncomingM
       if (!user) throw new ApiError("BAD_API_KEY", "api_key is missing or not valid");
       if (user.role === "viewer" && !READ_METHODS.has(name)) throw new ApiError("FORBIDDEN", `${name} changes the farm; user ${user.name} is a viewer and may only read`);
     }
-    reply(res, 200, { status: "ok", ...(await method(ctx, user!, params)) });
+    try {
+      reply(res, 200, { status: "ok", ...(await method(ctx, user!, params)) });
+    } catch (error) {
+      if (!(error instanceof OnAnotherHost)) throw error;
+      await passOn(req, res, error, name, params, ctx.host!);
+    }
   } catch (error) {
     if (error instanceof ApiError) fail(res, error);
     else if (error instanceof BodyTooLarge) fail(res, new ApiError("TOO_LARGE", error.message));

@@ -4,6 +4,7 @@
  * only the user's devices and cards, and acts on the real modem path: sends and USSD and AT
  * go through the durable jobs, selections through the scheduler.
  */
+import { drivingHostOf, type DrivingHost } from "../../hosts/forward";
 import { Cause, Effect, Exit, Option, SubscriptionRef } from "effect";
 import { sql, type Kysely, type SelectQueryBuilder } from "kysely";
 import { simStatusOf } from "../../../drivers/modem/state";
@@ -25,6 +26,8 @@ export interface SimFolderContext {
   readonly registry: Registry;
   /** A host whose heartbeat is older is taken for dead (default 30 s). */
   readonly hostTtlMs?: number;
+  /** This host's id (SIMGATE_HOST_ID): named on the modems it drives, as other hosts' are. */
+  readonly host?: string;
   readonly scheduler: ServiceScheduler;
   readonly version: string;
   /** The Telegram Bot API's base URL (tests point it at a stand-in on loopback). */
@@ -299,6 +302,7 @@ export const METHODS: Record<string, (ctx: SimFolderContext, user: User, params:
           signal: s?.signal ?? null,
           registration: s?.registration ?? null,
           operator: s?.operator ?? null,
+          host: ctx.host ?? null,
         });
       }
     }
@@ -588,9 +592,20 @@ export const METHODS: Record<string, (ctx: SimFolderContext, user: User, params:
 /** Settings as the API shows them: the bot token masked. */
 const shown = (s: NotifySettings) => ({ ...s, telegram: { chatId: s.telegram.chatId, token: s.telegram.token ? `${s.telegram.token.slice(0, 4)}...` : null } });
 
+/** The card is on a modem another host drives: the request is that host's to serve (src/hosts/forward.ts). */
+export class OnAnotherHost extends Error {
+  constructor(readonly host: DrivingHost) {
+    super(`the card is on a modem of host ${host.id}`);
+  }
+}
+
 const onModem = async (ctx: SimFolderContext, iccid: string, act: (actor: ModemActor) => Effect.Effect<unknown, { message: string }>) => {
   const holder = await run(holderOf(ctx.registry, iccid));
-  if (Option.isNone(holder)) throw new ApiError("CARD_NOT_ACTIVE", "the card is in no working modem now (cardSelect brings it online)");
+  if (Option.isNone(holder)) {
+    const elsewhere = ctx.host ? await drivingHostOf(ctx.db, iccid, ctx.host, ctx.hostTtlMs ?? DEFAULT_HOST_TTL_MS) : null;
+    if (elsewhere) throw new OnAnotherHost(elsewhere);
+    throw new ApiError("CARD_NOT_ACTIVE", "the card is in no working modem now (cardSelect brings it online)");
+  }
   const outcome = await run(Effect.either(act(holder.value.actor)));
   if (outcome._tag === "Left") {
     // AT errors carry their words in message; a CallError ("no call is ringing") only in reason.

@@ -19,6 +19,9 @@ import * as m0013 from "./0013_panel";
 import * as m0014 from "./0014_panel_dashboard";
 import * as m0015 from "./0015_card_inventory";
 import * as m0019 from "./0019_events_settings";
+import * as m0020 from "./0020_wakeups";
+import * as m0021 from "./0021_outbox_lease";
+import * as m0022 from "./0022_host_url";
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001_core": m0001,
@@ -37,6 +40,9 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0014_panel_dashboard": m0014,
   "0015_card_inventory": m0015,
   "0019_events_settings": m0019,
+  "0020_wakeups": m0020,
+  "0021_outbox_lease": m0021,
+  "0022_host_url": m0022,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => ({ ...MIGRATIONS }) };

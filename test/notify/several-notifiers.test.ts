@@ -1,0 +1,59 @@
+import { createServer, type Server } from "node:http";
+import { Effect, Exit, Scope } from "effect";
+import type { Kysely } from "kysely";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { hashKey } from "../../src/access/keys";
+import { deliverDue } from "../../src/notify/webhooks";
+import { openStore } from "../../src/store/database";
+import type { Database } from "../../src/store/schema";
+import { useMigratedDatabase } from "../support/migrated-database";
+
+// Every host runs a notifier on the one database: a notification must still reach its
+// receiver once, and each user's in order.
+const store = useMigratedDatabase("simgate_notifiers");
+vi.setConfig({ testTimeout: 60_000 });
+
+let scope: Scope.CloseableScope;
+let hosts: Kysely<Database>[];
+let server: Server;
+let url = "";
+const received: number[] = [];
+
+beforeAll(async () => {
+  scope = Effect.runSync(Scope.make());
+  // Three hosts: each its own connection pool.
+  hosts = [store.db(), ...(await Promise.all([1, 2].map(() => Effect.runPromise(Scope.extend(openStore({ kind: "postgres", url: store.url() }), scope)))))];
+  // A receiver that takes its time, as a real one does: two notifiers would overlap on it.
+  server = createServer((req, res) => {
+    received.push(Number(req.headers["x-simgate-delivery"]));
+    req.resume();
+    setTimeout(() => res.end("ok"), 60);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  url = `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`;
+});
+afterAll(async () => {
+  await new Promise<void>((r) => server.close(() => r()));
+  await Effect.runPromise(Scope.close(scope, Exit.void));
+});
+
+describe("several notifiers on one database", () => {
+  it("deliver every queued notification once, in order", async () => {
+    const db = store.db();
+    const user = await db.insertInto("api_users").values({ name: "admin", key_hash: hashKey("notifiers-key-0001") }).returning("id").executeTakeFirstOrThrow();
+    await db.insertInto("settings").values({ key: `notify:${user.id}`, value: JSON.stringify({ url, format: "json", events: { smsReceived: true } }) }).execute();
+    const rows = await db
+      .insertInto("outbox")
+      .values(Array.from({ length: 20 }, (_, i) => ({ user_id: user.id, event_id: i + 1, event: "smsReceived", payload: JSON.stringify({ n: i }) })))
+      .returning("id")
+      .execute();
+    const ids = rows.map((r) => Number(r.id));
+
+    const undelivered = async () => Number((await db.selectFrom("outbox").select((eb) => eb.fn.countAll().as("n")).where("delivered_at", "is", null).executeTakeFirstOrThrow()).n);
+    const deadline = Date.now() + 40_000;
+    while ((await undelivered()) > 0 && Date.now() < deadline) await Promise.all(hosts.map((h) => deliverDue(h)));
+
+    expect(await undelivered()).toBe(0);
+    expect(received).toEqual(ids);
+  });
+});
