@@ -7,6 +7,7 @@
 import { sql, type Expression, type Kysely, type SelectQueryBuilder, type SqlBool } from "kysely";
 import { unstorable } from "../api/http/params";
 import type { Database } from "../store/schema";
+import { recordEvent } from "../events/events";
 
 /**
  * Which cards a user sees: the cards on the devices they may see. `everywhere` (an admin in
@@ -46,6 +47,8 @@ export const cardConditions = (scope: CardScope, filter: CardFilter, alias = "si
   const out: Expression<SqlBool>[] = [];
   const devices = scope.devices.length ? [...scope.devices] : [-1];
   out.push(scope.everywhere ? sql<SqlBool>`(${col("device_id")} is null or ${col("device_id")} in (${sql.join(devices)}))` : sql<SqlBool>`${col("device_id")} in (${sql.join(devices)})`);
+  // A forgotten card is in no list until a scan reads it again (its history stays, by ICCID).
+  out.push(sql<SqlBool>`${col("forgotten_at")} is null`);
   if (filter.deviceIds) out.push(sql<SqlBool>`${col("device_id")} in (${sql.join(filter.deviceIds.length ? [...filter.deviceIds] : [-1])})`);
   if (filter.cardIds) out.push(sql<SqlBool>`${col("id")} in (${sql.join(filter.cardIds.length ? [...filter.cardIds] : [-1])})`);
   if (filter.nowhere) out.push(sql<SqlBool>`${col("device_id")} is null`);
@@ -87,4 +90,37 @@ export type CardChanges = Partial<Record<EditableField, string | null>>;
 /** Writes checked changes to one card (its id). */
 export const updateCard = async (db: Kysely<Database>, id: number, changes: CardChanges): Promise<void> => {
   await db.updateTable("sim_cards").set({ ...changes, updated_at: new Date() }).where("id", "=", id).execute();
+};
+
+// ---- forgetting a card ----------------------------------------------------------------------
+
+/**
+ * Takes cards (by id) out of the inventory: marked forgotten and placed nowhere, so no list,
+ * grid or pool offers them. The row stays (name, comment, pools), and so does everything that
+ * names the card by ICCID (messages, calls, USSD, events); a scan that reads the card again
+ * clears the mark (src/scheduler/inventory.ts). A card held now (a client's or a user's hold
+ * on its position, or open in a pool) is left as it is and reported.
+ */
+export const forgetCards = async (db: Kysely<Database>, ids: readonly number[]): Promise<{ forgotten: Array<{ iccid: string; device: string | null; place: string | null }>; held: string[] }> => {
+  if (ids.length === 0) return { forgotten: [], held: [] };
+  return db.transaction().execute(async (trx) => {
+    const cards = await trx
+      .selectFrom("sim_cards as c")
+      .leftJoin("devices as d", "d.id", "c.device_id")
+      .select(["c.id", "c.iccid", "c.place", "d.key as device"])
+      .select((eb) => [
+        eb.exists(eb.selectFrom("pool_cards as pc").select("pc.iccid").whereRef("pc.iccid", "=", "c.iccid").where("pc.used", "=", true)).as("open"),
+        eb.exists(eb.selectFrom("holds as h").select("h.holder").whereRef("h.device", "=", "d.key").whereRef("h.position", "=", "c.place")).as("held"),
+      ])
+      .where("c.id", "in", [...ids])
+      .where("c.forgotten_at", "is", null)
+      .forUpdate("c")
+      .execute();
+    const held = cards.filter((c) => c.open || c.held);
+    const free = cards.filter((c) => !c.open && !c.held);
+    if (free.length) await trx.updateTable("sim_cards").set({ forgotten_at: new Date(), device_id: null, place: null, updated_at: new Date() }).where("id", "in", free.map((c) => c.id)).execute();
+    // In the card's slot history: where it was when it was forgotten.
+    for (const c of free) await recordEvent(trx, "cardMoved", { device: c.device, iccid: c.iccid }, { from_device: c.device, from_place: c.place, to_device: null, to_place: null, forgotten: true });
+    return { forgotten: free.map((c) => ({ iccid: c.iccid, device: c.device, place: c.place })), held: held.map((c) => c.iccid) };
+  });
 };

@@ -1,5 +1,4 @@
-import { hashKey, newKey } from "../access/keys";
-import { createPool, parsePoolFilter, PoolFilterError } from "../pools/pools";
+import { createPool, listPools, parsePoolFilter, PoolFilterError, poolTitleProblem, rotatePoolKey } from "../pools/pools";
 import { EMBEDDED_NOTE, withStore } from "./with-store";
 
 const USAGE = `usage: simgate pool create <title> --cards <filter>
@@ -28,7 +27,8 @@ export const runPool = async (args: string[]): Promise<number> => {
       const at = rest.indexOf("--cards");
       const filterText = at >= 0 ? rest[at + 1] : undefined;
       if (!title || title.startsWith("--")) return usage(2, "a title is needed");
-      if (title.length > 200) return usage(2, "the title is over 200 characters");
+      const titleProblem = poolTitleProblem(title);
+      if (titleProblem) return usage(2, titleProblem);
       if (filterText === undefined) return usage(2, "--cards <filter> is needed (all, or e.g. device=train)");
       if (rest.length !== 3) return usage(2, `unexpected arguments: ${rest.filter((_, i) => i !== 0 && i !== at && i !== at + 1).join(" ")}`);
       const filter = parsePoolFilter(filterText);
@@ -37,24 +37,15 @@ export const runPool = async (args: string[]): Promise<number> => {
       return 0;
     }
     if (sub === "list") {
-      const rows = await withStore((db) =>
-        db
-          .selectFrom("pools")
-          .leftJoin("pool_cards", "pool_cards.pool_id", "pools.id")
-          .select((eb) => ["pools.id", "pools.title", "pools.filter", eb.fn.count<number>("pool_cards.iccid").as("cards"), eb.fn.countAll<number>().filterWhere("pool_cards.used", "=", true).as("open")])
-          .groupBy(["pools.id", "pools.title", "pools.filter"])
-          .orderBy("pools.id")
-          .execute(),
-      );
-      for (const r of rows) process.stdout.write(`${r.id}\t${r.title}\t${Number(r.cards)} cards\t${Number(r.open)} open\t${JSON.stringify(r.filter)}\n`);
+      const rows = await withStore((db) => listPools(db));
+      for (const r of rows) process.stdout.write(`${r.id}\t${r.title}\t${r.cards} cards\t${r.open} open\t${JSON.stringify(r.filter)}\n`);
       return 0;
     }
     if (sub === "key") {
       const id = rest[0];
       if (!id || !/^\d+$/.test(id) || rest.length !== 1) return usage(2, "a pool id is needed (see simgate pool list)");
-      const key = newKey();
-      const changed = await withStore((db) => db.updateTable("pools").set({ key_hash: hashKey(key) }).where("id", "=", Number(id)).executeTakeFirst());
-      if (Number(changed.numUpdatedRows) !== 1) {
+      const key = await withStore((db) => rotatePoolKey(db, Number(id)));
+      if (key === null) {
         process.stderr.write(`simgate pool: no pool ${id}\n`);
         return 1;
       }

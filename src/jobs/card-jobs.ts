@@ -1,6 +1,6 @@
 /**
  * Work on a card other than sending SMS, as durable jobs: a USSD request, an AT command, a
- * call to dial. Accepting one writes its record (a ussd or at_log row) and its job in one
+ * call to dial, clearing its storage. Accepting one writes its record (a ussd or at_log row) and its job in one
  * transaction. The worker runs at most one job per card at a time (one failing card never
  * holds up the others, and a card's work keeps its order), highest priority first, then
  * oldest; it holds the card through the scheduler (switching it in when it is on no modem),
@@ -26,15 +26,17 @@ import { countModemAttempt, rescheduleJob, runJobLoop, nextJobDueInMs } from "./
 export type CardWork =
   | { readonly kind: "ussd"; readonly iccid: string; readonly code: string }
   | { readonly kind: "at"; readonly iccid: string; readonly command: string }
-  | { readonly kind: "dial"; readonly iccid: string; readonly number: string };
+  | { readonly kind: "dial"; readonly iccid: string; readonly number: string }
+  /** Clear the SIM's storage: every message on it stored, then deleted (the modem's sweep). */
+  | { readonly kind: "clear"; readonly iccid: string };
 
 /** Higher runs first: a technician's AT command before a balance check. */
-const PRIORITY: Record<CardWork["kind"], number> = { at: 3, dial: 2, ussd: 1 };
-const KINDS = ["card-ussd", "card-at", "card-dial"];
+const PRIORITY: Record<CardWork["kind"], number> = { at: 3, dial: 2, ussd: 1, clear: 1 };
+const KINDS = ["card-ussd", "card-at", "card-dial", "card-clear"];
 
 const store = tryStore;
 
-/** Accepts work; returns the id of its record (ussd or at_log row; the job's id for a dial). */
+/** Accepts work; returns the id of its record (ussd or at_log row; the job's id for a dial or a clear). */
 export const enqueueCardWork = (db: Kysely<Database>, work: CardWork): Effect.Effect<number, StoreError> =>
   store("accepting card work", () =>
     db.transaction().execute(async (trx) => {
@@ -148,7 +150,7 @@ export const runCardJobs = (db: Kysely<Database>, registry: Registry, options: C
         await trx.updateTable("ussd").set({ state: "failed", status: `error: ${error}`, answered_at: new Date() }).where("id", "=", work.record).execute();
       if (work.kind === "at" && work.record !== null)
         await trx.updateTable("at_log").set({ state: "failed", response: error, answered_at: new Date() }).where("id", "=", work.record).execute();
-      if (work.kind === "dial") await trx.updateTable("jobs").set({ last_error: error }).where("id", "=", job.id).execute();
+      if (work.kind === "dial" || work.kind === "clear") await trx.updateTable("jobs").set({ last_error: error }).where("id", "=", job.id).execute();
     };
 
     const run = (job: Claimed) =>
@@ -167,13 +169,15 @@ export const runCardJobs = (db: Kysely<Database>, registry: Registry, options: C
         const confirmed = yield* Effect.either(actor.confirmCard(work.iccid));
         if (confirmed._tag === "Left") return yield* retry(job, 1_000, confirmed.left.message);
         const attempt = yield* countModemAttempt(db, job.id);
-        type Done = { kind: "ussd"; reply: UssdReply } | { kind: "at"; text: string } | { kind: "dial" };
+        type Done = { kind: "ussd"; reply: UssdReply } | { kind: "at"; text: string } | { kind: "dial" } | { kind: "clear" };
         const work$: Effect.Effect<Done, AtError | UssdError | CallError> =
           work.kind === "ussd"
             ? Effect.map(actor.ussd(work.code), (reply): Done => ({ kind: "ussd", reply }))
             : work.kind === "at"
               ? Effect.map(actor.raw(work.command), (reply): Done => ({ kind: "at", text: [...reply.lines, reply.finalText].join("\n") }))
-              : Effect.map(actor.dial(work.number), (): Done => ({ kind: "dial" }));
+              : work.kind === "dial"
+                ? Effect.map(actor.dial(work.number), (): Done => ({ kind: "dial" }))
+                : Effect.as(actor.sweep, { kind: "clear" } as Done);
         const outcome = yield* Effect.either(work$);
         if (outcome._tag === "Right") {
           const done = outcome.right;

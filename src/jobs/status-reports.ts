@@ -27,6 +27,8 @@ const sameRecipient = (recipient: string) => {
 };
 
 /** 23.040 9.2.3.15: 0x00-0x1F delivered; 0x20-0x3F still trying; 0x40 and up failed. */
+export const reportClass = (status: number): "delivered" | "trying" | "failed" => (status >= 0x40 ? "failed" : status >= 0x20 ? "trying" : "delivered");
+
 const outcomeOf = (statuses: readonly (number | null)[]): 0 | 2 | null => {
   if (statuses.some((s) => s !== null && s >= 0x40)) return 0;
   return statuses.every((s) => s !== null && s < 0x20) ? 2 : null;

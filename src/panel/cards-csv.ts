@@ -287,7 +287,8 @@ export const applyImport = async (db: Kysely<Database>, plan: ImportPlan, who: {
         if (!inserted) continue;
         created++;
       } else {
-        await trx.updateTable("sim_cards").set({ ...values, updated_at: new Date() }).where("iccid", "=", l.iccid).execute();
+        // A forgotten card the file names is in the inventory again (placed nowhere until a scan finds it).
+        await trx.updateTable("sim_cards").set({ ...values, forgotten_at: null, updated_at: new Date() }).where("iccid", "=", l.iccid).execute();
         updated++;
       }
       auditRows.push({ user_name: who.user, address: who.address, action: l.outcome === "new" ? "card.import.add" : "card.import.edit", iccid: l.iccid, detail: JSON.stringify({ line: l.line, changes: l.changes }) });

@@ -223,6 +223,8 @@ export interface CardPage {
   readonly devices: readonly DeviceRow[];
   readonly pools: ReadonlyArray<{ readonly id: number; readonly title: string }>;
   readonly operators: readonly string[];
+  /** Every pool (the bulk actions' choice: a pool may have none of the user's cards yet). */
+  readonly allPools: ReadonlyArray<{ readonly id: number; readonly title: string }>;
   /** Whether the user sees cards placed nowhere (admins). */
   readonly everywhere: boolean;
 }
@@ -231,10 +233,11 @@ export const cardPage = async (ctx: PanelContext, user: Viewer & { readonly admi
   const { scope, devices } = await cardScope(ctx, user);
   const all = cardConditions(scope, {}, "c");
   const whereAll = sql<SqlBool>`${sql.join(all, sql` and `)}`;
-  const [first, pools, operators] = await Promise.all([
+  const [first, pools, operators, allPools] = await Promise.all([
     cardIds(ctx, scope, devices, q, { limit: q.size, offset: (q.page - 1) * q.size }),
     sql<{ id: number; title: string }>`select p.id, p.title from pools p where exists (select 1 from pool_cards pc join sim_cards c on c.iccid = pc.iccid where pc.pool_id = p.id and ${whereAll}) order by p.title`.execute(ctx.db),
     sql<{ operator: string }>`select distinct c.operator from sim_cards c where c.operator is not null and ${whereAll} order by 1`.execute(ctx.db),
+    sql<{ id: number; title: string }>`select id, title from pools order by lower(title), id`.execute(ctx.db),
   ]);
   let query = q;
   let { ids, total } = first;
@@ -247,7 +250,7 @@ export const cardPage = async (ctx: PanelContext, user: Viewer & { readonly admi
       ids = (await cardIds(ctx, scope, devices, query, { limit: query.size, offset: (last - 1) * query.size })).ids;
     } else if (total === 0) query = { ...q, page: 1 };
   }
-  return { query, rows: await cardRows(ctx, ids), total, devices, pools: pools.rows, operators: operators.rows.map((o) => o.operator), everywhere: scope.everywhere ?? false };
+  return { query, rows: await cardRows(ctx, ids), total, devices, pools: pools.rows, operators: operators.rows.map((o) => o.operator), allPools: allPools.rows, everywhere: scope.everywhere ?? false };
 };
 
 /** One card of the user's, by id (null: not theirs). */

@@ -6,9 +6,9 @@
  */
 import type { PanelContext } from "./context";
 import { eventLog, type EventSlice } from "../events/event-log";
-import { feedEnd, formatPosition } from "../events/feed";
+import { feedEnd } from "../events/feed";
 import { visibleDevices } from "./farm-view";
-import { isFragment, sendFragment, sendPage, type PanelRequest } from "./page-kit";
+import { isFragment, sendFragment, sendPage, type PanelRequest } from "./route-kit";
 import { EVENT_KINDS, EVENT_PAGE_SIZES, eventsLive, eventsMain, type EventQuery } from "./pages/events";
 
 const LOCAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/;
@@ -92,10 +92,10 @@ export const showEvents = async (ctx: PanelContext, r: PanelRequest): Promise<vo
   if (slice.lostCursor && !error) error = r.t("events.bad.cursor");
   if (fragment) return sendFragment(r, eventsLive(r.t, query, slice));
   await sendPage(ctx, r, {
-    path: "/events",
+    nav: "/events",
     title: r.t("events.title"),
     main: eventsMain(r.t, query, devices, slice, error ? { kind: "error", text: error } : null),
     status: error ? 400 : 200,
-    feed: formatPosition(feed!),
+    feed: feed!,
   });
 };

@@ -140,7 +140,7 @@ export const gridRows = (model: string, positions: readonly string[]): Array<{ l
   return [...rows].map(([label, ps]) => ({ label, positions: ps }));
 };
 
-const holderName = async (ctx: PanelContext, holder: string): Promise<string> => {
+export const holderName = async (ctx: PanelContext, holder: string): Promise<string> => {
   const user = /^user:(\d+)$/.exec(holder);
   if (user) return (await ctx.db.selectFrom("api_users").select("name").where("id", "=", Number(user[1])).executeTakeFirst())?.name ?? holder;
   const pool = /^sr-pool:(\d+)$/.exec(holder);

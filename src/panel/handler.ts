@@ -34,6 +34,9 @@ import { cardPage, cardQueryString, cardScope, oneCard, parseCardQuery } from ".
 import { applyImport, importFields, planImport, readImportBody, streamCardsCsv } from "./cards-csv";
 import { cardFieldProblem, updateCard, type CardChanges } from "../cards/inventory";
 import { DEFAULT_STREAM_OPTIONS, liveStreams, type LiveStreams, type StreamOptions } from "./stream";
+import { messagesRoutes } from "./messages-routes";
+import { poolsRoutes } from "./pools-routes";
+import { bulkNotice, cardRoutes } from "./card-routes";
 import { showEvents } from "./events-routes";
 import { settingsRoutes } from "./settings-routes";
 
@@ -66,7 +69,8 @@ const assetBody = (() => {
   };
 })();
 
-const PAGES_OF_PART_2 = new Set(["/online", "/messages", "/pools"]);
+const PAGES_OF_PART_2 = new Set(["/online"]);
+const MESSAGE_PATHS = new Set(["/messages", "/messages.csv", "/messages/delete", "/messages/assign"]);
 
 interface Request {
   readonly req: IncomingMessage;
@@ -86,7 +90,7 @@ export interface Panel {
 }
 
 const ownsPath = (path: string) =>
-  path === "/" || path === "/favicon.ico" || path === "/login" || path === "/logout" || path === "/logout-all" || path === "/devices" || path.startsWith("/devices/") || path === "/settings" || path.startsWith("/settings/") || path === "/cards" || path === "/cards.csv" || path.startsWith("/cards/") || path.startsWith("/panel/") || path === "/events" || PAGES_OF_PART_2.has(path);
+  path === "/" || path === "/favicon.ico" || path === "/login" || path === "/logout" || path === "/logout-all" || path === "/devices" || path.startsWith("/devices/") || path === "/settings" || path.startsWith("/settings/") || path === "/cards" || path === "/cards.csv" || path.startsWith("/cards/") || path.startsWith("/panel/") || PAGES_OF_PART_2.has(path) || MESSAGE_PATHS.has(path) || path === "/pools" || path.startsWith("/pools/") || path === "/events";
 
 /** A client that asks for JSON at `/` (scripts, the old index) still gets the JSON index. */
 const wantsJson = (req: IncomingMessage) => {
@@ -99,6 +103,9 @@ const errorPage = (r: Request, status: number, text: string) =>
 
 export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = DEFAULT_STREAM_OPTIONS): Panel => {
   const streams = liveStreams(streamOptions);
+  const messages = messagesRoutes(ctx);
+  // Pages whose routes live in a module of their own: each answers the paths it owns.
+  const routeModules = [poolsRoutes(ctx), cardRoutes(ctx)];
 
   const bodyOf = async (req: IncomingMessage) => new Map(formFields(await readBody(req), req.headers["content-type"] ?? "application/x-www-form-urlencoded"));
 
@@ -118,7 +125,7 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
 
   const devicesOfUser = async (s: Session) => visibleDevices(ctx, s.user);
 
-  const settings = settingsRoutes(ctx, { errorPage });
+  const settings = settingsRoutes(ctx);
 
   const get = async (r: Request, path: string): Promise<void> => {
     const s = r.session!;
@@ -165,6 +172,7 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
                     : null;
       return page(r, "/devices", grid.device.title, deviceMain(r.t, grid, mayWork, s.csrf, notice));
     }
+    for (const m of routeModules) if (await m.get(r, path)) return;
     if (path === "/cards") return showCards(r, r.url.searchParams);
     if (path === "/cards.csv") {
       const { scope, devices } = await cardScope(ctx, s.user);
@@ -172,6 +180,7 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
         audit(ctx.db, { user: s.user.name, address: clientAddress(r.req), action: "cards.export", detail: { query: r.url.search, rows } }),
       );
     }
+    if (await messages.get(r, path)) return;
     if (path === "/events") return showEvents(ctx, r);
     if (await settings.get(r, path)) return;
     if (PAGES_OF_PART_2.has(path)) {
@@ -201,9 +210,11 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
       await audit(ctx.db, { user: s.user.name, address, action: "settings.language", detail: { locale: isLocale(locale) ? locale : null } });
       return redirect(r.res, "/settings?saved=1");
     }
+    for (const m of routeModules) if (await m.post(r, path, fields)) return;
     const cardEdit = /^\/cards\/(\d{1,9})\/edit$/.exec(path);
     if (cardEdit) return editCard(r, Number(cardEdit[1]), fields);
     if (path === "/cards/import") return importCards(r, fields);
+    if (await messages.post(r, path, fields)) return;
     const modemAction = /^\/devices\/([^/]+)\/modems\/(\d+)\/(reread|reset)$/.exec(path);
     if (modemAction) return onModem(r, decodeURIComponent(modemAction[1]!), Number(modemAction[2]), modemAction[3] as "reread" | "reset");
     const rescan = /^\/devices\/([^/]+)\/rescan$/.exec(path);
@@ -248,6 +259,7 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
     let notice = opts.notice ?? null;
     const saved = query.get("saved");
     if (!notice && saved) notice = { kind: "info", text: r.t(query.get("unchanged") ? "cards.unchanged" : "cards.saved", { iccid: saved }) };
+    notice ??= bulkNotice(r.t, query);
     const feed = await feedEnd(ctx.db);
     const main = cardsMain(r.t, data, o, notice);
     sendHtml(r.res, opts.status ?? 200, shell({ t: r.t, locale: r.locale, user: s.user, csrf: s.csrf, path: "/cards", title: r.t("cards.title"), feedPosition: formatPosition(feed), main }));

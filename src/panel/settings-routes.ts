@@ -16,8 +16,8 @@ import { deliveryLog, retryNow, sendTestEvent } from "../notify/webhooks";
 import { DEFAULT_RETENTION, retentionInForce, retentionProblem, setRetentionOverride, type Retention } from "../store/retention";
 import type { PanelContext } from "./context";
 import { clientAddress, redirect } from "./http";
-import { sendPage, type Notice, type PageKit, type PanelRequest } from "./page-kit";
-import { settingsMain, type OperatorCodes } from "./pages/settings";
+import { errorPage, sendPage, type PageRoutes, type PanelRequest } from "./route-kit";
+import { settingsMain, type Notice, type OperatorCodes } from "./pages/settings";
 import { auditMain, usersMain } from "./pages/users";
 
 const LOG_PAGE = 20;
@@ -26,13 +26,7 @@ const AUDIT_PAGE = 50;
 /** What a finished change says when the page comes back (`?done=`). */
 const DONE = new Set(["notify", "telegram", "operator", "retention", "test", "language"]);
 
-export interface SettingsRoutes {
-  /** True when the path was this module's (the response is sent). */
-  readonly get: (r: PanelRequest, path: string) => Promise<boolean>;
-  readonly post: (r: PanelRequest, path: string, fields: ReadonlyMap<string, string>) => Promise<boolean>;
-}
-
-export const settingsRoutes = (ctx: PanelContext, kit: PageKit): SettingsRoutes => {
+export const settingsRoutes = (ctx: PanelContext): PageRoutes => {
   const api: SimFolderContext = { db: ctx.db, registry: ctx.registry, scheduler: ctx.scheduler, hostTtlMs: ctx.hostTtlMs, version: "panel" };
   const apiUser = (r: PanelRequest) => ({ id: r.session!.user.id, name: r.session!.user.name, admin: r.session!.user.admin });
 
@@ -63,7 +57,7 @@ export const settingsRoutes = (ctx: PanelContext, kit: PageKit): SettingsRoutes 
     else if (!notice && done && DONE.has(done)) notice = { kind: "info", text: r.t(done === "test" ? "settings.test.delivered" : "settings.saved") };
     else if (!notice && q.has("saved")) notice = { kind: "info", text: r.t("settings.saved") };
     await sendPage(ctx, r, {
-      path: "/settings",
+      nav: "/settings",
       title: r.t("settings.title"),
       status: o.status ?? 200,
       main: settingsMain(r.t, {
@@ -86,7 +80,7 @@ export const settingsRoutes = (ctx: PanelContext, kit: PageKit): SettingsRoutes 
     const s = r.session!;
     const done = r.url.searchParams.get("done");
     const notice = o.notice ?? (done ? { kind: "info" as const, text: r.t("users.done", { name: done.slice(0, 64) }) } : null);
-    await sendPage(ctx, r, { path: "/settings", title: r.t("users.title"), status: o.status ?? 200, main: usersMain(r.t, await listUsers(ctx.db), { csrf: s.csrf, me: s.user.name, notice, newKey: o.newKey ?? null }) });
+    await sendPage(ctx, r, { nav: "/settings", title: r.t("users.title"), status: o.status ?? 200, main: usersMain(r.t, await listUsers(ctx.db), { csrf: s.csrf, me: s.user.name, notice, newKey: o.newKey ?? null }) });
   };
 
   const showAudit = async (r: PanelRequest) => {
@@ -97,16 +91,16 @@ export const settingsRoutes = (ctx: PanelContext, kit: PageKit): SettingsRoutes 
     const bad = beforeText !== null && !/^\d{1,15}$/.test(beforeText);
     const log = bad ? { rows: [], older: false } : await auditLog(ctx.db, { limit: AUDIT_PAGE, ...(user ? { user } : {}), ...(action ? { action } : {}), ...(beforeText ? { before: Number(beforeText) } : {}) });
     await sendPage(ctx, r, {
-      path: "/settings",
+      nav: "/settings",
       title: r.t("audit.title"),
       status: bad ? 400 : 200,
       main: auditMain(r.t, log.rows, { user, action, older: log.older, notice: bad ? { kind: "error", text: r.t("events.bad.cursor") } : null }),
     });
   };
 
-  const refusedRole = (r: PanelRequest) => kit.errorPage(r, 403, r.t("refused.role", { role: r.t(`role.${r.session!.user.role}`) }));
+  const refusedRole = (r: PanelRequest) => errorPage(r, 403, r.t("refused.role", { role: r.t(`role.${r.session!.user.role}`) }));
 
-  const get: SettingsRoutes["get"] = async (r, path) => {
+  const get: PageRoutes["get"] = async (r, path) => {
     if (path === "/settings") return await showSettings(r), true;
     if (path !== "/settings/users" && path !== "/settings/audit") return false;
     if (!mayAdminister(r.session!.user.role)) return refusedRole(r), true;
@@ -126,7 +120,7 @@ export const settingsRoutes = (ctx: PanelContext, kit: PageKit): SettingsRoutes 
     }
   };
 
-  const post: SettingsRoutes["post"] = async (r, path, fields) => {
+  const post: PageRoutes["post"] = async (r, path, fields) => {
     const s = r.session!;
     const address = clientAddress(r.req);
     const own = ["/settings/key", "/settings/notify", "/settings/notify/test", "/settings/notify/retry", "/settings/telegram"];

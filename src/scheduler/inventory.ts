@@ -2,7 +2,8 @@
  * The SIM inventory in the store: devices by their configuration id, and every card where it
  * was last read (device, position, ICCID, IMSI, number, operator). A card found at a position
  * recorded for another card has replaced it there. Cards join the pools whose filter they
- * match when first seen.
+ * match when first seen. A card read at another place than its last (or read again after it
+ * was forgotten) is recorded as moved (`cardMoved`): its slot history.
  */
 import { Effect } from "effect";
 import { sql, type Kysely, type Transaction } from "kysely";
@@ -12,6 +13,7 @@ import type { RegisteredDevice } from "../devices/registry";
 import { StoreError, tryStore } from "../store/database";
 import type { Database } from "../store/schema";
 import { joinPools } from "../pools/pools";
+import { recordEvent } from "../events/events";
 
 const store = tryStore;
 
@@ -86,7 +88,11 @@ export const recordCard = (db: Kysely<Database>, deviceId: number, deviceKey: st
   return store("recording a SIM card", () =>
     db.transaction().execute(async (trx) => {
       if (sim.iccidSource !== "imsi-fallback" && sim.imsi) await rekeyCard(trx, imsiFallbackKey(sim.imsi), iccid);
-      await trx.updateTable("sim_cards").set({ place: null }).where("device_id", "=", deviceId).where("place", "=", position).where("iccid", "<>", iccid).execute();
+      // Where the card was before this read, for its history: a card read somewhere else
+      // (or back after being forgotten) has moved; the card it replaced here was taken out.
+      const before = await trx.selectFrom("sim_cards").leftJoin("devices", "devices.id", "sim_cards.device_id").select(["devices.key as device", "sim_cards.place", "sim_cards.operator", "sim_cards.forgotten_at"]).where("sim_cards.iccid", "=", iccid).executeTakeFirst();
+      const displaced = await trx.updateTable("sim_cards").set({ place: null }).where("device_id", "=", deviceId).where("place", "=", position).where("iccid", "<>", iccid).returning("iccid").execute();
+      for (const d of displaced) await recordEvent(trx, "cardMoved", { device: deviceKey, iccid: d.iccid }, { from_device: deviceKey, from_place: position, to_device: null, to_place: null });
       await sql`
         insert into sim_cards (device_id, place, iccid, imsi, number, operator, last_seen_at, updated_at)
         values (${deviceId}, ${position}, ${iccid}, ${sim.imsi}, ${sim.number}, ${s.operator}, now(), now())
@@ -95,8 +101,14 @@ export const recordCard = (db: Kysely<Database>, deviceId: number, deviceKey: st
           imsi = coalesce(excluded.imsi, sim_cards.imsi),
           number = coalesce(excluded.number, sim_cards.number),
           operator = coalesce(excluded.operator, sim_cards.operator),
-          last_seen_at = now(), updated_at = now()`.execute(trx);
-      await joinPools(trx, { iccid, device: deviceKey, operator: s.operator });
+          last_seen_at = now(), updated_at = now(), forgotten_at = null`.execute(trx);
+      if (before && (before.device !== deviceKey || before.place !== position || before.forgotten_at !== null))
+        await recordEvent(trx, "cardMoved", { device: deviceKey, iccid }, { from_device: before.device, from_place: before.place, to_device: deviceKey, to_place: position, returned: before.forgotten_at !== null });
+      // The pools' filters look at the device and the operator: only when one of them is new
+      // may the card join a pool, so a card taken out of a pool by hand stays out.
+      const operator = s.operator ?? before?.operator ?? null;
+      if (!before || before.device !== deviceKey || before.forgotten_at !== null || (operator ?? "").toLowerCase() !== (before.operator ?? "").toLowerCase())
+        await joinPools(trx, { iccid, device: deviceKey, operator });
     }),
   );
 };

@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
+import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { Cause, Data, Duration, Effect, Runtime, Schedule, type Scope } from "effect";
 import { Kysely, PGliteDialect, PostgresDialect, sql } from "kysely";
 import { Migrator } from "kysely/migration";
@@ -55,6 +56,13 @@ export const retryWhileUnavailable = <A, E, R>(effect: Effect.Effect<A, E, R>, f
 export const tryStore = <A>(what: string, run: () => Promise<A>): Effect.Effect<A, StoreError> =>
   Effect.tryPromise({ try: run, catch: (e) => new StoreError({ reason: `${what}: ${(e as Error).message}`, cause: e }) });
 
+/**
+ * The extensions the embedded database is opened with: pg_trgm (shipped in PGlite's
+ * contrib) for the Messages page's text search (migration 0016). Whatever opens a data
+ * directory must load them, since its trigram indexes need the extension's functions.
+ */
+export const PGLITE_EXTENSIONS = { pg_trgm };
+
 export type StoreTarget = { readonly kind: "postgres"; readonly url: string } | { readonly kind: "embedded"; readonly dataDir: string };
 
 const INT8 = 20;
@@ -97,7 +105,7 @@ export const openStore = (target: StoreTarget): Effect.Effect<Kysely<Database>, 
         mkdirSync(target.dataDir, { recursive: true });
         const existed = existsSync(join(target.dataDir, "PG_VERSION"));
         try {
-          const pglite = await PGlite.create({ dataDir: target.dataDir });
+          const pglite = await PGlite.create({ dataDir: target.dataDir, extensions: PGLITE_EXTENSIONS });
           const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
           wakeSources.set(db, { kind: "embedded", pglite });
           return db;

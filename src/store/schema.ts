@@ -123,6 +123,8 @@ export interface SimCardsTable {
   last_seen_at: NullableTimestamp;
   /** When the balance was read (0015). */
   balance_at: NullableTimestamp;
+  /** Forgotten by hand (0018): out of the lists until a scan reads the card again. */
+  forgotten_at: NullableTimestamp;
 }
 
 export interface ApiUsersTable {

@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import { Effect } from "effect";
 import { sql, type Kysely, type Transaction } from "kysely";
 import { missingPartMarker } from "../../protocol/sms/reassembly";
+import { decodeSmsPdu, type SmsPdu } from "../../protocol/sms/decode";
 import { SinkError, type ReceivedPart, type SmsSink } from "../../drivers/modem/sms-inbox";
 import type { Database } from "./schema";
 import { StoreError } from "./database";
@@ -53,7 +54,6 @@ const inModemMemory = (storage: string | null) => storage !== null && /^(ME|MT)$
 const storePart = async (db: Kysely<Database>, place: ModemPlace, part: ReceivedPart): Promise<void> => {
   const { pdu } = part;
   const hash = sha256(part.raw.toUpperCase());
-  const concat = pdu.concat && pdu.concat.total > 1 ? pdu.concat : null;
   const sentAt = pdu.scts ? new Date(pdu.scts) : null;
   await db.transaction().execute(async (trx) => {
     let iccid = part.iccid ?? "unknown";
@@ -62,41 +62,63 @@ const storePart = async (db: Kysely<Database>, place: ModemPlace, part: Received
       if (attribution.kind === "unattributed") return storeUnattributed(trx, place, part, hash, sentAt, attribution);
       iccid = attribution.iccid;
     }
-    const inserted = await trx
-      .insertInto("sms_parts")
-      .values({
-        iccid,
-        sender: pdu.number,
-        pdu: part.raw,
-        pdu_hash: hash,
-        text: pdu.text,
-        concat_ref: concat?.ref ?? null,
-        seq: concat?.seq ?? 1,
-        total: concat?.total ?? 1,
-        sent_at: sentAt,
-        message_id: null,
-      })
-      .onConflict((oc) => oc.constraint("sms_parts_once").doNothing())
-      .returning("id")
-      .executeTakeFirst();
-    // Seen before: stored (and assembled) the first time.
-    if (!inserted) return;
-    if (!concat) {
-      const message = await trx
-        .insertInto("sms_in")
-        .values({ iccid, key: `single:${hash}`, sender: pdu.number, text: pdu.text, parts: 1, missing: [], sent_at: sentAt })
-        .onConflict((oc) => oc.constraint("sms_in_once").doNothing())
-        .returning("id")
-        .executeTakeFirst();
-      if (message) {
-        await trx.updateTable("sms_parts").set({ message_id: message.id }).where("id", "=", inserted.id).execute();
-        await recordEvent(trx, "smsReceived", { iccid }, { sms_id: message.id, sender: pdu.number, msg: pdu.text });
-      }
-      return;
-    }
-    await assembleGroup(trx, iccid, pdu.number, concat.ref, concat.total, inserted.id, concat.seq);
+    await storeCardPart(trx, iccid, part.raw, hash, pdu, sentAt);
   });
 };
+
+/** A part whose card is known: stored once, and the message made or completed when it can be. */
+const storeCardPart = async (trx: Transaction<Database>, iccid: string, raw: string, hash: string, pdu: SmsPdu, sentAt: Date | null): Promise<void> => {
+  const concat = pdu.concat && pdu.concat.total > 1 ? pdu.concat : null;
+  const inserted = await trx
+    .insertInto("sms_parts")
+    .values({
+      iccid,
+      sender: pdu.number,
+      pdu: raw,
+      pdu_hash: hash,
+      text: pdu.text,
+      concat_ref: concat?.ref ?? null,
+      seq: concat?.seq ?? 1,
+      total: concat?.total ?? 1,
+      sent_at: sentAt,
+      message_id: null,
+    })
+    .onConflict((oc) => oc.constraint("sms_parts_once").doNothing())
+    .returning("id")
+    .executeTakeFirst();
+  // Seen before: stored (and assembled) the first time.
+  if (!inserted) return;
+  if (!concat) {
+    const message = await trx
+      .insertInto("sms_in")
+      .values({ iccid, key: `single:${hash}`, sender: pdu.number, text: pdu.text, parts: 1, missing: [], sent_at: sentAt })
+      .onConflict((oc) => oc.constraint("sms_in_once").doNothing())
+      .returning("id")
+      .executeTakeFirst();
+    if (message) {
+      await trx.updateTable("sms_parts").set({ message_id: message.id }).where("id", "=", inserted.id).execute();
+      await recordEvent(trx, "smsReceived", { iccid }, { sms_id: message.id, sender: pdu.number, msg: pdu.text });
+    }
+    return;
+  }
+  await assembleGroup(trx, iccid, pdu.number, concat.ref, concat.total, inserted.id, concat.seq);
+};
+
+/**
+ * Someone decided whose an unattributed message is: it leaves the unattributed list and is
+ * stored as the sink would have stored it under that card (a part of a longer message joins
+ * its siblings), in one transaction. False when it was no longer there (assigned or deleted
+ * meanwhile).
+ */
+export const assignUnattributed = (db: Kysely<Database>, id: number, iccid: string): Promise<boolean> =>
+  db.transaction().execute(async (trx) => {
+    const row = await trx.deleteFrom("sms_unattributed").where("id", "=", id).returning(["pdu", "pdu_hash", "sent_at"]).executeTakeFirst();
+    if (!row) return false;
+    const decoded = decodeSmsPdu(row.pdu, { hasSmsc: true });
+    if (!decoded.ok) throw new Error(`the stored PDU of unattributed message ${id} no longer decodes: ${decoded.error.message}`);
+    await storeCardPart(trx, iccid, row.pdu, row.pdu_hash, decoded.value, row.sent_at);
+    return true;
+  });
 
 /** Kept with its evidence (once per PDU and modem), and announced as an event. */
 const storeUnattributed = async (

@@ -1,9 +1,10 @@
 /**
- * bench:panel — the web panel's dashboard, device view and SIM cards page on a big farm: 10,000 cards on
+ * bench:panel — the web panel's dashboard, device view, SIM cards and Messages pages on a big farm: 10,000 cards on
  * SR-Trains (64 positions each, 16 modems), 1,000,000 stored SMS, every device driven by
  * another (live) host so the pages read the rows any host reads. One client, requests one
  * after another, every page in turn: p50/p99 server time per page, next to the SimFolder API's cardList
- * (a page of 100, and of 1,000) on the same data in the same run.
+ * (a page of 100, and of 1,000) on the same data in the same run; the Messages page (a page, a
+ * text search, a number search) next to the SimFolder API's smsList (a page of 100).
  * Run: npm run bench:panel [-- --cards 10000 --sms 1000000 --runs 30 --keep]   (PostgreSQL: SIMGATE_TEST_PG or 127.0.0.1:5432)
  * `--keep` leaves the database in place and prints its address, to study the pages' queries
  * (EXPLAIN ANALYZE) on the same data; drop it afterwards.
@@ -105,11 +106,20 @@ try {
     ["panel SIM cards, state + sort", `${base}/cards?state=1&sort=number&dir=desc&page=5&size=100`, cookie],
     ["SimFolder cardList (100)", `${base}/api/cardList?api_key=${KEY}`, {}],
     ["SimFolder cardList (1000)", `${base}/api/cardList?api_key=${KEY}&limit=1000`, {}],
+    ["panel Messages (100)", `${base}/messages?size=100`, cookie],
+    ["panel Messages, text search (100)", `${base}/messages?q=code+is+4711&size=100`, cookie],
+    ["panel Messages, number search", `${base}/messages?who=5557001&size=100`, cookie],
+    ["SimFolder smsList (100)", `${base}/api/smsList?api_key=${KEY}&limit=100`, {}],
   ]);
   const baseline = rows.find((r) => r.name === "SimFolder cardList (100)")!.p50;
   process.stdout.write(`${"".padEnd(34)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"KiB".padStart(8)}${"p50 / cardList(100)".padStart(22)}\n`);
   process.stdout.write(`${"panel dashboard, first of the day".padEnd(34)}${firstMs.toFixed(1).padStart(9)}   (counts 23 closed hours once)\n`);
-  for (const r of rows) process.stdout.write(`${r.name.padEnd(34)}${r.p50.toFixed(1).padStart(9)}${r.p99.toFixed(1).padStart(9)}${r.kb.toFixed(0).padStart(8)}${(r.p50 / baseline).toFixed(2).padStart(21)}x\n`);
+  // The Messages page against the list call that matches it.
+  const smsBaseline = rows.find((r) => r.name === "SimFolder smsList (100)")!.p50;
+  for (const r of rows) {
+    const messages = /Messages|smsList/.test(r.name);
+    process.stdout.write(`${r.name.padEnd(34)}${r.p50.toFixed(1).padStart(9)}${r.p99.toFixed(1).padStart(9)}${r.kb.toFixed(0).padStart(8)}${(r.p50 / (messages ? smsBaseline : baseline)).toFixed(2).padStart(21)}x${messages ? " smsList(100)" : ""}\n`);
+  }
   server.closeAllConnections();
   server.close();
 } finally {

@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type pg from "pg";
+import { PGLITE_EXTENSIONS } from "../../src/store/database";
 import { throwawayDatabase } from "../support/postgres";
 import { connect, HARNESS_APP } from "./evidence";
 import { API_KEY } from "./service";
@@ -107,7 +108,7 @@ const embeddedStore = async (): Promise<CampaignStore> => {
   const dataDir = join(dir, "data");
   /** Opens the directory the service left; fails as the service would if it cannot be reopened. */
   const whileDown = async <T>(read: (db: Queryable) => Promise<T>): Promise<T> => {
-    const db = await PGlite.create({ dataDir });
+    const db = await PGlite.create({ dataDir, extensions: PGLITE_EXTENSIONS });
     try {
       return await read(db as unknown as Queryable);
     } finally {

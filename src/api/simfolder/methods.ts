@@ -16,6 +16,7 @@ import { EVENT_TYPES } from "../../events/events";
 import { enqueueCardWork } from "../../jobs/card-jobs";
 import { holderOf } from "../../jobs/records";
 import { enqueueSms } from "../../jobs/sms-sender";
+import { deleteRecords } from "../../messages/records";
 import { unstorable } from "../http/params";
 import { cardFieldProblem, FIELD_MAX, scopedCards, updateCard, type CardChanges } from "../../cards/inventory";
 import type { ServiceScheduler } from "../../scheduler/service";
@@ -234,10 +235,7 @@ const deleteOn = async (ctx: SimFolderContext, user: User, params: Params, table
   const ids = idList(params, idName, { required: true, max: Number.MAX_SAFE_INTEGER })!;
   if (ids.length === 0) bad(idName, "lists no ids");
   const cards = await (await cardsQuery(ctx, user, new Map())).execute();
-  if (cards.length === 0) return { deleted: 0 };
-  let q = ctx.db.deleteFrom(table).where("id", "in", ids).where("iccid", "in", cards.map((c) => c.iccid));
-  if (direction) q = q.where(sql.ref("direction"), "=", direction);
-  return { deleted: Number((await q.executeTakeFirst()).numDeletedRows) };
+  return { deleted: await deleteRecords(ctx.db, table, ids, { iccids: cards.map((c) => c.iccid), ...(direction ? { direction } : {}) }) };
 };
 
 // ---- the methods ------------------------------------------------------------------------

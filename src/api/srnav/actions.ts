@@ -166,14 +166,29 @@ const tryOpen = (ctx: SrNavContext, poolId: number, card: PoolCard): Promise<"op
     ),
   );
 
+/**
+ * poolRestart: every open number closed (its hold let go) and every card FREE again; with
+ * `keep`, open numbers stay open and only the cards closed since are offered again.
+ */
+export const restartPool = async (ctx: SrNavContext, poolId: number, keep: boolean): Promise<void> => {
+  if (!keep) {
+    const open = (await poolCards(ctx.db, poolId)).filter((c) => c.used);
+    for (const c of open) if (c.place) await run(ctx.scheduler.release(c.deviceKey, c.place, holderOfPool(poolId)));
+    await ctx.db.updateTable("pool_cards").set({ used: false, processed: false, calls: false, opened_at: null }).where("pool_id", "=", poolId).execute();
+  } else await ctx.db.updateTable("pool_cards").set({ processed: false }).where("pool_id", "=", poolId).where("used", "=", false).execute();
+};
+
+/** getPoolStatus's counts over these cards: USED (open), FREE (neither open nor processed), the channels of their devices. */
+export const poolStatusOf = async (ctx: SrNavContext, cards: readonly PoolCard[]) => ({
+  total: cards.length,
+  used: cards.filter((c) => c.used).length,
+  free: cards.filter((c) => !c.used && !c.processed).length,
+  channels: await channelsOf(ctx, cards.map((c) => c.deviceKey)),
+});
+
 export const ACTIONS: Record<string, (ctx: SrNavContext, poolId: number, params: Params) => Promise<Reply>> = {
   async poolRestart(ctx, poolId, params) {
-    const keep = params.has("keep");
-    if (!keep) {
-      const open = (await poolCards(ctx.db, poolId)).filter((c) => c.used);
-      for (const c of open) if (c.place) await run(ctx.scheduler.release(c.deviceKey, c.place, holderOfPool(poolId)));
-      await ctx.db.updateTable("pool_cards").set({ used: false, processed: false, calls: false, opened_at: null }).where("pool_id", "=", poolId).execute();
-    } else await ctx.db.updateTable("pool_cards").set({ processed: false }).where("pool_id", "=", poolId).where("used", "=", false).execute();
+    await restartPool(ctx, poolId, params.has("keep"));
     return DONE;
   },
 
@@ -199,10 +214,7 @@ export const ACTIONS: Record<string, (ctx: SrNavContext, poolId: number, params:
   },
 
   async getPoolStatus(ctx, poolId, params) {
-    const cards = (await poolCards(ctx.db, poolId)).filter((c) => matches(filtersOf(params), c));
-    const used = cards.filter((c) => c.used).length;
-    const free = cards.filter((c) => !c.used && !c.processed).length;
-    return json([{ total: cards.length, used, free, channels: await channelsOf(ctx, cards.map((c) => c.deviceKey)) }]);
+    return json([await poolStatusOf(ctx, (await poolCards(ctx.db, poolId)).filter((c) => matches(filtersOf(params), c)))]);
   },
 
   async getNumbers(ctx, poolId, params) {

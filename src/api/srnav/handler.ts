@@ -39,9 +39,15 @@ const serialised = () => {
   };
 };
 
+/**
+ * The one queue per pool of this process: the API's serial actions and the panel's changes
+ * to a pool (poolRestart, taking cards out) wait for each other.
+ */
+export const inPoolTurn = serialised();
+
 /** Handles the request when it is for /api/handler.php; false otherwise. */
 export const srNavigatorHandler = (ctx: SrNavContext) => {
-  const inTurn = serialised();
+  const inTurn = inPoolTurn;
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     if (path !== SRNAV_PATH) return false;

@@ -33,7 +33,8 @@
   // Someone typing in a form of the live region (a card's edit form) keeps it: the refresh
   // waits until the form is closed or left.
   function busy() {
-    var open = live.querySelector("details[open]");
+    // Rows ticked for a delete (the Messages page) count as a form being filled in.
+    var open = live.querySelector("details[open], input[type=checkbox]:checked");
     var focused = document.activeElement;
     return open !== null || (focused !== null && live.contains(focused) && /^(INPUT|TEXTAREA|SELECT)$/.test(focused.tagName));
   }
@@ -54,7 +55,13 @@
         if (res.status === 401) return signedOut();
         if (!res.ok) return;
         return res.text().then(function (text) {
+          // Boxes ticked for a bulk action stay ticked across the refresh.
+          var ticked = {};
+          var boxes = live.querySelectorAll("input[type=checkbox][form]:checked");
+          for (var b = 0; b < boxes.length; b++) ticked[boxes[b].name] = true;
           live.innerHTML = text;
+          boxes = live.querySelectorAll("input[type=checkbox][form]");
+          for (var c = 0; c < boxes.length; c++) if (ticked[boxes[c].name]) boxes[c].checked = true;
           localTimes(live);
           body.setAttribute("data-refreshed", String(Date.now()));
         });

@@ -71,7 +71,8 @@ const editForm = (t: Translate, c: CardRow, q: CardQuery, o: CardsOptions) => {
 };
 
 const row = (t: Translate, c: CardRow, q: CardQuery, o: CardsOptions) => html`<tr data-card="${c.id}" data-iccid="${c.iccid}" data-state="${c.state}">
-  <th scope="row" class="iccid">${c.iccid}</th>
+  ${o.mayEdit ? html`<td><input type="checkbox" name="card.${c.id}" value="1" form="bulk" aria-label="${t("cards.bulk.tick", { iccid: c.iccid })}"></td>` : ""}
+  <th scope="row" class="iccid"><a href="/cards/${c.id}" aria-label="${t("cards.history.open", { iccid: c.iccid })}">${c.iccid}</a></th>
   <td class="iccid">${c.imsi ?? "–"}</td>
   <td data-field="number">${c.number ?? "–"}</td>
   <td>${c.operator ?? "–"}</td>
@@ -93,8 +94,8 @@ export const cardsLive = (t: Translate, p: CardPage, o: CardsOptions) => {
   return html`<p id="cards-count" role="status">${t("cards.count", { total: p.total, first, last })}</p>
 <div class="table-wrap" role="region" tabindex="0" aria-labelledby="cards-caption"><table class="cards">
   <caption id="cards-caption" class="visually-hidden">${t("cards.caption")}</caption>
-  <thead><tr>${SORTABLE.map((c) => header(t, q, c))}${o.mayEdit ? html`<th scope="col"><span class="visually-hidden">${t("cards.edit")}</span></th>` : ""}</tr></thead>
-  <tbody>${p.rows.length ? p.rows.map((c) => row(t, c, q, o)) : html`<tr><td colspan="${SORTABLE.length + (o.mayEdit ? 1 : 0)}">${t("cards.none")}</td></tr>`}</tbody>
+  <thead><tr>${o.mayEdit ? html`<th scope="col"><span class="visually-hidden">${t("cards.bulk.ticked")}</span></th>` : ""}${SORTABLE.map((c) => header(t, q, c))}${o.mayEdit ? html`<th scope="col"><span class="visually-hidden">${t("cards.edit")}</span></th>` : ""}</tr></thead>
+  <tbody>${p.rows.length ? p.rows.map((c) => row(t, c, q, o)) : html`<tr><td colspan="${SORTABLE.length + (o.mayEdit ? 2 : 0)}">${t("cards.none")}</td></tr>`}</tbody>
 </table></div>`;
 };
 
@@ -122,24 +123,41 @@ const importForm = (t: Translate, csrf: string) => html`<section class="import" 
   <button type="submit">${t("cards.import.dryRun")}</button>
 </form></section>`;
 
-export const cardsMain = (t: Translate, p: CardPage, o: CardsOptions, notice: { kind: "error" | "info"; text: string } | null): Html => {
+/** The card filter's fields (search, device, state, pool, operator): the SIM cards page's, and the Pools page's "fill by filter". */
+export const cardFilterFields = (t: Translate, p: Pick<CardPage, "query" | "devices" | "everywhere" | "pools" | "operators">, prefix: string): Html => {
   const q = p.query;
   const devices: Array<[string, string]> = [["", t("cards.filter.allDevices")], ...p.devices.map((d) => [d.key, d.title] as [string, string])];
   if (p.everywhere) devices.push(["-", t("cards.nowhere")]);
+  return html`<span class="field"><label for="${prefix}-q">${t("cards.search")}</label><input id="${prefix}-q" name="q" type="search" value="${q.search}" placeholder="${t("cards.searchHint")}"></span>
+  ${select(`${prefix}-device`, "device", t("cards.filter.device"), q.device, devices)}
+  ${select(`${prefix}-state`, "state", t("cards.filter.state"), q.state === null ? "" : String(q.state), [["", t("cards.filter.any")], ...STATES.map((s) => [String(s), t(`status.${s}` as StringKey)] as const)])}
+  ${select(`${prefix}-pool`, "pool", t("cards.filter.pool"), q.pool === null ? "" : String(q.pool), [["", t("cards.filter.any")], ...p.pools.map((pl) => [String(pl.id), pl.title] as const)])}
+  ${select(`${prefix}-operator`, "operator", t("cards.filter.operator"), q.operator, [["", t("cards.filter.any")], ...p.operators.map((op) => [op, op] as const)])}`;
+};
+
+/** The bulk actions: on the cards ticked in the table (their boxes belong to this form), or on every card of the filter. */
+const bulkForm = (t: Translate, p: CardPage, csrf: string) => html`<form id="bulk" method="post" action="/cards/bulk" class="filters bulk" aria-labelledby="bulk-title">
+  <input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="back" value="${cardQueryString(p.query)}">
+  <strong id="bulk-title">${t("cards.bulk.title")}</strong>
+  <span class="field"><label for="bulk-target">${t("cards.bulk.target")}</label><select id="bulk-target" name="target"><option value="ticked">${t("cards.bulk.target.ticked")}</option><option value="filter">${t("cards.bulk.target.filter", { n: p.total })}</option></select></span>
+  <span class="field"><label for="bulk-action">${t("cards.bulk.action")}</label><select id="bulk-action" name="action">${(["online", "pool-add", "pool-remove", "clear", "forget"] as const).map((a) => html`<option value="${a}">${t(`cards.bulk.${a}`)}</option>`)}</select></span>
+  <span class="field"><label for="bulk-pool">${t("cards.bulk.pool")}</label><select id="bulk-pool" name="pool"><option value="">–</option>${p.allPools.map((pl) => html`<option value="${pl.id}">${pl.title}</option>`)}</select></span>
+  <button type="submit">${t("cards.bulk.apply")}</button>
+</form>`;
+
+export const cardsMain = (t: Translate, p: CardPage, o: CardsOptions, notice: { kind: "error" | "info"; text: string } | null): Html => {
+  const q = p.query;
   const csv = cardQueryString(q, { page: 1, size: 50 });
   return html`${notice ? html`<p class="notice ${notice.kind}" role="${notice.kind === "error" ? "alert" : "status"}">${notice.text}</p>` : ""}
 <form method="get" action="/cards" class="filters" role="search" aria-label="${t("cards.filter.label")}">
-  <span class="field"><label for="cards-q">${t("cards.search")}</label><input id="cards-q" name="q" type="search" value="${q.search}" placeholder="${t("cards.searchHint")}"></span>
-  ${select("cards-device", "device", t("cards.filter.device"), q.device, devices)}
-  ${select("cards-state", "state", t("cards.filter.state"), q.state === null ? "" : String(q.state), [["", t("cards.filter.any")], ...STATES.map((s) => [String(s), t(`status.${s}` as StringKey)] as const)])}
-  ${select("cards-pool", "pool", t("cards.filter.pool"), q.pool === null ? "" : String(q.pool), [["", t("cards.filter.any")], ...p.pools.map((pl) => [String(pl.id), pl.title] as const)])}
-  ${select("cards-operator", "operator", t("cards.filter.operator"), q.operator, [["", t("cards.filter.any")], ...p.operators.map((op) => [op, op] as const)])}
+  ${cardFilterFields(t, p, "cards")}
   ${select("cards-size", "size", t("cards.filter.size"), String(q.size), PAGE_SIZES.map((s) => [String(s), String(s)] as const))}
   ${q.sort !== "place" ? html`<input type="hidden" name="sort" value="${q.sort}">` : ""}${q.desc ? html`<input type="hidden" name="dir" value="desc">` : ""}
   <button type="submit">${t("cards.filter.apply")}</button>
   <a href="/cards">${t("cards.filter.clear")}</a>
 </form>
 <p><a href="/cards.csv${csv ? `?${csv}` : ""}" download>${t("cards.export")}</a></p>
+${o.mayEdit ? bulkForm(t, p, o.csrf) : ""}
 <div id="live" data-live>${cardsLive(t, p, o)}</div>
 ${pager(t, p)}
 ${o.mayEdit ? importForm(t, o.csrf) : ""}`;

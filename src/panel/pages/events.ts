@@ -10,7 +10,7 @@ import type { EventSlice, LoggedEvent } from "../../events/event-log";
 import { html, type Html } from "../html";
 import type { StringKey } from "../i18n/en";
 import type { Translate } from "../i18n/locale";
-import type { Notice } from "../page-kit";
+import type { Notice } from "./settings";
 
 export const EVENT_KINDS: readonly string[] = [...EVENT_TYPES, ...SERVICE_EVENT_TYPES];
 export const EVENT_PAGE_SIZES = [25, 50, 100, 200] as const;

@@ -11,7 +11,9 @@ import type { RetentionInForce, Retention } from "../../store/retention";
 import { html, type Html } from "../html";
 import type { StringKey } from "../i18n/en";
 import { LOCALES, type Locale, type Translate } from "../i18n/locale";
-import type { Notice } from "../page-kit";
+
+/** What a page says about the last change: done, or refused with the reason. */
+export type Notice = { readonly kind: "error" | "info"; readonly text: string } | null;
 
 const NAMES: Record<Locale, string> = { en: "English", ru: "Русский" };
 

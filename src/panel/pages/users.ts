@@ -7,8 +7,7 @@ import type { AuditRow } from "../../access/audit";
 import { ROLES } from "../../access/roles";
 import { html, type Html } from "../html";
 import type { Translate } from "../i18n/locale";
-import type { Notice } from "../page-kit";
-import { noticeOf } from "./settings";
+import { noticeOf, type Notice } from "./settings";
 
 const when = (d: Date) => html`<time datetime="${new Date(d).toISOString()}">${new Date(d).toISOString().replace("T", " ").slice(0, 19)}</time>`;
 const csrfField = (csrf: string) => html`<input type="hidden" name="csrf" value="${csrf}">`;

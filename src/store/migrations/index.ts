@@ -18,6 +18,8 @@ import * as m0012 from "./0012_shared_holds";
 import * as m0013 from "./0013_panel";
 import * as m0014 from "./0014_panel_dashboard";
 import * as m0015 from "./0015_card_inventory";
+import * as m0016 from "./0016_message_search";
+import * as m0018 from "./0018_card_history";
 import * as m0019 from "./0019_events_settings";
 import * as m0020 from "./0020_wakeups";
 import * as m0021 from "./0021_outbox_lease";
@@ -39,6 +41,8 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0013_panel": m0013,
   "0014_panel_dashboard": m0014,
   "0015_card_inventory": m0015,
+  "0016_message_search": m0016,
+  "0018_card_history": m0018,
   "0019_events_settings": m0019,
   "0020_wakeups": m0020,
   "0021_outbox_lease": m0021,
