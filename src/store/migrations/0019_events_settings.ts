@@ -14,14 +14,14 @@ import type { Kysely } from "kysely";
 export const up = async (db: Kysely<any>): Promise<void> => {
   await db.schema.alterTable("api_users").addColumn("disabled_at", "timestamptz").execute();
   await db.schema.createIndex("events_log").on("events").columns(["at", "id"]).execute();
-  await db.schema.createIndex("events_by_type").on("events").columns(["type", "at", "id"]).execute();
-  await db.schema.createIndex("events_by_device").on("events").columns(["device", "at", "id"]).execute();
-  await db.schema.createIndex("events_by_card").on("events").columns(["iccid", "at", "id"]).execute();
+  await db.schema.createIndex("events_log_by_type").on("events").columns(["type", "at", "id"]).execute();
+  await db.schema.createIndex("events_log_by_device").on("events").columns(["device", "at", "id"]).execute();
+  await db.schema.createIndex("events_log_by_card").on("events").columns(["iccid", "at", "id"]).execute();
   await db.schema.createIndex("outbox_log").on("outbox").columns(["user_id", "id"]).execute();
   await db.schema.createIndex("audit_log_by_user").on("audit_log").columns(["user_name", "id"]).execute();
 };
 
 export const down = async (db: Kysely<any>): Promise<void> => {
-  for (const index of ["audit_log_by_user", "outbox_log", "events_by_card", "events_by_device", "events_by_type", "events_log"]) await db.schema.dropIndex(index).ifExists().execute();
+  for (const index of ["audit_log_by_user", "outbox_log", "events_log_by_card", "events_log_by_device", "events_log_by_type", "events_log"]) await db.schema.dropIndex(index).ifExists().execute();
   await db.schema.alterTable("api_users").dropColumn("disabled_at").execute();
 };
