@@ -20,6 +20,8 @@ export interface Account {
   readonly role: Role;
   readonly hasPassword: boolean;
   readonly createdAt: Date;
+  /** Since when an admin has the user disabled, or null. */
+  readonly disabledAt: Date | null;
 }
 
 const checkedPassword = async (name: string, password: string) => {
@@ -61,14 +63,37 @@ export const setRole = async (db: Kysely<Database>, name: string, role: Role, by
   await audit(db, { user: by, action: "user.role", detail: { name, role } });
 };
 
+/**
+ * Disables a user (no sign-in, no API key, their sessions end) or enables them again. The
+ * admin user and one's own account cannot be disabled: a farm must keep a way in.
+ */
+export const setDisabled = async (db: Kysely<Database>, name: string, disabled: boolean, by: string): Promise<void> => {
+  const id = await idOf(db, name);
+  if (disabled && name === "admin") throw new AccountError("the admin user cannot be disabled");
+  if (disabled && name === by) throw new AccountError("you cannot disable your own account");
+  await db.updateTable("api_users").set({ disabled_at: disabled ? new Date() : null }).where("id", "=", id).execute();
+  if (disabled) await endUserSessions(db, id);
+  await audit(db, { user: by, action: disabled ? "user.disable" : "user.enable", detail: { name } });
+};
+
+/** A new API key for the user (the old one stops working at once); returned to be shown once, stored hashed. */
+export const rotateApiKey = async (db: Kysely<Database>, name: string, by: string, address: string | null = null): Promise<{ key: string }> => {
+  const id = await idOf(db, name);
+  const key = newKey();
+  await db.updateTable("api_users").set({ key_hash: hashKey(key) }).where("id", "=", id).execute();
+  await audit(db, { user: by, address, action: "user.key-rotate", detail: { name } });
+  return { key };
+};
+
 export const listUsers = async (db: Kysely<Database>): Promise<Account[]> => {
-  const rows = await db.selectFrom("api_users").select(["id", "name", "role", "password_hash", "created_at"]).orderBy("id").execute();
-  return rows.map((r) => ({ id: r.id, name: r.name, role: r.role, hasPassword: r.password_hash !== null, createdAt: r.created_at }));
+  const rows = await db.selectFrom("api_users").select(["id", "name", "role", "password_hash", "created_at", "disabled_at"]).orderBy("id").execute();
+  return rows.map((r) => ({ id: r.id, name: r.name, role: r.role, hasPassword: r.password_hash !== null, createdAt: r.created_at, disabledAt: r.disabled_at }));
 };
 
 /** The user whose name and password these are, or null (same work either way). */
 export const checkSignIn = async (db: Kysely<Database>, name: string, password: string): Promise<{ id: number; name: string } | null> => {
-  const row = USER_NAME.test(name) ? await db.selectFrom("api_users").select(["id", "name", "password_hash"]).where("name", "=", name).executeTakeFirst() : undefined;
+  const row = USER_NAME.test(name) ? await db.selectFrom("api_users").select(["id", "name", "password_hash", "disabled_at"]).where("name", "=", name).executeTakeFirst() : undefined;
   const ok = await verifyPassword(password, row?.password_hash ?? null);
-  return ok && row ? { id: row.id, name: row.name } : null;
+  // A disabled user is told the same as a wrong password (the check costs the same either way).
+  return ok && row && row.disabled_at === null ? { id: row.id, name: row.name } : null;
 };

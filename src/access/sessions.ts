@@ -37,6 +37,7 @@ export const sessionOf = async (db: Kysely<Database>, token: string | undefined)
     .innerJoin("api_users as u", "u.id", "s.user_id")
     .select(["s.id", "s.csrf", "u.id as userId", "u.name", "u.role", "u.locale", sql<boolean>`s.last_seen_at < now() - ${`${TOUCH_EVERY_S} seconds`}::interval`.as("stale")])
     .where("s.id", "=", id)
+    .where("u.disabled_at", "is", null)
     .where(sql<boolean>`s.last_seen_at > now() - ${`${IDLE_MINUTES} minutes`}::interval`)
     .where(sql<boolean>`s.created_at > now() - ${`${ABSOLUTE_HOURS} hours`}::interval`)
     .executeTakeFirst();

@@ -16,6 +16,6 @@ export interface ApiUser {
 export const userByKey = async (db: Kysely<Database>, key: unknown): Promise<ApiUser | null> => {
   if (!plausibleKey(key)) return null;
   const hash = hashKey(key);
-  const row = await db.selectFrom("api_users").select(["id", "name", "key_hash", "role"]).where("key_hash", "=", hash).executeTakeFirst();
+  const row = await db.selectFrom("api_users").select(["id", "name", "key_hash", "role"]).where("key_hash", "=", hash).where("disabled_at", "is", null).executeTakeFirst();
   return row && sameHash(row.key_hash, hash) ? { id: row.id, name: row.name, admin: row.name === "admin" || row.role === "admin", role: row.role } : null;
 };

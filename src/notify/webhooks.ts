@@ -30,6 +30,9 @@ export const signature = (secret: string, body: string): string => `sha256=${cre
 
 const CURSOR = "notify_cursor";
 
+/** How much of a refusing receiver's answer is kept with the failure. */
+const ANSWER_MAX = 300;
+
 const legacyPosition = async (trx: Transaction<Database>, id: number): Promise<FeedPosition> => {
   const row = await trx.selectFrom("events").select(["txid", "id"]).where("id", "<=", id).orderBy("id", "desc").limit(1).executeTakeFirst();
   return row ? { txid: Number(row.txid), id: Number(row.id) } : FEED_START;
@@ -51,7 +54,7 @@ export const fanOut = async (db: Kysely<Database>): Promise<number> =>
     const cursor = parsePosition(cursorRow.value) ?? (await legacyPosition(trx, Number(cursorRow.value)));
     const events = await readFeed(trx, cursor, 1000);
     if (events.length === 0) return 0;
-    const users = await trx.selectFrom("api_users").select(["id", "name"]).execute();
+    const users = await trx.selectFrom("api_users").select(["id", "name"]).where("disabled_at", "is", null).execute();
     const devices = await trx.selectFrom("devices").select(["key", "owner"]).execute();
     const settings = new Map<number, Awaited<ReturnType<typeof notifySettings>>>();
     for (const u of users) settings.set(u.id, await notifySettings(trx as unknown as Kysely<Database>, u.id));
@@ -88,11 +91,57 @@ const post = async (url: string, format: "form" | "json", secret: string, row: {
       body,
       signal: AbortSignal.timeout(timeoutMs),
     });
-    await res.arrayBuffer().catch(() => undefined);
-    return res.ok ? null : `HTTP ${res.status}`;
+    // The receiver's own words, kept short: what an operator needs to see why it refused.
+    const answer = (await res.text().catch(() => "")).replace(/\s+/g, " ").trim().slice(0, ANSWER_MAX);
+    return res.ok ? null : `HTTP ${res.status}${answer ? `: ${answer}` : ""}`;
   } catch (error) {
     return (error as Error).message;
   }
+};
+
+type OutboxHead = { id: number; user_id: number | null; event: string; payload: unknown; attempts: number };
+
+/** How long a row stays taken by the notifier posting it: the POST's limit and a margin. */
+const leaseOf = (timeoutMs: number) => sql<Date>`now() + ${`${timeoutMs + 20_000} milliseconds`}::interval`;
+
+/**
+ * Takes an undelivered row for this process (compare-and-set on `sending_until`): null when
+ * another host's notifier has it now or it was delivered meanwhile.
+ */
+const take = (db: Kysely<Database>, id: number, timeoutMs: number): Promise<OutboxHead | undefined> =>
+  db
+    .updateTable("outbox")
+    .set({ sending_until: leaseOf(timeoutMs) })
+    .where("id", "=", id)
+    .where("delivered_at", "is", null)
+    .where((eb) => eb.or([eb("sending_until", "is", null), eb("sending_until", "<", sql<Date>`now()`)]))
+    .returning(["id", "user_id", "event", "payload", "attempts"])
+    .executeTakeFirst();
+
+/**
+ * One try of a row this process has taken: delivered, or the failure kept with the next try
+ * backed off; the row is let go either way. 1 when it went out.
+ */
+const attempt = async (db: Kysely<Database>, row: OutboxHead, options: NotifierOptions): Promise<number> => {
+  const release = { sending_until: null };
+  const s = await notifySettings(db, row.user_id!);
+  // Notifications turned off (no URL) meanwhile: what is queued waits for a URL.
+  if (!s.url) {
+    await db.updateTable("outbox").set(release).where("id", "=", row.id).execute();
+    return 0;
+  }
+  const error = await post(s.url, s.format, s.secret, row, options.timeoutMs ?? 10_000);
+  if (error === null) {
+    await db.updateTable("outbox").set({ ...release, delivered_at: new Date(), last_error: null }).where("id", "=", row.id).execute();
+    return 1;
+  }
+  const wait = Math.min((options.firstRetryMs ?? 1_000) * 2 ** row.attempts, options.maxRetryMs ?? 300_000);
+  await db
+    .updateTable("outbox")
+    .set({ ...release, attempts: row.attempts + 1, next_attempt_at: new Date(Date.now() + wait), last_error: error })
+    .where("id", "=", row.id)
+    .execute();
+  return 0;
 };
 
 /**
@@ -114,37 +163,72 @@ export const deliverDue = async (db: Kysely<Database>, options: NotifierOptions 
     heads.rows
       .filter((h) => h.due)
       .map(async (head) => {
-        const row = await db
-          .updateTable("outbox")
-          .set({ sending_until: sql<Date>`now() + ${`${timeoutMs + 20_000} milliseconds`}::interval` })
-          .where("id", "=", head.id)
-          .where("delivered_at", "is", null)
-          .where((eb) => eb.or([eb("sending_until", "is", null), eb("sending_until", "<", sql<Date>`now()`)]))
-          .returning(["id", "user_id", "event", "payload", "attempts"])
-          .executeTakeFirst();
+        const row = await take(db, head.id, timeoutMs);
         if (!row) return 0; // another host took it
-        const release = { sending_until: null };
-        const s = await notifySettings(db, row.user_id!);
-        // Notifications turned off (no URL) meanwhile: what is queued waits for a URL.
-        if (!s.url) {
-          await db.updateTable("outbox").set(release).where("id", "=", row.id).execute();
-          return 0;
-        }
-        const error = await post(s.url, s.format, s.secret, row, timeoutMs);
-        if (error === null) {
-          await db.updateTable("outbox").set({ ...release, delivered_at: new Date(), last_error: null }).where("id", "=", row.id).execute();
-          return 1;
-        }
-        const wait = Math.min((options.firstRetryMs ?? 1_000) * 2 ** row.attempts, options.maxRetryMs ?? 300_000);
-        await db
-          .updateTable("outbox")
-          .set({ ...release, attempts: row.attempts + 1, next_attempt_at: new Date(Date.now() + wait), last_error: error })
-          .where("id", "=", row.id)
-          .execute();
-        return 0;
+        return attempt(db, row, options);
       }),
   );
   return results.reduce<number>((a, b) => a + b, 0);
+};
+
+/** The event a "send a test event" posts: a user checks their receiver with it. */
+export const TEST_EVENT = "test";
+
+/**
+ * Queues a test notification for the user and tries it at once, outside the order of their
+ * queue (it is no event of the farm, so nothing waits behind it). A refused test stays in
+ * the outbox and is retried like any other. Null when it was delivered, else why not.
+ */
+export const sendTestEvent = async (db: Kysely<Database>, userId: number, options: NotifierOptions = {}): Promise<{ id: number; error: string | null }> => {
+  const s = await notifySettings(db, userId);
+  const payload = { time: Math.floor(Date.now() / 1000), device_id: null, device_title: null, test: true };
+  // Taken by this process as it is written, so no notifier posts it a second time meanwhile.
+  const row = await db
+    .insertInto("outbox")
+    .values({ user_id: userId, event_id: null, event: TEST_EVENT, payload: JSON.stringify(payload), sending_until: leaseOf(options.timeoutMs ?? 10_000) })
+    .returning(["id", "user_id", "event", "payload", "attempts"])
+    .executeTakeFirstOrThrow();
+  if (!s.url) {
+    await db.updateTable("outbox").set({ last_error: "no URL set", sending_until: null }).where("id", "=", row.id).execute();
+    return { id: row.id, error: "no URL set" };
+  }
+  await attempt(db, { ...row, payload }, options);
+  const after = await db.selectFrom("outbox").select(["delivered_at", "last_error"]).where("id", "=", row.id).executeTakeFirstOrThrow();
+  return { id: row.id, error: after.delivered_at ? null : (after.last_error ?? "not delivered") };
+};
+
+/** "Retry now": the user's undelivered notifications become due, and are tried in order until one fails. */
+export const retryNow = async (db: Kysely<Database>, userId: number, options: NotifierOptions = {}): Promise<{ delivered: number; waiting: number }> => {
+  await db.updateTable("outbox").set({ next_attempt_at: new Date() }).where("user_id", "=", userId).where("delivered_at", "is", null).execute();
+  let delivered = 0;
+  // Bounded: a long backlog is left to the notifier, which drains it the same way.
+  for (let i = 0; i < 100; i++) {
+    const head = await db.selectFrom("outbox").select("id").where("user_id", "=", userId).where("delivered_at", "is", null).orderBy("id").limit(1).executeTakeFirst();
+    // Another host's notifier posting it now: it carries on from there.
+    const row = head && (await take(db, head.id, options.timeoutMs ?? 10_000));
+    if (!row || (await attempt(db, row, options)) === 0) break;
+    delivered++;
+  }
+  const waiting = await db.selectFrom("outbox").select(sql<number>`count(*)::int`.as("n")).where("user_id", "=", userId).where("delivered_at", "is", null).executeTakeFirstOrThrow();
+  return { delivered, waiting: waiting.n };
+};
+
+export interface Delivery {
+  readonly id: number;
+  readonly event: string;
+  readonly createdAt: Date;
+  readonly attempts: number;
+  readonly nextAttemptAt: Date;
+  readonly deliveredAt: Date | null;
+  readonly lastError: string | null;
+}
+
+/** A user's delivery log, newest first, `limit` rows before id `before` (keyset, outbox_log index). */
+export const deliveryLog = async (db: Kysely<Database>, userId: number, page: { before?: number; limit: number }): Promise<Delivery[]> => {
+  let q = db.selectFrom("outbox").select(["id", "event", "created_at", "attempts", "next_attempt_at", "delivered_at", "last_error"]).where("user_id", "=", userId);
+  if (page.before !== undefined) q = q.where("id", "<", page.before);
+  const rows = await q.orderBy("id", "desc").limit(page.limit).execute();
+  return rows.map((r) => ({ id: Number(r.id), event: r.event, createdAt: r.created_at, attempts: r.attempts, nextAttemptAt: r.next_attempt_at, deliveredAt: r.delivered_at, lastError: r.last_error }));
 };
 
 export const runNotifier = (db: Kysely<Database>, options: NotifierOptions = {}): Effect.Effect<void, never, Scope.Scope> =>

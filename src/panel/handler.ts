@@ -24,10 +24,9 @@ import { alertsFor, messagesPerHour } from "./alerts";
 import { html, type Html } from "./html";
 import { clientAddress, cookies, foreignOrigin, redirect, sameSecret, sendHtml, sessionCookie, SESSION_COOKIE, securityHeaders } from "./http";
 import { isLocale, localeFromAcceptLanguage, translator, type Locale, type Translate } from "./i18n/locale";
-import { document, NAV, shell } from "./layout";
+import { document, shell } from "./layout";
 import { COMPACT_ABOVE, dashboardLive, dashboardMain, inTrouble } from "./pages/dashboard";
 import { deviceLive, deviceMain, devicesMain } from "./pages/devices";
-import { laterMain, settingsMain } from "./pages/settings";
 import { signInPage } from "./pages/sign-in";
 import { cardsLive, cardsMain, importReport, type Editing } from "./pages/cards";
 import { cardPage, cardQueryString, cardScope, oneCard, parseCardQuery } from "./cards-view";
@@ -38,6 +37,8 @@ import { messagesRoutes } from "./messages-routes";
 import { poolsRoutes } from "./pools-routes";
 import { bulkNotice, cardRoutes } from "./card-routes";
 import { isOnlinePath, onlineRoutes } from "./online-routes";
+import { showEvents } from "./events-routes";
+import { settingsRoutes } from "./settings-routes";
 
 const LOGIN_COOKIE = "simgate_login";
 
@@ -69,7 +70,6 @@ const assetBody = (() => {
   };
 })();
 
-const PAGES_OF_PART_2 = new Set(["/events"]);
 const MESSAGE_PATHS = new Set(["/messages", "/messages.csv", "/messages/delete", "/messages/assign"]);
 
 interface Request {
@@ -90,7 +90,7 @@ export interface Panel {
 }
 
 const ownsPath = (path: string) =>
-  path === "/" || path === "/favicon.ico" || path === "/login" || path === "/logout" || path === "/logout-all" || path === "/devices" || path.startsWith("/devices/") || path === "/settings" || path.startsWith("/settings/") || path === "/cards" || path === "/cards.csv" || path.startsWith("/cards/") || path.startsWith("/panel/") || PAGES_OF_PART_2.has(path) || MESSAGE_PATHS.has(path) || path === "/pools" || path.startsWith("/pools/") || isOnlinePath(path);
+  path === "/" || path === "/favicon.ico" || path === "/login" || path === "/logout" || path === "/logout-all" || path === "/devices" || path.startsWith("/devices/") || path === "/settings" || path.startsWith("/settings/") || path === "/cards" || path === "/cards.csv" || path.startsWith("/cards/") || path.startsWith("/panel/") || MESSAGE_PATHS.has(path) || path === "/pools" || path.startsWith("/pools/") || isOnlinePath(path) || path === "/events";
 
 /** A client that asks for JSON at `/` (scripts, the old index) still gets the JSON index. */
 const wantsJson = (req: IncomingMessage) => {
@@ -125,6 +125,8 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
   };
 
   const devicesOfUser = async (s: Session) => visibleDevices(ctx, s.user);
+
+  const settings = settingsRoutes(ctx);
 
   const get = async (r: Request, path: string): Promise<void> => {
     const s = r.session!;
@@ -181,11 +183,8 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
       );
     }
     if (await messages.get(r, path)) return;
-    if (path === "/settings") return page(r, "/settings", r.t("settings.title"), settingsMain(r.t, s.user.locale, s.csrf, r.url.searchParams.has("saved")));
-    if (PAGES_OF_PART_2.has(path)) {
-      const title = r.t(NAV.find((n) => n.path === path)!.key);
-      return page(r, path, title, laterMain(r.t));
-    }
+    if (path === "/events") return showEvents(ctx, r);
+    if (await settings.get(r, path)) return;
     if (path === "/panel/live") {
       const devices = s.user.admin ? null : new Set((await devicesOfUser(s)).map((d) => d.key));
       return streams.serve(ctx, r.req, r.res, s.id, devices);
@@ -202,6 +201,7 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
       await audit(ctx.db, { user: s.user.name, address, action: path === "/logout" ? "sign-out" : "sign-out-everywhere" });
       return redirect(r.res, "/login?signedOut=1", { "set-cookie": sessionCookie(r.req, null) });
     }
+    if (await settings.post(r, path, fields)) return;
     if (path === "/settings/language") {
       const locale = fields.get("locale") ?? "";
       await ctx.db.updateTable("api_users").set({ locale: isLocale(locale) ? locale : null }).where("id", "=", s.user.id).execute();

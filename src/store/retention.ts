@@ -49,16 +49,71 @@ export const prune = (db: Kysely<Database>, retention: Retention, now: Date = ne
     catch: (e) => new StoreError({ reason: `pruning old records: ${(e as Error).message}` }),
   });
 
+/** What the configuration file says (written at start), and an admin's values from the panel when set. */
+const CONFIGURED = "retention_configured";
+const OVERRIDE = "retention_override";
+/** The settings row of the values in force, as the APIs show them. */
+const IN_FORCE = "retention";
+
+const put = (db: Kysely<Database>, key: string, value: unknown) =>
+  db
+    .insertInto("settings")
+    .values({ key, value: JSON.stringify(value) })
+    .onConflict((oc) => oc.column("key").doUpdateSet({ value: JSON.stringify(value) }))
+    .execute();
+
+const asRetention = (value: unknown): Retention | null => {
+  if (typeof value !== "object" || value === null) return null;
+  const v = value as Record<string, unknown>;
+  return Object.keys(DEFAULT_RETENTION).every((k) => Number.isInteger(v[k])) ? ({ ...DEFAULT_RETENTION, ...(v as Partial<Retention>) } as Retention) : null;
+};
+
+export interface RetentionInForce {
+  readonly retention: Retention;
+  /** "panel" while an admin's values override the configuration file's. */
+  readonly source: "config" | "panel";
+  readonly configured: Retention;
+}
+
+export const retentionInForce = async (db: Kysely<Database>, configured?: Retention): Promise<RetentionInForce> => {
+  const rows = await db.selectFrom("settings").select(["key", "value"]).where("key", "in", [CONFIGURED, OVERRIDE]).execute();
+  const stored = asRetention(rows.find((r) => r.key === CONFIGURED)?.value);
+  const override = asRetention(rows.find((r) => r.key === OVERRIDE)?.value);
+  const base = configured ?? stored ?? DEFAULT_RETENTION;
+  return override ? { retention: override, source: "panel", configured: base } : { retention: base, source: "config", configured: base };
+};
+
+export const RETENTION_MAX_DAYS = 36_500;
+
+/** Why these values cannot be kept, or null: whole days, 0 (forever) to 100 years, as the config file allows. */
+export const retentionProblem = (r: Record<string, unknown>): string | null => {
+  for (const k of Object.keys(DEFAULT_RETENTION)) {
+    const v = r[k];
+    if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > RETENTION_MAX_DAYS) return `${k} must be a whole number of days from 0 (keep forever) to ${RETENTION_MAX_DAYS}`;
+  }
+  return null;
+};
+
+/** An admin's values from the panel, in force from the next pruning on (null: back to the configuration file's). */
+export const setRetentionOverride = async (db: Kysely<Database>, retention: Retention | null): Promise<RetentionInForce> => {
+  if (retention === null) await db.deleteFrom("settings").where("key", "=", OVERRIDE).execute();
+  else await put(db, OVERRIDE, retention);
+  const now = await retentionInForce(db);
+  await put(db, IN_FORCE, now.retention);
+  return now;
+};
+
 export const runRetention = (db: Kysely<Database>, retention: Retention): Effect.Effect<void, never, Scope.Scope> =>
   Effect.gen(function* () {
-    yield* Effect.tryPromise(() =>
-      db
-        .insertInto("settings")
-        .values({ key: "retention", value: JSON.stringify(retention) })
-        .onConflict((oc) => oc.column("key").doUpdateSet({ value: JSON.stringify(retention) }))
-        .execute(),
-    ).pipe(Effect.ignore);
-    yield* prune(db, retention).pipe(
+    yield* Effect.tryPromise(async () => {
+      await put(db, CONFIGURED, retention);
+      await put(db, IN_FORCE, (await retentionInForce(db, retention)).retention);
+    }).pipe(Effect.ignore);
+    // Each run reads what is in force then: a change made in the panel applies without a restart.
+    const once = Effect.tryPromise({ try: () => retentionInForce(db, retention), catch: (e) => new StoreError({ reason: `reading retention: ${(e as Error).message}` }) }).pipe(
+      Effect.flatMap((now) => prune(db, now.retention)),
+    );
+    yield* once.pipe(
       Effect.catchAll((e) => Effect.sync(() => void process.stderr.write(`retention: ${e.message}\n`))),
       Effect.repeat(Schedule.spaced("1 hour")),
       Effect.forkScoped,

@@ -136,6 +136,8 @@ export interface ApiUsersTable {
   role: Generated<"admin" | "operator" | "viewer">;
   password_hash: string | null;
   locale: string | null;
+  /** Set while an admin has the user disabled (0019): no sign-in, no API key. */
+  disabled_at: NullableTimestamp;
 }
 
 /** A signed-in panel session; `id` is the SHA-256 of the cookie's token. */

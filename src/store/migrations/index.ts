@@ -20,6 +20,7 @@ import * as m0014 from "./0014_panel_dashboard";
 import * as m0015 from "./0015_card_inventory";
 import * as m0016 from "./0016_message_search";
 import * as m0018 from "./0018_card_history";
+import * as m0019 from "./0019_events_settings";
 import * as m0020 from "./0020_wakeups";
 import * as m0021 from "./0021_outbox_lease";
 import * as m0022 from "./0022_host_url";
@@ -42,6 +43,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0015_card_inventory": m0015,
   "0016_message_search": m0016,
   "0018_card_history": m0018,
+  "0019_events_settings": m0019,
   "0020_wakeups": m0020,
   "0021_outbox_lease": m0021,
   "0022_host_url": m0022,
