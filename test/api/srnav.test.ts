@@ -243,6 +243,13 @@ describe("the verification-code flow", () => {
     farm().network.sendSms({ to: `+${number}`, from: "+15551230000", text: "Код подтверждения: 730215" });
     const long = `Your login code is 99120. ${"This message is long enough to need three parts. ".repeat(6)}`.trim();
     farm().network.sendSms({ to: `+${number}`, from: "LongCorp", text: long });
+    // getSms marks what it returns as read: ask only once both are stored, or a poll that
+    // found the first alone would have read it.
+    await until(
+      () => db.selectFrom("sms_in").select("text").where("text", "in", ["Код подтверждения: 730215", long]).execute(),
+      (rows) => rows.length === 2,
+      "the two messages were never stored",
+    );
     type Sms = { id: string; sender: string; text: string; time: string; timestamp: string; status: string };
     const listing = await until(
       () => jsonOf<{ number: string; status: string; sms_counter: number; sms: Sms[] }[]>({ action: "getSms", number, period: "600" }),

@@ -33,8 +33,10 @@
   // Someone typing in a form of the live region (a card's edit form) keeps it: the refresh
   // waits until the form is closed or left.
   function busy() {
-    // Rows ticked for a delete (the Messages page) count as a form being filled in.
-    var open = live.querySelector("details[open], input[type=checkbox]:checked");
+    // Rows ticked in a list that holds still while ticked (the Messages page's, where a new
+    // message would shift the rows under the pointer before the delete) count as a form being
+    // filled in. Elsewhere ticked boxes stay ticked across the refresh (below).
+    var open = live.querySelector("details[open], [data-hold-while-ticked] input[type=checkbox]:checked");
     var focused = document.activeElement;
     return open !== null || (focused !== null && live.contains(focused) && /^(INPUT|TEXTAREA|SELECT)$/.test(focused.tagName));
   }

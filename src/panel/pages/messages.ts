@@ -146,7 +146,7 @@ ${
     ? html`<p class="notice info" data-bounded>${t("messages.bounded", { n: SCAN_BOUND })} <a href="/messages?${messageQueryString(p.query, { before: p.boundedAt, after: null })}">${t("messages.bounded.more")}</a></p>`
     : ""
 }
-<div class="table-wrap" role="region" tabindex="0" aria-labelledby="messages-caption"><table class="messages" data-kind="${p.query.kind}">
+<div class="table-wrap" role="region" tabindex="0" aria-labelledby="messages-caption"><table class="messages" data-kind="${p.query.kind}" data-hold-while-ticked>
   <caption id="messages-caption" class="visually-hidden">${t(`messages.tab.${p.query.kind}` as StringKey)}</caption>
   <thead><tr>${o.mayEdit ? html`<th scope="col"><span class="visually-hidden">${t("messages.select")}</span></th>` : ""}${heads.map((h) => html`<th scope="col">${t(h)}</th>`)}${
     o.mayEdit && p.query.kind === "unattributed" ? html`<th scope="col">${t("messages.assign")}</th>` : ""
