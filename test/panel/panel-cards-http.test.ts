@@ -6,6 +6,7 @@ import type { PanelContext } from "../../src/panel/context";
 import { panelHandler, type Panel } from "../../src/panel/handler";
 import { CSP } from "../../src/panel/http";
 import { useMigratedDatabase } from "../support/migrated-database";
+import { panelSessions } from "./panel-session";
 
 // The SIM cards page over HTTP: who sees which cards, search, filters, sort and paging done
 // by the database, the edit form (roles, CSRF, audit), the CSV export and the CSV import.
@@ -14,6 +15,7 @@ vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 let server: Server;
 let panel: Panel;
 let base = "";
+const { signIn, get, postResponse: post } = panelSessions(() => base);
 const ids: Record<string, number> = {};
 
 /** 120 cards on olga's bank (iccid 8970100000000000000 + i), 5 on ann's, one placed nowhere. */
@@ -69,43 +71,11 @@ afterAll(async () => {
   await new Promise<void>((r) => server.close(() => r()));
 });
 
-const sessions = new Map<string, { cookie: string; csrf: string }>();
-const PASSWORDS: Record<string, string> = { ann: "first admin passphrase", olga: "an operator's passphrase", vera: "a reader's passphrase" };
-const signIn = async (name: string) => {
-  if (sessions.has(name)) return sessions.get(name)!;
-  const form = await fetch(`${base}/login`);
-  const loginCookie = form.headers.get("set-cookie")!.split(";")[0]!;
-  const csrf = /name="csrf" value="([^"]+)"/.exec(await form.text())![1]!;
-  const answer = await fetch(`${base}/login`, {
-    method: "POST",
-    redirect: "manual",
-    headers: { cookie: loginCookie, origin: base, "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ user: name, password: PASSWORDS[name]!, csrf }).toString(),
-  });
-  const cookie = answer.headers.getSetCookie().find((c) => c.startsWith("simgate_session="))!.split(";")[0]!;
-  const page = await (await fetch(`${base}/settings`, { headers: { cookie } })).text();
-  const session = { cookie, csrf: /name="csrf" value="([^"]+)"/.exec(page)![1]! };
-  sessions.set(name, session);
-  return session;
-};
 
-const get = async (who: string, path: string) => {
-  const res = await fetch(`${base}${path}`, { headers: { cookie: (await signIn(who)).cookie } });
-  return { status: res.status, headers: res.headers, text: await res.text() };
-};
 /** The ICCIDs of a page's table, in order. */
 const listed = (page: string) => [...page.matchAll(/<tr data-card="\d+" data-iccid="(\d+)"/g)].map((m) => m[1]!);
 const countLine = (page: string) => /<p id="cards-count" role="status">([^<]*)<\/p>/.exec(page)?.[1];
 
-const post = async (who: string, path: string, fields: Record<string, string>, opts: { csrf?: boolean; origin?: string } = {}) => {
-  const s = await signIn(who);
-  return fetch(`${base}${path}`, {
-    method: "POST",
-    redirect: "manual",
-    headers: { cookie: s.cookie, origin: opts.origin ?? base, "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ ...fields, ...(opts.csrf === false ? {} : { csrf: s.csrf }) }).toString(),
-  });
-};
 
 describe("the inventory", () => {
   it("each user sees the cards of their devices; an admin also the cards placed nowhere; the page carries the CSP", async () => {

@@ -13,6 +13,7 @@ import { hasTrigrams, messageRows, parseMessageQuery } from "../../src/panel/mes
 import { migrate, PGLITE_EXTENSIONS } from "../../src/store/database";
 import type { Database } from "../../src/store/schema";
 import { useMigratedDatabase } from "../support/migrated-database";
+import { panelSessions } from "./panel-session";
 
 // The Messages page over HTTP: who sees which records, paging by key, the searches and their
 // refusals, a long message's gaps, the delivery per part, the CSV export, deleting (roles,
@@ -23,6 +24,7 @@ vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 let server: Server;
 let panel: Panel;
 let base = "";
+const { signIn, get, postResponse: post } = panelSessions(() => base);
 const ids: Record<string, number> = {};
 
 const iccidOf = (i: number) => `89701${String(i).padStart(14, "0")}`;
@@ -114,39 +116,7 @@ afterAll(async () => {
   await new Promise<void>((r) => server.close(() => r()));
 });
 
-const sessions = new Map<string, { cookie: string; csrf: string }>();
-const PASSWORDS: Record<string, string> = { ann: "first admin passphrase", olga: "an operator's passphrase", vera: "a reader's passphrase" };
-const signIn = async (name: string) => {
-  if (sessions.has(name)) return sessions.get(name)!;
-  const form = await fetch(`${base}/login`);
-  const loginCookie = form.headers.get("set-cookie")!.split(";")[0]!;
-  const csrf = /name="csrf" value="([^"]+)"/.exec(await form.text())![1]!;
-  const answer = await fetch(`${base}/login`, {
-    method: "POST",
-    redirect: "manual",
-    headers: { cookie: loginCookie, origin: base, "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ user: name, password: PASSWORDS[name]!, csrf }).toString(),
-  });
-  const cookie = answer.headers.getSetCookie().find((c) => c.startsWith("simgate_session="))!.split(";")[0]!;
-  const page = await (await fetch(`${base}/settings`, { headers: { cookie } })).text();
-  const session = { cookie, csrf: /name="csrf" value="([^"]+)"/.exec(page)![1]! };
-  sessions.set(name, session);
-  return session;
-};
 
-const get = async (who: string, path: string) => {
-  const res = await fetch(`${base}${path}`, { headers: { cookie: (await signIn(who)).cookie } });
-  return { status: res.status, headers: res.headers, text: await res.text() };
-};
-const post = async (who: string, path: string, fields: Record<string, string>, opts: { csrf?: boolean; origin?: string } = {}) => {
-  const s = await signIn(who);
-  return fetch(`${base}${path}`, {
-    method: "POST",
-    redirect: "manual",
-    headers: { cookie: s.cookie, origin: opts.origin ?? base, "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ ...fields, ...(opts.csrf === false ? {} : { csrf: s.csrf }) }).toString(),
-  });
-};
 /** The record ids of a page's table, in order. */
 const listed = (page: string) => [...page.matchAll(/<tr data-id="(\d+)"/g)].map((m) => Number(m[1]));
 const alerts = (page: string) => [...page.matchAll(/<p class="notice error" role="alert">([^<]*)<\/p>/g)].map((m) => m[1]);

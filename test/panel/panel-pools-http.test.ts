@@ -9,6 +9,7 @@ import { recordCard } from "../../src/scheduler/inventory";
 import type { PanelContext } from "../../src/panel/context";
 import { panelHandler, type Panel } from "../../src/panel/handler";
 import { useMigratedDatabase } from "../support/migrated-database";
+import { panelSessions } from "./panel-session";
 
 // The Pools page and the SIM cards page's history and bulk actions over HTTP: a viewer reads
 // every one of them and changes nothing (the server refuses, whatever the form says); bad
@@ -18,6 +19,7 @@ vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 let server: Server;
 let panel: Panel;
 let base = "";
+const { get, post } = panelSessions(() => base);
 const ids: Record<string, number> = {};
 const iccidOf = (i: number) => `89705${String(i).padStart(14, "0")}`;
 const claims: string[] = [];
@@ -66,39 +68,6 @@ afterAll(async () => {
   await new Promise<void>((r) => server.close(() => r()));
 });
 
-const sessions = new Map<string, { cookie: string; csrf: string }>();
-const PASSWORDS: Record<string, string> = { ann: "first admin passphrase", olga: "an operator's passphrase", vera: "a reader's passphrase" };
-const signIn = async (name: string) => {
-  if (sessions.has(name)) return sessions.get(name)!;
-  const form = await fetch(`${base}/login`);
-  const loginCookie = form.headers.get("set-cookie")!.split(";")[0]!;
-  const csrf = /name="csrf" value="([^"]+)"/.exec(await form.text())![1]!;
-  const answer = await fetch(`${base}/login`, {
-    method: "POST",
-    redirect: "manual",
-    headers: { cookie: loginCookie, origin: base, "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ user: name, password: PASSWORDS[name]!, csrf }).toString(),
-  });
-  const cookie = answer.headers.getSetCookie().find((c) => c.startsWith("simgate_session="))!.split(";")[0]!;
-  const page = await (await fetch(`${base}/settings`, { headers: { cookie } })).text();
-  const session = { cookie, csrf: /name="csrf" value="([^"]+)"/.exec(page)![1]! };
-  sessions.set(name, session);
-  return session;
-};
-const get = async (who: string, path: string) => {
-  const res = await fetch(`${base}${path}`, { headers: { cookie: (await signIn(who)).cookie } });
-  return { status: res.status, text: await res.text() };
-};
-const post = async (who: string, path: string, fields: Record<string, string>, opts: { csrf?: boolean } = {}) => {
-  const s = await signIn(who);
-  const res = await fetch(`${base}${path}`, {
-    method: "POST",
-    redirect: "manual",
-    headers: { cookie: s.cookie, origin: base, "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ ...fields, ...(opts.csrf === false ? {} : { csrf: s.csrf }) }).toString(),
-  });
-  return { status: res.status, location: res.headers.get("location"), text: await res.text() };
-};
 
 /** Everything a change could touch, to compare before and after a refused request. */
 const snapshot = async () => {

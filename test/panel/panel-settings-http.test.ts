@@ -8,6 +8,7 @@ import type { PanelContext } from "../../src/panel/context";
 import { panelHandler, type Panel } from "../../src/panel/handler";
 import { retentionInForce } from "../../src/store/retention";
 import { useMigratedDatabase } from "../support/migrated-database";
+import { PASSWORDS, panelSessions } from "./panel-session";
 
 // The Events and Settings pages over HTTP: who sees which events, filters and keyset paging,
 // bad input; who may change which settings (the server refuses, nothing is written), the
@@ -18,13 +19,13 @@ vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 let server: Server;
 let panel: Panel;
 let base = "";
+const { signIn, get, post, forget } = panelSessions(() => base);
 let receiver: Server;
 let hook = "";
 let refuse = true;
 const hits: string[] = [];
 const keys: Record<string, string> = {};
 
-const PASSWORDS: Record<string, string> = { ann: "first admin passphrase", olga: "an operator's passphrase", vera: "a reader's passphrase" };
 
 beforeAll(async () => {
   const db = store.db();
@@ -65,41 +66,8 @@ afterAll(async () => {
   await new Promise<void>((r) => receiver.close(() => r()));
 });
 
-const sessions = new Map<string, { cookie: string; csrf: string }>();
-const signIn = async (name: string, password = PASSWORDS[name]!) => {
-  if (sessions.has(name)) return sessions.get(name)!;
-  const form = await fetch(`${base}/login`);
-  const loginCookie = form.headers.get("set-cookie")!.split(";")[0]!;
-  const csrf = /name="csrf" value="([^"]+)"/.exec(await form.text())![1]!;
-  const answer = await fetch(`${base}/login`, {
-    method: "POST",
-    redirect: "manual",
-    headers: { cookie: loginCookie, origin: base, "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ user: name, password, csrf }).toString(),
-  });
-  const cookie = answer.headers.getSetCookie().find((c) => c.startsWith("simgate_session="))?.split(";")[0];
-  if (!cookie) throw new Error(`${name} could not sign in (${answer.status})`);
-  const page = await (await fetch(`${base}/settings`, { headers: { cookie } })).text();
-  const session = { cookie, csrf: /name="csrf" value="([^"]+)"/.exec(page)![1]! };
-  sessions.set(name, session);
-  return session;
-};
 
-const get = async (who: string, path: string, headers: Record<string, string> = {}) => {
-  const res = await fetch(`${base}${path}`, { redirect: "manual", headers: { cookie: (await signIn(who)).cookie, ...headers } });
-  return { status: res.status, text: await res.text() };
-};
 
-const post = async (who: string, path: string, fields: Record<string, string>, opts: { csrf?: boolean } = {}) => {
-  const s = await signIn(who);
-  const res = await fetch(`${base}${path}`, {
-    method: "POST",
-    redirect: "manual",
-    headers: { cookie: s.cookie, origin: base, "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ ...fields, ...(opts.csrf === false ? {} : { csrf: s.csrf }) }).toString(),
-  });
-  return { status: res.status, location: res.headers.get("location"), text: await res.text() };
-};
 
 /** The event ids of a page, in order, and their types. */
 const events = (page: string) => [...page.matchAll(/<tr data-event="(\d+)" data-type="(\w+)">/g)].map((m) => ({ id: Number(m[1]), type: m[2]! }));
@@ -308,12 +276,12 @@ describe("the admin's settings", () => {
     expect((await post("ann", "/settings/users/password", { name: "pavel", password: "blue tractor 77" })).status).toBe(303);
     // A reset ends the user's sessions.
     expect((await get("pavel", "/settings")).status).toBe(303);
-    sessions.delete("pavel");
+    forget("pavel");
     await signIn("pavel", "blue tractor 77");
 
     expect((await post("ann", "/settings/users/disable", { name: "pavel" })).status).toBe(303);
     expect((await get("pavel", "/settings")).status).toBe(303);
-    sessions.delete("pavel");
+    forget("pavel");
     await expect(signIn("pavel", "blue tractor 77")).rejects.toThrow("could not sign in (401)");
     expect(await userByKey(store.db(), key)).toBeNull();
     const listed = (await get("ann", "/settings/users")).text;
