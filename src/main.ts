@@ -125,7 +125,7 @@ const program = Effect.scoped(
       const count = registry.modems.filter((m) => m.device === d.id).length;
       process.stdout.write(`device ${d.id} (${d.model}${d.modems === "simulated" ? `, simulated, ${config.simulatedTiming} timing` : ""}): ${count} modems\n`);
     }
-    yield* runNotifier(db);
+    yield* runNotifier(db, { wakeups });
     const server = yield* serve(registry, config.http.host, config.http.port, [
       statusHandler(registry, db),
       openApiHandler(VERSION),

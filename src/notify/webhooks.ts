@@ -12,14 +12,18 @@
  * `sha256=` + HMAC-SHA256 of the body with the user's secret.
  */
 import { createHmac } from "node:crypto";
-import { Effect, Schedule, type Scope } from "effect";
+import { Duration, Effect, Option, type Scope } from "effect";
 import { sql, type Kysely, type Transaction } from "kysely";
 import { FEED_START, feedEnd, formatPosition, parsePosition, readFeed, type FeedPosition } from "../events/feed";
 import type { Database } from "../store/schema";
+import { waitUntilDue, type Wakeups } from "../store/wakeups";
 import { notifySettings } from "../api/simfolder/methods";
 
 export interface NotifierOptions {
+  /** How often to look for work (default 500 ms; 2 s with `wakeups`, as the fallback). */
   readonly pollMs?: number;
+  /** Wake-ups from the database: a new event is sent at once, not at the next poll. */
+  readonly wakeups?: Wakeups;
   /** Per POST (default 10 s). */
   readonly timeoutMs?: number;
   readonly firstRetryMs?: number;
@@ -231,14 +235,33 @@ export const deliveryLog = async (db: Kysely<Database>, userId: number, page: { 
   return rows.map((r) => ({ id: Number(r.id), event: r.event, createdAt: r.created_at, attempts: r.attempts, nextAttemptAt: r.next_attempt_at, deliveredAt: r.delivered_at, lastError: r.last_error }));
 };
 
-export const runNotifier = (db: Kysely<Database>, options: NotifierOptions = {}): Effect.Effect<void, never, Scope.Scope> =>
+/**
+ * In how many ms the next undelivered notification may be tried (its backoff, or the end of
+ * another notifier's hold on it), on the database's clock; none when nothing waits.
+ */
+const nextDeliveryInMs = (db: Kysely<Database>): Effect.Effect<Option.Option<number>> =>
   Effect.tryPromise(async () => {
-    await fanOut(db);
-    // Deliver until nothing more is due right now (a backlog drains without waiting a poll).
-    while ((await deliverDue(db, options)) > 0);
-  }).pipe(
-    Effect.catchAll((e) => Effect.sync(() => void process.stderr.write(`notifier: ${String(e.error)}\n`))),
-    Effect.repeat(Schedule.spaced(options.pollMs ?? 500)),
-    Effect.forkScoped,
-    Effect.asVoid,
-  );
+    const row = await sql<{ ms: number | null }>`
+      select (extract(epoch from min(greatest(next_attempt_at, coalesce(sending_until, next_attempt_at))) - now()) * 1000)::float8 as ms
+      from outbox where delivered_at is null and user_id is not null`.execute(db);
+    const ms = row.rows[0]?.ms;
+    return ms === null || ms === undefined ? Option.none<number>() : Option.some(Math.ceil(Number(ms)));
+  }).pipe(Effect.orElseSucceed(() => Option.none<number>()));
+
+/**
+ * The notifier's loop: fan out, then deliver until nothing more is due right now (a backlog
+ * drains without waiting a poll). With wake-ups it sleeps until an event is written, the next
+ * retry falls due, or the fallback poll (2 s: an event can be held back by a transaction left
+ * open elsewhere, which notifies nobody when it ends); without, it polls every 500 ms.
+ */
+export const runNotifier = (db: Kysely<Database>, options: NotifierOptions = {}): Effect.Effect<void, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const changed = options.wakeups ? yield* options.wakeups.subscribe("simgate_events") : null;
+    const pollMs = options.pollMs ?? (changed ? 2_000 : 500);
+    const round = Effect.tryPromise(async () => {
+      await fanOut(db);
+      while ((await deliverDue(db, options)) > 0);
+    }).pipe(Effect.catchAll((e) => Effect.sync(() => void process.stderr.write(`notifier: ${String(e.error)}\n`))));
+    const idle = changed ? Effect.flatMap(nextDeliveryInMs(db), (due) => waitUntilDue(changed, pollMs, due)) : Effect.sleep(Duration.millis(pollMs));
+    yield* Effect.forever(Effect.zipRight(round, idle)).pipe(Effect.forkScoped);
+  });

@@ -3,8 +3,10 @@ import { Effect, Exit, Scope } from "effect";
 import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { hashKey } from "../../src/access/keys";
-import { deliverDue } from "../../src/notify/webhooks";
-import { openStore } from "../../src/store/database";
+import { deliverDue, runNotifier } from "../../src/notify/webhooks";
+import { openStore, wakeSourceOf } from "../../src/store/database";
+import { startWakeups } from "../../src/store/wakeups";
+import { eventually } from "../support/eventually";
 import type { Database } from "../../src/store/schema";
 import { useMigratedDatabase } from "../support/migrated-database";
 
@@ -18,6 +20,9 @@ let hosts: Kysely<Database>[];
 let server: Server;
 let url = "";
 const received: number[] = [];
+/** Requests to /carol, with when they came; the first `refuseCarol` of them are answered 503. */
+const carol: number[] = [];
+let refuseCarol = 0;
 
 beforeAll(async () => {
   scope = Effect.runSync(Scope.make());
@@ -25,6 +30,12 @@ beforeAll(async () => {
   hosts = [store.db(), ...(await Promise.all([1, 2].map(() => Effect.runPromise(Scope.extend(openStore({ kind: "postgres", url: store.url() }), scope)))))];
   // A receiver that takes its time, as a real one does: two notifiers would overlap on it.
   server = createServer((req, res) => {
+    if (req.url === "/carol") {
+      carol.push(Date.now());
+      req.resume();
+      res.statusCode = carol.length <= refuseCarol ? 503 : 200;
+      return void res.end();
+    }
     received.push(Number(req.headers["x-simgate-delivery"]));
     req.resume();
     setTimeout(() => res.end("ok"), 60);
@@ -55,5 +66,28 @@ describe("several notifiers on one database", () => {
 
     expect(await undelivered()).toBe(0);
     expect(received).toEqual(ids);
+  });
+
+  it("woken by the database, a notifier whose poll is minutes long sends a new event at once, and retries a refused one when it falls due", async () => {
+    const db = store.db();
+    const user = await db.insertInto("api_users").values({ name: "carol", key_hash: hashKey("notifiers-key-0002") }).returning("id").executeTakeFirstOrThrow();
+    await db.insertInto("devices").values({ key: "carol-desk", title: "Carol's desk", model: "pool", owner: "carol", channels: 1 }).execute();
+    await db.insertInto("settings").values({ key: `notify:${user.id}`, value: JSON.stringify({ url: url.replace("/hook", "/carol"), format: "json", events: { smsReceived: true } }) }).execute();
+    refuseCarol = 1;
+    const wakeups = await Effect.runPromise(Scope.extend(startWakeups(wakeSourceOf(db)!), scope));
+    await Effect.runPromise(Scope.extend(runNotifier(db, { wakeups, pollMs: 600_000, firstRetryMs: 1_500 }), scope));
+    // Its first round places the cursor at the end of the feed.
+    for (const deadline = Date.now() + 20_000; !(await db.selectFrom("settings").select("key").where("key", "=", "notify_cursor").executeTakeFirst()); ) {
+      if (Date.now() > deadline) throw new Error("the notifier never placed its cursor");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // An event written by another host's connection.
+    await hosts[1]!.insertInto("events").values({ type: "smsReceived", device: "carol-desk", payload: JSON.stringify({ msg: "woken" }) }).execute();
+    await eventually(() => carol.length >= 2, "the event sent, refused, and sent again", 30_000);
+    // Refused once, then tried again when its backoff ended - not before, and not at the next poll.
+    expect(carol[1]! - carol[0]!).toBeGreaterThanOrEqual(1_400);
+    const row = await db.selectFrom("outbox").select(["delivered_at", "attempts"]).where("user_id", "=", user.id).executeTakeFirstOrThrow();
+    expect(row.attempts).toBe(1);
+    expect(row.delivered_at).not.toBeNull();
   });
 });
