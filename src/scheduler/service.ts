@@ -22,7 +22,14 @@ const log = (line: string) => Effect.sync(() => void process.stderr.write(`${lin
 export const startServiceScheduler = (
   db: Kysely<Database>,
   registry: Registry,
-  options: { readonly cardTimeoutMs?: number; readonly settleMs?: number; readonly quietMs?: number; readonly wakeups?: Wakeups } = {},
+  options: {
+    readonly cardTimeoutMs?: number;
+    readonly settleMs?: number;
+    readonly quietMs?: number;
+    readonly wakeups?: Wakeups;
+    /** The hold follower's fallback poll (src/scheduler/shared-holds.ts). */
+    readonly holdsFollowEveryMs?: number;
+  } = {},
 ): Effect.Effect<ServiceScheduler, StoreError, Scope.Scope> =>
   Effect.gen(function* () {
     const deviceIds = yield* syncDevices(db, registry.devices);
@@ -39,7 +46,10 @@ export const startServiceScheduler = (
     );
     // Clients' holds are rows: kept across restarts, taken by any host, followed here for
     // this host's devices.
-    const shared = sharedHolds(db, scheduler, options.wakeups ? { wakeups: options.wakeups } : {});
+    const shared = sharedHolds(db, scheduler, {
+      ...(options.wakeups ? { wakeups: options.wakeups } : {}),
+      ...(options.holdsFollowEveryMs !== undefined ? { followEveryMs: options.holdsFollowEveryMs } : {}),
+    });
     yield* shared.follow;
     return { ...scheduler, claim: shared.claim, hold: shared.hold, release: shared.release, deviceIds };
   });

@@ -30,6 +30,9 @@ const log = (line: string) => Effect.sync(() => void process.stderr.write(`${lin
  * The scheduler as clients use it: client holds go through their rows; a device this host
  * does not drive is reached only through them.
  */
+/** How often the rows are read while a switch for one of them is under way. */
+const SETTLING_MS = 200;
+
 export interface SharedHoldOptions {
   /** How often the rows are read (default 500 ms; 5 s with `wakeups`, as the fallback). */
   readonly followEveryMs?: number;
@@ -122,7 +125,9 @@ export const sharedHolds = (db: Kysely<Database>, scheduler: Scheduler, options:
     yield* scheduler.scanned;
     const mine = scheduler.devices.map((d) => d.key);
     if (mine.length === 0) return;
+    /** One pass over this host's rows; true while a switch is still under way (a row not yet online or failed). */
     const round = Effect.gen(function* () {
+      let settling = false;
       const rows = yield* tryStore("reading the holds", () => db.selectFrom("holds").selectAll().where("device", "in", mine).execute());
       const present = new Set(rows.map((r) => key(r.device, r.position, r.holder)));
       for (const k of [...applied]) {
@@ -151,14 +156,18 @@ export const sharedHolds = (db: Kysely<Database>, scheduler: Scheduler, options:
         const state = place?.hold?.holder === r.holder ? place.hold.state : "requested";
         const modem = state === "online" ? (place?.modem ?? null) : null;
         const error = place?.hold?.error ?? null;
+        if (state !== "online" && state !== "failed") settling = true;
         if (state !== r.state || modem !== r.modem || error !== r.error)
           yield* tryStore("writing a hold's state", () =>
             db.updateTable("holds").set({ state, modem, error, updated_at: sql`now()` }).where("device", "=", r.device).where("position", "=", r.position).where("holder", "=", r.holder).execute(),
           );
       }
-    }).pipe(Effect.catchAll((e) => log(`scheduler: following the holds: ${e.message}`)));
+      return settling;
+    }).pipe(Effect.catchAll((e) => Effect.as(log(`scheduler: following the holds: ${e.message}`), true)));
     const changed = yield* wakeups.subscribe("simgate_holds");
-    yield* Effect.forever(Effect.zipRight(round, changed.wait(followEveryMs)));
+    // A switch in progress is this host's own news (no row changes until it is written back):
+    // followed at the fast pace until it ends, then only on notifications and the fallback.
+    yield* Effect.forever(Effect.flatMap(round, (settling) => changed.wait(settling ? SETTLING_MS : followEveryMs)));
   }).pipe(Effect.forkScoped, Effect.asVoid);
 
   return { claim, release, hold, follow };

@@ -13,7 +13,8 @@ import { startRegistry, type Registry } from "../../src/devices/registry";
 import { startHost } from "../../src/hosts/host";
 import { runSmsSender } from "../../src/jobs/sms-sender";
 import { startServiceScheduler } from "../../src/scheduler/service";
-import { migrate, openStore } from "../../src/store/database";
+import { migrate, openStore, wakeSourceOf } from "../../src/store/database";
+import { startWakeups } from "../../src/store/wakeups";
 import type { Database } from "../../src/store/schema";
 import { throwawayDatabase } from "../support/postgres";
 import { until } from "../support/service-process";
@@ -38,7 +39,10 @@ const startHostWith = async (id: string, device: string, seed: number) => {
   await extend(startHost(db, { id, version: "test", ttlMs: 3_000 }, [device]));
   const config = parseConfig({ devices: [{ id: device, model: "pool", modems: "simulated", count: 2 }], demo: { smsEveryMs: 0, timing: "instant", seed } }, {}, "test");
   const registry = await extend(startRegistry(config, db));
-  const scheduler = await extend(startServiceScheduler(db, registry, { settleMs: 500 }));
+  // Holds are followed on notifications only (the fallback poll is ten minutes): a switch
+  // under way is the host's own to follow until its row says online.
+  const wakeups = await extend(startWakeups(wakeSourceOf(db)!));
+  const scheduler = await extend(startServiceScheduler(db, registry, { settleMs: 500, wakeups, holdsFollowEveryMs: 600_000 }));
   await Effect.runPromise(scheduler.scanned);
   await extend(publishModemStates(db, registry, id));
   await extend(runSmsSender(db, registry, { pollMs: 20, retryBaseMs: 50, host: id }));
