@@ -60,6 +60,8 @@ export const forwardJson = async (host: DrivingHost, path: string, body: unknown
       method: "POST",
       headers: { "content-type": "application/json", [FORWARDED_BY]: me },
       body: JSON.stringify(body),
+      // The body carries the caller's key: never re-sent to wherever a redirect points.
+      redirect: "error",
       signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS),
     });
     return { status: res.status, body: await res.text() };

@@ -28,6 +28,9 @@ export interface JobLoop<J> {
   readonly giveBack?: (job: J, why: string) => Effect.Effect<void, StoreError>;
 }
 
+/** The shortest wait after a round that claimed nothing (the old poll's pace). */
+const IDLE_FLOOR_MS = 500;
+
 export const runJobLoop = <J>(loop: JobLoop<J>): Effect.Effect<void, never, Scope.Scope> =>
   Effect.gen(function* () {
     let running = 0;
@@ -47,18 +50,28 @@ export const runJobLoop = <J>(loop: JobLoop<J>): Effect.Effect<void, never, Scop
         }),
         Effect.ensuring(Effect.zipRight(Effect.sync(() => running--), loop.wake?.waiter.poke ?? Effect.void)),
       );
+    /** Claims what it may; "full" when no slot was free, else how many it claimed. */
     const round = Effect.gen(function* () {
       const free = loop.concurrency - running;
-      if (free <= 0) return;
+      if (free <= 0) return "full" as const;
       const jobs = yield* loop.claim(free).pipe(Effect.orElseSucceed((): J[] => []));
       running += jobs.length;
       // Children of this loop: interrupted with it, and gone from memory when done.
       for (const job of jobs) yield* Effect.fork(runOne(job));
+      return jobs.length;
     });
-    const idle = loop.wake
-      ? Effect.flatMap(loop.wake.nextDueInMs, (due) => waitUntilDue(loop.wake!.waiter, loop.pollMs, due))
-      : Effect.sleep(Duration.millis(loop.pollMs));
-    yield* Effect.forever(Effect.zipRight(round, idle)).pipe(Effect.forkScoped);
+    const idle = (claimed: number | "full") => {
+      const wake = loop.wake;
+      if (!wake) return Effect.sleep(Duration.millis(loop.pollMs));
+      // Every slot taken: a run that ends pokes the loop; due jobs cannot be taken before that.
+      if (claimed === "full") return wake.waiter.wait(loop.pollMs);
+      // A job that looks due but was not claimed (another host's card, a card busy with
+      // another job) must not make the loop spin: then it looks again after IDLE_FLOOR_MS.
+      return Effect.flatMap(wake.nextDueInMs, (due) =>
+        waitUntilDue(wake.waiter, loop.pollMs, claimed > 0 ? due : Option.map(due, (ms) => Math.max(ms, IDLE_FLOOR_MS))),
+      );
+    };
+    yield* Effect.forever(Effect.flatMap(round, idle)).pipe(Effect.forkScoped);
   });
 
 /**

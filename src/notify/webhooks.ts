@@ -118,6 +118,8 @@ const take = (db: Kysely<Database>, id: number, timeoutMs: number): Promise<Outb
     .set({ sending_until: leaseOf(timeoutMs) })
     .where("id", "=", id)
     .where("delivered_at", "is", null)
+    // Not during its backoff: another host may have recorded a failure since the heads were read.
+    .where("next_attempt_at", "<=", sql<Date>`now()`)
     .where((eb) => eb.or([eb("sending_until", "is", null), eb("sending_until", "<", sql<Date>`now()`)]))
     .returning(["id", "user_id", "event", "payload", "attempts"])
     .executeTakeFirst();
@@ -129,9 +131,10 @@ const take = (db: Kysely<Database>, id: number, timeoutMs: number): Promise<Outb
 const attempt = async (db: Kysely<Database>, row: OutboxHead, options: NotifierOptions): Promise<number> => {
   const release = { sending_until: null };
   const s = await notifySettings(db, row.user_id!);
-  // Notifications turned off (no URL) meanwhile: what is queued waits for a URL.
+  // Notifications turned off (no URL) meanwhile: what is queued waits for a URL, looked for
+  // once a minute (setting one through the panel or settingsSet and "retry now" is at once).
   if (!s.url) {
-    await db.updateTable("outbox").set(release).where("id", "=", row.id).execute();
+    await db.updateTable("outbox").set({ ...release, last_error: "no URL set", next_attempt_at: sql<Date>`now() + interval '1 minute'` }).where("id", "=", row.id).execute();
     return 0;
   }
   const error = await post(s.url, s.format, s.secret, row, options.timeoutMs ?? 10_000);
@@ -243,7 +246,12 @@ const nextDeliveryInMs = (db: Kysely<Database>): Effect.Effect<Option.Option<num
   Effect.tryPromise(async () => {
     const row = await sql<{ ms: number | null }>`
       select (extract(epoch from min(greatest(next_attempt_at, coalesce(sending_until, next_attempt_at))) - now()) * 1000)::float8 as ms
-      from outbox where delivered_at is null and user_id is not null`.execute(db);
+      from (
+        -- Only each user's oldest: the rows behind it wait for it, whatever their own time.
+        select distinct on (user_id) next_attempt_at, sending_until
+        from outbox where delivered_at is null and user_id is not null
+        order by user_id, id
+      ) heads`.execute(db);
     const ms = row.rows[0]?.ms;
     return ms === null || ms === undefined ? Option.none<number>() : Option.some(Math.ceil(Number(ms)));
   }).pipe(Effect.orElseSucceed(() => Option.none<number>()));
@@ -258,10 +266,18 @@ export const runNotifier = (db: Kysely<Database>, options: NotifierOptions = {})
   Effect.gen(function* () {
     const changed = options.wakeups ? yield* options.wakeups.subscribe("simgate_events") : null;
     const pollMs = options.pollMs ?? (changed ? 2_000 : 500);
+    /** How many went out this round. */
     const round = Effect.tryPromise(async () => {
       await fanOut(db);
-      while ((await deliverDue(db, options)) > 0);
-    }).pipe(Effect.catchAll((e) => Effect.sync(() => void process.stderr.write(`notifier: ${String(e.error)}\n`))));
-    const idle = changed ? Effect.flatMap(nextDeliveryInMs(db), (due) => waitUntilDue(changed, pollMs, due)) : Effect.sleep(Duration.millis(pollMs));
-    yield* Effect.forever(Effect.zipRight(round, idle)).pipe(Effect.forkScoped);
+      let sent = 0;
+      for (let n = await deliverDue(db, options); n > 0; n = await deliverDue(db, options)) sent += n;
+      return sent;
+    }).pipe(Effect.catchAll((e) => Effect.as(Effect.sync(() => void process.stderr.write(`notifier: ${String(e.error)}\n`)), 0)));
+    // A head that looks due but did not go out (another host is posting it) must not make
+    // the loop spin: after a round that sent nothing it looks again after 500 ms at the soonest.
+    const idle = (sent: number) =>
+      changed
+        ? Effect.flatMap(nextDeliveryInMs(db), (due) => waitUntilDue(changed, pollMs, sent > 0 ? due : Option.map(due, (ms) => Math.max(ms, 500))))
+        : Effect.sleep(Duration.millis(pollMs));
+    yield* Effect.forever(Effect.flatMap(round, idle)).pipe(Effect.forkScoped);
   });

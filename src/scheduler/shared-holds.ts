@@ -138,7 +138,11 @@ export const sharedHolds = (db: Kysely<Database>, scheduler: Scheduler, options:
       }
       for (const r of rows) {
         const k = key(r.device, r.position, r.holder);
-        if (pending.has(k)) continue;
+        if (pending.has(k)) {
+          // Being taken on this host right now: its outcome is written back by a later round.
+          settling = true;
+          continue;
+        }
         if (!applied.has(k)) {
           const taken = yield* scheduler.claim(r.device, r.position, r.holder).pipe(Effect.either);
           if (taken._tag === "Left") {
@@ -156,14 +160,15 @@ export const sharedHolds = (db: Kysely<Database>, scheduler: Scheduler, options:
         const state = place?.hold?.holder === r.holder ? place.hold.state : "requested";
         const modem = state === "online" ? (place?.modem ?? null) : null;
         const error = place?.hold?.error ?? null;
-        if (state !== "online" && state !== "failed") settling = true;
+        // A switch of this hold under way in the scheduler (not a row it no longer holds).
+        if (place?.hold?.holder === r.holder && state !== "online" && state !== "failed") settling = true;
         if (state !== r.state || modem !== r.modem || error !== r.error)
           yield* tryStore("writing a hold's state", () =>
             db.updateTable("holds").set({ state, modem, error, updated_at: sql`now()` }).where("device", "=", r.device).where("position", "=", r.position).where("holder", "=", r.holder).execute(),
           );
       }
       return settling;
-    }).pipe(Effect.catchAll((e) => Effect.as(log(`scheduler: following the holds: ${e.message}`), true)));
+    }).pipe(Effect.catchAll((e) => Effect.as(log(`scheduler: following the holds: ${e.message}`), false)));
     const changed = yield* wakeups.subscribe("simgate_holds");
     // A switch in progress is this host's own news (no row changes until it is written back):
     // followed at the fast pace until it ends, then only on notifications and the fallback.

@@ -93,10 +93,10 @@ export const startWakeups = (source: WakeSource, options: WakeupOptions = {}): E
         onNotification: signal,
         onListening: (again) => {
           listening = true;
-          if (again) {
-            log("wakeups: listening again; waking every loop to catch up");
-            signalAll();
-          }
+          if (again) log("wakeups: listening again; waking every loop to catch up");
+          // Also the first time: a loop that read before the LISTEN took effect and waits
+          // after it would otherwise sleep through what was committed in between.
+          signalAll();
         },
         onLost: (reason) => {
           if (listening) log(`wakeups: the listening connection was lost (${reason}); polling every ${fastMs} ms until it is back`);
@@ -129,11 +129,9 @@ interface ServerListener {
  */
 const listenOnServer = (url: string, listener: ServerListener): Effect.Effect<void, never, Scope.Scope> =>
   Effect.gen(function* () {
-    let current: pg.Client | null = null;
     let first = true;
     const session = Effect.async<void, Error>((resume) => {
       const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000, keepAlive: true, application_name: LISTENER_NAME });
-      current = client;
       let ended = false;
       const lost = (error: Error) => {
         if (ended) return;
@@ -154,6 +152,7 @@ const listenOnServer = (url: string, listener: ServerListener): Effect.Effect<vo
           first = false;
         })
         .catch(lost);
+      // Interrupted (the scope closes): ended quietly, not reported as lost.
       return Effect.sync(() => {
         ended = true;
         void client.end().catch(() => undefined);
@@ -169,7 +168,6 @@ const listenOnServer = (url: string, listener: ServerListener): Effect.Effect<vo
         yield* Effect.sleep(Duration.millis(delayMs));
       }
     }).pipe(Effect.forkScoped);
-    yield* Effect.addFinalizer(() => Effect.sync(() => void (current as pg.Client | null)?.end().catch(() => undefined)));
   });
 
 /** Waits `maxMs` at most, but no longer than until `dueInMs` (the next job due), when known. */

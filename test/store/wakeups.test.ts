@@ -113,6 +113,33 @@ describe("wake-ups from PostgreSQL", () => {
   });
 });
 
+describe("a job loop woken by the database does not spin", () => {
+  it("on a due job it cannot claim (another host's card, a busy card): it looks again at the old poll's pace", async () => {
+    let claims = 0;
+    const loop = Effect.gen(function* () {
+      const waiter = yield* wakeups.subscribe("simgate_jobs");
+      yield* runJobLoop({
+        pollMs: NEVER,
+        concurrency: 4,
+        claim: () => Effect.sync(() => (claims++, [] as number[])),
+        run: () => Effect.void,
+        wake: { waiter, nextDueInMs: nextJobDueInMs(db(), { is: "test-unclaimable" }) },
+      });
+    });
+    const local = Effect.runSync(Scope.make());
+    try {
+      await queueJob("test-unclaimable");
+      await Effect.runPromise(Scope.extend(loop, local));
+      await new Promise((r) => setTimeout(r, 2_000));
+      // About one look per 500 ms; a loop that took "due" at its word would make thousands.
+      expect(claims).toBeGreaterThanOrEqual(2);
+      expect(claims).toBeLessThanOrEqual(8);
+    } finally {
+      await Effect.runPromise(Scope.close(local, Exit.void));
+    }
+  });
+});
+
 describe("wake-ups from the embedded database", () => {
   it("a job queued in the embedded database wakes a waiting loop", async () => {
     const dir = mkdtempSync(join(tmpdir(), "simgate-wake-"));
