@@ -45,7 +45,7 @@ export const enqueueCardWork = (db: Kysely<Database>, work: CardWork): Effect.Ef
       if (work.kind === "at") record = (await trx.insertInto("at_log").values({ iccid: work.iccid, command: work.command, response: "", state: "queued" }).returning("id").executeTakeFirstOrThrow()).id;
       const job = await trx
         .insertInto("jobs")
-        .values({ kind: `card-${work.kind}`, payload: JSON.stringify({ ...work, record, priority: PRIORITY[work.kind] }), run_after: new Date(), locked_until: null, last_error: null })
+        .values({ kind: `card-${work.kind}`, payload: JSON.stringify({ ...work, record, priority: PRIORITY[work.kind] }), run_after: sql<Date>`now()`, locked_until: null, last_error: null })
         .returning("id")
         .executeTakeFirstOrThrow();
       return record ?? job.id;

@@ -86,7 +86,7 @@ export const countModemAttempt = (db: Kysely<Database>, id: number): Effect.Effe
 /** Back to the queue, due again after `delayMs`, with the reason kept. */
 export const rescheduleJob = (db: Kysely<Database>, id: number, delayMs: number, reason: string): Effect.Effect<void, StoreError> =>
   tryStore("rescheduling a job", () =>
-    db.updateTable("jobs").set({ state: "queued", run_after: new Date(Date.now() + delayMs), locked_until: null, last_error: reason }).where("id", "=", id).execute(),
+    db.updateTable("jobs").set({ state: "queued", run_after: sql<Date>`now() + ${`${Math.max(0, Math.round(delayMs))} milliseconds`}::interval`, locked_until: null, last_error: reason }).where("id", "=", id).execute(),
   ).pipe(Effect.asVoid);
 
 /**

@@ -72,7 +72,7 @@ export const enqueueSms = (db: Kysely<Database>, request: SmsRequest): Effect.Ef
         .values({ iccid: request.iccid, addressee: request.to, text: request.text, status_report: request.statusReport ?? false, outcome: null, error: null, modem_error: null, sent_at: null, delivered_at: null })
         .returning("id")
         .executeTakeFirstOrThrow();
-      await trx.insertInto("jobs").values({ kind: "sms-send", payload: JSON.stringify({ smsId: row.id }), run_after: new Date(), locked_until: null, last_error: null }).execute();
+      await trx.insertInto("jobs").values({ kind: "sms-send", payload: JSON.stringify({ smsId: row.id }), run_after: sql<Date>`now()`, locked_until: null, last_error: null }).execute();
       return row.id;
     }),
   );

@@ -145,7 +145,7 @@ const attempt = async (db: Kysely<Database>, row: OutboxHead, options: NotifierO
   const wait = Math.min((options.firstRetryMs ?? 1_000) * 2 ** row.attempts, options.maxRetryMs ?? 300_000);
   await db
     .updateTable("outbox")
-    .set({ ...release, attempts: row.attempts + 1, next_attempt_at: new Date(Date.now() + wait), last_error: error })
+    .set({ ...release, attempts: row.attempts + 1, next_attempt_at: sql<Date>`now() + ${`${Math.round(wait)} milliseconds`}::interval`, last_error: error })
     .where("id", "=", row.id)
     .execute();
   return 0;
@@ -206,7 +206,7 @@ export const sendTestEvent = async (db: Kysely<Database>, userId: number, option
 
 /** "Retry now": the user's undelivered notifications become due, and are tried in order until one fails. */
 export const retryNow = async (db: Kysely<Database>, userId: number, options: NotifierOptions = {}): Promise<{ delivered: number; waiting: number }> => {
-  await db.updateTable("outbox").set({ next_attempt_at: new Date() }).where("user_id", "=", userId).where("delivered_at", "is", null).execute();
+  await db.updateTable("outbox").set({ next_attempt_at: sql<Date>`now()` }).where("user_id", "=", userId).where("delivered_at", "is", null).execute();
   let delivered = 0;
   // Bounded: a long backlog is left to the notifier, which drains it the same way.
   for (let i = 0; i < 100; i++) {
