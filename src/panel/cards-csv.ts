@@ -31,6 +31,25 @@ export const csvCell = (value: string | number | null | undefined): string => {
 
 export const csvLine = (cells: ReadonlyArray<string | number | null | undefined>): string => `${cells.map(csvCell).join(",")}\r\n`;
 
+/**
+ * Starts a CSV download: the headers, a byte-order mark (without it, spreadsheets read UTF-8 -
+ * a Russian name - as a legacy code page) and the heading line. Returns the writer for the
+ * rest, which waits while the client is slow; a client gone mid-way ends the wait too (a
+ * closed response never drains).
+ */
+export const startCsvDownload = async (res: ServerResponse, fileName: string, head: readonly string[]): Promise<(text: string) => Promise<void>> => {
+  res.writeHead(200, { ...securityHeaders, "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="${fileName}"` });
+  const write = (text: string) =>
+    res.write(text)
+      ? Promise.resolve()
+      : new Promise<void>((r) => {
+          res.once("drain", () => r());
+          res.once("close", () => r());
+        });
+  await write(`\ufeff${csvLine(head)}`);
+  return write;
+};
+
 export const EXPORT_COLUMNS = ["iccid", "imsi", "number", "operator", "name", "balance", "balance_at", "state", "pools", "comment", "last_seen", "device", "position", "modem"] as const;
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
@@ -53,17 +72,7 @@ export const streamCardsCsv = async (
 ): Promise<void> => {
   const { ids } = await cardIds(ctx, list.scope, list.devices, list.query, "all");
   await starting(ids.length);
-  res.writeHead(200, { ...securityHeaders, "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="${fileName}"` });
-  // A byte-order mark: without it, spreadsheets read UTF-8 (a Russian name) as a legacy code page.
-  // A client gone mid-way ends the wait too (a closed response never drains).
-  const write = (text: string) =>
-    res.write(text)
-      ? Promise.resolve()
-      : new Promise<void>((r) => {
-          res.once("drain", () => r());
-          res.once("close", () => r());
-        });
-  await write(`\ufeff${csvLine([...EXPORT_COLUMNS])}`);
+  const write = await startCsvDownload(res, fileName, EXPORT_COLUMNS);
   for (let i = 0; i < ids.length && !res.destroyed; i += BATCH) {
     const rows = await cardRows(ctx, ids.slice(i, i + BATCH));
     await write(

@@ -7,8 +7,7 @@
 import type { ServerResponse } from "node:http";
 import type { Kysely } from "kysely";
 import type { Database } from "../store/schema";
-import { csvLine } from "./cards-csv";
-import { securityHeaders } from "./http";
+import { csvLine, startCsvDownload } from "./cards-csv";
 import { messageRows, rowsWithDetails, type AnyRow, type Kind, type MessageQuery, type Who } from "./messages-view";
 
 const BATCH = 500;
@@ -57,17 +56,8 @@ const COLUMNS: Record<Kind, { head: readonly string[]; cells: (r: never, cards: 
  */
 export const streamMessagesCsv = async (db: Kysely<Database>, res: ServerResponse, who: Who, query: MessageQuery, fileName: string, starting: () => Promise<void>): Promise<number> => {
   await starting();
-  res.writeHead(200, { ...securityHeaders, "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="${fileName}"` });
-  const write = (text: string) =>
-    res.write(text)
-      ? Promise.resolve()
-      : new Promise<void>((r) => {
-          res.once("drain", () => r());
-          res.once("close", () => r());
-        });
   const columns = COLUMNS[query.kind];
-  // A byte-order mark: spreadsheets read UTF-8 without one as a legacy code page.
-  await write(`\ufeff${csvLine([...columns.head])}`);
+  const write = await startCsvDownload(res, fileName, columns.head);
   let q: MessageQuery = { ...query, before: null, after: null };
   let written = 0;
   while (!res.destroyed) {
