@@ -1,12 +1,11 @@
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { addUser } from "../../src/access/accounts";
 import { csvCell, parseCsv } from "../../src/panel/cards-csv";
 import type { PanelContext } from "../../src/panel/context";
-import { panelHandler, type Panel } from "../../src/panel/handler";
+import type { Panel } from "../../src/panel/handler";
 import { CSP } from "../../src/panel/http";
 import { useMigratedDatabase } from "../support/migrated-database";
-import { panelSessions } from "./panel-session";
+import { addPanelUsers, closePanel, panelSessions, servePanel } from "./panel-session";
 
 // The SIM cards page over HTTP: who sees which cards, search, filters, sort and paging done
 // by the database, the edit form (roles, CSRF, audit), the CSV export and the CSV import.
@@ -24,13 +23,8 @@ const iccidOf = (i: number) => `89701${String(i).padStart(14, "0")}`;
 beforeAll(async () => {
   const db = store.db();
   const ctx: PanelContext = { db, registry: { modems: [], devices: [], farm: null }, scheduler: { positions: () => new Map(), place: () => null } as never, hostTtlMs: 30_000, host: "here" };
-  panel = panelHandler(ctx, { pollMs: 50, sessionCheckMs: 200, retryMs: 500 });
-  server = createServer((req, res) => void panel.handle(req, res).then((handled) => void (handled || res.writeHead(404).end("not the panel's"))));
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  await addUser(db, "ann", "admin", "first admin passphrase", "test");
-  await addUser(db, "olga", "operator", "an operator's passphrase", "test");
-  await addUser(db, "vera", "viewer", "a reader's passphrase", "test");
+  ({ panel, server, base } = await servePanel(ctx));
+  await addPanelUsers(db);
   for (const [key, owner] of [["bank", "olga"], ["other", "ann"], ["seen", "vera"]] as const) {
     ids[key] = (await db.insertInto("devices").values({ key, title: `Box ${key}`, model: "sr-box-bank", owner }).returning("id").executeTakeFirstOrThrow()).id;
   }
@@ -66,9 +60,7 @@ beforeAll(async () => {
   await db.insertInto("pool_cards").values([5, 6, 7].map((i) => ({ pool_id: pool.id, iccid: iccidOf(i) }))).execute();
 });
 afterAll(async () => {
-  panel.dropStreams();
-  server.closeAllConnections();
-  await new Promise<void>((r) => server.close(() => r()));
+  await closePanel(panel, server);
 });
 
 

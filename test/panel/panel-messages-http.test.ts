@@ -1,19 +1,18 @@
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import { PGlite } from "@electric-sql/pglite";
 import { Effect } from "effect";
 import { Kysely, PGliteDialect, sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { buildDeliver } from "../../hil/network/pdu-builder";
-import { addUser } from "../../src/access/accounts";
 import { parseCsv } from "../../src/panel/cards-csv";
 import type { PanelContext } from "../../src/panel/context";
-import { panelHandler, type Panel } from "../../src/panel/handler";
+import type { Panel } from "../../src/panel/handler";
 import { CSP } from "../../src/panel/http";
 import { hasTrigrams, messageRows, parseMessageQuery } from "../../src/panel/messages-view";
 import { migrate, PGLITE_EXTENSIONS } from "../../src/store/database";
 import type { Database } from "../../src/store/schema";
 import { useMigratedDatabase } from "../support/migrated-database";
-import { panelSessions } from "./panel-session";
+import { addPanelUsers, closePanel, panelSessions, servePanel } from "./panel-session";
 
 // The Messages page over HTTP: who sees which records, paging by key, the searches and their
 // refusals, a long message's gaps, the delivery per part, the CSV export, deleting (roles,
@@ -37,13 +36,8 @@ const textOf = (i: number) => (i % 10 === 3 ? `Your OTP is ${1000 + i}` : i === 
 beforeAll(async () => {
   const db = store.db();
   const ctx: PanelContext = { db, registry: { modems: [], devices: [], farm: null }, scheduler: { positions: () => new Map(), place: () => null } as never, hostTtlMs: 30_000, host: "here" };
-  panel = panelHandler(ctx, { pollMs: 50, sessionCheckMs: 200, retryMs: 500 });
-  server = createServer((req, res) => void panel.handle(req, res).then((handled) => void (handled || res.writeHead(404).end("not the panel's"))));
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  await addUser(db, "ann", "admin", "first admin passphrase", "test");
-  await addUser(db, "olga", "operator", "an operator's passphrase", "test");
-  await addUser(db, "vera", "viewer", "a reader's passphrase", "test");
+  ({ panel, server, base } = await servePanel(ctx));
+  await addPanelUsers(db);
   for (const [key, owner] of [["bank", "olga"], ["other", "ann"], ["seen", "vera"]] as const) {
     ids[key] = (await db.insertInto("devices").values({ key, title: `Box ${key}`, model: "sr-box-bank", owner }).returning("id").executeTakeFirstOrThrow()).id;
   }
@@ -111,9 +105,7 @@ beforeAll(async () => {
   await sql`analyze`.execute(db);
 });
 afterAll(async () => {
-  panel.dropStreams();
-  server.closeAllConnections();
-  await new Promise<void>((r) => server.close(() => r()));
+  await closePanel(panel, server);
 });
 
 

@@ -1,15 +1,14 @@
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import { Effect } from "effect";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { addUser } from "../../src/access/accounts";
 import { hashKey } from "../../src/access/keys";
 import { INITIAL_SNAPSHOT, type ModemSnapshot } from "../../drivers/modem/state";
 import { poolByKey } from "../../src/pools/pools";
 import { recordCard } from "../../src/scheduler/inventory";
 import type { PanelContext } from "../../src/panel/context";
-import { panelHandler, type Panel } from "../../src/panel/handler";
+import type { Panel } from "../../src/panel/handler";
 import { useMigratedDatabase } from "../support/migrated-database";
-import { panelSessions } from "./panel-session";
+import { addPanelUsers, closePanel, panelSessions, servePanel } from "./panel-session";
 
 // The Pools page and the SIM cards page's history and bulk actions over HTTP: a viewer reads
 // every one of them and changes nothing (the server refuses, whatever the form says); bad
@@ -34,13 +33,8 @@ beforeAll(async () => {
     release: () => Effect.void,
   };
   const ctx: PanelContext = { db, registry: { modems: [], devices: [], farm: null }, scheduler: scheduler as never, hostTtlMs: 30_000, host: "here" };
-  panel = panelHandler(ctx, { pollMs: 50, sessionCheckMs: 200, retryMs: 500 });
-  server = createServer((req, res) => void panel.handle(req, res).then((handled) => void (handled || res.writeHead(404).end("not the panel's"))));
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  await addUser(db, "ann", "admin", "first admin passphrase", "test");
-  await addUser(db, "olga", "operator", "an operator's passphrase", "test");
-  await addUser(db, "vera", "viewer", "a reader's passphrase", "test");
+  ({ panel, server, base } = await servePanel(ctx));
+  await addPanelUsers(db);
   ids.bank = (await db.insertInto("devices").values({ key: "bank", title: "Box bank", model: "sr-box-bank", owner: "olga", channels: 8 }).returning("id").executeTakeFirstOrThrow()).id;
   await db
     .insertInto("sim_cards")
@@ -63,9 +57,7 @@ beforeAll(async () => {
   await db.insertInto("events").values({ type: "cardMoved", device: "bank", iccid: iccidOf(0), payload: JSON.stringify({ from_device: "bank", from_place: "P9", to_device: "bank", to_place: "P1" }) }).execute();
 });
 afterAll(async () => {
-  panel.dropStreams();
-  server.closeAllConnections();
-  await new Promise<void>((r) => server.close(() => r()));
+  await closePanel(panel, server);
 });
 
 

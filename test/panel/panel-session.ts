@@ -4,6 +4,12 @@
  * cookie, token and the panel's own Origin. Sessions are kept per user name; `forget` drops
  * one (after a password reset ended it).
  */
+import { createServer, type Server } from "node:http";
+import type { Kysely } from "kysely";
+import { addUser } from "../../src/access/accounts";
+import type { PanelContext } from "../../src/panel/context";
+import { panelHandler, type Panel } from "../../src/panel/handler";
+import type { Database } from "../../src/store/schema";
 
 /** The users the HTTP panel tests make, and their passwords. */
 export const PASSWORDS: Record<string, string> = { ann: "first admin passphrase", olga: "an operator's passphrase", vera: "a reader's passphrase" };
@@ -58,4 +64,26 @@ export const panelSessions = (base: () => string) => {
   };
 
   return { signIn, get, post, postResponse, forget: (name: string) => void sessions.delete(name) };
+};
+
+/** The panel alone on a loopback HTTP server, as the HTTP-level tests use it. */
+export const servePanel = async (ctx: PanelContext): Promise<{ panel: Panel; server: Server; base: string }> => {
+  const panel = panelHandler(ctx, { pollMs: 50, sessionCheckMs: 200, retryMs: 500 });
+  const server = createServer((req, res) => void panel.handle(req, res).then((handled) => void (handled || res.writeHead(404).end("not the panel's"))));
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return { panel, server, base: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
+};
+
+/** Ends the live streams and the server (open keep-alive connections too). */
+export const closePanel = async (panel: Panel | undefined, server: Server | undefined): Promise<void> => {
+  panel?.dropStreams();
+  server?.closeAllConnections();
+  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+};
+
+/** ann (admin), olga (operator) and vera (viewer), with the passwords above; their API keys. */
+export const addPanelUsers = async (db: Kysely<Database>): Promise<Record<string, string>> => {
+  const keys: Record<string, string> = {};
+  for (const [name, role] of [["ann", "admin"], ["olga", "operator"], ["vera", "viewer"]] as const) keys[name] = (await addUser(db, name, role, PASSWORDS[name]!, "test")).key;
+  return keys;
 };

@@ -1,14 +1,13 @@
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { addUser } from "../../src/access/accounts";
 import { userByKey } from "../../src/access/users";
 import { notifySettings } from "../../src/api/simfolder/methods";
 import { recordEvent } from "../../src/events/events";
 import type { PanelContext } from "../../src/panel/context";
-import { panelHandler, type Panel } from "../../src/panel/handler";
+import type { Panel } from "../../src/panel/handler";
 import { retentionInForce } from "../../src/store/retention";
 import { useMigratedDatabase } from "../support/migrated-database";
-import { PASSWORDS, panelSessions } from "./panel-session";
+import { addPanelUsers, closePanel, panelSessions, servePanel } from "./panel-session";
 
 // The Events and Settings pages over HTTP: who sees which events, filters and keyset paging,
 // bad input; who may change which settings (the server refuses, nothing is written), the
@@ -30,10 +29,7 @@ const keys: Record<string, string> = {};
 beforeAll(async () => {
   const db = store.db();
   const ctx: PanelContext = { db, registry: { modems: [], devices: [], farm: null }, scheduler: { positions: () => new Map(), place: () => null } as never, hostTtlMs: 30_000, host: "here" };
-  panel = panelHandler(ctx, { pollMs: 50, sessionCheckMs: 200, retryMs: 500 });
-  server = createServer((req, res) => void panel.handle(req, res).then((handled) => void (handled || res.writeHead(404).end("not the panel's"))));
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  ({ panel, server, base } = await servePanel(ctx));
   receiver = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -45,7 +41,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
   hook = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/in`;
-  for (const [name, role] of [["ann", "admin"], ["olga", "operator"], ["vera", "viewer"]] as const) keys[name] = (await addUser(db, name, role, PASSWORDS[name]!, "test")).key;
+  Object.assign(keys, await addPanelUsers(db));
   await db.insertInto("devices").values([
     { key: "bank", title: "Olga's bank", model: "sr-box-bank", owner: "olga" },
     { key: "lab", title: "Vera's lab", model: "pool", owner: "vera" },
@@ -59,9 +55,7 @@ beforeAll(async () => {
   for (let i = 0; i < 2; i++) await recordEvent(db, "smsUnattributed", {}, { sender: "bank" }, new Date(start));
 });
 afterAll(async () => {
-  panel.dropStreams();
-  server.closeAllConnections();
-  await new Promise<void>((r) => server.close(() => r()));
+  await closePanel(panel, server);
   receiver.closeAllConnections();
   await new Promise<void>((r) => receiver.close(() => r()));
 });
