@@ -353,7 +353,40 @@ export interface SmsHoursTable {
   sent: number;
 }
 
+/** A modem taken by one user's console for a while (0023). */
+export interface ConsoleLeasesTable {
+  device: string;
+  modem: number;
+  user_id: number;
+  holder: string;
+  taken_at: Generated<Date>;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+}
+
+/** A line typed into a console session, with the modem's reply (0023). */
+export interface ConsoleLinesTable {
+  id: Generated<string>;
+  user_id: number | null;
+  user_name: string;
+  device: string;
+  modem: number;
+  iccid: string | null;
+  command: string;
+  outcome: "ok" | "error" | "failed" | "refused" | "unconfirmed";
+  reply: string | null;
+  at: Generated<Date>;
+  ms: number | null;
+}
+
+export interface ConsoleButtonsTable {
+  user_id: number;
+  buttons: ColumnType<string[], string, string>;
+}
+
 export interface Database {
+  console_leases: ConsoleLeasesTable;
+  console_lines: ConsoleLinesTable;
+  console_buttons: ConsoleButtonsTable;
   panel_sessions: PanelSessionsTable;
   login_attempts: LoginAttemptsTable;
   audit_log: AuditLogTable;

@@ -24,6 +24,7 @@ import * as m0019 from "./0019_events_settings";
 import * as m0020 from "./0020_wakeups";
 import * as m0021 from "./0021_outbox_lease";
 import * as m0022 from "./0022_host_url";
+import * as m0023 from "./0023_console";
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001_core": m0001,
@@ -47,6 +48,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0020_wakeups": m0020,
   "0021_outbox_lease": m0021,
   "0022_host_url": m0022,
+  "0023_console": m0023,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => ({ ...MIGRATIONS }) };
