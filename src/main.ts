@@ -31,6 +31,7 @@ import { runNotifier } from "./notify/webhooks";
 import { openApiHandler } from "./api/openapi";
 import { bootstrapKeys, BootstrapKeyError } from "./access/bootstrap";
 import { panelHandler } from "./panel/handler";
+import { startConsole } from "./console/endpoint";
 
 const CONFIG_FILE = process.env.SIMGATE_CONFIG ?? "simgate.config.json";
 const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
@@ -126,13 +127,17 @@ const program = Effect.scoped(
       process.stdout.write(`device ${d.id} (${d.model}${d.modems === "simulated" ? `, simulated, ${config.simulatedTiming} timing` : ""}): ${count} modems\n`);
     }
     yield* runNotifier(db, { wakeups });
+    // Technicians' console sessions, through each modem's own queue (src/console/).
+    const consoleEndpoint = yield* startConsole({ db, registry, scheduler, host: host.id, hostTtlMs: host.ttlMs, wakeups });
     const server = yield* serve(registry, config.http.host, config.http.port, [
       statusHandler(registry, db),
       openApiHandler(VERSION),
       srNavigatorHandler({ db, registry, scheduler }),
       simFolderHandler({ db, registry, scheduler, version: VERSION, hostTtlMs: host.ttlMs, host: host.id, ...(process.env.SIMGATE_TELEGRAM_API ? { telegramApi: process.env.SIMGATE_TELEGRAM_API } : {}) }),
       panelHandler({ db, registry, scheduler, hostTtlMs: host.ttlMs, host: host.id }).handle,
+      consoleEndpoint.handle,
     ]);
+    consoleEndpoint.attach(server);
     const address = server.address();
     const port = typeof address === "object" && address ? address.port : config.http.port;
     const url = `http://${config.http.host}:${port}`;
@@ -141,7 +146,7 @@ const program = Effect.scoped(
     yield* retryWhileUnavailable(tryStore("recording where this host is reached", () => recordHostUrl(db, host.id, reachedAt)));
     process.stdout.write(`host ${host.id}: other hosts pass on live requests to ${reachedAt}${process.env.SIMGATE_HOST_URL ? "" : " (SIMGATE_HOST_URL sets it)"}\n`);
     process.stdout.write(`listening on ${url}  (status: ${url}/status${registry.farm ? `, simulator: ${url}/sim/modems, send a code: POST ${url}/sim/sms` : ""})\n`);
-    process.stdout.write(`SR-Navigator API: ${url}${SRNAV_PATH}   SimFolder API: ${url}/api/<method>   web panel: ${url}/\n`);
+    process.stdout.write(`SR-Navigator API: ${url}${SRNAV_PATH}   SimFolder API: ${url}/api/<method>   web panel: ${url}/   console: ${url.replace(/^http/, "ws")}/console/ws\n`);
     // Retried while the database is away: a connection killed at this moment must not stop
     // a service that is already serving.
     const keys = yield* retryWhileUnavailable(

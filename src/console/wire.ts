@@ -96,6 +96,8 @@ export type ClientMessage =
   /** Takes (or extends) the exclusive lease for this many minutes. */
   | { readonly type: "lease"; readonly minutes: number }
   | { readonly type: "release" }
+  /** An admin ends whoever's lease stands on the modem. */
+  | { readonly type: "break" }
   /** Asks for the session's transcript so far (answered with `transcript`). */
   | { readonly type: "transcript" }
   /** Saves the user's hot buttons. */

@@ -15,7 +15,7 @@ import type { UssdError, UssdReply } from "../../drivers/modem/ussd";
 import type { CallError } from "../../drivers/modem/calls";
 import type { Registry } from "../devices/registry";
 import { recordEvent } from "../events/events";
-import type { CardSwitcher } from "../scheduler/service";
+import { waitForLease, type CardSwitcher } from "../scheduler/service";
 import { StoreError, tryStore } from "../store/database";
 import type { Database } from "../store/schema";
 import type { Wakeups } from "../store/wakeups";
@@ -157,6 +157,12 @@ export const runCardJobs = (db: Kysely<Database>, registry: Registry, options: C
       Effect.gen(function* () {
         const { work } = job;
         const waited = Date.now() - job.createdAt.getTime() > cardWaitMs;
+        // A technician has the card's modem: wait for the lease, no attempt spent.
+        const lease = options.switcher ? yield* options.switcher.leased(work.iccid, holderName(job)) : null;
+        if (lease) {
+          const { delayMs, reason } = waitForLease(lease);
+          return yield* retry(job, delayMs, reason);
+        }
         const claim = options.switcher ? yield* options.switcher.request(work.iccid, holderName(job)) : "unmanaged";
         const switchFailed = options.switcher ? Effect.map(options.switcher.switchFailed(work.iccid), (reason) => reason !== null) : undefined;
         const holder = claim === "busy" ? Option.none() : yield* awaitHolder(registry, work.iccid, options.cardAwaitMs ?? 30_000, switchFailed);

@@ -16,7 +16,7 @@ import { retryWhileUnavailable, StoreError, tryStore } from "../store/database";
 import type { Registry } from "../devices/registry";
 import { awaitHolder } from "./records";
 import { countModemAttempt, rescheduleJob, runJobLoop, nextJobDueInMs } from "./job-queue";
-import type { CardSwitcher } from "../scheduler/service";
+import { waitForLease, type CardSwitcher } from "../scheduler/service";
 import { recordEvent } from "../events/events";
 import { lockCardReports, recordStatusReport, takeWaitingReports } from "./status-reports";
 import { acceptedParts, clearSubmits, concatReference, doubtText, partsInDoubt, submitTracker } from "./submits";
@@ -168,6 +168,12 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
         // and the modem sending (the send would go out from whatever card came in).
         // Sending without the hold (another hold stands in the way) could send from the card
         // that replaces this one: wait and ask again.
+        // A technician has the card's modem: wait for the lease, no attempt spent, no failing.
+        const lease = options.switcher && sms.iccid ? yield* options.switcher.leased(sms.iccid, holderName(job)) : null;
+        if (lease) {
+          const { delayMs, reason } = waitForLease(lease);
+          return yield* retry(job, delayMs, reason);
+        }
         const claim = options.switcher && sms.iccid ? yield* options.switcher.request(sms.iccid, holderName(job)) : "unmanaged";
         if (claim === "busy") {
           if (Date.now() - job.createdAt.getTime() > cardWaitMs)

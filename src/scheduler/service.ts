@@ -11,6 +11,7 @@ import { recordCard, syncDevices } from "./inventory";
 import { startScheduler, type Scheduler } from "./scheduler";
 import { sharedHolds } from "./shared-holds";
 import type { Wakeups } from "../store/wakeups";
+import { leaseInTheWay, type Lease } from "../console/leases";
 
 export interface ServiceScheduler extends Scheduler {
   /** The store's numeric device id by configuration id. */
@@ -65,7 +66,19 @@ export interface CardSwitcher {
   readonly release: (iccid: string, holder: string) => Effect.Effect<void>;
   /** Why the switch that would bring the card in failed, if it did (then asking again retries it). */
   readonly switchFailed: (iccid: string) => Effect.Effect<string | null>;
+  /**
+   * A technician's console lease that keeps the card from `holder` (its modem is leased, or
+   * bringing it in would switch a leased modem): the job waits, without failing or counting
+   * an attempt.
+   */
+  readonly leased: (iccid: string, holder: string) => Effect.Effect<Lease | null>;
 }
+
+/** How a job waiting for a console lease says so (its last_error), and how soon it looks again. */
+export const waitForLease = (lease: Lease): { readonly delayMs: number; readonly reason: string } => ({
+  delayMs: Math.max(200, Math.min(2_000, lease.until.getTime() - Date.now())),
+  reason: `waiting for ${lease.holder}'s console lease on ${lease.device}/${lease.modem} (until ${lease.until.toISOString()})`,
+});
 
 export const cardSwitcher = (db: Kysely<Database>, scheduler: Scheduler): CardSwitcher => {
   const placeOf = (iccid: string) =>
@@ -93,5 +106,6 @@ export const cardSwitcher = (db: Kysely<Database>, scheduler: Scheduler): CardSw
         const hold = row?.key && row.place ? scheduler.place(row.key, row.place)?.hold : null;
         return hold?.state === "failed" ? (hold.error ?? "the switch failed") : null;
       }),
+    leased: (iccid, holder) => Effect.flatMap(placeOf(iccid), (row) => (row?.key && row.place ? leaseInTheWay(db, scheduler, row.key, row.place, holder) : Effect.succeed(null))),
   };
 };

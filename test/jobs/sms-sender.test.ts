@@ -159,6 +159,7 @@ describe("a send cut off before the modem answered", () => {
       const switcher: CardSwitcher = {
         request: (iccid, holder) => Effect.sync(() => void (holds.get(iccid) ?? holds.set(iccid, new Set()).get(iccid)!).add(holder)).pipe(Effect.as("held" as const)),
         release: (iccid, holder) => Effect.sync(() => void holds.get(iccid)?.delete(holder)),
+        leased: () => Effect.succeed(null),
         switchFailed: () => Effect.succeed(null),
       };
       const iccid = modem(1).sim!.iccid;
