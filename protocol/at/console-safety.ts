@@ -402,7 +402,9 @@ export const judgeConsoleLine = (line: string): ConsoleVerdict => {
  * as typed, which is right under the service's +CSCS="GSM".
  */
 export const consoleSubmit = (command: string, body: string, pduMode: boolean): { readonly to: string; readonly text: string } | null => {
-  const cmd = splitConsoleLine(command).find((c) => (c.name === "+CMGS" || c.name === "+CMGW") && c.op === "=");
+  // The command may be passed as stored, without its AT.
+  const line = /^\s*AT/i.test(command) ? command : `AT${command}`;
+  const cmd = splitConsoleLine(line).find((c) => (c.name === "+CMGS" || c.name === "+CMGW") && c.op === "=");
   if (!cmd) return null;
   if (/\x1b\s*$/.test(body)) return null;
   const content = body.replace(/\x1a[\s\S]*$/, "");

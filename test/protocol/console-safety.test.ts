@@ -196,6 +196,8 @@ describe("consoleSubmit", () => {
     expect(consoleSubmit('AT+CMGS="+15550002222",145', "hello", false)).toEqual({ to: "+15550002222", text: "hello" });
     expect(consoleSubmit("at+cmgs=0612345678", "two\rlines", false)).toEqual({ to: "0612345678", text: "two\nlines" });
     expect(consoleSubmit('AT + CMGS = "+1 555 000 2222"', "spaced", false)).toEqual({ to: "+15550002222", text: "spaced" });
+    expect(consoleSubmit('+CMGS="+15550002222"', "without AT", false)).toEqual({ to: "+15550002222", text: "without AT" });
+    expect(consoleSubmit('AT+CMGW="+15550002222"', "written", false)).toEqual({ to: "+15550002222", text: "written" });
   });
 
   it("reads a PDU-mode send with the project's decoder", () => {
