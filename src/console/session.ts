@@ -62,6 +62,14 @@ const MAX_BODY = 2_000;
 /** A technician's own limit on one line: at least 1 s, at most 10 minutes (a band scan takes 3). */
 const TIMEOUT_RANGE = { min: 1_000, max: 600_000 } as const;
 const HISTORY_SIZE = 500;
+const SOLICITED = { solicited: true } as const;
+const UNSOLICITED = { solicited: false } as const;
+/**
+ * Numeric or quiet result codes (ATV0, ATQ1, alone or run together with other basic
+ * commands): the port then cannot tell where any reply ends, not even this line's, so
+ * nothing could set the modem back through it. Refused with the reason.
+ */
+const SILENCING = /^AT(?:[A-Z&][0-9]*)*?(?:V0|Q1)/i;
 
 export const newSessionId = () => randomBytes(9).toString("base64url");
 
@@ -162,7 +170,7 @@ export const openSession = (ctx: SessionContext, modem: RegisteredModem, user: C
             if (event.inReplyTo) return;
             const at = Date.now();
             transcript.push({ urc: `\r\n${event.urc.line}\r\n${event.urc.body ? `${event.urc.body}\r\n` : ""}`, at });
-            return send({ type: "urc", line: event.urc.line, body: event.urc.body ?? null, notes: [...annotate(event.urc.line), ...(event.urc.body ? annotate(event.urc.body) : [])], at });
+            return send({ type: "urc", line: event.urc.line, body: event.urc.body ?? null, notes: [...annotate(event.urc.line, UNSOLICITED), ...(event.urc.body ? annotate(event.urc.body, UNSOLICITED) : [])], at });
           }
           case "stray":
             return send({ type: "port", state: "stray", detail: `output that belongs to no command: ${JSON.stringify(event.text)}` });
@@ -223,7 +231,7 @@ export const openSession = (ctx: SessionContext, modem: RegisteredModem, user: C
           const error: AtError = result.left;
           if (error._tag === "AtModemError") {
             const lines = error.lines;
-            send({ type: "reply", id: lineId, command: text, lines, final: error.error.text, ok: false, error: { family: error.error.family, code: error.error.code, name: error.error.name, retryable: error.error.retryable }, ms, notes: lines.map(annotate), finalNotes: annotate(error.error.text) });
+            send({ type: "reply", id: lineId, command: text, lines, final: error.error.text, ok: false, error: { family: error.error.family, code: error.error.code, name: error.error.name, retryable: error.error.retryable }, ms, notes: lines.map((l) => annotate(l, SOLICITED)), finalNotes: annotate(error.error.text, SOLICITED) });
             transcript.push({ command: text, reply: replyBytes(lines, error.error.text), delayMs: ms, at });
             return yield* audit({ command: text, outcome: "error", reply: [...lines, error.error.text].join("\n"), ms });
           }
@@ -233,7 +241,7 @@ export const openSession = (ctx: SessionContext, modem: RegisteredModem, user: C
         }
         const reply = result.right;
         const { ok, error } = outcomeOf(reply);
-        send({ type: "reply", id: lineId, command: text, lines: reply.lines, final: reply.finalText, ok, error, ms, notes: reply.lines.map(annotate), finalNotes: annotate(reply.finalText) });
+        send({ type: "reply", id: lineId, command: text, lines: reply.lines, final: reply.finalText, ok, error, ms, notes: reply.lines.map((l) => annotate(l, SOLICITED)), finalNotes: annotate(reply.finalText, SOLICITED) });
         transcript.push({ command: text, reply: replyBytes(reply.lines, reply.finalText), delayMs: ms, at });
         yield* audit({ command: text, outcome: ok ? "ok" : "error", reply: [...reply.lines, reply.finalText].join("\n"), ms });
         if (verdict.kind === "send" && ok && body !== undefined && verdict.command === "CMGS") yield* recordSend(lineId, text, body);
@@ -283,6 +291,8 @@ export const openSession = (ctx: SessionContext, modem: RegisteredModem, user: C
             return send({ type: "confirm", id: lineId, command: text, reason });
           }
         }
+        if (SILENCING.test(text.replace(/\s+/g, "")))
+          return yield* refuse(lineId, text, "ATV0 and ATQ1 turn the modem's result codes numeric or off: the service could no longer read any reply (this line's included), so it does not send them");
         if (verdict.kind === "reassert") send({ type: "warning", id: lineId, text: `${verdict.reason}; the service sets its own settings again after this line` });
         yield* run(lineId, text, m.body, m.timeoutMs, verdict);
         if (verdict.kind === "reassert") {
