@@ -17,6 +17,7 @@ import { enqueueSms, runSmsSender } from "../../src/jobs/sms-sender";
 import { cardSwitcher } from "../../src/scheduler/service";
 import { encodeSubmit } from "../../protocol/sms/encode";
 import { Farm } from "../../hil/farm";
+import { buildDeliver } from "../../hil/network/pdu-builder";
 import { ServedFarm } from "../../hil/serve";
 import { startTestService, type TestService } from "../support/service";
 import { is, openConsole, type TestConsole } from "./console-client";
@@ -189,6 +190,26 @@ describe("console sessions through the service", () => {
     const audit = await service.db.selectFrom("console_lines").select(["command", "outcome", "user_name"]).where("device", "=", "rack").where("modem", "=", 2).orderBy("id").execute();
     expect(audit.filter((r) => r.command === "AT+CFUN=0").map((r) => r.outcome)).toEqual(["unconfirmed", "ok"]);
     expect(audit.every((r) => r.user_name === "admin")).toBe(true);
+    await c.close();
+  });
+
+  it("a +CMGD of a message the inbox has not stored yet waits for a confirmation; ATV0 is refused with the reason", async () => {
+    const c = await attach("admin", { device: "rack", modem: "2" });
+    await c.next(is("hello"));
+    // A message on the SIM that no +CMTI announced: the inbox has not seen it.
+    const sim = simOf("usb1");
+    const built = buildDeliver({ smsc: "+15550000000", from: "+15550006666", text: "not stored yet", alphabet: "gsm7", at: new Date(), offsetMinutes: 0 });
+    const slot = sim.storage.add({ stat: 0, pdu: built.pdu, tpduLength: built.tpduLength, kind: "deliver" })!;
+    const id = nextId("cmgd");
+    c.send({ type: "line", id, text: `AT+CMGD=${slot.index}` });
+    expect((await c.next(is("confirm", (m) => m.id === id), { timeoutMs: 15_000 })).reason).toMatch(new RegExp(`index ${slot.index} \\(from \\+15550006666\\).*loses it`));
+    expect(sim.storage.get(slot.index)).toBeDefined();
+    c.send({ type: "line", id, text: `AT+CMGD=${slot.index}`, confirm: true });
+    expect((await c.next(is("reply", (m) => m.id === id))).final).toBe("OK");
+    expect(sim.storage.get(slot.index)).toBeUndefined();
+    const v0 = nextId("v0");
+    c.send({ type: "line", id: v0, text: "ATE0V0" });
+    expect((await c.next(is("refused", (m) => m.id === v0))).reason).toMatch(/numeric or off/);
     await c.close();
   });
 
