@@ -22,6 +22,7 @@ import { ServedFarm } from "../../hil/serve";
 import { API_KEY, ServiceProcess } from "../faults/service";
 import { throwawayDatabase } from "../support/postgres";
 import { until } from "../support/service-process";
+import { is, openConsole } from "../console/console-client";
 
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
 
@@ -178,6 +179,21 @@ describe("three hosts on one database", () => {
     // Nothing rings now: the driving host's own refusal comes back through host A as it was.
     const nothing = await simFolder("a", "callAnswer", { card_id: cardId });
     expect(nothing).toMatchObject({ status: "error", error: "MODEM_ERROR" });
+  });
+
+  it("a console session opened on host B for a modem of host A is passed on to A: its lines, replies and live codes", async () => {
+    const c = await openConsole(url("b"), { device: "a-pool", modem: "1" }, { authorization: `Bearer ${API_KEY}` });
+    try {
+      const hello = await c.next(is("hello"), { timeoutMs: 15_000 });
+      expect(hello.modem).toMatchObject({ device: "a-pool", modem: 1, host: "host-a" });
+      c.send({ type: "line", id: "imsi", text: "AT+CIMI" });
+      expect((await c.next(is("reply", (m) => m.id === "imsi"))).lines).toEqual([farm.modem("a-m1").sim!.spec.imsi]);
+      const from = c.messages.length;
+      farm.network.sendSms({ to: farm.modem("a-m1").sim!.number, from: "+15550009999", text: "console through host B" });
+      await c.next(is("urc", (m) => m.line.startsWith("+CMTI:")), { from, timeoutMs: 20_000 });
+    } finally {
+      await c.close();
+    }
   });
 
   it("host A killed mid-stream: nothing lost, nothing twice, its holds kept, its jobs taken back at once, the others flowing meanwhile", async () => {
