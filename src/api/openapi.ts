@@ -63,7 +63,7 @@ const parameter = ([name, description, required]: Param) => ({ name, in: "query"
 
 export const openApiDocument = (version: string) => ({
   openapi: "3.1.0",
-  info: { title: "simgate", version, description: "SimFolder-compatible API under /api/<method>, and the SR-Navigator API at /api/handler.php." },
+  info: { title: "simgate", version, description: "SimFolder-compatible API under /api/<method>, the SR-Navigator API at /api/handler.php, and the technician's console at /console/." },
   paths: {
     ...Object.fromEntries(
       Object.entries(SIMFOLDER).map(([method, m]) => [
@@ -93,6 +93,47 @@ export const openApiDocument = (version: string) => ({
           ...["number", "device_id", "operator", "position", "phone_exception", "mode", "channels", "sender", "period", "code", "new", "sms_id", "call_id", "recipient", "text", "keep"].map((name) => ({ name, in: "query", required: false, schema: { type: "string" } })),
         ],
         responses: { "200": { description: "DONE, a number, JSON, or an error word (BAD_KEY, BAD_ACTION, NO_NUMBERS, BUSY, ...)" } },
+      },
+    },
+    "/console/ws": {
+      get: {
+        operationId: "consoleSession",
+        summary: "a technician's AT console on one modem, as a WebSocket (messages: src/console/wire.ts, the README's Console section)",
+        description:
+          "Sign in with Authorization: Bearer <API key> (or x-api-key), or the panel's session cookie from this host's pages (Origin checked). The first frame is hello; each frame is one JSON message.",
+        parameters: [
+          { name: "device", in: "query", required: false, description: "the device id (with modem)", schema: { type: "string" } },
+          { name: "modem", in: "query", required: false, description: "the modem's 1-based position in its device", schema: { type: "integer" } },
+          { name: "card", in: "query", required: false, description: "instead: the ICCID or number of the card the modem holds", schema: { type: "string" } },
+        ],
+        responses: { "101": { description: "the session: hello, then replies, unsolicited codes, lease news" }, "401": { description: "no valid key or session" }, "403": { description: "a panel cookie from another origin" } },
+      },
+    },
+    "/console/batch": {
+      post: {
+        operationId: "consoleBatch",
+        summary: "one plain AT line on many modems (operators and admins); a table of replies",
+        requestBody: {
+          required: true,
+          content: {
+            "application/json": {
+              schema: {
+                type: "object",
+                required: ["command", "modems"],
+                properties: {
+                  command: { type: "string", description: "one AT line; lines that need a confirmation, delete, send or change settings are refused (NOT_IN_A_BATCH)" },
+                  modems: { oneOf: [{ const: "all" }, { type: "array", items: { type: "string", description: "<device>/<modem>" } }] },
+                  timeoutMs: { type: "integer", minimum: 1000, maximum: 600000 },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          "200": { description: '{"command":"AT+CSQ","results":[{"device","modem","ok","final","lines","ms","error"}]}' },
+          "400": { description: '{"error":"BAD_REQUEST|NOT_IN_A_BATCH","message":"..."}' },
+          "403": { description: "viewers watch only" },
+        },
       },
     },
   },
