@@ -53,6 +53,56 @@ describe("layering", () => {
     expect(importers.sort()).toEqual(["src/cli/sim.ts", "src/devices/simulated.ts"]);
   });
 
+  // Inside src/: main and cli compose; the facades (api, panel, console) call services;
+  // services call each other and the base; config and store import no service. A new
+  // directory must be given a layer here (the README's "Layers" section draws the map).
+  const SRC_LAYERS: Readonly<Record<string, "compose" | "facade" | "service" | "base">> = {
+    "main.ts": "compose",
+    cli: "compose",
+    api: "facade",
+    panel: "facade",
+    console: "facade",
+    access: "service",
+    cards: "service",
+    devices: "service",
+    events: "service",
+    hosts: "service",
+    jobs: "service",
+    messages: "service",
+    notify: "service",
+    pools: "service",
+    scheduler: "service",
+    config: "base",
+    store: "base",
+  };
+  const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
+    compose: ["compose", "facade", "service", "base"],
+    facade: ["facade", "service", "base"],
+    service: ["service", "base"],
+    base: ["base"],
+  };
+  const srcPart = (file: string, spec: string) => {
+    const path = relative(join(ROOT, "src"), join(ROOT, file, "..", spec));
+    return path.startsWith("..") ? null : path.split("/")[0]!.replace(/^main$/, "main.ts");
+  };
+
+  it("every directory of src/ has a layer in the map", () => {
+    const parts = files("src").map((f) => f.split("/")[1]!);
+    expect([...new Set(parts)].filter((p) => !(p in SRC_LAYERS))).toEqual([]);
+  });
+
+  it("src/ keeps its layer map: facades call services, services call the base, config and store import no service", () => {
+    const bad = files("src").flatMap((f) => {
+      const from = SRC_LAYERS[f.split("/")[1]!]!;
+      return imports(f)
+        .filter((s) => s.startsWith("."))
+        .map((s) => [s, srcPart(f, s)] as const)
+        .filter(([, part]) => part !== null && !MAY_IMPORT[from]!.includes(SRC_LAYERS[part] ?? "?"))
+        .map(([s, part]) => `${f} (${from}) imports ${s} (${SRC_LAYERS[part!] ?? "no layer"})`);
+    });
+    expect(bad).toEqual([]);
+  });
+
   it("finds the protocol modules it checks", () => {
     expect(files("protocol").length).toBeGreaterThan(10);
   });

@@ -3,7 +3,7 @@
  * (their parameters and payload keys, as in our contract) and the SR-Navigator endpoint.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { EVENT_TYPES } from "../events/events";
+import { EVENT_TYPES } from "../store/events";
 
 type Param = readonly [name: string, description: string, required?: boolean];
 

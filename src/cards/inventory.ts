@@ -5,9 +5,9 @@
  * the whole inventory needs on top (search, sort, paging, the live state, pools, the place).
  */
 import { sql, type Expression, type Kysely, type SelectQueryBuilder, type SqlBool } from "kysely";
-import { unstorable } from "../api/http/params";
+import { unstorable } from "../store/storable-text";
 import type { Database } from "../store/schema";
-import { recordEvent } from "../events/events";
+import { recordEvent } from "../store/events";
 
 /**
  * Which cards a user sees: the cards on the devices they may see. `everywhere` (an admin in

@@ -5,7 +5,7 @@
  * SIMGATE_DATA_DIR).
  */
 import { parseTcpTarget } from "../../drivers/transport/tcp";
-import { DEFAULT_RETENTION, type Retention } from "../store/retention";
+import { DEFAULT_RETENTION, type Retention } from "./retention";
 
 export type DeviceModel = "pool" | "dual-sim" | "sr-train" | "sr-box-8" | "sr-box-bank" | "sr-box-2-bank";
 export const DEVICE_MODELS: readonly DeviceModel[] = ["pool", "dual-sim", "sr-train", "sr-box-8", "sr-box-bank", "sr-box-2-bank"];

@@ -29,7 +29,7 @@ import { cookies, foreignOrigin, SESSION_COOKIE } from "../panel/http";
 import type { Scheduler } from "../scheduler/scheduler";
 import type { Database } from "../store/schema";
 import type { Wakeups } from "../store/wakeups";
-import { followLeases } from "./leases";
+import { followLeases } from "../scheduler/console-leases";
 import { ConsoleHub, openSession, recordLine, type ConsoleUser } from "./session";
 import { CONSOLE_PATH, type ClientMessage, type ServerMessage } from "./wire";
 

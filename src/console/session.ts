@@ -22,7 +22,7 @@ import type { RegisteredModem } from "../devices/registry";
 import { tryStore, type StoreError } from "../store/database";
 import type { Database } from "../store/schema";
 import { annotate } from "./annotate";
-import { breakLease, leaseOn, releaseLease, takeLease, type Lease } from "./leases";
+import { breakLease, leaseOn, releaseLease, takeLease, type Lease } from "../scheduler/console-leases";
 import { unstoredMessages } from "./unstored";
 import { DEFAULT_BUTTONS, type ClientMessage, type ConsoleLease, type ConsoleModem, type ConsoleTranscript, type ServerMessage } from "./wire";
 

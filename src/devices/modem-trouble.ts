@@ -9,7 +9,7 @@
 import { Effect, type Scope } from "effect";
 import type { Kysely } from "kysely";
 import type { SupervisedEvent } from "../../drivers/modem/supervisor";
-import { recordEvent } from "../events/events";
+import { recordEvent } from "../store/events";
 import { tryStore } from "../store/database";
 import type { Database } from "../store/schema";
 import type { Registry } from "./registry";

@@ -8,7 +8,7 @@ import type { Kysely } from "kysely";
 import { simStatusOf, type SimStatus } from "../../drivers/modem/state";
 import type { Registry } from "../devices/registry";
 import type { Database } from "../store/schema";
-import { recordEvent, type EventSubject, type EventType } from "./events";
+import { recordEvent, type EventSubject, type EventType } from "../store/events";
 
 const quietly = (what: string, run: () => Promise<void>) =>
   Effect.tryPromise(run).pipe(Effect.catchAll((e) => Effect.sync(() => void process.stderr.write(`events: ${what}: ${String(e.error)}\n`))));

@@ -14,7 +14,7 @@ import type { AtError } from "../../drivers/at/errors";
 import type { UssdError, UssdReply } from "../../drivers/modem/ussd";
 import type { CallError } from "../../drivers/modem/calls";
 import type { Registry } from "../devices/registry";
-import { recordEvent } from "../events/events";
+import { recordEvent } from "../store/events";
 import { waitForLease, type CardSwitcher } from "../scheduler/service";
 import { StoreError, tryStore } from "../store/database";
 import type { Database } from "../store/schema";

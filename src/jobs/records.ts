@@ -11,7 +11,7 @@ import type { ModemActor } from "../../drivers/modem/modem-actor";
 import type { RegisteredModem, Registry } from "../devices/registry";
 import type { Database } from "../store/schema";
 import { StoreError, tryStore } from "../store/database";
-import { recordEvent } from "../events/events";
+import { recordEvent } from "../store/events";
 
 const store = tryStore;
 

@@ -17,7 +17,7 @@ import type { Registry } from "../devices/registry";
 import { awaitHolder } from "./records";
 import { countModemAttempt, rescheduleJob, runJobLoop, nextJobDueInMs } from "./job-queue";
 import { waitForLease, type CardSwitcher } from "../scheduler/service";
-import { recordEvent } from "../events/events";
+import { recordEvent } from "../store/events";
 import { lockCardReports, recordStatusReport, takeWaitingReports } from "./status-reports";
 import { acceptedParts, clearSubmits, concatReference, doubtText, partsInDoubt, submitTracker } from "./submits";
 import { cardIsMine } from "../hosts/host";

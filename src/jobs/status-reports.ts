@@ -9,7 +9,7 @@
  */
 import { sql, type Kysely, type Transaction } from "kysely";
 import type { StatusReport } from "../../drivers/modem/sms-outbox";
-import { recordEvent } from "../events/events";
+import { recordEvent } from "../store/events";
 import type { Database } from "../store/schema";
 
 /** How far back a report may reach for its part. */

@@ -17,7 +17,7 @@ import { sql, type Kysely, type Transaction } from "kysely";
 import { FEED_START, feedEnd, formatPosition, parsePosition, readFeed, type FeedPosition } from "../events/feed";
 import type { Database } from "../store/schema";
 import { waitUntilDue, type Wakeups } from "../store/wakeups";
-import { notifySettings } from "../api/simfolder/methods";
+import { notifySettings } from "./settings";
 
 export interface NotifierOptions {
   /** How often to look for work (default 500 ms; 2 s with `wakeups`, as the fallback). */

@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { Effect, Option, Schedule, SubscriptionRef } from "effect";
 import type { ModemActor } from "../../drivers/modem/modem-actor";
 import { answersAt } from "../../drivers/modem/bring-up";
-import { recordEvent } from "../events/events";
+import { recordEvent } from "../store/events";
 import { formatPosition, feedEnd, type FeedPosition } from "../events/feed";
 import { checkSignIn } from "../access/accounts";
 import { audit } from "../access/audit";

@@ -10,10 +10,12 @@
 import { AccountError, addUser, listUsers, rotateApiKey, setDisabled, setPassword, setRole } from "../access/accounts";
 import { audit, auditLog } from "../access/audit";
 import { isRole, mayAdminister, mayWorkTheFarm } from "../access/roles";
-import { ApiError, METHODS, notifySettings, type Params, type SimFolderContext } from "../api/simfolder/methods";
-import { EVENT_TYPES } from "../events/events";
+import { ApiError, METHODS, type Params, type SimFolderContext } from "../api/simfolder/methods";
+import { notifySettings } from "../notify/settings";
+import { EVENT_TYPES } from "../store/events";
 import { deliveryLog, retryNow, sendTestEvent } from "../notify/webhooks";
-import { DEFAULT_RETENTION, retentionInForce, retentionProblem, setRetentionOverride, type Retention } from "../store/retention";
+import { DEFAULT_RETENTION, type Retention } from "../config/retention";
+import { retentionInForce, retentionProblem, setRetentionOverride } from "../store/retention";
 import type { PanelContext } from "./context";
 import { clientAddress, redirect } from "./http";
 import { errorPage, sendPage, type PageRoutes, type PanelRequest } from "./route-kit";

@@ -8,7 +8,7 @@
  */
 import { sql, type Kysely, type Transaction } from "kysely";
 import { hashKey, newKey, plausibleKey, sameHash } from "../access/keys";
-import { unstorable } from "../api/http/params";
+import { unstorable } from "../store/storable-text";
 import type { Database } from "../store/schema";
 
 export interface PoolFilter {

@@ -13,7 +13,7 @@ import type { RegisteredDevice } from "../devices/registry";
 import { StoreError, tryStore } from "../store/database";
 import type { Database } from "../store/schema";
 import { joinPools } from "../pools/pools";
-import { recordEvent } from "../events/events";
+import { recordEvent } from "../store/events";
 
 const store = tryStore;
 

@@ -11,7 +11,7 @@ import { recordCard, syncDevices } from "./inventory";
 import { startScheduler, type Scheduler } from "./scheduler";
 import { sharedHolds } from "./shared-holds";
 import type { Wakeups } from "../store/wakeups";
-import { leaseInTheWay, type Lease } from "../console/leases";
+import { leaseInTheWay, type Lease } from "./console-leases";
 
 export interface ServiceScheduler extends Scheduler {
   /** The store's numeric device id by configuration id. */

@@ -8,16 +8,8 @@ import { Effect, Schedule, type Scope } from "effect";
 import { sql, type Kysely } from "kysely";
 import type { Database } from "./schema";
 import { StoreError } from "./database";
+import { DEFAULT_RETENTION, type Retention } from "../config/retention";
 
-export interface Retention {
-  readonly smsDays: number;
-  readonly ussdDays: number;
-  readonly callsDays: number;
-  readonly atLogDays: number;
-  readonly eventsDays: number;
-}
-
-export const DEFAULT_RETENTION: Retention = { smsDays: 0, ussdDays: 0, callsDays: 0, atLogDays: 30, eventsDays: 90 };
 
 /** Each table with its time column; sms_in goes with its parts. */
 const TARGETS: ReadonlyArray<{ key: keyof Retention; table: string; column: string }> = [

@@ -16,7 +16,7 @@ import { decodeSmsPdu, type SmsPdu } from "../../protocol/sms/decode";
 import { SinkError, type ReceivedPart, type SmsSink } from "../../drivers/modem/sms-inbox";
 import type { Database } from "./schema";
 import { StoreError } from "./database";
-import { recordEvent } from "../events/events";
+import { recordEvent } from "./events";
 import { attributeModemMemory, cardSeen, NOW_MS, type Attribution, type ModemPlace } from "./modem-memory";
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");

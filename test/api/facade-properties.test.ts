@@ -10,7 +10,7 @@ import { METHODS } from "../../src/api/simfolder/methods";
 import { ACTIONS } from "../../src/api/srnav/actions";
 import { srNavigatorHandler, SRNAV_PATH } from "../../src/api/srnav/handler";
 import type { Registry } from "../../src/devices/registry";
-import { EVENT_TYPES } from "../../src/events/events";
+import { EVENT_TYPES } from "../../src/store/events";
 import { recordCalls } from "../../src/jobs/records";
 import { createPool } from "../../src/pools/pools";
 import type { Database } from "../../src/store/schema";

@@ -3,7 +3,7 @@ import type { Kysely } from "kysely";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashKey } from "../../src/access/keys";
-import { EVENT_TYPES } from "../../src/events/events";
+import { EVENT_TYPES } from "../../src/store/events";
 import { fanOut } from "../../src/notify/webhooks";
 import { migrate, openStore } from "../../src/store/database";
 import type { Database } from "../../src/store/schema";

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashKey } from "../../src/access/keys";
 import { parseConfig } from "../../src/config/config";
 import { startRegistry, type Registry } from "../../src/devices/registry";
-import { EVENT_TYPES } from "../../src/events/events";
+import { EVENT_TYPES } from "../../src/store/events";
 import { recordModemEvents } from "../../src/events/recorder";
 import { enqueueCardWork, runCardJobs } from "../../src/jobs/card-jobs";
 import { recordCalls } from "../../src/jobs/records";

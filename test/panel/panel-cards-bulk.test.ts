@@ -1,6 +1,6 @@
 import { Effect } from "effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { recordEvent } from "../../src/events/events";
+import { recordEvent } from "../../src/store/events";
 import { runCardJobs } from "../../src/jobs/card-jobs";
 import { createPool } from "../../src/pools/pools";
 import { cardSwitcher } from "../../src/scheduler/service";

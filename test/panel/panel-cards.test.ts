@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { recordEvent } from "../../src/events/events";
+import { recordEvent } from "../../src/store/events";
 import { startRig, type Rig } from "./panel-rig";
 
 // The SIM cards page in headless Chromium, over the cards the scheduler's scan recorded

@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { addUser } from "../../src/access/accounts";
-import { recordEvent } from "../../src/events/events";
+import { recordEvent } from "../../src/store/events";
 import { feedEnd, formatPosition } from "../../src/events/feed";
 import type { PanelContext } from "../../src/panel/context";
 import { alertsFor, messagesPerHour } from "../../src/panel/alerts";

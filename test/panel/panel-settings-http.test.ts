@@ -1,8 +1,8 @@
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { userByKey } from "../../src/access/users";
-import { notifySettings } from "../../src/api/simfolder/methods";
-import { recordEvent } from "../../src/events/events";
+import { notifySettings } from "../../src/notify/settings";
+import { recordEvent } from "../../src/store/events";
 import type { PanelContext } from "../../src/panel/context";
 import type { Panel } from "../../src/panel/handler";
 import { retentionInForce } from "../../src/store/retention";

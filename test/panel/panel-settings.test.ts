@@ -2,7 +2,7 @@ import { createHmac } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { recordEvent } from "../../src/events/events";
+import { recordEvent } from "../../src/store/events";
 import { startRig, type Rig } from "./panel-rig";
 
 // The Events and Settings pages in headless Chromium over the rig's service: a test event

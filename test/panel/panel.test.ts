@@ -4,7 +4,7 @@ import { sql } from "kysely";
 import { Effect } from "effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashKey } from "../../src/access/keys";
-import { recordEvent } from "../../src/events/events";
+import { recordEvent } from "../../src/store/events";
 import { parsePosition } from "../../src/events/feed";
 import { CSP } from "../../src/panel/http";
 import { TEST_SERVER } from "../support/postgres";

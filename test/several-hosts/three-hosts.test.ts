@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { Effect, Exit, Scope } from "effect";
 import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { EVENT_TYPES } from "../../src/events/events";
+import { EVENT_TYPES } from "../../src/store/events";
 import { createPool } from "../../src/pools/pools";
 import { openStore } from "../../src/store/database";
 import type { Database } from "../../src/store/schema";

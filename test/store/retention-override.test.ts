@@ -2,7 +2,8 @@ import { Effect, Exit, Scope } from "effect";
 import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrate, openStore } from "../../src/store/database";
-import { DEFAULT_RETENTION, retentionInForce, runRetention, setRetentionOverride } from "../../src/store/retention";
+import { DEFAULT_RETENTION } from "../../src/config/retention";
+import { retentionInForce, runRetention, setRetentionOverride } from "../../src/store/retention";
 import type { Database } from "../../src/store/schema";
 import { throwawayDatabase } from "../support/postgres";
 

@@ -3,7 +3,8 @@ import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/config";
 import { migrate, openStore } from "../../src/store/database";
-import { DEFAULT_RETENTION, prune } from "../../src/store/retention";
+import { DEFAULT_RETENTION } from "../../src/config/retention";
+import { prune } from "../../src/store/retention";
 import type { Database } from "../../src/store/schema";
 import { throwawayDatabase } from "../support/postgres";
 

@@ -12,15 +12,16 @@ import type { ModemActor } from "../../../drivers/modem/modem-actor";
 import type { Registry } from "../../devices/registry";
 import { remoteModems } from "../../devices/live-state";
 import { DEFAULT_HOST_TTL_MS } from "../../hosts/host";
-import { EVENT_TYPES } from "../../events/events";
+import { EVENT_TYPES } from "../../store/events";
 import { enqueueCardWork } from "../../jobs/card-jobs";
 import { holderOf } from "../../jobs/records";
 import { enqueueSms } from "../../jobs/sms-sender";
 import { deleteRecords } from "../../messages/records";
-import { unstorable } from "../http/params";
+import { unstorable } from "../../store/storable-text";
 import { cardFieldProblem, FIELD_MAX, scopedCards, updateCard, type CardChanges } from "../../cards/inventory";
 import type { ServiceScheduler } from "../../scheduler/service";
 import type { Database } from "../../store/schema";
+import { notifySettings, type NotifySettings } from "../../notify/settings";
 
 export interface SimFolderContext {
   readonly db: Kysely<Database>;
@@ -629,27 +630,5 @@ const callList = async (ctx: SimFolderContext, user: User, params: Params, direc
       ended: unix(row.ended_at),
       end_reason: row.end_reason,
     })),
-  };
-};
-
-export interface NotifySettings {
-  readonly url: string | null;
-  readonly format: "form" | "json";
-  readonly events: Record<string, boolean>;
-  /** For the receiver to check the X-Simgate-Signature header (HMAC-SHA256 of the body). */
-  readonly secret: string;
-  readonly telegram: { token: string | null; chatId: string | null };
-}
-
-export const notifySettings = async (db: Kysely<Database>, userId: number): Promise<NotifySettings> => {
-  const row = await db.selectFrom("settings").select("value").where("key", "=", `notify:${userId}`).executeTakeFirst();
-  const user = await db.selectFrom("api_users").select("secret").where("id", "=", userId).executeTakeFirstOrThrow();
-  const v = (row?.value ?? {}) as Partial<NotifySettings>;
-  return {
-    url: v.url ?? null,
-    format: v.format ?? "form",
-    events: Object.fromEntries(EVENT_TYPES.map((e) => [e, v.events?.[e] ?? false])),
-    secret: user.secret,
-    telegram: { token: v.telegram?.token ?? null, chatId: v.telegram?.chatId ?? null },
   };
 };

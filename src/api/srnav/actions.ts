@@ -7,7 +7,7 @@ import { Cause, Effect, Exit } from "effect";
 import { sql, type Kysely, type SelectQueryBuilder } from "kysely";
 import type { Registry } from "../../devices/registry";
 import { enqueueSms } from "../../jobs/sms-sender";
-import { unstorable } from "../http/params";
+import { unstorable } from "../../store/storable-text";
 import type { ServiceScheduler } from "../../scheduler/service";
 import type { Database } from "../../store/schema";
 import { extractCode, isDigits, listParam, numberParam, panelTime, unixSeconds } from "./format";

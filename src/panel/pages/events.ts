@@ -5,7 +5,7 @@
  * appears without a reload, the page's script fetching the region again when the stream
  * reports one.
  */
-import { EVENT_TYPES, SERVICE_EVENT_TYPES } from "../../events/events";
+import { EVENT_TYPES, SERVICE_EVENT_TYPES } from "../../store/events";
 import type { EventSlice, LoggedEvent } from "../../events/event-log";
 import { html, type Html } from "../html";
 import type { StringKey } from "../i18n/en";

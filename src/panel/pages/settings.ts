@@ -5,9 +5,10 @@
  * forms; the server refuses their posts besides. Admins get links to users and the audit log.
  */
 import type { Delivery } from "../../notify/webhooks";
-import type { NotifySettings } from "../../api/simfolder/methods";
-import { EVENT_TYPES } from "../../events/events";
-import type { RetentionInForce, Retention } from "../../store/retention";
+import type { NotifySettings } from "../../notify/settings";
+import { EVENT_TYPES } from "../../store/events";
+import type { Retention } from "../../config/retention";
+import type { RetentionInForce } from "../../store/retention";
 import { html, type Html } from "../html";
 import type { StringKey } from "../i18n/en";
 import { LOCALES, type Locale, type Translate } from "../i18n/locale";

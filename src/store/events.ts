@@ -6,7 +6,7 @@
  * survives a restart. A received SMS is recorded in the transaction that stores the message.
  */
 import type { Kysely, Transaction } from "kysely";
-import type { Database } from "../store/schema";
+import type { Database } from "./schema";
 
 export const EVENT_TYPES = ["deviceState", "ussdReceived", "smsReceived", "smsSended", "callIncoming", "callBegin", "callEnd", "callOutgoing", "simStatus"] as const;
 /** Events of simgate's own, not SimFolder notifications (no user subscribes to them there). */

@@ -11,7 +11,7 @@
  */
 import { Data, Effect, type Scope } from "effect";
 import { sql, type Kysely } from "kysely";
-import type { Scheduler } from "../scheduler/scheduler";
+import type { Scheduler } from "./scheduler";
 import { tryStore, type StoreError } from "../store/database";
 import type { Database } from "../store/schema";
 import { pollingOnly, type Wakeups } from "../store/wakeups";
