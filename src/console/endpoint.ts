@@ -286,10 +286,21 @@ export const startConsole = (ctx: ConsoleContext): Effect.Effect<ConsoleEndpoint
       const unknown: string[] = [];
       for (const m of ctx.registry.modems) if (wanted === null || wanted.includes(`${m.device}/${m.position}`)) if (await mayReach(ctx.db, who.user, m.device)) modems.push(m);
       if (wanted) for (const w of wanted) if (!modems.some((m) => `${m.device}/${m.position}` === w)) unknown.push(w);
-      const results = await Runtime.runPromise(runtime)(Effect.forEach(modems, (m) => runBatchLine(ctx, m, who.user, command, timeoutMs), { concurrency: 16 }));
+      // Modems of other live hosts go to those hosts, once (a passed-on batch stays there).
+      const elsewhere = req.headers[FORWARDED_BY] ? new Map<string, { url: string | null; modems: string[] }>() : await otherHostsModems(ctx, who.user, wanted === null ? null : unknown);
+      const passedOn = [...elsewhere.values()].flatMap((h) => h.modems);
+      const [results, remote] = await Promise.all([
+        Runtime.runPromise(runtime)(Effect.forEach(modems, (m) => runBatchLine(ctx, m, who.user, command, timeoutMs), { concurrency: 16 })),
+        Promise.all([...elsewhere].map(([host, h]) => batchOnHost(ctx.host, host, h.url, h.modems, req, { command, timeoutMs }))),
+      ]);
+      const missing = unknown.filter((w) => !passedOn.includes(w));
       return json(200, {
         command,
-        results: [...results, ...unknown.map((w) => ({ device: w.split("/")[0]!, modem: Number(w.split("/")[1]), ok: false, final: null, lines: [], ms: 0, error: `not a modem of this host that ${who.user.name} may reach` }))],
+        results: [
+          ...results,
+          ...remote.flat(),
+          ...missing.map((w) => ({ device: w.split("/")[0]!, modem: Number(w.split("/")[1]), ok: false, final: null, lines: [], ms: 0, error: `not a modem that ${who.user.name} may reach on a running host` })),
+        ],
       });
     };
 
@@ -299,6 +310,47 @@ export const startConsole = (ctx: ConsoleContext): Effect.Effect<ConsoleEndpoint
       sessions: () => open.size,
     };
   });
+
+/** The modems of other live hosts a batch covers (`wanted` null: all of them), by host. */
+const otherHostsModems = async (ctx: ConsoleContext, user: ConsoleUser, wanted: readonly string[] | null): Promise<Map<string, { url: string | null; modems: string[] }>> => {
+  if (wanted !== null && wanted.length === 0) return new Map();
+  const rows = await ctx.db
+    .selectFrom("modem_state as m")
+    .innerJoin("hosts as h", "h.id", "m.host")
+    .select(["m.device", "m.modem", "h.id as host", "h.url"])
+    .where("m.host", "<>", ctx.host)
+    .where(sql<boolean>`h.heartbeat_at > now() - ${`${ctx.hostTtlMs} milliseconds`}::interval`)
+    .execute();
+  const byHost = new Map<string, { url: string | null; modems: string[] }>();
+  for (const r of rows) {
+    const name = `${r.device}/${r.modem}`;
+    if (wanted !== null && !wanted.includes(name)) continue;
+    if (!(await mayReach(ctx.db, user, r.device))) continue;
+    const entry = byHost.get(r.host) ?? byHost.set(r.host, { url: r.url, modems: [] }).get(r.host)!;
+    entry.modems.push(name);
+  }
+  return byHost;
+};
+
+/** A batch's share for another host, posted there with the caller's own credentials. */
+const batchOnHost = async (me: string, host: string, url: string | null, modems: string[], req: IncomingMessage, body: { command: string; timeoutMs: number | undefined }): Promise<BatchResult[]> => {
+  const failed = (error: string) => modems.map((m) => ({ device: m.split("/")[0]!, modem: Number(m.split("/")[1]), ok: false, final: null, lines: [], ms: 0, error }));
+  if (!url) return failed(`host ${host} has not said where it is reached (SIMGATE_HOST_URL)`);
+  const headers: Record<string, string> = { "content-type": "application/json", [FORWARDED_BY]: me };
+  const key = keyOf(req);
+  if (key !== undefined) headers.authorization = `Bearer ${key}`;
+  else {
+    headers.cookie = req.headers.cookie ?? "";
+    headers.origin = new URL(url).origin;
+  }
+  try {
+    const res = await fetch(`${url}${BATCH_PATH}`, { method: "POST", headers, body: JSON.stringify({ ...body, modems }), redirect: "error", signal: AbortSignal.timeout((body.timeoutMs ?? 180_000) + 15_000) });
+    const answer = (await res.json()) as { results?: BatchResult[]; message?: string };
+    return answer.results ?? failed(`host ${host} answered ${res.status}: ${answer.message ?? "no results"}`);
+  } catch (error) {
+    return failed(`host ${host} (${url}) did not answer: ${(error as Error).message}`);
+  }
+};
 
 const readAll = (req: IncomingMessage, max: number) =>
   new Promise<string>((resolve, reject) => {

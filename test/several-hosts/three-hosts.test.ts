@@ -194,6 +194,11 @@ describe("three hosts on one database", () => {
     } finally {
       await c.close();
     }
+    // One line to every modem of the farm, asked on host B: each host runs its own share.
+    const res = await fetch(`${url("b")}/console/batch`, { method: "POST", headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" }, body: JSON.stringify({ command: "AT+CIMI", modems: "all" }) });
+    const table = (await res.json()) as { results: { device: string; modem: number; ok: boolean; lines: string[] }[] };
+    expect(table.results.map((r) => `${r.device}/${r.modem}`).sort()).toEqual(HOSTS.flatMap((h) => [`${h}-pool/1`, `${h}-pool/2`]));
+    for (const r of table.results) expect(r).toMatchObject({ ok: true, lines: [farm.modem(`${r.device.split("-")[0]}-m${r.modem}`).sim!.spec.imsi] });
   });
 
   it("host A killed mid-stream: nothing lost, nothing twice, its holds kept, its jobs taken back at once, the others flowing meanwhile", async () => {
