@@ -22,7 +22,7 @@ import type { RegisteredModem } from "../devices/registry";
 import { tryStore, type StoreError } from "../store/database";
 import type { Database } from "../store/schema";
 import { annotate } from "./annotate";
-import { breakLease, leaseOn, releaseLease, takeLease, type Lease } from "../scheduler/console-leases";
+import { breakLease, leaseOn, MAX_LEASE_MINUTES, releaseLease, takeLease, type Lease } from "../scheduler/console-leases";
 import { unstoredMessages } from "./unstored";
 import { DEFAULT_BUTTONS, type ClientMessage, type ConsoleLease, type ConsoleModem, type ConsoleTranscript, type ServerMessage } from "./wire";
 
@@ -45,8 +45,14 @@ export class ConsoleHub {
       if (set.size === 0) this.watchers.delete(key);
     };
   }
+  /** What was last said per modem: the session's own change and the follower's news of it are one change. */
+  private readonly last = new Map<string, string>();
   leaseChanged(device: string, modem: number, lease: Lease | null): void {
-    for (const tell of this.watchers.get(`${device}/${modem}`) ?? []) tell(lease);
+    const key = `${device}/${modem}`;
+    const said = lease ? `${lease.userId} ${lease.until.getTime()}` : "none";
+    if (this.last.get(key) === said) return;
+    this.last.set(key, said);
+    for (const tell of this.watchers.get(key) ?? []) tell(lease);
   }
 }
 
@@ -235,7 +241,12 @@ export const openSession = (ctx: SessionContext, modem: RegisteredModem, user: C
             transcript.push({ command: text, reply: replyBytes(lines, error.error.text), delayMs: ms, at });
             return yield* audit({ command: text, outcome: "error", reply: [...lines, error.error.text].join("\n"), ms });
           }
-          const reason = error._tag === "AtTimeout" ? `no ${error.waitingFor} after ${error.afterMs} ms; the port resynchronised` : `the port is closed: ${error.reason}`;
+          // How the resync after a timeout ended, not that it worked: an unanswered resync said to have worked misleads.
+          const portState = yield* SubscriptionRef.get(actor.port.state);
+          const reason =
+            error._tag === "AtTimeout"
+              ? `no ${error.waitingFor} after ${error.afterMs} ms; ${portState === "ready" ? "the port has resynchronised" : portState === "gone" ? "the port is gone" : "the modem does not answer the resync either (unresponsive)"}`
+              : `the port is closed: ${error.reason}`;
           send({ type: "failed", id: lineId, command: text, reason, ms });
           return yield* audit({ command: text, outcome: "failed", reply: reason, ms });
         }
@@ -307,7 +318,8 @@ export const openSession = (ctx: SessionContext, modem: RegisteredModem, user: C
     const lease = (minutes: unknown) =>
       Effect.gen(function* () {
         if (!mayType) return yield* refuse(null, null, "viewers cannot lease a modem");
-        if (typeof minutes !== "number" || !Number.isFinite(minutes) || minutes < 1) return yield* refuse(null, null, "a lease is a number of minutes, 1 or more");
+        if (typeof minutes !== "number" || !Number.isFinite(minutes) || minutes < 1 || minutes > MAX_LEASE_MINUTES)
+          return yield* refuse(null, null, `a lease is 1 to ${MAX_LEASE_MINUTES} minutes (a forgotten lease must not pin a modem for long)`);
         const taken = yield* Effect.either(takeLease(db, device, position, user, minutes));
         if (taken._tag === "Left") return yield* refuse(null, null, taken.left.message);
         tookLease = true;

@@ -278,6 +278,8 @@ describe("the exclusive lease", () => {
     expect((await watcher.next(is("lease", (m) => m.lease !== null))).lease).toMatchObject({ holder: "admin", mine: false });
     // The follower holds the modem's card: give it a moment, then it must stay for several rotation steps.
     await expect.poll(() => scheduler.place("box", positionOf()!)?.hold?.holder, { timeout: 5_000 }).toBe("console:box/1");
+    // The session's own news and the follower's are one change: said once.
+    expect(c.messages.filter((m) => m.type === "lease" && m.lease !== null)).toHaveLength(1);
     const pinned = positionOf();
     const seen = new Set<string | undefined>();
     for (let i = 0; i < 35; i++) {
@@ -325,6 +327,8 @@ describe("the exclusive lease", () => {
     await c.next(is("lease", (m) => m.lease?.mine === true));
     const admin = await attach("admin", { device: "rack", modem: "2" });
     await admin.next(is("hello"));
+    admin.send({ type: "lease", minutes: 500 });
+    expect((await admin.next(is("refused"))).reason).toMatch(/1 to 120 minutes/);
     admin.send({ type: "break" });
     await c.next(is("lease", (m) => m.lease === null));
     // Run out: the row's time is up on the database's clock, the follower ends it.
