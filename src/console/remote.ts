@@ -284,7 +284,10 @@ const startSession = (hello: Extract<ServerMessage, { type: "hello" }>, options:
         }
         confirming = line;
         rl.setPrompt("type yes to run it: ");
-        return print([`-- ${message.command}: ${message.reason}`]);
+        print([`-- ${message.command}: ${message.reason}`]);
+        // On a terminal print() has put the question up already.
+        if (!terminal) rl.prompt();
+        return;
       }
       case "warning":
         return print([`-- warning: ${message.text}`]);
