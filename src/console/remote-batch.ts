@@ -3,7 +3,7 @@
  * to /console/batch, answered with one result per modem, printed as a table a person scans
  * down (which modem, whether it answered OK, its final result, how long, the first line).
  */
-import { serviceUrl } from "./remote";
+import { explainBody, serviceUrl } from "./remote";
 
 export interface BatchOptions {
   readonly service: URL;
@@ -27,17 +27,17 @@ type Result = {
   device?: string;
   modem?: number;
   ok?: boolean;
-  outcome?: string;
-  final?: string;
+  final?: string | null;
   ms?: number;
   lines?: string[];
-  reason?: string;
-  error?: unknown;
+  /** Why there is no answer (or which error), in words. */
+  error?: string | null;
 };
 
 export const batchRow = (result: Result): BatchRow => {
-  const reason = result.reason ?? (typeof result.error === "string" ? result.error : undefined);
-  const outcome = result.outcome ?? (result.ok === true ? "ok" : result.final ? "error" : "failed");
+  const reason = result.error ?? undefined;
+  // An error the modem answered has a final result; a modem that never answered has none.
+  const outcome = result.ok === true ? "ok" : result.final ? "error" : "failed";
   return {
     place: `${result.device ?? "?"}/${result.modem ?? "?"}`,
     outcome,
@@ -56,11 +56,9 @@ export const batchTable = (rows: readonly BatchRow[]): string[] => {
   return all.map((r) => `${r.place.padEnd(place)}  ${r.outcome.padEnd(outcome)}  ${r.final.padEnd(final)}  ${r.ms.padStart(ms)}  ${r.first}`.trimEnd());
 };
 
-/** The results array, wherever in the body the service put it. */
 const resultsOf = (body: unknown): Result[] | null => {
-  if (Array.isArray(body)) return body as Result[];
-  if (body && typeof body === "object") for (const key of ["results", "modems", "replies"]) if (Array.isArray((body as Record<string, unknown>)[key])) return (body as Record<string, Result[]>)[key]!;
-  return null;
+  const results = body && typeof body === "object" ? (body as { results?: unknown }).results : undefined;
+  return Array.isArray(results) ? (results as Result[]) : null;
 };
 
 /** Resolves with the exit code: 0 when every modem answered OK. */
@@ -72,7 +70,7 @@ export const runBatch = async (options: BatchOptions): Promise<number> => {
     response = await fetch(url, {
       method: "POST",
       headers: { authorization: `Bearer ${options.key}`, "content-type": "application/json" },
-      body: JSON.stringify({ command: options.command, modems: options.modems === "all" ? "all" : options.modems.map((m) => ({ device: m.device, modem: m.modem })) }),
+      body: JSON.stringify({ command: options.command, modems: options.modems === "all" ? "all" : options.modems.map((m) => `${m.device}/${m.modem}`) }),
     });
   } catch (error) {
     const cause = (error as { cause?: { message?: string; code?: string } }).cause;
@@ -84,11 +82,10 @@ export const runBatch = async (options: BatchOptions): Promise<number> => {
   try {
     body = JSON.parse(text);
   } catch {
-    // said below with the status
+    // said below
   }
   if (!response.ok) {
-    const said = body && typeof body === "object" ? ((body as { error?: unknown }).error ?? (body as { message?: unknown }).message) : undefined;
-    options.errors.write(`simgate console: the service at ${where} refused the batch: HTTP ${response.status}${typeof said === "string" ? ` ${said}` : text.trim() ? ` ${text.trim().slice(0, 300)}` : ""}\n`);
+    options.errors.write(`simgate console: the service at ${where} refused the batch: HTTP ${response.status}${text.trim() ? ` ${explainBody(text)}` : ""}\n`);
     return 1;
   }
   const results = resultsOf(body);

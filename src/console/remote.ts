@@ -105,10 +105,11 @@ export const runRemoteConsole = (options: RemoteConsoleOptions): Promise<number>
   });
 
 /** A JSON error body's message, else the text as it came. */
-const explainBody = (text: string): string => {
+export const explainBody = (text: string): string => {
   try {
+    // The service's errors are {error: CODE, message: words}; the words are for a person.
     const body = JSON.parse(text) as { error?: unknown; message?: unknown };
-    const said = body.error ?? body.message;
+    const said = typeof body.message === "string" ? body.message : body.error;
     if (typeof said === "string") return said;
   } catch {
     // not JSON
