@@ -132,6 +132,7 @@ const startSession = (hello: Extract<ServerMessage, { type: "hello" }>, options:
   let leaving = false;
   let ended = false;
   let byeSeen = false;
+  let lastLease = describeLease(hello.lease);
 
   /** Prints above the prompt without breaking what the user is typing. */
   const print = (lines: readonly string[]) => {
@@ -299,8 +300,14 @@ const startSession = (hello: Extract<ServerMessage, { type: "hello" }>, options:
       }
       case "info":
         return print([`[info] ${message.text}`]);
-      case "lease":
-        return print([describeLease(message.lease)]);
+      case "lease": {
+        // The service may tell one change twice (the session's own news and its lease
+        // follower's): a change is shown once.
+        const shown = describeLease(message.lease);
+        if (shown === lastLease) return;
+        lastLease = shown;
+        return print([shown]);
+      }
       case "port":
         return print([`[port] ${message.state}: ${message.detail}`]);
       case "transcript": {

@@ -200,8 +200,12 @@ describe("simgate console --service, the client (against a scripted service)", (
   it("sends a body after the > prompt, a line with its own timeout, a hot button, a lease and a release", async () => {
     const service = await scriptedService(sendHello, (m, send) => {
       if (m.type === "line") send(reply(m.id, m.text, m.text.startsWith("AT+CMGS") ? ["+CMGS: 7"] : []));
-      if (m.type === "lease") send({ type: "lease", lease: { device: "rack", modem: 2, holder: "tech", until: new Date(Date.now() + m.minutes * 60_000).toISOString(), mine: true } });
-      if (m.type === "release") send({ type: "lease", lease: null });
+      // Each change told twice, as a session's own news and its lease follower's may both come.
+      const until = new Date(Date.now() + (m.type === "lease" ? m.minutes : 0) * 60_000).toISOString();
+      for (let i = 0; i < 2; i++) {
+        if (m.type === "lease") send({ type: "lease", lease: { device: "rack", modem: 2, holder: "tech", until, mine: true } });
+        if (m.type === "release") send({ type: "lease", lease: null });
+      }
     });
     const c = attach(service.url);
     await c.waitFor(/AT> $/);
@@ -224,6 +228,8 @@ describe("simgate console --service, the client (against a scripted service)", (
     await c.waitFor(/-- not an AT command/);
     c.type("exit");
     expect(await c.exited).toBe(0);
+    expect(c.screen().match(/\[lease\] yours/g)).toHaveLength(1);
+    expect(c.screen().match(/\[lease\] none/g)).toHaveLength(1);
     expect(service.received).toEqual([
       { type: "line", id: "1", text: "AT+CMGS=18", body: "0011000B915155000022F20000AA05E8329BFD06" },
       { type: "line", id: "2", text: "AT+COPS=?", timeoutMs: 90000 },

@@ -159,6 +159,7 @@ describe("simgate console --service, attached to a modem", () => {
       admin.type("exit\r");
       expect(await admin.exited).toBe(0);
       await viewer.waitFor(/\[lease\] none: the scheduler may switch SIMs/);
+      expect(viewer.screen().match(/\[lease\] held by admin/g)).toHaveLength(1);
       viewer.type("\x04");
       expect(await viewer.exited).toBe(0);
     } finally {
