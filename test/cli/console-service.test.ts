@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Effect } from "effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Farm } from "../../hil/farm";
 import { ServedFarm } from "../../hil/serve";
+import { encodeSubmit } from "../../protocol/sms/encode";
 import { PtyHost, type PtyPort } from "../../hil/transport/pty-host";
 import { addUser } from "../../src/access/accounts";
 import { migrate, openStore } from "../../src/store/database";
@@ -44,6 +45,9 @@ beforeAll(async () => {
       }),
     ),
   ).then((made) => made.key);
+  // The first `simgate` child compiles the sources (tsx's cache); done here, while the
+  // service starts, so no test's first wait is spent on it.
+  const warmed = new Promise((resolve) => spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "console", "--help"], { cwd: ROOT, stdio: "ignore" }).once("exit", resolve));
   service = startServiceProcess({ DATABASE_URL: "", SIMGATE_DATA_DIR: dataDir, SIMGATE_CONFIG: config, SIMGATE_API_KEY: ADMIN_KEY });
   url = await service.url();
   await until(
@@ -52,6 +56,7 @@ beforeAll(async () => {
     "the modems never came up",
     60_000,
   );
+  await warmed;
 }, 120_000);
 
 afterAll(async () => {
@@ -74,7 +79,7 @@ const openConsole = async (args: string[], env: Record<string, string> = {}) => 
     env: { ...inherited, SIMGATE_CONSOLE_HISTORY: join(dir, "history"), TERM: "xterm", ...env },
   });
   closeSync(fd);
-  const waitFor = async (pattern: RegExp, timeoutMs = 15_000) => {
+  const waitFor = async (pattern: RegExp, timeoutMs = 30_000) => {
     const deadline = Date.now() + timeoutMs;
     while (!pattern.test(screen)) {
       if (Date.now() > deadline) throw new Error(`console never showed ${pattern}; screen:\n${screen}`);
@@ -83,7 +88,7 @@ const openConsole = async (args: string[], env: Record<string, string> = {}) => 
   };
   const type = (keys: string) => terminal.write(Buffer.from(keys, "utf8"));
   const exited = new Promise<number | null>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`console did not exit; screen:\n${screen}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`console did not exit; screen:\n${screen}`)), 30_000);
     child.once("exit", (code) => {
       clearTimeout(timer);
       resolve(code);
@@ -105,7 +110,7 @@ describe("simgate console --service", () => {
     } finally {
       await c.close();
     }
-  }, 30_000);
+  }, 60_000);
 
   it("says what is missing or wrong before reaching anything", async () => {
     const noKey = await openConsole(["--service", url, "rack/1"]);
@@ -129,11 +134,11 @@ describe("simgate console --service", () => {
     } finally {
       await unreachable.close();
     }
-  }, 60_000);
+  }, 90_000);
 });
 
 describe("simgate console --service, attached to a modem", () => {
-  it("by device/modem: AT+CSQ with its level in dBm, a +CMTI as it arrives, a lease a viewer sees, the viewer's line refused, the lease gone on exit", async () => {
+  it("by device/modem: AT+CSQ with its level in dBm, a +CMTI as it arrives, an SMS body, the transcript saved, a lease a viewer sees, the viewer's line refused, the lease gone on exit", async () => {
     const viewer = await openConsole([...through(viewerKey), "rack/1"]);
     const admin = await openConsole([...through(ADMIN_KEY), "rack/1"]);
     try {
@@ -146,6 +151,24 @@ describe("simgate console --service, attached to a modem", () => {
       served.farm.network.sendSms({ to: served.farm.modem("m1").sim!.number, from: "+15550003333", text: "watch this" });
       await admin.waitFor(/\[urc\] \+CMTI: "SM",\d+/);
       await viewer.waitFor(/\[urc\] \+CMTI: "SM",\d+/);
+
+      // An SMS typed at the > prompt: the body is collected here and sent whole, Ctrl-Z ends it.
+      const [part] = (encodeSubmit({ to: "+15550004444", text: "sent through the service" }) as { ok: true; value: { pdu: string; tpduLength: number }[] }).value;
+      admin.type(`AT+CMGS=${part!.tpduLength}\r`);
+      await admin.waitFor(/\n> $/);
+      admin.type(`${part!.pdu}\x1a`);
+      await admin.waitFor(/\+CMGS: \d+\nOK  \(\d+ ms\)\n[^]*\[info\] recorded as outgoing SMS \d+ to \+15550004444/);
+      expect(served.farm.network.submitted.at(-1)?.text).toBe("sent through the service");
+
+      const file = join(dir, "rack-1.json");
+      admin.type(`:save ${file}\r`);
+      await admin.waitFor(/-- transcript saved to \S+rack-1\.json \(\d+ entries\)/);
+      expect(JSON.parse(readFileSync(file, "utf8")).entries).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ command: "AT+CSQ", reply: expect.stringMatching(/^\r\n\+CSQ: \d+,\d+\r\n\r\nOK\r\n$/) }),
+          expect.objectContaining({ urc: expect.stringContaining("+CMTI:") }),
+        ]),
+      );
 
       admin.type(":lease 5\r");
       await admin.waitFor(/\[lease\] yours \(admin\) on rack\/1 until \d\d:\d\d:\d\d/);
@@ -166,7 +189,7 @@ describe("simgate console --service, attached to a modem", () => {
       await admin.close();
       await viewer.close();
     }
-  }, 90_000);
+  }, 120_000);
 
   it("by --card <number>: AT+CFUN=0 runs only after yes; the next session recalls the lines with the up arrow", async () => {
     const m2 = served.farm.modem("m2");
@@ -206,7 +229,7 @@ describe("simgate console --service, attached to a modem", () => {
     } finally {
       await second.close();
     }
-  }, 90_000);
+  }, 120_000);
 
   it("a modem the service does not have is refused with the service's reason, a wrong key with its status", async () => {
     const noModem = await openConsole([...through(ADMIN_KEY), "rack/9"]);
@@ -223,7 +246,7 @@ describe("simgate console --service, attached to a modem", () => {
     } finally {
       await wrongKey.close();
     }
-  }, 60_000);
+  }, 90_000);
 });
 
 describe("simgate console --service, one line to many modems", () => {
@@ -257,5 +280,5 @@ describe("simgate console --service, one line to many modems", () => {
       await dangerous.close();
     }
     expect(served.farm.modem("m1").received().some((l) => /^AT\+CFUN=0/i.test(l))).toBe(false);
-  }, 90_000);
+  }, 120_000);
 });
