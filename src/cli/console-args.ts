@@ -4,9 +4,7 @@
  * make on the command line is tested without a terminal or a service.
  */
 import { parseArgs } from "node:util";
-
-/** Where a session through the service attaches: a modem by its place, or whatever modem holds a card. */
-export type Attachment = { readonly device: string; readonly modem: number } | { readonly card: string };
+import type { Attachment } from "../console/remote";
 
 export type ConsoleInvocation =
   | { readonly kind: "help" }

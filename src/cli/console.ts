@@ -31,7 +31,10 @@ buttons come from the service. The console's own commands start with ":":
   :lease <minutes>  take the modem (no SIM switching, no jobs) until :release or exit
   :save <file>      the session's transcript as JSON;  :timeout <ms> <AT line>
   :buttons, :1..:9  your hot buttons;  :help
---all or --modems send one line to many modems and print a table of their answers.`;
+--all or --modems send one line to many modems and print a table of their answers.
+
+Exit status: 0 after "exit"; 1 when the console could not start, the service ended it or
+the connection dropped, or a batch line did not answer OK everywhere; 2 for a usage mistake.`;
 
 /** What to say when the port will not open: a locked port is most often the service's. */
 const openFailure = (target: string, message: string): string => {

@@ -23,6 +23,8 @@ export const CONSOLE_HELP: readonly string[] = [
 ];
 
 const MAX_LEASE_MINUTES = 24 * 60;
+/** The service's bounds on a line's own limit (a band scan takes minutes; 10 is plenty). */
+const LINE_TIMEOUT = { min: 1_000, max: 600_000 } as const;
 
 export const parseConsoleCommand = (line: string): ConsoleCommand => {
   const [word = "", ...rest] = line.slice(1).trim().split(/\s+/);
@@ -41,7 +43,8 @@ export const parseConsoleCommand = (line: string): ConsoleCommand => {
     case "timeout": {
       const [ms = "", ...words] = argument.split(/\s+/);
       const atLine = words.join(" ");
-      if (!/^\d+$/.test(ms) || Number(ms) < 1) return { kind: "mistake", message: ":timeout <ms> <AT line>: the limit in milliseconds first" };
+      if (!/^\d+$/.test(ms)) return { kind: "mistake", message: ":timeout <ms> <AT line>: the limit in milliseconds first" };
+      if (Number(ms) < LINE_TIMEOUT.min || Number(ms) > LINE_TIMEOUT.max) return { kind: "mistake", message: `:timeout: from ${LINE_TIMEOUT.min} to ${LINE_TIMEOUT.max} ms` };
       if (!/^AT/i.test(atLine)) return { kind: "mistake", message: ":timeout <ms> <AT line>: then the AT line" };
       return { kind: "timeout", ms: Number(ms), line: atLine };
     }

@@ -9,10 +9,12 @@
 import { writeFileSync } from "node:fs";
 import { createInterface, type Interface } from "node:readline";
 import WebSocket from "ws";
-import type { Attachment } from "../cli/console-args";
 import { CONSOLE_HELP, parseConsoleCommand } from "./console-commands";
 import { describeLease, renderButtons, renderFailed, renderHello, renderReply, renderUrc } from "./render";
 import { CONSOLE_PATH, type ClientMessage, type ServerMessage } from "./wire";
+
+/** Where a session attaches: a modem by its device and 1-based place, or whichever modem holds a card. */
+export type Attachment = { readonly device: string; readonly modem: number } | { readonly card: string };
 
 export interface RemoteConsoleOptions {
   /** The service's base URL (http(s):// or ws(s)://). */

@@ -86,7 +86,9 @@ describe("the console's own : commands", () => {
     expect(parseConsoleCommand(":lease 2.5")).toMatchObject({ kind: "mistake" });
     expect(parseConsoleCommand(":save")).toMatchObject({ kind: "mistake" });
     expect(parseConsoleCommand(":timeout AT+CSQ")).toMatchObject({ kind: "mistake", message: expect.stringMatching(/milliseconds first/) });
-    expect(parseConsoleCommand(":timeout 500 reboot")).toMatchObject({ kind: "mistake", message: expect.stringMatching(/then the AT line/) });
+    expect(parseConsoleCommand(":timeout 5000 reboot")).toMatchObject({ kind: "mistake", message: expect.stringMatching(/then the AT line/) });
+    expect(parseConsoleCommand(":timeout 500 AT+CSQ")).toEqual({ kind: "mistake", message: ":timeout: from 1000 to 600000 ms" });
+    expect(parseConsoleCommand(":timeout 600001 AT+CSQ")).toMatchObject({ kind: "mistake" });
     expect(parseConsoleCommand(":0")).toMatchObject({ kind: "mistake" });
     expect(parseConsoleCommand(":reboot")).toEqual({ kind: "mistake", message: 'no console command ":reboot" (:help lists them)' });
   });

@@ -5,8 +5,7 @@ import { join } from "node:path";
 import { PassThrough, Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocketServer, type WebSocket } from "ws";
-import type { Attachment } from "../../src/cli/console-args";
-import { runRemoteConsole } from "../../src/console/remote";
+import { runRemoteConsole, type Attachment } from "../../src/console/remote";
 import type { ClientMessage, ServerMessage } from "../../src/console/wire";
 
 // The client against a service whose every answer the test writes: what it sends for each
