@@ -14,7 +14,7 @@ const USAGE = `usage: simgate console <device path | tcp://host:port>
        simgate console --service <url> --key <api key> --all "AT+CSQ"
        simgate console --service <url> --key <api key> --modems rack/1,rack/2 "AT+CSQ"
 
-An interactive AT console on one modem.
+An interactive AT console on one modem, or one line to many.
 
 On a port (the first form): opens the port itself, so only while no service uses it. Line
 editing and history (kept in $SIMGATE_CONSOLE_HISTORY, default ~/.simgate_console_history),
@@ -55,7 +55,7 @@ export const runConsoleCommand = async (args: string[]): Promise<number> => {
       process.stdout.write(`${USAGE}\n`);
       return 0;
     case "error":
-      process.stderr.write(`simgate console: ${invocation.message}\n\n${USAGE}\n`);
+      process.stderr.write(`simgate console: ${invocation.message}\n  (simgate console --help shows every form)\n`);
       return 2;
     case "remote":
       return runRemoteConsole({ ...invocation, input: process.stdin, output: process.stdout, errors: process.stderr });
