@@ -11,7 +11,6 @@ import { parseRegistration, type RegistrationFamily } from "../../protocol/at/re
 import { parseCpinRead, parseCsq, type SimLock } from "../../protocol/at/sim";
 import { parseCmtiUnsolicited } from "../../protocol/at/sms-storage";
 import { decodeSmsPdu } from "../../protocol/sms/decode";
-import { parseCsq } from "../../protocol/at/sim";
 import { decodeCusd } from "../../protocol/ussd/decode";
 
 const PDU_LINE = /^(?:[0-9A-Fa-f]{2}){8,}$/;
@@ -51,14 +50,6 @@ export const annotate = (line: string, context: AnnotateContext = {}): string[] 
     const ended = USSD_ENDINGS[status];
     if (ended && !text) return [`USSD (${status}): ${ended}`];
     return [`USSD (${status}): ${JSON.stringify(text)}${ended ? ` -- ${ended}` : ""}`];
-  }
-  if (/^\+CSQ:/i.test(line)) {
-    // The raw rssi means nothing at a glance; the level in dBm is what a technician compares.
-    const csq = parseCsq(line);
-    if (!csq.ok) return [];
-    const { rssi, dbm, ber } = csq.value;
-    const level = rssi === null || dbm === null ? "signal not known (rssi 99)" : `signal ${dbm} dBm (rssi ${rssi} of 31)`;
-    return [ber === null ? level : `${level}, bit error rate class ${ber}`];
   }
   const final = parseFinalResult(line);
   const error = final ? describeModemError(final) : null;

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseConsoleArgs, parseModemPlace } from "../../src/cli/console-args";
 import { parseConsoleCommand } from "../../src/console/console-commands";
-import { annotate } from "../../src/console/annotate";
 
 const SERVICE = ["--service", "http://10.0.0.5:8080"];
 const noEnv = {};
@@ -91,13 +90,5 @@ describe("the console's own : commands", () => {
     expect(parseConsoleCommand(":timeout 600001 AT+CSQ")).toMatchObject({ kind: "mistake" });
     expect(parseConsoleCommand(":0")).toMatchObject({ kind: "mistake" });
     expect(parseConsoleCommand(":reboot")).toEqual({ kind: "mistake", message: 'no console command ":reboot" (:help lists them)' });
-  });
-});
-
-describe("the console's notes", () => {
-  it("gives a +CSQ's level in dBm, or says it is not known", () => {
-    expect(annotate("+CSQ: 20,99")).toEqual(["signal -73 dBm (rssi 20 of 31)"]);
-    expect(annotate("+CSQ: 31,0")).toEqual(["signal -51 dBm (rssi 31 of 31), bit error rate class 0"]);
-    expect(annotate("+CSQ: 99,99")).toEqual(["signal not known (rssi 99)"]);
   });
 });

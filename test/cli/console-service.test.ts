@@ -146,10 +146,10 @@ describe("simgate console --service, attached to a modem", () => {
       await admin.waitFor(/connected through the service to rack\/1 on \S+, host \S+, card \d+ \(\+?\d+\)\nsigned in as admin \(admin\)\n[^]*AT> /);
 
       admin.type("AT+CSQ\r");
-      await admin.waitFor(/\+CSQ: \d+,\d+\n  -- signal -\d+ dBm \(rssi \d+ of 31\)[^\n]*\nOK  \(\d+ ms\)/);
+      await admin.waitFor(/\+CSQ: \d+,\d+\n  -- signal -\d+ dBm[^\n]*\nOK  \(\d+ ms\)/);
 
       served.farm.network.sendSms({ to: served.farm.modem("m1").sim!.number, from: "+15550003333", text: "watch this" });
-      await admin.waitFor(/\[urc\] \+CMTI: "SM",\d+/);
+      await admin.waitFor(/\[urc\] \+CMTI: "SM",\d+\n  -- new message stored in SM at index \d+/);
       await viewer.waitFor(/\[urc\] \+CMTI: "SM",\d+/);
 
       // An SMS typed at the > prompt: the body is collected here and sent whole, Ctrl-Z ends it.
