@@ -22,7 +22,8 @@ export const CONSOLE_HELP: readonly string[] = [
   "exit or Ctrl-D          leave (a lease you hold is released)",
 ];
 
-const MAX_LEASE_MINUTES = 24 * 60;
+/** The service's longest lease (MAX_LEASE_MINUTES in leases.ts, which would bring the store's modules along). */
+const MAX_LEASE_MINUTES = 120;
 /** The service's bounds on a line's own limit (a band scan takes minutes; 10 is plenty). */
 const LINE_TIMEOUT = { min: 1_000, max: 600_000 } as const;
 

@@ -83,6 +83,7 @@ describe("the console's own : commands", () => {
     expect(parseConsoleCommand(":lease")).toMatchObject({ kind: "mistake", message: expect.stringMatching(/^:lease <minutes>/) });
     expect(parseConsoleCommand(":lease 0")).toMatchObject({ kind: "mistake" });
     expect(parseConsoleCommand(":lease 2.5")).toMatchObject({ kind: "mistake" });
+    expect(parseConsoleCommand(":lease 121")).toEqual({ kind: "mistake", message: ":lease <minutes>: a whole number from 1 to 120" });
     expect(parseConsoleCommand(":save")).toMatchObject({ kind: "mistake" });
     expect(parseConsoleCommand(":timeout AT+CSQ")).toMatchObject({ kind: "mistake", message: expect.stringMatching(/milliseconds first/) });
     expect(parseConsoleCommand(":timeout 5000 reboot")).toMatchObject({ kind: "mistake", message: expect.stringMatching(/then the AT line/) });
