@@ -10,7 +10,7 @@ import { runUser } from "./user";
 /** `npm run -s simgate -- <subcommand>`: the command-line entry. */
 const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promise<number> }> = {
   decode: { summary: "decode SMS PDUs, modem replies and USSD (see: simgate decode --help)", run: runDecode },
-  console: { summary: "interactive AT console on a modem port (see: simgate console --help)", run: runConsoleCommand },
+  console: { summary: "interactive AT console on a modem, on its port or through the service (see: simgate console --help)", run: runConsoleCommand },
   migrate: { summary: "apply the store's migrations (DATABASE_URL, else the embedded database)", run: runMigrate },
   pool: { summary: "SR-Navigator pools: create, list, new key (see: simgate pool --help)", run: runPool },
   key: { summary: "API users' keys: rotate (see: simgate key --help)", run: runKey },
