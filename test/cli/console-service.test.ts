@@ -191,6 +191,37 @@ describe("simgate console --service, attached to a modem", () => {
     }
   }, 120_000);
 
+  it("while SMS jobs go out through the same modem, every typed line gets its own reply and every message goes out once", async () => {
+    const admin = await openConsole([...through(ADMIN_KEY), "rack/2"]);
+    try {
+      await admin.waitFor(/AT> /);
+      const sim = served.farm.modem("m2").sim!;
+      const texts = Array.from({ length: 5 }, (_, i) => `flowing beside the console ${i}`);
+      const accepted = Promise.all(
+        texts.map(async (msg, i) => {
+          const res = await fetch(`${url}/api/smsSend`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ api_key: ADMIN_KEY, number: sim.number, addressee: `+1555000${3000 + i}`, msg }) });
+          return ((await res.json()) as { status: string }).status;
+        }),
+      );
+      for (let i = 0; i < 4; i++) {
+        admin.type("AT+CSQ\r");
+        await admin.waitFor(new RegExp(`(?:\\+CSQ: \\d+,\\d+\\n  -- signal[^\\n]*\\nOK  \\(\\d+ ms\\)[^]*){${i + 1}}`));
+        admin.type("AT+CGSN\r");
+        await admin.waitFor(new RegExp(`(?:AT\\+CGSN\\n${served.farm.modem("m2").imei}\\nOK  \\(\\d+ ms\\)[^]*){${i + 1}}`));
+      }
+      expect(await accepted).toEqual(Array(5).fill("ok"));
+      await until(async () => served.farm.network.submitted.filter((m) => m.text.startsWith("flowing beside the console")).map((m) => m.text).sort(), (sent) => sent.length === 5, "the messages never all went out", 60_000);
+      expect(served.farm.network.submitted.filter((m) => m.text.startsWith("flowing beside the console")).map((m) => m.text).sort()).toEqual(texts);
+      // Nothing of the sends' exchanges reached the console, and each reply sits under its own line.
+      expect(admin.screen()).not.toMatch(/\+CMGS:/);
+      expect(admin.screen().match(/\+CSQ: /g)).toHaveLength(4);
+      admin.type("exit\r");
+      expect(await admin.exited).toBe(0);
+    } finally {
+      await admin.close();
+    }
+  }, 120_000);
+
   it("by --card <number>: AT+CFUN=0 runs only after yes; the next session recalls the lines with the up arrow", async () => {
     const m2 = served.farm.modem("m2");
     const cfunOff = () => m2.received().filter((l) => /^AT\+CFUN=0/i.test(l)).length;
