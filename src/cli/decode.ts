@@ -1,5 +1,5 @@
 import { createInterface } from "node:readline";
-import { decodeToShape, guessKind } from "./decode-shapes";
+import { decodeToShape, guessKind } from "./decode-kinds";
 
 const USAGE = `usage:
   simgate decode pdu <hex> [--no-smsc]     decode one SMS PDU

@@ -1,5 +1,5 @@
 import { hashKey, newKey } from "../access/keys";
-import { EMBEDDED_NOTE, withStore } from "./with-store";
+import { EMBEDDED_NOTE, withStore } from "./store-for-cli";
 
 const USAGE = `usage: simgate key rotate <user>
 

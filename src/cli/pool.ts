@@ -1,5 +1,5 @@
 import { createPool, listPools, parsePoolFilter, PoolFilterError, poolTitleProblem, rotatePoolKey } from "../pools/pools";
-import { EMBEDDED_NOTE, withStore } from "./with-store";
+import { EMBEDDED_NOTE, withStore } from "./store-for-cli";
 
 const USAGE = `usage: simgate pool create <title> --cards <filter>
        simgate pool list

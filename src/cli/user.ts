@@ -6,7 +6,7 @@
 import { createInterface } from "node:readline";
 import { AccountError, addUser, listUsers, setPassword, setRole } from "../access/accounts";
 import { isRole, ROLES } from "../access/roles";
-import { EMBEDDED_NOTE, withStore } from "./with-store";
+import { EMBEDDED_NOTE, withStore } from "./store-for-cli";
 
 const USAGE = `usage: simgate user add <name> <role>      a new user (prints its API key once)
        simgate user passwd <name>          a new panel password (signs the user out everywhere)

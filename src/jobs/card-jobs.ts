@@ -15,11 +15,11 @@ import type { UssdError, UssdReply } from "../../drivers/modem/ussd";
 import type { CallError } from "../../drivers/modem/calls";
 import type { Registry } from "../devices/registry";
 import { recordEvent } from "../store/events";
-import { waitForLease, type CardSwitcher } from "../scheduler/service";
+import { waitForLease, type CardSwitcher } from "../scheduler/card-switcher";
 import { StoreError, tryStore } from "../store/database";
 import type { Database } from "../store/schema";
 import type { Wakeups } from "../store/wakeups";
-import { awaitHolder } from "./records";
+import { awaitHolder } from "../devices/card-holder";
 import { cardIsMine } from "../hosts/host";
 import { countModemAttempt, rescheduleJob, runJobLoop, nextJobDueInMs } from "./job-queue";
 

@@ -1,7 +1,7 @@
 /** What the panel's pages are built from: the same services the APIs use. */
 import type { Kysely } from "kysely";
 import type { Registry } from "../devices/registry";
-import type { ServiceScheduler } from "../scheduler/service";
+import type { ServiceScheduler } from "../scheduler/farm-scheduler";
 import type { Database } from "../store/schema";
 
 export interface PanelContext {

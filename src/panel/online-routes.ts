@@ -15,7 +15,7 @@ import { mayWorkTheFarm } from "../access/roles";
 import type { Session } from "../access/sessions";
 import { ApiError, METHODS, type SimFolderContext } from "../api/simfolder/methods";
 import { formatPosition, feedEnd } from "../events/feed";
-import { holderOf } from "../jobs/records";
+import { holderOf } from "../devices/card-holder";
 import type { PanelContext } from "./context";
 import type { Html } from "./html";
 import { clientAddress, redirect, securityHeaders, sendHtml } from "./http";

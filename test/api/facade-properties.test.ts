@@ -11,7 +11,7 @@ import { ACTIONS } from "../../src/api/srnav/actions";
 import { srNavigatorHandler, SRNAV_PATH } from "../../src/api/srnav/handler";
 import type { Registry } from "../../src/devices/registry";
 import { EVENT_TYPES } from "../../src/store/events";
-import { recordCalls } from "../../src/jobs/records";
+import { recordCalls } from "../../src/jobs/calls-and-ussd";
 import { createPool } from "../../src/pools/pools";
 import type { Database } from "../../src/store/schema";
 import { startTestService, type TestService } from "../support/service";

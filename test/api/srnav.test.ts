@@ -5,10 +5,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { buildDeliver } from "../../hil/network/pdu-builder";
 import { srNavigatorHandler } from "../../src/api/srnav/handler";
 import type { Registry } from "../../src/devices/registry";
-import { recordCalls } from "../../src/jobs/records";
+import { recordCalls } from "../../src/jobs/calls-and-ussd";
 import { runSmsSender } from "../../src/jobs/sms-sender";
 import { createPool } from "../../src/pools/pools";
-import { cardSwitcher, type ServiceScheduler } from "../../src/scheduler/service";
+import { type ServiceScheduler } from "../../src/scheduler/farm-scheduler";
+import { cardSwitcher } from "../../src/scheduler/card-switcher";
 import type { Database } from "../../src/store/schema";
 import { startTestService, type TestService } from "../support/service";
 

@@ -15,7 +15,7 @@ import { hashKey } from "../../src/access/keys";
 import { simFolderHandler } from "../../src/api/simfolder/handler";
 import { parseConfig } from "../../src/config/config";
 import { startRegistry } from "../../src/devices/registry";
-import { startServiceScheduler } from "../../src/scheduler/service";
+import { startServiceScheduler } from "../../src/scheduler/farm-scheduler";
 import { migrate, openStore } from "../../src/store/database";
 import { throwawayDatabase } from "../support/postgres";
 

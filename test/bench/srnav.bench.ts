@@ -15,7 +15,7 @@ import { srNavigatorHandler } from "../../src/api/srnav/handler";
 import { parseConfig } from "../../src/config/config";
 import { startRegistry } from "../../src/devices/registry";
 import { createPool } from "../../src/pools/pools";
-import { startServiceScheduler } from "../../src/scheduler/service";
+import { startServiceScheduler } from "../../src/scheduler/farm-scheduler";
 import { migrate, openStore } from "../../src/store/database";
 import { throwawayDatabase } from "../support/postgres";
 

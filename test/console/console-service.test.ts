@@ -14,7 +14,7 @@ import { startSession } from "../../src/access/sessions";
 import { startConsole, type ConsoleEndpoint } from "../../src/console/endpoint";
 import { enqueueCardWork, runCardJobs } from "../../src/jobs/card-jobs";
 import { enqueueSms, runSmsSender } from "../../src/jobs/sms-sender";
-import { cardSwitcher } from "../../src/scheduler/service";
+import { cardSwitcher } from "../../src/scheduler/card-switcher";
 import { encodeSubmit } from "../../protocol/sms/encode";
 import { Farm } from "../../hil/farm";
 import { buildDeliver } from "../../hil/network/pdu-builder";

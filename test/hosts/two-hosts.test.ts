@@ -12,7 +12,7 @@ import { publishModemStates } from "../../src/devices/live-state";
 import { startRegistry, type Registry } from "../../src/devices/registry";
 import { startHost } from "../../src/hosts/host";
 import { runSmsSender } from "../../src/jobs/sms-sender";
-import { startServiceScheduler } from "../../src/scheduler/service";
+import { startServiceScheduler } from "../../src/scheduler/farm-scheduler";
 import { migrate, openStore, wakeSourceOf } from "../../src/store/database";
 import { startWakeups } from "../../src/store/wakeups";
 import type { Database } from "../../src/store/schema";

@@ -3,7 +3,8 @@ import { Effect } from "effect";
 import type { Kysely } from "kysely";
 import type { Registry } from "../../src/devices/registry";
 import { enqueueCardWork, runCardJobs } from "../../src/jobs/card-jobs";
-import { cardSwitcher, type ServiceScheduler } from "../../src/scheduler/service";
+import { type ServiceScheduler } from "../../src/scheduler/farm-scheduler";
+import { cardSwitcher } from "../../src/scheduler/card-switcher";
 import type { Database } from "../../src/store/schema";
 import { startTestService, type TestService } from "../support/service";
 

@@ -6,11 +6,12 @@ import { throwawayDatabase } from "../support/postgres";
 import { parseConfig } from "../../src/config/config";
 import { startRegistry, type Registry } from "../../src/devices/registry";
 import { enqueueSms, runSmsSender } from "../../src/jobs/sms-sender";
-import { awaitHolder, recordCalls, runUssd } from "../../src/jobs/records";
+import { awaitHolder } from "../../src/devices/card-holder";
+import { recordCalls, runUssd } from "../../src/jobs/calls-and-ussd";
 import { migrate, openStore } from "../../src/store/database";
 import { buildStatusReport } from "../../hil/network/pdu-builder";
 import type { Database } from "../../src/store/schema";
-import type { CardSwitcher } from "../../src/scheduler/service";
+import type { CardSwitcher } from "../../src/scheduler/card-switcher";
 import { until } from "../support/service-process";
 
 // Outgoing SMS as jobs, on the PostgreSQL server, through a simulated pool's supervised actors.

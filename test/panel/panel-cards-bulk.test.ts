@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordEvent } from "../../src/store/events";
 import { runCardJobs } from "../../src/jobs/card-jobs";
 import { createPool } from "../../src/pools/pools";
-import { cardSwitcher } from "../../src/scheduler/service";
+import { cardSwitcher } from "../../src/scheduler/card-switcher";
 import { startRig, type Rig } from "./panel-rig";
 
 // The SIM cards page's bulk actions and a card's history in headless Chromium, over the cards

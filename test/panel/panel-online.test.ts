@@ -2,9 +2,9 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { extractedCode } from "../../src/api/srnav/format";
 import { runCardJobs } from "../../src/jobs/card-jobs";
-import { recordCalls } from "../../src/jobs/records";
+import { recordCalls } from "../../src/jobs/calls-and-ussd";
 import { runSmsSender } from "../../src/jobs/sms-sender";
-import { cardSwitcher } from "../../src/scheduler/service";
+import { cardSwitcher } from "../../src/scheduler/card-switcher";
 import { startRig, USERS, type Rig, type Who } from "./panel-rig";
 
 // The Online page in headless Chromium over the simulated farm, with the service's job

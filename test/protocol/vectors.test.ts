@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeToShape } from "../../src/cli/decode-shapes";
+import { decodeToShape } from "../../src/cli/decode-kinds";
 import { selectUssdAnswer, parseCusdAll } from "../../protocol/ussd/cusd";
 import { decodeCusd } from "../../protocol/ussd/decode";
 import { readJsonFixture } from "../support/fixtures";

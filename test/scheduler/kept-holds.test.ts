@@ -3,7 +3,7 @@ import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/config";
 import { startRegistry } from "../../src/devices/registry";
-import { startServiceScheduler, type ServiceScheduler } from "../../src/scheduler/service";
+import { startServiceScheduler, type ServiceScheduler } from "../../src/scheduler/farm-scheduler";
 import { migrate, openStore } from "../../src/store/database";
 import type { Database } from "../../src/store/schema";
 import { throwawayDatabase } from "../support/postgres";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Registry } from "../../src/devices/registry";
-import type { ServiceScheduler } from "../../src/scheduler/service";
+import type { ServiceScheduler } from "../../src/scheduler/farm-scheduler";
 import { startTestService, type TestService } from "../support/service";
 
 // Idle rotation on a simulated SR-Box-Bank (8 modems, 3 rows), and cardDirect's limit on it.

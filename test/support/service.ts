@@ -7,7 +7,7 @@ import { Effect, Exit, Scope } from "effect";
 import type { Kysely } from "kysely";
 import { parseConfig } from "../../src/config/config";
 import { startRegistry, type Registry } from "../../src/devices/registry";
-import { startServiceScheduler, type ServiceScheduler } from "../../src/scheduler/service";
+import { startServiceScheduler, type ServiceScheduler } from "../../src/scheduler/farm-scheduler";
 import { migrate, openStore } from "../../src/store/database";
 import type { Database } from "../../src/store/schema";
 import { throwawayDatabase } from "./postgres";

@@ -14,12 +14,12 @@ import { remoteModems } from "../../devices/live-state";
 import { DEFAULT_HOST_TTL_MS } from "../../hosts/host";
 import { EVENT_TYPES } from "../../store/events";
 import { enqueueCardWork } from "../../jobs/card-jobs";
-import { holderOf } from "../../jobs/records";
+import { holderOf } from "../../devices/card-holder";
 import { enqueueSms } from "../../jobs/sms-sender";
 import { deleteRecords } from "../../messages/records";
 import { unstorable } from "../../store/storable-text";
 import { cardFieldProblem, FIELD_MAX, scopedCards, updateCard, type CardChanges } from "../../cards/inventory";
-import type { ServiceScheduler } from "../../scheduler/service";
+import type { ServiceScheduler } from "../../scheduler/farm-scheduler";
 import type { Database } from "../../store/schema";
 import { notifySettings, type NotifySettings } from "../../notify/settings";
 

@@ -8,7 +8,7 @@ import { sql, type Kysely, type SelectQueryBuilder } from "kysely";
 import type { Registry } from "../../devices/registry";
 import { enqueueSms } from "../../jobs/sms-sender";
 import { unstorable } from "../../store/storable-text";
-import type { ServiceScheduler } from "../../scheduler/service";
+import type { ServiceScheduler } from "../../scheduler/farm-scheduler";
 import type { Database } from "../../store/schema";
 import { extractCode, isDigits, listParam, numberParam, panelTime, unixSeconds } from "./format";
 import { apiNumber, holderOfPool, liveStatus, poolCards, type PoolCard } from "./pool-cards";

@@ -6,7 +6,7 @@ import { Effect, Option, SubscriptionRef } from "effect";
 import type { Kysely } from "kysely";
 import { simStatusOf } from "../../../drivers/modem/state";
 import type { Registry } from "../../devices/registry";
-import type { ServiceScheduler } from "../../scheduler/service";
+import type { ServiceScheduler } from "../../scheduler/farm-scheduler";
 import type { Database } from "../../store/schema";
 import { remoteModems } from "../../devices/live-state";
 import { DEFAULT_HOST_TTL_MS } from "../../hosts/host";

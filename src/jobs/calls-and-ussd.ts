@@ -7,8 +7,8 @@ import { Effect, Option, SubscriptionRef, type Scope } from "effect";
 import type { Kysely } from "kysely";
 import type { AtError } from "../../drivers/at/errors";
 import type { UssdError, UssdReply } from "../../drivers/modem/ussd";
-import type { ModemActor } from "../../drivers/modem/modem-actor";
-import type { RegisteredModem, Registry } from "../devices/registry";
+import { holderOf } from "../devices/card-holder";
+import type { Registry } from "../devices/registry";
 import type { Database } from "../store/schema";
 import { StoreError, tryStore } from "../store/database";
 import { recordEvent } from "../store/events";
@@ -50,41 +50,6 @@ export const recordCalls = (db: Kysely<Database>, registry: Registry): Effect.Ef
       ).pipe(Effect.forkScoped);
     }
   });
-
-/** The live actor holding a card. */
-/** The modem a card is on, with its live actor. */
-export interface CardHolder {
-  readonly modem: RegisteredModem;
-  readonly actor: ModemActor;
-}
-
-export const holderOf = (registry: Registry, iccid: string): Effect.Effect<Option.Option<CardHolder>> =>
-  Effect.gen(function* () {
-    for (const m of registry.modems) {
-      const actor = yield* SubscriptionRef.get(m.supervised.actor);
-      if (Option.isNone(actor)) continue;
-      const s = yield* SubscriptionRef.get(actor.value.state);
-      if (s.sim?.iccid === iccid && s.sim.lock === "READY") return Option.some({ modem: m, actor: actor.value });
-    }
-    return Option.none();
-  });
-
-/**
- * Waits for the card to be on a modem and ready (a switch the scheduler started, a modem
- * reconnecting), looking at the actors' snapshots in memory, up to `maxMs`. A job waits
- * here, holding its claim and spending no attempt, instead of going back to the queue.
- */
-export const awaitHolder = (registry: Registry, iccid: string, maxMs: number, giveUp: Effect.Effect<boolean> = Effect.succeed(false)) =>
-  Effect.gen(function* () {
-    for (;;) {
-      const holder = yield* holderOf(registry, iccid);
-      if (Option.isSome(holder)) return holder;
-      // The switch that was to bring the card in failed: back to the queue now, where the
-      // next claim asks for it again, rather than waiting out maxMs.
-      if (yield* giveUp) return Option.none<CardHolder>();
-      yield* Effect.sleep("200 millis");
-    }
-  }).pipe(Effect.timeoutTo({ duration: maxMs, onTimeout: () => Option.none<CardHolder>(), onSuccess: (h) => h }));
 
 export class CardNotOnline extends Error {
   readonly _tag = "CardNotOnline";
