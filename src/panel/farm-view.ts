@@ -9,6 +9,7 @@ import { sql } from "kysely";
 import { localModem, remoteModems, type LiveModem } from "../devices/live-state";
 import type { Rotation } from "../scheduler/scheduler";
 import type { PanelContext } from "./context";
+import { consoleLeases, type LeaseView } from "./console-leases";
 
 export interface Viewer {
   readonly id: number;
@@ -121,6 +122,8 @@ export interface Grid {
   readonly modems: readonly ModemView[];
   /** This host's rotation of the device (null: another host's). */
   readonly rotation: Rotation | null;
+  /** The console leases standing on its modems, by `device#modem`. */
+  readonly leases: ReadonlyMap<string, LeaseView>;
 }
 
 /**
@@ -193,5 +196,6 @@ export const deviceGrid = async (ctx: PanelContext, user: Viewer, key: string): 
     }
     rows.push({ label: row.label, cells });
   }
-  return { device, rows, local: registered !== undefined, modems, rotation: registered ? ctx.scheduler.rotation(key) : null };
+  const leases = await consoleLeases(ctx, [key]);
+  return { device, rows, local: registered !== undefined, modems, rotation: registered ? ctx.scheduler.rotation(key) : null, leases };
 };
