@@ -34,6 +34,8 @@ export interface Rig {
   readonly service: TestService;
   readonly served: ServedFarm;
   readonly panel: Panel;
+  /** The HTTP server the API and the panel answer on (the console's WebSocket upgrades arrive here too). */
+  readonly server: Server;
   readonly base: string;
   readonly browser: Browser;
   /** API keys of the users made here. */
@@ -99,6 +101,7 @@ export const startRig = async (name: string): Promise<Rig> => {
     service,
     served,
     panel,
+    server,
     base,
     browser,
     keys,

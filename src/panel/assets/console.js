@@ -266,11 +266,17 @@
     leaseEl.textContent = fill(lease.mine ? S.leaseMine : S.leaseHeld, { holder: lease.holder, until: new Date(lease.until).toLocaleString() });
   }
   var take = root.querySelector("[data-lease-take]");
-  if (take)
+  if (take) {
+    // The button says how long: "Take for 30 minutes" as the number changes.
+    take.elements.minutes.addEventListener("input", function () {
+      var n = Number(take.elements.minutes.value);
+      if (n > 0) take.querySelector("[data-lease-take-button]").textContent = fill(S.take, { n: n });
+    });
     take.addEventListener("submit", function (e) {
       e.preventDefault();
       send({ type: "lease", minutes: Number(take.elements.minutes.value) });
     });
+  }
   var release = root.querySelector("[data-lease-release]");
   if (release)
     release.addEventListener("click", function () {

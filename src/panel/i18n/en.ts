@@ -616,7 +616,7 @@ export const en = {
   "console.lease.heldBy": "Held by {holder} until",
   "console.lease.what": "While a lease stands the scheduler neither switches the modem's SIM cards nor sends it jobs.",
   "console.lease.minutes": "Minutes",
-  "console.lease.take": "Take for N minutes",
+  "console.lease.take": "Take for {n} minutes",
   "console.lease.release": "Release",
   "console.buttons.title": "Hot buttons",
   "console.buttons.edit": "Edit the buttons",

@@ -618,7 +618,7 @@ export const ru: Record<StringKey, string> = {
   "console.lease.heldBy": "Занят пользователем {holder} до",
   "console.lease.what": "Пока модем занят, планировщик не переключает его SIM-карты и не даёт ему заданий.",
   "console.lease.minutes": "Минут",
-  "console.lease.take": "Занять на N минут",
+  "console.lease.take": "Занять на {n} мин",
   "console.lease.release": "Освободить",
   "console.buttons.title": "Быстрые кнопки",
   "console.buttons.edit": "Изменить кнопки",

@@ -21,6 +21,7 @@ const SCRIPT_STRINGS = {
   closed: "console.js.closed",
   watching: "console.js.watching",
   leaseNone: "console.lease.none",
+  take: "console.lease.take",
   leaseHeld: "console.js.leaseHeld",
   leaseMine: "console.js.leaseMine",
   confirm: "console.js.confirm",
@@ -67,7 +68,7 @@ const leaseSection = (t: Translate, c: ConsoleTarget, me: string, mayWork: boole
       ? html`<form data-lease-take class="inline-form">
     <label for="lease-minutes">${t("console.lease.minutes")}</label>
     <input id="lease-minutes" name="minutes" type="number" min="1" max="480" value="15" required>
-    <button type="submit">${t("console.lease.take")}</button>
+    <button type="submit" data-lease-take-button>${t("console.lease.take", { n: 15 })}</button>
   </form>
   <button type="button" data-lease-release>${t("console.lease.release")}</button>`
       : ""
