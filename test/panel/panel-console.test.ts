@@ -86,3 +86,199 @@ describe("the console page over HTTP", () => {
     for (let modem = 1; modem <= 8; modem++) expect(device).toContain(`<a href="/console/demo/${modem}"`);
   });
 });
+
+describe("the console page in a browser", () => {
+  it("a line typed in the terminal goes through the modem's queue; the whole reply comes back with its time and the level in dBm under it", async () => {
+    const page = await rig.signIn("operator");
+    await openConsole(page, "demo", 1);
+    expect(await page.locator("[data-console-state]").textContent()).toBe(`Connected as ${USERS.operator.name}.`);
+    await typeLine(page, "AT+CSQ");
+    await expect.poll(() => logged(page, "final").count(), { timeout: 15_000 }).toBe(1);
+    expect(await logged(page, "reply").first().textContent()).toMatch(/^\+CSQ: \d+,\d+$/);
+    expect(await logged(page, "reply note").first().textContent()).toMatch(/dBm/);
+    expect(await logged(page, "final ok").textContent()).toMatch(/^OK \(\d+ ms\)$/);
+    // The terminal itself shows it: the reply, and the note under it.
+    const screen = () => page.locator(".xterm-rows").innerText();
+    expect(await screen()).toMatch(/\+CSQ: \d+,\d+\n\s+↳ .*dBm/);
+    // Through the service: recorded as the operator's line.
+    const recorded = await rig.service.db.selectFrom("console_lines").select(["user_name", "device", "modem", "command", "outcome"]).where("command", "=", "AT+CSQ").execute();
+    expect(recorded).toEqual([{ user_name: USERS.operator.name, device: "demo", modem: 1, command: "AT+CSQ", outcome: "ok" }]);
+
+    // The up arrow brings the line back; Enter sends it again.
+    await page.keyboard.press("ArrowUp");
+    await page.keyboard.press("Enter");
+    await expect.poll(() => logged(page, "final ok").count(), { timeout: 15_000 }).toBe(2);
+    // The history beside the terminal has it, and finds it.
+    await page.getByLabel("Search your history").fill("csq");
+    expect(await page.locator("[data-history] button").allTextContents()).toEqual(["AT+CSQ"]);
+    await page.getByLabel("Search your history").fill("cops");
+    expect(await page.locator("[data-history] li").allTextContents()).toEqual(["Nothing matches."]);
+    await rig.screenshot(page, "console");
+    await page.context().close();
+  }, 90_000);
+
+  it("an SMS arriving at the modem's SIM shows live as an unsolicited +CMTI, marked, with its note", async () => {
+    const page = await rig.signIn("operator");
+    await openConsole(page, "demo", 1);
+    const iccid = (await page.locator(".console-facts .iccid").textContent())!;
+    const number = network().sims.get(iccid)!.number;
+    network().sendSms({ to: number, from: "+15550001111", text: "Is the console on?" });
+    const urc = logged(page, "urc").filter({ hasText: "+CMTI:" });
+    await expect.poll(() => urc.count(), { timeout: 20_000 }).toBeGreaterThan(0);
+    expect(await urc.first().textContent()).toMatch(/^\[urc\] \+CMTI: "\w+",\d+$/);
+    expect(await page.locator(".xterm-rows").innerText()).toMatch(/\[urc\] \+CMTI: "\w+",\d+/);
+    await rig.screenshot(page, "console-urc");
+    await page.context().close();
+  }, 90_000);
+
+  it("a viewer watches: nothing to type with, and a line sent over the socket anyway is refused", async () => {
+    const page = await rig.signIn("viewer");
+    await openConsole(page, "lab", 1);
+    expect(await page.locator("[data-console-state]").textContent()).toBe(`Connected as ${USERS.viewer.name}, watching only.`);
+    expect(await page.locator("[data-console]").getAttribute("data-may-type")).toBe("false");
+    expect(await page.locator("[data-buttons] button").count()).toBeGreaterThan(0);
+    expect(await page.locator("[data-buttons] button:enabled").count()).toBe(0);
+    expect(await page.locator("[data-lease-take], [data-batch], [data-buttons-edit]").count()).toBe(0);
+    // Keys typed into the terminal go nowhere.
+    await typeLine(page, "AT+CSQ");
+    await page.waitForTimeout(500);
+    expect(await logged(page, "sent").count()).toBe(0);
+
+    const answer = await page.evaluate(
+      (url) =>
+        new Promise<string>((resolve, reject) => {
+          const socket = new WebSocket(url);
+          socket.onmessage = (event) => {
+            const m = JSON.parse(String(event.data)) as { type: string; reason?: string };
+            if (m.type === "hello") socket.send(JSON.stringify({ type: "line", id: "x1", text: "AT+CFUN=0", confirm: true }));
+            if (m.type === "refused") resolve(m.reason!), socket.close();
+            if (m.type === "reply") reject(new Error("a viewer's line ran"));
+          };
+          setTimeout(() => reject(new Error("no answer")), 10_000);
+        }),
+      `${rig.base.replace("http", "ws")}/console/ws?device=lab&modem=1`,
+    );
+    expect(answer).toMatch(/viewer/);
+    const lines = await rig.service.db.selectFrom("console_lines").select(["command", "outcome"]).where("user_name", "=", USERS.viewer.name).execute();
+    expect(lines).toEqual([{ command: "AT+CFUN=0", outcome: "refused" }]);
+    await page.context().close();
+  }, 90_000);
+
+  it("a lease taken on the page shows to another user live and on the device view, and ends when released", async () => {
+    const page = await rig.signIn("operator");
+    await openConsole(page, "demo", 2);
+    const admin = await rig.signIn("admin");
+    await openConsole(admin, "demo", 2);
+    expect(await page.locator("[data-lease-state]").textContent()).toBe("Nobody holds this modem.");
+
+    await page.getByLabel("Minutes", { exact: true }).fill("30");
+    await page.getByRole("button", { name: "Take for 30 minutes" }).click();
+    await expect.poll(() => page.locator("[data-console]").getAttribute("data-lease-holder"), { timeout: 10_000 }).toBe(USERS.operator.name);
+    expect(await page.locator("[data-lease-state]").textContent()).toMatch(/^You hold this modem until /);
+    await expect.poll(() => admin.locator("[data-lease-state]").textContent(), { timeout: 10_000 }).toMatch(new RegExp(`^Held by ${USERS.operator.name} until `));
+    const row = await rig.service.db.selectFrom("console_leases").select(["holder", "expires_at"]).where("device", "=", "demo").where("modem", "=", 2).executeTakeFirstOrThrow();
+    expect(row.holder).toBe(USERS.operator.name);
+    expect(new Date(row.expires_at).getTime() - Date.now()).toBeGreaterThan(29 * 60_000);
+
+    const grid = await rig.signIn("operator");
+    await grid.goto(`${rig.base}/devices/demo`);
+    const cell = grid.locator('tr[data-modem="demo#2"] td.lease');
+    expect(await cell.getAttribute("data-lease-holder")).toBe(USERS.operator.name);
+    expect(await cell.textContent()).toMatch(new RegExp(`^${USERS.operator.name} until \\S`));
+    expect(await grid.locator('tr[data-modem="demo#1"] td.lease').textContent()).toBe("–");
+    await rig.screenshot(grid, "console-lease-on-grid");
+
+    await page.getByRole("button", { name: "Release" }).click();
+    await expect.poll(() => page.locator("[data-console]").getAttribute("data-lease-holder"), { timeout: 10_000 }).toBe("");
+    await expect.poll(() => admin.locator("[data-lease-state]").textContent(), { timeout: 10_000 }).toBe("Nobody holds this modem.");
+    await grid.reload();
+    expect(await grid.locator('tr[data-modem="demo#2"] td.lease').textContent()).toBe("–");
+    for (const p of [page, admin, grid]) await p.context().close();
+  }, 90_000);
+
+  it("a line that needs confirmation asks first: n leaves it, y runs it", async () => {
+    const page = await rig.signIn("operator");
+    await openConsole(page, "demo", 8);
+    await typeLine(page, "AT+COPS=2");
+    const asked = logged(page, "confirm");
+    await expect.poll(() => asked.count(), { timeout: 10_000 }).toBe(1);
+    expect(await asked.textContent()).toMatch(/^\? AT\+COPS=2: .*deregisters.* Press y to run it, n or Esc to leave it\.$/);
+    await page.keyboard.press("n");
+    await expect.poll(() => logged(page, "info").filter({ hasText: "Not run." }).count()).toBe(1);
+    await page.waitForTimeout(300);
+    expect(await logged(page, "final").count()).toBe(0);
+
+    await typeLine(page, "AT+COPS=2");
+    await expect.poll(() => asked.count(), { timeout: 10_000 }).toBe(2);
+    await page.keyboard.press("y");
+    await expect.poll(() => logged(page, "final").count(), { timeout: 15_000 }).toBe(1);
+    // Registered again, as the service wants it.
+    await typeLine(page, "AT+COPS=0");
+    await expect.poll(() => logged(page, "final").count(), { timeout: 30_000 }).toBe(2);
+    await page.context().close();
+  }, 90_000);
+
+  it("after AT+CMGW= the terminal takes the message's body at a > prompt: Esc drops it, Ctrl-Z sends it", async () => {
+    const page = await rig.signIn("operator");
+    await openConsole(page, "demo", 3);
+    await typeLine(page, 'AT+CMGW="+15559001234"');
+    await expect.poll(() => page.locator(".xterm-rows").innerText()).toMatch(/Ctrl-Z sends it, Esc or Ctrl-C drops it\.\n> *$/m);
+    await page.keyboard.type("never sent");
+    await page.keyboard.press("Escape");
+    await expect.poll(() => logged(page, "info").filter({ hasText: "Dropped, nothing sent." }).count()).toBe(1);
+
+    await typeLine(page, "AT+CMGW=23");
+    await page.keyboard.type("0011000B915155091032F40000AA0AE8329BFD4697D9EC37");
+    await page.keyboard.press("Control+z");
+    // The body went with the line: the modem answered it (stored, or its error).
+    await expect.poll(async () => (await logged(page, "final").count()) + (await logged(page, "failed").count()), { timeout: 15_000 }).toBe(1);
+    const recorded = await rig.service.db.selectFrom("console_lines").select("command").where("device", "=", "demo").where("modem", "=", 3).execute();
+    expect(recorded.map((r) => r.command)).toEqual(["AT+CMGW=23"]);
+    await page.context().close();
+  }, 90_000);
+
+  it("the hot buttons run their line, are edited on the page and kept for the user; the transcript downloads as JSON", async () => {
+    const page = await rig.signIn("operator");
+    await openConsole(page, "demo", 4);
+    expect(await page.locator("[data-buttons] button").allTextContents()).toEqual(["AT+CSQ", "AT+CREG?", "AT+COPS?", "AT+CPIN?", "ATI", "AT+CMGL=4"]);
+    await page.locator(".buttons-edit summary").click();
+    await page.getByLabel("One command a line").fill("AT+CGMI\n\nAT+CPIN?\n");
+    await page.getByRole("button", { name: "Save the buttons" }).click();
+    await expect.poll(() => page.locator("[data-buttons] button").allTextContents(), { timeout: 10_000 }).toEqual(["AT+CGMI", "AT+CPIN?"]);
+    await page.reload();
+    await page.waitForSelector("[data-console][data-state=open]");
+    expect(await page.locator("[data-buttons] button").allTextContents()).toEqual(["AT+CGMI", "AT+CPIN?"]);
+
+    await page.getByRole("button", { name: "AT+CPIN?" }).click();
+    await expect.poll(() => logged(page, "final ok").count(), { timeout: 15_000 }).toBe(1);
+    expect(await logged(page, "reply").allTextContents()).toContain("+CPIN: READY");
+
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export transcript" }).click()]);
+    expect(download.suggestedFilename()).toMatch(/^console-demo-4-.*\.json$/);
+    const transcript = JSON.parse(await (await download.createReadStream()).toArray().then((chunks) => Buffer.concat(chunks).toString("utf8"))) as { entries: Array<{ command?: string; reply?: string }> };
+    expect(transcript.entries.find((e) => e.command === "AT+CPIN?")?.reply).toContain("+CPIN: READY");
+    await page.context().close();
+  }, 90_000);
+
+  it("one command to many modems at once: the chosen modems' replies come back as a table", async () => {
+    const page = await rig.signIn("operator");
+    await openConsole(page, "demo", 5);
+    await page.getByLabel("demo #6").check();
+    await page.getByLabel("Command", { exact: true }).fill("AT+CSQ");
+    await page.getByRole("button", { name: "Send to the chosen modems" }).click();
+    const rows = page.locator("[data-batch-results] tbody tr");
+    await expect.poll(() => rows.count(), { timeout: 20_000 }).toBe(2);
+    expect(await rows.evaluateAll((trs) => trs.map((tr) => [tr.getAttribute("data-modem"), tr.getAttribute("data-ok")]))).toEqual([
+      ["demo/5", "true"],
+      ["demo/6", "true"],
+    ]);
+    expect(await rows.first().locator("td").nth(1).textContent()).toBe("OK");
+    expect(await rows.first().locator("td.reply-lines").textContent()).toMatch(/^\+CSQ: \d+,\d+$/);
+    await rig.screenshot(page, "console-batch");
+    // A command the service keeps out of batches comes back with its reason.
+    await page.getByLabel("Command", { exact: true }).fill("AT+CMGS=20");
+    await page.getByRole("button", { name: "Send to the chosen modems" }).click();
+    await expect.poll(() => page.locator("[data-batch-state]").textContent(), { timeout: 10_000 }).toMatch(/^The batch was refused: .*open a console on each modem/);
+    await page.context().close();
+  }, 90_000);
+});

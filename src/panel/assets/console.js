@@ -530,7 +530,7 @@
             } catch (e) {
               // A refusal may come as text.
             }
-            if (!res.ok || !json || !json.results) throw new Error((json && (json.error || json.reason || json.message)) || text || String(res.status));
+            if (!res.ok || !json || !json.results) throw new Error((json && (json.message || json.reason || json.error)) || text || String(res.status));
             return json.results;
           });
         })
