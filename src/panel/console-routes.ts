@@ -27,7 +27,7 @@ export const consoleRoutes = (ctx: PanelContext): PageRoutes => ({
     await sendPage(ctx, r, {
       nav: "/devices",
       title: r.t("console.title", { device: target.device.title, modem: target.modem.modem }),
-      main: consoleMain(r.t, target, { me: s.user.name, mayWork, csrf: s.csrf, batch }),
+      main: consoleMain(r.t, target, { me: s.user.name, mayWork, admin: s.user.admin, csrf: s.csrf, batch }),
     });
     return true;
   },

@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRig, USERS, type Rig } from "./panel-rig";
@@ -95,7 +96,7 @@ describe("the console page in a browser", () => {
     await typeLine(page, "AT+CSQ");
     await expect.poll(() => logged(page, "final").count(), { timeout: 15_000 }).toBe(1);
     expect(await logged(page, "reply").first().textContent()).toMatch(/^\+CSQ: \d+,\d+$/);
-    expect(await logged(page, "reply note").first().textContent()).toMatch(/dBm/);
+    expect(await logged(page, "reply note").first().textContent()).toMatch(/^↳ signal -\d+ dBm( or (less|more))? \(/);
     expect(await logged(page, "final ok").textContent()).toMatch(/^OK \(\d+ ms\)$/);
     // The terminal itself shows it: the reply, and the note under it.
     const screen = () => page.locator(".xterm-rows").innerText();
@@ -126,6 +127,7 @@ describe("the console page in a browser", () => {
     const urc = logged(page, "urc").filter({ hasText: "+CMTI:" });
     await expect.poll(() => urc.count(), { timeout: 20_000 }).toBeGreaterThan(0);
     expect(await urc.first().textContent()).toMatch(/^\[urc\] \+CMTI: "\w+",\d+$/);
+    expect(await logged(page, "urc note").allTextContents()).toContainEqual(expect.stringMatching(/^↳ new message stored in \w+ at index \d+$/));
     expect(await page.locator(".xterm-rows").innerText()).toMatch(/\[urc\] \+CMTI: "\w+",\d+/);
     await rig.screenshot(page, "console-urc");
     await page.context().close();
@@ -193,6 +195,14 @@ describe("the console page in a browser", () => {
     await expect.poll(() => admin.locator("[data-lease-state]").textContent(), { timeout: 10_000 }).toBe("Nobody holds this modem.");
     await grid.reload();
     expect(await grid.locator('tr[data-modem="demo#2"] td.lease').textContent()).toBe("–");
+
+    // Taken again, and broken by the admin: both pages see it end.
+    expect(await admin.getByRole("button", { name: "Break the lease" }).isVisible()).toBe(false);
+    await page.getByRole("button", { name: "Take for 30 minutes" }).click();
+    await expect.poll(() => admin.getByRole("button", { name: "Break the lease" }).isVisible(), { timeout: 10_000 }).toBe(true);
+    await admin.getByRole("button", { name: "Break the lease" }).click();
+    await expect.poll(() => page.locator("[data-console]").getAttribute("data-lease-holder"), { timeout: 10_000 }).toBe("");
+    expect(await rig.service.db.selectFrom("console_leases").select("holder").where("device", "=", "demo").where(sql<boolean>`expires_at > now()`).execute()).toEqual([]);
     for (const p of [page, admin, grid]) await p.context().close();
   }, 90_000);
 

@@ -260,8 +260,11 @@
 
   // ---- the side panels ----------------------------------------------------------------
   var leaseEl = root.querySelector("[data-lease-state]");
+  var breakButton = root.querySelector("[data-lease-break]");
   function showLease(lease) {
     root.setAttribute("data-lease-holder", lease ? lease.holder : "");
+    // An admin may end someone else's lease (their own they release).
+    if (breakButton) breakButton.hidden = !lease || lease.mine;
     if (!lease) return void (leaseEl.textContent = S.leaseNone);
     leaseEl.textContent = fill(lease.mine ? S.leaseMine : S.leaseHeld, { holder: lease.holder, until: new Date(lease.until).toLocaleString() });
   }
@@ -281,6 +284,11 @@
   if (release)
     release.addEventListener("click", function () {
       send({ type: "release" });
+    });
+
+  if (breakButton)
+    breakButton.addEventListener("click", function () {
+      send({ type: "break" });
     });
 
   var buttonsEl = root.querySelector("[data-buttons]");

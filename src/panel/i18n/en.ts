@@ -618,6 +618,7 @@ export const en = {
   "console.lease.minutes": "Minutes",
   "console.lease.take": "Take for {n} minutes",
   "console.lease.release": "Release",
+  "console.lease.break": "Break the lease",
   "console.buttons.title": "Hot buttons",
   "console.buttons.edit": "Edit the buttons",
   "console.buttons.oneALine": "One command a line",

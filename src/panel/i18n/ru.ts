@@ -620,6 +620,7 @@ export const ru: Record<StringKey, string> = {
   "console.lease.minutes": "Минут",
   "console.lease.take": "Занять на {n} мин",
   "console.lease.release": "Освободить",
+  "console.lease.break": "Снять чужую аренду",
   "console.buttons.title": "Быстрые кнопки",
   "console.buttons.edit": "Изменить кнопки",
   "console.buttons.oneALine": "По одной команде в строке",

@@ -59,7 +59,8 @@ const heading = (t: Translate, c: ConsoleTarget) => html`<dl class="console-fact
   <div><dt>${t("console.host")}</dt><dd>${c.modem.host ?? c.device.host ?? "–"}</dd></div>
 </dl>`;
 
-const leaseSection = (t: Translate, c: ConsoleTarget, me: string, mayWork: boolean) => html`<section class="console-lease" aria-labelledby="lease-title">
+/** `admin`: may break another user's lease. */
+const leaseSection = (t: Translate, c: ConsoleTarget, me: string, mayWork: boolean, admin: boolean) => html`<section class="console-lease" aria-labelledby="lease-title">
   <h2 id="lease-title">${t("console.lease.title")}</h2>
   <p data-lease-state>${leaseText(t, c.lease, me)}</p>
   <p class="note">${t("console.lease.what")}</p>
@@ -73,6 +74,7 @@ const leaseSection = (t: Translate, c: ConsoleTarget, me: string, mayWork: boole
   <button type="button" data-lease-release>${t("console.lease.release")}</button>`
       : ""
   }
+  ${admin ? html`<button type="button" data-lease-break${c.lease && c.lease.holder !== me ? "" : html` hidden`}>${t("console.lease.break")}</button>` : ""}
 </section>`;
 
 const buttonsSection = (t: Translate, mayWork: boolean) => html`<section class="console-buttons" aria-labelledby="buttons-title">
@@ -124,6 +126,7 @@ const batchSection = (t: Translate, modems: readonly ModemView[], here: ConsoleT
 export interface ConsolePageOptions {
   readonly me: string;
   readonly mayWork: boolean;
+  readonly admin: boolean;
   readonly csrf: string;
   /** The modems a batch may go to (none for a viewer). */
   readonly batch: readonly ModemView[];
@@ -133,7 +136,7 @@ export const consoleMain = (t: Translate, c: ConsoleTarget, o: ConsolePageOption
 <link rel="stylesheet" href="/panel/vendor/xterm.css?v=${ASSET_VERSION}">
 <div id="console" class="console" data-console data-device="${c.device.key}" data-modem="${c.modem.modem}" data-may-work="${String(o.mayWork)}" data-csrf="${o.csrf}" data-me="${o.me}" data-strings="${scriptStrings(t)}">
   <div class="console-side">
-    ${leaseSection(t, c, o.me, o.mayWork)}
+    ${leaseSection(t, c, o.me, o.mayWork, o.admin)}
     ${buttonsSection(t, o.mayWork)}
     ${historySection(t)}
     <section class="console-export" aria-labelledby="export-title"><h2 id="export-title">${t("console.export.title")}</h2>
