@@ -148,6 +148,12 @@ export const holderName = async (ctx: PanelContext, holder: string): Promise<str
   if (user) return (await ctx.db.selectFrom("api_users").select("name").where("id", "=", Number(user[1])).executeTakeFirst())?.name ?? holder;
   const pool = /^sr-pool:(\d+)$/.exec(holder);
   if (pool) return `pool ${(await ctx.db.selectFrom("pools").select("title").where("id", "=", Number(pool[1])).executeTakeFirst())?.title ?? pool[1]}`;
+  // A console lease holds the card where it is (src/console/leases.ts names the hold after the modem): who holds the lease.
+  const lease = /^console:([^/]+)\/(\d+)$/.exec(holder);
+  if (lease) {
+    const row = await ctx.db.selectFrom("console_leases").select("holder").where("device", "=", lease[1]!).where("modem", "=", Number(lease[2])).executeTakeFirst();
+    return `console of ${row?.holder ?? "?"}`;
+  }
   return holder;
 };
 

@@ -188,6 +188,8 @@ describe("the console page in a browser", () => {
     expect(await cell.getAttribute("data-lease-holder")).toBe(USERS.operator.name);
     expect(await cell.textContent()).toMatch(new RegExp(`^${USERS.operator.name} until \\S`));
     expect(await grid.locator('tr[data-modem="demo#1"] td.lease').textContent()).toBe("–");
+    // The card on the modem stays where it is while the lease stands: the bank says whose console holds it.
+    expect(await grid.locator("td.held .hold").allTextContents()).toEqual([`held by console of ${USERS.operator.name} (online)`]);
     await rig.screenshot(grid, "console-lease-on-grid");
 
     await page.getByRole("button", { name: "Release" }).click();
