@@ -293,4 +293,37 @@ describe("the console page in a browser", () => {
     await expect.poll(() => page.locator("[data-batch-state]").textContent(), { timeout: 10_000 }).toMatch(/^The batch was refused: .*open a console on each modem/);
     await page.context().close();
   }, 90_000);
+
+  it("fits a phone: the side panels go under the terminal and nothing scrolls sideways", async () => {
+    const page = await rig.signIn("operator");
+    await page.setViewportSize({ width: 390, height: 844 });
+    await openConsole(page, "demo", 7);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    const terminal = await page.locator("[data-terminal]").boundingBox();
+    const lease = await page.locator(".console-lease").boundingBox();
+    expect(lease!.y).toBeGreaterThan(terminal!.y + terminal!.height);
+    // The terminal's rows fit its box (the fit addon measured it with the mirrored styles).
+    expect((await page.locator(".xterm-screen").boundingBox())!.width).toBeLessThanOrEqual(terminal!.width);
+    await typeLine(page, "ATI");
+    await expect.poll(() => logged(page, "final ok").count(), { timeout: 15_000 }).toBe(1);
+    await rig.screenshot(page, "console-phone");
+    await page.context().close();
+  }, 60_000);
+
+  it("a paste of several lines sends each line, in order", async () => {
+    const page = await rig.signIn("operator");
+    await openConsole(page, "demo", 6);
+    await page.locator(".xterm").click();
+    // As the browser delivers a paste from the clipboard to the terminal's input.
+    await page.locator(".xterm-helper-textarea").evaluate((box) => {
+      const data = new DataTransfer();
+      data.setData("text/plain", "AT+CGMI\nAT+CGMM\n");
+      box.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+    });
+    await expect.poll(() => logged(page, "final ok").count(), { timeout: 15_000 }).toBe(2);
+    expect(await logged(page, "sent").allTextContents()).toEqual(["❯ AT+CGMI", "❯ AT+CGMM"]);
+    const recorded = await rig.service.db.selectFrom("console_lines").select("command").where("device", "=", "demo").where("modem", "=", 6).where("command", "like", "AT+CGM%").orderBy("id").execute();
+    expect(recorded.map((r) => r.command)).toEqual(["AT+CGMI", "AT+CGMM"]);
+    await page.context().close();
+  }, 60_000);
 });
