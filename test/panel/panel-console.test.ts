@@ -298,7 +298,7 @@ describe("the console page in a browser", () => {
     const page = await rig.signIn("operator");
     await page.setViewportSize({ width: 390, height: 844 });
     await openConsole(page, "demo", 7);
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
     const terminal = await page.locator("[data-terminal]").boundingBox();
     const lease = await page.locator(".console-lease").boundingBox();
     expect(lease!.y).toBeGreaterThan(terminal!.y + terminal!.height);
@@ -315,11 +315,11 @@ describe("the console page in a browser", () => {
     await openConsole(page, "demo", 6);
     await page.locator(".xterm").click();
     // As the browser delivers a paste from the clipboard to the terminal's input.
-    await page.locator(".xterm-helper-textarea").evaluate((box) => {
+    await page.evaluate(`{
       const data = new DataTransfer();
-      data.setData("text/plain", "AT+CGMI\nAT+CGMM\n");
-      box.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
-    });
+      data.setData("text/plain", "AT+CGMI\\nAT+CGMM\\n");
+      document.querySelector(".xterm-helper-textarea").dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+    }`);
     await expect.poll(() => logged(page, "final ok").count(), { timeout: 15_000 }).toBe(2);
     expect(await logged(page, "sent").allTextContents()).toEqual(["❯ AT+CGMI", "❯ AT+CGMM"]);
     const recorded = await rig.service.db.selectFrom("console_lines").select("command").where("device", "=", "demo").where("modem", "=", 6).where("command", "like", "AT+CGM%").orderBy("id").execute();
