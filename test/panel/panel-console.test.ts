@@ -1,6 +1,8 @@
 import { sql } from "kysely";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { COMPACT_ABOVE, dashboardLive } from "../../src/panel/pages/dashboard";
+import { translator } from "../../src/panel/i18n/locale";
 import { startRig, USERS, type Rig } from "./panel-rig";
 import { panelSessions } from "./panel-session";
 
@@ -85,6 +87,26 @@ describe("the console page over HTTP", () => {
     expect(dashboard).toContain('<a href="/console/demo/1"');
     const device = (await http.get(USERS.operator.name, "/devices/demo")).text;
     for (let modem = 1; modem <= 8; modem++) expect(device).toContain(`<a href="/console/demo/${modem}"`);
+  });
+
+  it("on a dashboard of tiles (a big farm) each tile links to its modem's console too", () => {
+    const modems = Array.from({ length: COMPACT_ABOVE + 1 }, (_, i) => ({
+      device: "big box",
+      modem: i + 1,
+      host: "h",
+      connected: true,
+      simStatus: 1 as const,
+      iccid: null,
+      number: null,
+      operator: null,
+      registration: null,
+      signalDbm: -70,
+      errorsLastHour: 0,
+      queued: 0,
+    }));
+    const page = dashboardLive(translator("en"), { devices: [{ id: 1, key: "big box", title: "Big", model: "pool", host: "h" }], modems, alerts: [], hours: [] }).text;
+    expect(page.match(/<li class="tile ok"/g)).toHaveLength(COMPACT_ABOVE + 1);
+    expect(page).toContain('title="#201: online, active, -70 dBm"><a href="/console/big%20box/201">201</a></li>');
   });
 });
 
