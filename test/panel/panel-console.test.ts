@@ -348,4 +348,17 @@ describe("the console page in a browser", () => {
     expect(recorded.map((r) => r.command)).toEqual(["AT+CGMI", "AT+CGMM"]);
     await page.context().close();
   }, 60_000);
+
+  it("every button, link, field and the log of the console page has an accessible name, the terminal's input too", async () => {
+    const page = await rig.signIn("operator");
+    await openConsole(page, "demo", 7);
+    const cdp = await page.context().newCDPSession(page);
+    const { nodes } = (await cdp.send("Accessibility.getFullAXTree")) as { nodes: Array<{ ignored: boolean; role?: { value: string }; name?: { value: string } }> };
+    await cdp.detach();
+    const controls = nodes.filter((n) => !n.ignored && ["button", "link", "textbox", "checkbox", "searchbox", "spinbutton", "log"].includes(n.role?.value ?? ""));
+    expect(controls.length).toBeGreaterThan(20);
+    expect(controls.filter((n) => !(n.name?.value ?? "").trim()).map((n) => n.role?.value)).toEqual([]);
+    expect(controls.filter((n) => n.role?.value === "textbox").map((n) => n.name?.value)).toContain("Terminal input");
+    await page.context().close();
+  }, 60_000);
 });
