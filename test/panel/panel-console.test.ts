@@ -28,7 +28,7 @@ const logged = (page: Page, kind: string) => page.locator(`[data-console-log] li
 const openConsole = async (page: Page, device: string, modem: number) => {
   const answer = await page.goto(`${rig.base}/console/${device}/${modem}`);
   expect(answer?.status()).toBe(200);
-  await page.waitForSelector("[data-console][data-state=open]", { timeout: 15_000 });
+  await page.waitForSelector("[data-console][data-state=open]", { timeout: 30_000 });
 };
 
 /** Types a line into the terminal as a person does, and presses Enter. */
