@@ -46,6 +46,8 @@ describe("the console page over HTTP", () => {
     expect(page.text).toContain('<script src="/panel/vendor/xterm.js?v=');
     expect(page.text).toContain('<link rel="stylesheet" href="/panel/vendor/xterm.css?v=');
     expect(page.text).toContain("Take for 15 minutes");
+    // The longest lease the service grants bounds the field.
+    expect(page.text).toContain('type="number" min="1" max="120" value="15" required>');
     expect(page.text).toContain('<input type="checkbox" name="modem" value="demo/1" checked>');
     // The operator's batch offers their own modems only.
     expect(page.text).not.toContain('value="lab/1"');

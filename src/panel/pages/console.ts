@@ -5,6 +5,7 @@
  * opens the console's WebSocket and fills it from the `hello` it gets. A viewer gets the
  * same page without any way to type: they watch.
  */
+import { MAX_LEASE_MINUTES } from "../../scheduler/console-leases";
 import { html, type Html } from "../html";
 import type { StringKey } from "../i18n/en";
 import type { Translate } from "../i18n/locale";
@@ -68,7 +69,7 @@ const leaseSection = (t: Translate, c: ConsoleTarget, me: string, mayWork: boole
     mayWork
       ? html`<form data-lease-take class="inline-form">
     <label for="lease-minutes">${t("console.lease.minutes")}</label>
-    <input id="lease-minutes" name="minutes" type="number" min="1" max="480" value="15" required>
+    <input id="lease-minutes" name="minutes" type="number" min="1" max="${MAX_LEASE_MINUTES}" value="15" required>
     <button type="submit" data-lease-take-button>${t("console.lease.take", { n: 15 })}</button>
   </form>
   <button type="button" data-lease-release>${t("console.lease.release")}</button>`
