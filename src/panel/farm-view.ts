@@ -9,6 +9,7 @@ import { sql } from "kysely";
 import { localModem, remoteModems, type LiveModem } from "../devices/live-state";
 import type { Rotation } from "../scheduler/scheduler";
 import type { PanelContext } from "./context";
+import { consoleLeases, type LeaseView } from "./console-leases";
 
 export interface Viewer {
   readonly id: number;
@@ -121,6 +122,8 @@ export interface Grid {
   readonly modems: readonly ModemView[];
   /** This host's rotation of the device (null: another host's). */
   readonly rotation: Rotation | null;
+  /** The console leases standing on its modems, by `device#modem`. */
+  readonly leases: ReadonlyMap<string, LeaseView>;
 }
 
 /**
@@ -145,6 +148,12 @@ export const holderName = async (ctx: PanelContext, holder: string): Promise<str
   if (user) return (await ctx.db.selectFrom("api_users").select("name").where("id", "=", Number(user[1])).executeTakeFirst())?.name ?? holder;
   const pool = /^sr-pool:(\d+)$/.exec(holder);
   if (pool) return `pool ${(await ctx.db.selectFrom("pools").select("title").where("id", "=", Number(pool[1])).executeTakeFirst())?.title ?? pool[1]}`;
+  // A console lease holds the card where it is (src/console/leases.ts names the hold after the modem): who holds the lease.
+  const lease = /^console:([^/]+)\/(\d+)$/.exec(holder);
+  if (lease) {
+    const row = await ctx.db.selectFrom("console_leases").select("holder").where("device", "=", lease[1]!).where("modem", "=", Number(lease[2])).executeTakeFirst();
+    return `console of ${row?.holder ?? "?"}`;
+  }
   return holder;
 };
 
@@ -193,5 +202,6 @@ export const deviceGrid = async (ctx: PanelContext, user: Viewer, key: string): 
     }
     rows.push({ label: row.label, cells });
   }
-  return { device, rows, local: registered !== undefined, modems, rotation: registered ? ctx.scheduler.rotation(key) : null };
+  const leases = await consoleLeases(ctx, [key]);
+  return { device, rows, local: registered !== undefined, modems, rotation: registered ? ctx.scheduler.rotation(key) : null, leases };
 };

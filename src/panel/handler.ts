@@ -5,6 +5,7 @@
  * the session's CSRF token; the cookie is HttpOnly and SameSite=Strict besides.
  */
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomBytes } from "node:crypto";
 import { Effect, Option, Schedule, SubscriptionRef } from "effect";
@@ -39,6 +40,7 @@ import { bulkNotice, cardRoutes } from "./card-routes";
 import { isOnlinePath, onlineRoutes } from "./online-routes";
 import { showEvents } from "./events-routes";
 import { settingsRoutes } from "./settings-routes";
+import { consoleRoutes, isConsolePage } from "./console-routes";
 
 const LOGIN_COOKIE = "simgate_login";
 
@@ -59,7 +61,26 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   "panel.js": { file: "assets/panel.js", type: "text/javascript; charset=utf-8" },
   "panel.css": { file: "assets/panel.css", type: "text/css; charset=utf-8" },
   "online.js": { file: "assets/online.js", type: "text/javascript; charset=utf-8" },
+  "console.js": { file: "assets/console.js", type: "text/javascript; charset=utf-8" },
 };
+
+/**
+ * The terminal widget of the console page, served from the installed packages: the panel
+ * loads nothing from outside the machine.
+ */
+const VENDOR: Record<string, { module: string; type: string }> = {
+  "xterm.js": { module: "@xterm/xterm/lib/xterm.js", type: "text/javascript; charset=utf-8" },
+  "xterm.css": { module: "@xterm/xterm/css/xterm.css", type: "text/css; charset=utf-8" },
+  "addon-fit.js": { module: "@xterm/addon-fit/lib/addon-fit.js", type: "text/javascript; charset=utf-8" },
+};
+
+const vendorBody = (() => {
+  const cache = new Map<string, Buffer>();
+  return (name: string) => {
+    if (!cache.has(name)) cache.set(name, readFileSync(createRequire(import.meta.url).resolve(VENDOR[name]!.module)));
+    return cache.get(name)!;
+  };
+})();
 
 /** Read once: the assets ship in the repository next to this file. */
 const assetBody = (() => {
@@ -90,7 +111,7 @@ export interface Panel {
 }
 
 const ownsPath = (path: string) =>
-  path === "/" || path === "/favicon.ico" || path === "/login" || path === "/logout" || path === "/logout-all" || path === "/devices" || path.startsWith("/devices/") || path === "/settings" || path.startsWith("/settings/") || path === "/cards" || path === "/cards.csv" || path.startsWith("/cards/") || path.startsWith("/panel/") || MESSAGE_PATHS.has(path) || path === "/pools" || path.startsWith("/pools/") || isOnlinePath(path) || path === "/events";
+  path === "/" || path === "/favicon.ico" || path === "/login" || path === "/logout" || path === "/logout-all" || path === "/devices" || path.startsWith("/devices/") || path === "/settings" || path.startsWith("/settings/") || path === "/cards" || path === "/cards.csv" || path.startsWith("/cards/") || path.startsWith("/panel/") || MESSAGE_PATHS.has(path) || path === "/pools" || path.startsWith("/pools/") || isOnlinePath(path) || path === "/events" || isConsolePage(path);
 
 /** A client that asks for JSON at `/` (scripts, the old index) still gets the JSON index. */
 const wantsJson = (req: IncomingMessage) => {
@@ -105,7 +126,7 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
   const streams = liveStreams(streamOptions);
   const messages = messagesRoutes(ctx);
   // Pages whose routes live in a module of their own: each answers the paths it owns.
-  const routeModules = [poolsRoutes(ctx), cardRoutes(ctx)];
+  const routeModules = [poolsRoutes(ctx), cardRoutes(ctx), consoleRoutes(ctx)];
   const online = onlineRoutes(ctx);
 
   const bodyOf = async (req: IncomingMessage) => new Map(formFields(await readBody(req), req.headers["content-type"] ?? "application/x-www-form-urlencoded"));
@@ -394,6 +415,13 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
       if (!known || req.method !== "GET") return false;
       res.writeHead(200, { ...securityHeaders, "content-type": known.type, "cache-control": "public, max-age=3600" });
       res.end(assetBody(asset[1]!));
+      return true;
+    }
+    const vendor = /^\/panel\/vendor\/([\w.-]+)$/.exec(path);
+    if (vendor) {
+      if (!Object.hasOwn(VENDOR, vendor[1]!) || req.method !== "GET") return false;
+      res.writeHead(200, { ...securityHeaders, "content-type": VENDOR[vendor[1]!]!.type, "cache-control": "public, max-age=3600" });
+      res.end(vendorBody(vendor[1]!));
       return true;
     }
     const token = cookies(req).get(SESSION_COOKIE);

@@ -8,7 +8,7 @@ import { html, type Html } from "./html";
 import type { StringKey } from "./i18n/en";
 import type { Locale, Translate } from "./i18n/locale";
 
-export const ASSET_VERSION = "7";
+export const ASSET_VERSION = "8";
 
 export interface ShellUser {
   readonly name: string;

@@ -14,6 +14,7 @@ import { recordModemEvents } from "../../src/events/recorder";
 import { reportModemTrouble } from "../../src/devices/modem-trouble";
 import { publishModemStates } from "../../src/devices/live-state";
 import { panelHandler, type Panel } from "../../src/panel/handler";
+import { startConsole } from "../../src/console/endpoint";
 import { Farm } from "../../hil/farm";
 import { ServedFarm } from "../../hil/serve";
 import { startTestService, type TestService } from "../support/service";
@@ -34,6 +35,8 @@ export interface Rig {
   readonly service: TestService;
   readonly served: ServedFarm;
   readonly panel: Panel;
+  /** The HTTP server the API and the panel answer on (the console's WebSocket upgrades arrive here too). */
+  readonly server: Server;
   readonly base: string;
   readonly browser: Browser;
   /** API keys of the users made here. */
@@ -65,9 +68,11 @@ export const startRig = async (name: string): Promise<Rig> => {
   // Quick session checks, and a reconnect delay long enough for a test to act while a tab is cut off.
   const panel = panelHandler({ db: service.db, registry: service.registry, scheduler: service.scheduler, hostTtlMs: 30_000, host: "test-host" }, { pollMs: 100, sessionCheckMs: 500, retryMs: 1_500 });
   const api = simFolderHandler({ db: service.db, registry: service.registry, scheduler: service.scheduler, version: "test" });
+  // The console's endpoint as the service serves it: its WebSocket takes the server's upgrades, its batch is a handler.
+  const consoleEndpoint = await service.extend(startConsole({ db: service.db, registry: service.registry, scheduler: service.scheduler, host: "test-host", hostTtlMs: 30_000 }));
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
-      for (const handle of [api, panel.handle]) if (await handle(req, res)) return;
+      for (const handle of [api, panel.handle, consoleEndpoint.handle]) if (await handle(req, res)) return;
       res.writeHead(404).end();
     })().catch((error: Error) => {
       process.stderr.write(`panel rig: ${error.stack}\n`);
@@ -75,6 +80,7 @@ export const startRig = async (name: string): Promise<Rig> => {
       else res.destroy();
     });
   });
+  consoleEndpoint.attach(server);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 
@@ -99,6 +105,7 @@ export const startRig = async (name: string): Promise<Rig> => {
     service,
     served,
     panel,
+    server,
     base,
     browser,
     keys,

@@ -10,6 +10,7 @@ import type { DeviceRow, ModemView } from "../farm-view";
 import type { Alert, HourCount } from "../alerts";
 import { activityPlot, alertsSection } from "./activity";
 import { modemTable } from "./modem-table";
+import { consolePath } from "./console";
 
 export interface DashboardData {
   readonly devices: readonly DeviceRow[];
@@ -37,7 +38,8 @@ const tiles = (t: Translate, modems: readonly ModemView[]) => {
   let out = '<ul class="tiles">';
   for (const m of modems) {
     const title = `#${m.modem}: ${m.connected ? online : offline}, ${escapeHtml(t(`status.${m.simStatus}` as StringKey))}${m.operator ? `, ${escapeHtml(m.operator)}` : ""}${m.signalDbm === null ? "" : `, ${m.signalDbm} dBm`}`;
-    out += `<li class="tile ${inTrouble(m) ? "bad" : "ok"}" data-modem="${escapeHtml(m.device)}#${m.modem}" data-connected="${m.connected}" title="${title}">${m.modem}</li>`;
+    // Each tile opens its modem's console, as a table row's name does.
+    out += `<li class="tile ${inTrouble(m) ? "bad" : "ok"}" data-modem="${escapeHtml(m.device)}#${m.modem}" data-connected="${m.connected}" title="${title}"><a href="${escapeHtml(consolePath(m.device, m.modem))}">${m.modem}</a></li>`;
   }
   return new Html(`${out}</ul>`);
 };

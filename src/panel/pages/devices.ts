@@ -57,7 +57,7 @@ ${rotationSection(t, grid, mayWork, csrf)}
   <caption>${t("device.gridCaption", { name: grid.device.title })}</caption>
   <tbody>${grid.rows.map((r) => html`<tr><th scope="row">${r.label}</th>${r.cells.map((c) => cell(t, grid.device.key, c, mayWork, csrf))}</tr>`)}</tbody>
 </table></div></section>
-<section aria-labelledby="modems-title"><h2 id="modems-title">${t("device.modems")}</h2>${modemTable(t, grid.modems, grid.device.title, mayWork && grid.local ? { csrf } : undefined)}${
+<section aria-labelledby="modems-title"><h2 id="modems-title">${t("device.modems")}</h2>${modemTable(t, grid.modems, grid.device.title, mayWork && grid.local ? { csrf } : undefined, grid.leases)}${
   mayWork && grid.local ? html`<p id="power-none" class="note">${t("modem.power.none")}</p>` : ""
 }</section>`;
 
