@@ -6,7 +6,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Farm } from "../farm";
 import type { ServedFarm } from "../serve";
-import type { RegistrationStat, VirtualModem } from "../modem/modem";
+import type { RegistrationStat } from "../modem/command-context";
+import type { VirtualModem } from "../modem/modem";
 import { NetworkError } from "../network/network";
 import type { UssdMenu, UssdService } from "../network/operator";
 import type { ExternalCallBehaviour } from "../network/calls";

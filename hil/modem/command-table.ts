@@ -4,6 +4,6 @@ import { GENERAL } from "./commands/general";
 import { NETWORK } from "./commands/network";
 import { SMS } from "./commands/sms";
 import { USSD } from "./commands/ussd";
-import type { CommandHandler } from "./reply";
+import type { CommandHandler } from "./command-context";
 
 export const COMMANDS: Readonly<Record<string, CommandHandler>> = { ...GENERAL, ...NETWORK, ...SMS, ...USSD, ...CALLS };

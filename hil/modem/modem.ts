@@ -8,8 +8,10 @@ import { parseCommandLine } from "./command-line";
 import { COMMANDS } from "./command-table";
 import { iccidCommands } from "./commands/general";
 import { FaultState } from "./faults";
-import type { Personality, RegistrationFamily } from "./personality";
-import { CME_TEXT, CMS_TEXT, type CommandHandler, type Final, type PromptReply, type Reply } from "./reply";
+import type { CommandContext, CommandHandler, ModemCall, ModemSettings, RegistrationStat, SimState } from "./command-context";
+import type { RegistrationFamily } from "./model-traits";
+import type { Personality } from "./personality";
+import { CME_TEXT, CMS_TEXT, type Final, type PromptReply, type Reply } from "./reply";
 import { MessageStore, type StorageName } from "../network/message-store";
 import type { NetworkCall } from "../network/calls";
 import type { BuiltPdu } from "../network/pdu-builder";
@@ -18,39 +20,6 @@ import type { SimCard } from "../network/sim-card";
 import type { Delays, TimerSet } from "../timing";
 import { toTe } from "./te-charset";
 import { formatCusd } from "./ussd-format";
-
-/** Settings the host changes; ATZ, AT&F and a reboot put them back. */
-export interface ModemSettings {
-  echo: boolean;
-  verbose: boolean;
-  quiet: boolean;
-  cmee: 0 | 1 | 2;
-  cmgf: 0 | 1;
-  cscs: string;
-  cnmi: [number, number, number, number, number];
-  cpms: [StorageName, StorageName, StorageName];
-  reg: Record<RegistrationFamily, number>;
-  copsFormat: 0 | 1 | 2;
-  clip: boolean;
-  colp: boolean;
-  cusdN: number;
-  csmp: [number, number, number, number];
-  smscOverride: string | null;
-}
-
-/** 27.007 <stat> of +CREG: 0 not searching, 1 home, 2 searching, 3 denied, 5 roaming. */
-export type RegistrationStat = 0 | 1 | 2 | 3 | 5;
-
-export interface ModemCall {
-  readonly id: number;
-  readonly call: NetworkCall;
-  /** 27.007 +CLCC <dir>: 0 mobile originated, 1 mobile terminated. */
-  readonly dir: 0 | 1;
-  /** +CLCC <stat>: 0 active, 2 dialing, 3 alerting, 4 incoming. */
-  stat: 0 | 2 | 3 | 4;
-  readonly number: string;
-  stopRinging?: () => void;
-}
 
 export interface LogEntry {
   readonly at: string;
@@ -78,7 +47,8 @@ const OK_REPLY: Reply = { lines: [], final: "OK" };
 const CTRL_Z = "\x1a";
 const ESC = "\x1b";
 
-export class VirtualModem implements SubscriberEndpoint {
+/** The modem as the network sees it (SubscriberEndpoint) and as its commands see it (CommandContext). */
+export class VirtualModem implements SubscriberEndpoint, CommandContext {
   readonly id: string;
   readonly imei: string;
   readonly personality: Personality;
@@ -95,7 +65,7 @@ export class VirtualModem implements SubscriberEndpoint {
   cfun = 1;
   readonly slots: (SimCard | null)[];
   activeSlot = 0;
-  simState: "absent" | "not-ready" | "pin" | "ready" = "absent";
+  simState: SimState = "absent";
   regStat: RegistrationStat = 0;
   /** Set by the control surface: registration the network will give (null: from the SIM). */
   registrationOverride: RegistrationStat | null = null;

@@ -1,5 +1,3 @@
-import type { AtCommand } from "./command-line";
-import type { VirtualModem } from "./modem";
 
 /** How a command ends: OK, ERROR, a coded error, or another result word (NO CARRIER). */
 export type Final = "OK" | "ERROR" | { readonly cme: number } | { readonly cms: number } | { readonly word: string };
@@ -14,8 +12,6 @@ export interface PromptReply {
   readonly prompt: true;
   readonly onBody: (body: string) => Reply | Promise<Reply>;
 }
-
-export type CommandHandler = (modem: VirtualModem, cmd: AtCommand) => Reply | PromptReply | Promise<Reply>;
 
 export const OK: Reply = { lines: [], final: "OK" };
 export const ERROR: Reply = { lines: [], final: "ERROR" };

@@ -6,12 +6,12 @@
 import { isGsm7Text, textToSeptets, unpackGsm7Text } from "../../protocol/text/gsm7";
 import { packSeptets } from "../../protocol/text/gsm7";
 import { textToUcs2Hex, ucs2HexToText } from "../../protocol/text/charset";
-import type { Personality } from "./personality";
+import type { ModelTraits } from "./model-traits";
 import { fromTe, toTe } from "./te-charset";
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex").toUpperCase();
 
-export const formatCusd = (status: number, text: string, cscs: string, personality: Personality): string => {
+export const formatCusd = (status: number, text: string, cscs: string, personality: ModelTraits): string => {
   if (text === "" && status !== 0) return `+CUSD: ${status}`;
   if (!isGsm7Text(text)) return `+CUSD: ${status},"${textToUcs2Hex(text)}",72`;
   if (personality.cusd.packedHex) {
@@ -26,7 +26,7 @@ export const formatCusd = (status: number, text: string, cscs: string, personali
  * The host's USSD string as text: in the +CSCS charset, as UCS2 hex with DCS 72, or (on
  * Huawei sticks) as packed GSM 7-bit hex.
  */
-export const readUssdRequest = (str: string, dcs: number | null, cscs: string, personality: Personality): string => {
+export const readUssdRequest = (str: string, dcs: number | null, cscs: string, personality: ModelTraits): string => {
   const isHex = /^[0-9A-Fa-f]+$/.test(str) && str.length % 2 === 0;
   if (dcs === 72 && isHex && str.length % 4 === 0) return ucs2HexToText(str) ?? str;
   if (personality.cusd.packedHex && isHex) {

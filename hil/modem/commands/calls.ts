@@ -1,6 +1,7 @@
 /** Voice calls: ATD, ATA, ATH/+CHUP, +CLCC, caller id presentation. */
 import { splitArgs } from "../command-line";
-import { cme, ERROR, OK, ok, type CommandHandler } from "../reply";
+import { cme, ERROR, OK, ok } from "../reply";
+import type { CommandHandler } from "../command-context";
 import { int } from "./guards";
 
 const NO_CARRIER = { lines: [], final: { word: "NO CARRIER" } } as const;

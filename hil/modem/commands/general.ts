@@ -1,11 +1,11 @@
 /** V.250 basics, identity, SIM and signal commands. */
 import { splitArgs } from "../command-line";
-import type { VirtualModem } from "../modem";
-import { cme, ERROR, OK, ok, type CommandHandler } from "../reply";
+import { cme, ERROR, OK, ok } from "../reply";
+import type { CommandContext, CommandHandler } from "../command-context";
 import { int, simError } from "./guards";
 
 const flag =
-  (apply: (m: VirtualModem, on: number) => void, max = 1): CommandHandler =>
+  (apply: (m: CommandContext, on: number) => void, max = 1): CommandHandler =>
   (m, cmd) => {
     const v = cmd.args === "" ? 0 : Number(cmd.args);
     if (!Number.isInteger(v) || v < 0 || v > max) return ERROR;
@@ -14,7 +14,7 @@ const flag =
   };
 
 const identity =
-  (value: (m: VirtualModem) => string): CommandHandler =>
+  (value: (m: CommandContext) => string): CommandHandler =>
   (m, cmd) =>
     cmd.form === "test" ? OK : ok(value(m));
 

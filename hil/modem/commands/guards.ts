@@ -1,10 +1,10 @@
-import type { VirtualModem } from "../modem";
+import type { CommandContext } from "../command-context";
 import { cme, cms, type Reply } from "../reply";
 
 /** The error a command gets while the SIM cannot answer (absent, waiting for a PIN, busy). */
 const simGuard =
   (absent: Reply, pin: Reply, busy: Reply) =>
-  (m: VirtualModem): Reply | null =>
+  (m: CommandContext): Reply | null =>
     m.simState === "ready" ? null : m.simState === "absent" ? absent : m.simState === "pin" ? pin : busy;
 
 /** SIM commands report +CME codes (27.007 9.2). */

@@ -1,7 +1,8 @@
 /** Registration (+CREG/+CGREG/+CEREG) and operator selection (+COPS). */
 import { splitArgs } from "../command-line";
-import type { RegistrationFamily } from "../personality";
-import { cme, ERROR, OK, ok, type CommandHandler } from "../reply";
+import type { RegistrationFamily } from "../model-traits";
+import { cme, ERROR, OK, ok } from "../reply";
+import type { CommandHandler } from "../command-context";
 import { int } from "./guards";
 
 const registration =

@@ -3,8 +3,8 @@ import { decodeSmsPdu, type SmsPdu } from "../../../protocol/sms/decode";
 import { splitForSms } from "../../../protocol/sms/encode";
 import { textToUcs2Hex } from "../../../protocol/text/charset";
 import { splitArgs } from "../command-line";
-import type { VirtualModem } from "../modem";
-import { cms, ERROR, OK, ok, type CommandHandler, type PromptReply, type Reply } from "../reply";
+import { cms, ERROR, OK, ok, type PromptReply, type Reply } from "../reply";
+import type { CommandContext, CommandHandler } from "../command-context";
 import type { MessageStat, StorageName, StoredMessage } from "../../network/message-store";
 import type { SubmittedPart } from "../../network/network";
 import { fromTe } from "../te-charset";
@@ -13,9 +13,9 @@ import { int, simSmsError } from "./guards";
 const STAT_TEXT = ["REC UNREAD", "REC READ", "STO UNSENT", "STO SENT"] as const;
 const STORAGES: readonly StorageName[] = ["SM", "ME", "SR"];
 
-const storageOf = (m: VirtualModem, which: 0 | 1 | 2) => m.smsStorage(m.settings.cpms[which]);
+const storageOf = (m: CommandContext, which: 0 | 1 | 2) => m.smsStorage(m.settings.cpms[which]);
 
-const alpha = (m: VirtualModem) => (m.personality.quotedEmptyAlpha ? '""' : "");
+const alpha = (m: CommandContext) => (m.personality.quotedEmptyAlpha ? '""' : "");
 
 /** yy/MM/dd,hh:mm:ss±zz from a decoded ISO stamp (27.005 text mode <scts>). */
 const textStamp = (iso: string | null): string => {
@@ -32,7 +32,7 @@ const decodeStored = (message: StoredMessage): SmsPdu | null => {
 };
 
 /** A message as text mode prints it: header fields, then the body in the TE charset. */
-const textEntry = (m: VirtualModem, message: StoredMessage, prefix: string): string[] => {
+const textEntry = (m: CommandContext, message: StoredMessage, prefix: string): string[] => {
   const pdu = decodeStored(message);
   const stat = STAT_TEXT[message.stat];
   if (!pdu) return [`${prefix}"${stat}","",,`, ""];
@@ -59,7 +59,7 @@ const parseTextStat = (arg: string | undefined): number | null => {
 };
 
 /** Sends one part through the network; the modem's own message reference comes back. */
-const submitPart = (m: VirtualModem, part: SubmittedPart): Promise<Reply> | Reply => {
+const submitPart = (m: CommandContext, part: SubmittedPart): Promise<Reply> | Reply => {
   const injected = m.faults.nextSendError();
   if (injected !== null) return cms(injected);
   const sim = m.sim;
@@ -89,7 +89,7 @@ const pduBody = (expectedLength: number, body: string): SmsPdu | Reply => {
 };
 
 /** Text mode: one message from a number and the text; a long text is refused as modules do. */
-const textSubmit = (m: VirtualModem, to: string, body: string): SubmittedPart | Reply => {
+const textSubmit = (m: CommandContext, to: string, body: string): SubmittedPart | Reply => {
   const text = fromTe(body, m.settings.cscs);
   const { alphabet, parts } = splitForSms(text);
   if (parts.length > 1) return cms(305);

@@ -1,6 +1,7 @@
 /** +CUSD (27.007 7.15): requests, answers inside a session, cancel. */
 import { splitArgs } from "../command-line";
-import { cme, OK, ok, type CommandHandler } from "../reply";
+import { cme, OK, ok } from "../reply";
+import type { CommandHandler } from "../command-context";
 import { readUssdRequest } from "../ussd-format";
 import { int } from "./guards";
 
