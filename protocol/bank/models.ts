@@ -73,6 +73,10 @@ export const MODELS = {
   "sr-box-8": { name: "SR-Box-8", modems: 8, rows: fixedRows(1), place: "letter", switchGroup: none, driver: "fixed", needsBank: false, takesCalls: true, rotateEveryMs: 0 },
   "sr-box-bank": { name: "SR-Box-Bank", modems: 8, rows: { default: 8, min: 1, max: 64 }, place: "letter-row", switchGroup: each, driver: "sr-serial", needsBank: true, takesCalls: true, rotateEveryMs: 60_000 },
   "sr-box-2-bank": { name: "SR-Box-2-Bank", modems: 2, rows: { default: 8, min: 1, max: 64 }, place: "letter-row", switchGroup: each, driver: "sr-serial", needsBank: true, takesCalls: true, rotateEveryMs: 60_000 },
+  // 2 modems x 8 cards. Its place is `modem-card` (`1-5`), as SR-Navigator prints it, rather
+  // than the box banks' letters; it switches like the SR-Box-2-Bank (`modem>select:M`,
+  // `modem>card:C`, C counting the modem's own cards), so it runs on the same driver.
+  "sr-organizer": { name: "SR-Organizer", modems: 2, rows: fixedRows(8), place: "modem-card", switchGroup: each, driver: "sr-serial", needsBank: true, takesCalls: true, rotateEveryMs: 60_000 },
 } as const satisfies Record<string, ModelRow>;
 
 export type ModelId = keyof typeof MODELS;
