@@ -40,7 +40,9 @@ export class SimBank {
     const { min, max } = this.spec.rows;
     this.rows = min === max ? min : (options.rows ?? this.spec.rows.default);
     if (!Number.isInteger(this.rows) || this.rows > max || this.rows < 1) throw new BankError(`${model}: rows must be 1..${max}`);
-    if (this.rows < min) throw new BankError(`${model}: needs at least ${min} rows`);
+    const group = this.spec.switchGroup;
+    const why = group.kind === "row" ? ` (modems ${this.spec.modems! / 2 + 1}-${this.spec.modems} serve row r+${group.backRowOffset})` : "";
+    if (this.rows < min) throw new BankError(`${model}: needs at least ${min} rows${why}`);
     this.layout = srLayout(model, this.rows);
     this.modemAt = Array.from({ length: this.layout.modems }, (_, i) => this.reachable(i + 1)[0]!);
   }
