@@ -26,7 +26,7 @@ export interface BankSpec {
   readonly id?: string;
   readonly model: BankModel;
   readonly personality?: string;
-  /** Bank rows for models that have them (SR-Train, SR-Box-Bank); SIMs fill every position. */
+  /** Bank rows for models that have them (default: the model's); SIMs fill every position. */
   readonly rows?: number;
 }
 
@@ -87,7 +87,7 @@ export class Farm {
     });
     (spec.banks ?? []).forEach((b, i) => {
       const id = b.id ?? `bank-${i + 1}`;
-      const bank = new SimBank(id, b.model, { rows: b.rows ?? 8 });
+      const bank = new SimBank(id, b.model, b.rows !== undefined ? { rows: b.rows } : {});
       const modems = Array.from({ length: bank.layout.modems }, (_, n) =>
         this.addModem({ id: `${id}-m${String(n + 1).padStart(2, "0")}`, personality: b.personality ?? "generic", sims: [null, null] }),
       );

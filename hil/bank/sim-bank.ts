@@ -1,10 +1,11 @@
 /**
- * A SIM bank (aggregator) with the SR models' topologies (../shared/specs/sr-navigator-notes.md):
+ * A SIM bank (aggregator) as its row of the model table lays it out (protocol/bank/models.ts):
  * which positions exist, which modem can reach which position, and how a switch moves cards.
  * A switch takes the old card out of the modem and puts the new one in; the modem then shows
  * +CPIN: NOT READY, READY and re-registers, as hardware does.
  */
-import { LETTERS, reachable, SR_MODELS, srLayout, trainBackRow, type SrLayout, type SrModel } from "../../protocol/sr/topology";
+import { MODELS, type ModelRow } from "../../protocol/bank/models";
+import { backRow, reachable, SR_MODELS, srLayout, type SrLayout, type SrModel } from "../../protocol/sr/topology";
 import type { VirtualModem } from "../modem/modem";
 import type { SimCard } from "../network/sim-card";
 
@@ -16,13 +17,13 @@ export class BankError extends Error {}
 export class SimBank {
   readonly layout: SrLayout;
   readonly rows: number;
+  private readonly spec: ModelRow;
   private modems: VirtualModem[] = [];
   private cards = new Map<string, SimCard>();
-  /** SR-Train: the selected row. */
+  /** Models switched by whole rows (SR-Train): the selected row. */
   row = 1;
-  /** Box models: each modem's selected row (and, on the 2-modem box, letter). */
-  private readonly modemRow: number[];
-  private readonly modemLetter: number[];
+  /** Models switched per modem: the position each modem is on. */
+  private readonly modemAt: string[];
   /** Modems held on their card through row switches (`modem>fix:N`). */
   readonly fixed = new Set<number>();
   /** The modem `modem>...` commands act on (1-based). */
@@ -35,13 +36,15 @@ export class SimBank {
     readonly model: BankModel,
     options: { rows?: number } = {},
   ) {
-    const maxRows = model === "sr-box-bank" || model === "sr-box-2-bank" ? 64 : 32;
-    this.rows = model === "sr-box-8" ? 1 : (options.rows ?? 8);
-    if (!Number.isInteger(this.rows) || this.rows < 1 || this.rows > maxRows) throw new BankError(`${model}: rows must be 1..${maxRows}`);
-    if (model === "sr-train" && this.rows < 4) throw new BankError("sr-train: needs at least 4 rows (modems 9-16 serve row r+3)");
+    this.spec = MODELS[model];
+    const { min, max } = this.spec.rows;
+    this.rows = min === max ? min : (options.rows ?? this.spec.rows.default);
+    if (!Number.isInteger(this.rows) || this.rows > max || this.rows < 1) throw new BankError(`${model}: rows must be 1..${max}`);
+    const group = this.spec.switchGroup;
+    const why = group.kind === "row" ? ` (modems ${this.spec.modems! / 2 + 1}-${this.spec.modems} serve row r+${group.backRowOffset})` : "";
+    if (this.rows < min) throw new BankError(`${model}: needs at least ${min} rows${why}`);
     this.layout = srLayout(model, this.rows);
-    this.modemRow = Array.from({ length: this.layout.modems }, () => 1);
-    this.modemLetter = Array.from({ length: this.layout.modems }, (_, i) => (model === "sr-box-2-bank" ? i * 4 : i));
+    this.modemAt = Array.from({ length: this.layout.modems }, (_, i) => this.reachable(i + 1)[0]!);
   }
 
   install(modems: readonly VirtualModem[], cards: readonly SimCard[]): void {
@@ -64,17 +67,11 @@ export class SimBank {
 
   /** The position modem n (1-based) is connected to now. */
   positionOf(n: number): string {
-    const i = n - 1;
-    switch (this.model) {
-      case "sr-train": {
-        const row = i < 8 ? this.row : trainBackRow(this.row, this.rows);
-        return `${row}-${(i % 8) + 1}`;
-      }
-      case "sr-box-8":
-        return LETTERS[i]!;
-      default:
-        return `${LETTERS[this.modemLetter[i]!]}${this.modemRow[i]}`;
-    }
+    if (this.spec.switchGroup.kind !== "row") return this.modemAt[n - 1]!;
+    // The first half serves the selected row, the second half its back row.
+    const half = this.layout.modems / 2;
+    const row = n <= half ? this.row : backRow(this.layout, this.row);
+    return `${row}-${((n - 1) % half) + 1}`;
   }
 
   /** Positions a modem can reach (for the scheduler and the API's listings). */
@@ -96,7 +93,7 @@ export class SimBank {
   }
 
   selectRow(row: number): void {
-    if (this.model !== "sr-train") throw new BankError(`${this.model} has no train rows`);
+    if (this.spec.switchGroup.kind !== "row") throw new BankError(`${this.model} has no train rows`);
     if (!Number.isInteger(row) || row < 1 || row > this.rows) throw new BankError(`row must be 1..${this.rows}`);
     this.row = row;
     // A fixed modem keeps the card it holds (it waits for a call); the others follow the row.
@@ -112,18 +109,12 @@ export class SimBank {
     this.selected = n;
   }
 
-  /** Box models: the selected modem takes bank row r (on the 2-modem box, card r of its 4 letters x rows). */
-  selectCard(r: number): void {
-    const i = this.selected - 1;
-    if (this.model === "sr-box-bank") {
-      if (!Number.isInteger(r) || r < 1 || r > this.rows) throw new BankError(`card row must be 1..${this.rows}`);
-      this.modemRow[i] = r;
-    } else if (this.model === "sr-box-2-bank") {
-      const count = this.rows * 4;
-      if (!Number.isInteger(r) || r < 1 || r > count) throw new BankError(`card must be 1..${count}`);
-      this.modemLetter[i] = i * 4 + ((r - 1) % 4);
-      this.modemRow[i] = Math.floor((r - 1) / 4) + 1;
-    } else throw new BankError(`${this.model} has no card selection`);
+  /** Models switched per modem: the selected modem takes its card c (the c-th position it reaches). */
+  selectCard(c: number): void {
+    if (this.spec.switchGroup.kind !== "modem") throw new BankError(`${this.model} has no card selection`);
+    const cards = this.reachable(this.selected);
+    if (!Number.isInteger(c) || c < 1 || c > cards.length) throw new BankError(`card must be 1..${cards.length}`);
+    this.modemAt[this.selected - 1] = cards[c - 1]!;
     this.apply();
   }
 
@@ -131,13 +122,11 @@ export class SimBank {
   connectPosition(position: string): number {
     const n = this.modems.findIndex((_, i) => this.reachable(i + 1).includes(position)) + 1;
     if (n === 0) throw new BankError(`no position "${position}" in ${this.model}`);
-    if (this.model === "sr-train") this.selectRow(Number(position.split("-")[0]) - (n > 8 ? 3 : 0));
-    else if (this.model === "sr-box-bank") {
+    const group = this.spec.switchGroup;
+    if (group.kind === "row") this.selectRow(Number(position.split("-")[0]));
+    else if (group.kind === "modem") {
       this.selectModem(n);
-      this.selectCard(Number(position.slice(1)));
-    } else if (this.model === "sr-box-2-bank") {
-      this.selectModem(n);
-      this.selectCard((Number(position.slice(1)) - 1) * 4 + (LETTERS.indexOf(position[0]!) % 4) + 1);
+      this.selectCard(this.reachable(n).indexOf(position) + 1);
     }
     return n;
   }
@@ -157,7 +146,7 @@ export class SimBank {
       id: this.id,
       model: this.model,
       rows: this.rows,
-      row: this.model === "sr-train" ? this.row : null,
+      row: this.spec.switchGroup.kind === "row" ? this.row : null,
       modems: this.modems.map((m, i) => ({ modem: m.id, position: this.positionOf(i + 1), iccid: m.sim?.iccid ?? null, powered: m.powered })),
       positions: this.layout.positions.map((p) => ({ position: p, iccid: this.cards.get(p)?.iccid ?? null, number: this.cards.get(p)?.number ?? null })),
     };

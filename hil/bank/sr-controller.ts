@@ -4,7 +4,8 @@
  * for nothing (an invalid command or argument, or an empty result). Commands:
  *   row:N                 SR-Train: switch the whole row
  *   modem>select:N        choose the modem later commands act on
- *   modem>card:R          box models: the selected modem takes bank row / card R
+ *   modem>card:C          models switched per modem: the selected modem takes its card C
+ *                         (the C-th position it reaches in the model table's order)
  *   modem>on | modem>off  power the selected modem
  *   modem>connect | modem>disconnect   close or open its SIM contacts
  *   modem>status          `ON:<position>` or `OFF:<position>`

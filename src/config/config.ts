@@ -5,10 +5,11 @@
  * SIMGATE_DATA_DIR).
  */
 import { parseTcpTarget } from "../../drivers/transport/tcp";
+import { isModel, MODEL_IDS, modelRow, type ModelId } from "../../protocol/bank/models";
 import { DEFAULT_RETENTION, type Retention } from "./retention";
 
-export type DeviceModel = "pool" | "dual-sim" | "sr-train" | "sr-box-8" | "sr-box-bank" | "sr-box-2-bank";
-export const DEVICE_MODELS: readonly DeviceModel[] = ["pool", "dual-sim", "sr-train", "sr-box-8", "sr-box-bank", "sr-box-2-bank"];
+/** A row of the model table (protocol/bank/models.ts). */
+export type DeviceModel = ModelId;
 
 /** A modem's transport: a serial device path or `tcp://host:port`. */
 export type ModemTarget = { readonly kind: "serial"; readonly path: string } | { readonly kind: "tcp"; readonly url: string };
@@ -86,8 +87,9 @@ const device = (value: unknown, where: string): DeviceConfig => {
   check(value.owner === undefined || (typeof value.owner === "string" && /^[\w.-]{1,64}$/.test(value.owner)), `${where}.owner`, "must be an API user's name (letters, digits, '.', '_', '-')");
   check(typeof value.id === "string" && /^[A-Za-z0-9_.-]{1,64}$/.test(value.id), `${where}.id`, "must be 1-64 letters, digits, '.', '_' or '-'");
   check(value.title === undefined || typeof value.title === "string", `${where}.title`, "must be a string");
-  check(DEVICE_MODELS.includes(value.model as DeviceModel), `${where}.model`, `must be one of ${DEVICE_MODELS.join(", ")}`);
-  const model = value.model as DeviceModel;
+  check(isModel(value.model), `${where}.model`, `must be one of ${MODEL_IDS.join(", ")}`);
+  const model = value.model;
+  const row = modelRow(model);
   check(value.rows === undefined || (Number.isInteger(value.rows) && (value.rows as number) >= 1 && (value.rows as number) <= 64), `${where}.rows`, "must be 1-64");
   check(value.personality === undefined || typeof value.personality === "string", `${where}.personality`, "must be a personality name");
   check(value.count === undefined || (Number.isInteger(value.count) && (value.count as number) >= 1 && (value.count as number) <= 256), `${where}.count`, "must be 1-256");
@@ -104,10 +106,14 @@ const device = (value: unknown, where: string): DeviceConfig => {
   } else {
     check(Array.isArray(value.modems) && value.modems.length > 0, `${where}.modems`, 'must be "simulated" or a non-empty list of device paths / tcp:// addresses');
     modems = (value.modems as unknown[]).map((m, i) => modemTarget(m, `${where}.modems[${i}]`));
-    const wanted = MODEM_COUNT[model];
+    const wanted = row.modems;
     check(wanted === null || modems.length === wanted, `${where}.modems`, `"${model}" has ${wanted} modems; list all ${wanted}, in the controller's order`);
-    if (model === "pool" || model === "sr-box-8" || model === "dual-sim")
-      check(value.bank === undefined, `${where}.bank`, model === "dual-sim" ? '"dual-sim" modems switch their own slots (AT+QDSIM); leave bank out' : `"${model}" has one SIM per modem and no bank to switch`);
+    if (!row.needsBank)
+      check(
+        value.bank === undefined,
+        `${where}.bank`,
+        row.driver === "quectel-dsim" ? `"${model}" modems switch their own slots (AT+QDSIM); leave bank out` : `"${model}" has one SIM per modem and no bank to switch`,
+      );
     else {
       check(value.bank !== undefined, `${where}.bank`, `"${model}" needs the SR controller's serial line or tcp:// address`);
       bank = modemTarget(value.bank, `${where}.bank`);
@@ -123,12 +129,9 @@ const device = (value: unknown, where: string): DeviceConfig => {
     ...(value.personality !== undefined ? { personality: value.personality as string } : {}),
     ...(bank ? { bank } : {}),
     ...(typeof value.owner === "string" ? { owner: value.owner } : {}),
-    rotateEveryMs: (value.rotateEveryMs as number | undefined) ?? (model === "pool" || model === "sr-box-8" ? 0 : 60_000),
+    rotateEveryMs: (value.rotateEveryMs as number | undefined) ?? row.rotateEveryMs,
   };
 };
-
-/** Modems per model (null: as many as listed). */
-const MODEM_COUNT: Record<DeviceModel, number | null> = { pool: null, "dual-sim": null, "sr-train": 16, "sr-box-8": 8, "sr-box-bank": 8, "sr-box-2-bank": 2 };
 
 export const parseConfig = (value: unknown, env: NodeJS.ProcessEnv, where = "config"): Config => {
   check(isObj(value), where, "must be a JSON object");

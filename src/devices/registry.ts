@@ -13,7 +13,8 @@ import { fixedBank, type SimBankDriver } from "../../drivers/bank/sim-bank-drive
 import { makeSrSerialBank, srBankLayout } from "../../drivers/bank/sr-serial";
 import { reopeningBank } from "../../drivers/bank/reopening-bank";
 import { quectelDsimBank } from "../../drivers/bank/quectel-dsim";
-import { LETTERS } from "../../protocol/sr/topology";
+import { layoutOf, modelRow, reachable, rowsOf } from "../../protocol/bank/models";
+import { isSrModel } from "../../protocol/sr/topology";
 import type { Config, DeviceConfig } from "../config/config";
 import type { Database } from "../store/schema";
 import { makeStoreSink, releaseIncomplete } from "../store/sms-sink";
@@ -82,30 +83,37 @@ export const startRegistry = (config: Config, db: Kysely<Database>): Effect.Effe
     return { modems, devices, farm };
   });
 
-/** The device's SIM bank: the SR controller (simulated, or on its line), or one SIM per modem. */
+/** The device's SIM bank, by its model's driver: the SR controller (simulated, or on its line), AT+QDSIM, or one SIM per modem. */
 const bankOf = (device: DeviceConfig, modems: readonly RegisteredModem[], farm: Farm | null): Effect.Effect<RegisteredDevice, never, Scope.Scope> =>
   Effect.gen(function* () {
-    // Which slot a dual-SIM modem is on is not assumed (it persists across power cycles): the scan finds out.
-    if (device.model === "dual-sim") return { config: device, driver: quectelDsimBank(modems.length), modems };
-    if (device.model === "pool" || device.model === "sr-box-8") {
-      const label = device.model === "pool" ? String : (n: number) => LETTERS[n - 1]!;
-      const driver = fixedBank(modems.length, label);
-      return { config: device, driver, modems, initial: modems.map((_, i) => [i + 1, label(i + 1)] as const) };
-    }
-    const rows = device.modems === "simulated" ? farm!.banks.get(device.id)!.rows : (device.rows ?? 8);
-    const open =
-      device.modems === "simulated"
-        ? Effect.suspend(() => openSimulatedBank(farm!, device.id))
-        : device.bank!.kind === "serial"
-          ? openSerial(device.bank!.path)
-          : openTcp(device.bank!.url);
-    // The controller's line is opened again whenever it vanished (a USB adapter replugged),
-    // and later when it is not there at start: the modems work meanwhile.
     const model = device.model;
-    const driver = yield* reopeningBank(srBankLayout(model, rows), open, (line) => makeSrSerialBank(line, { model, rows }), (detail) =>
-      Effect.sync(() => void process.stderr.write(`device ${device.id}: SIM bank: ${detail}\n`)),
-    );
-    return { config: device, driver, modems };
+    switch (modelRow(model).driver) {
+      case "quectel-dsim":
+        // Which slot a dual-SIM modem is on is not assumed (it persists across power cycles): the scan finds out.
+        return { config: device, driver: quectelDsimBank(modems.length), modems };
+      case "fixed": {
+        const layout = layoutOf(model, rowsOf(model), modems.length);
+        const label = (n: number) => reachable(layout, n)[0]!;
+        const driver = fixedBank(modems.length, label);
+        return { config: device, driver, modems, initial: modems.map((_, i) => [i + 1, label(i + 1)] as const) };
+      }
+      case "sr-serial": {
+        if (!isSrModel(model)) return yield* Effect.die(new Error(`${model}: the SR controller drives only aggregators with a fixed modem count`));
+        const rows = device.modems === "simulated" ? farm!.banks.get(device.id)!.rows : rowsOf(model, device.rows);
+        const open =
+          device.modems === "simulated"
+            ? Effect.suspend(() => openSimulatedBank(farm!, device.id))
+            : device.bank!.kind === "serial"
+              ? openSerial(device.bank!.path)
+              : openTcp(device.bank!.url);
+        // The controller's line is opened again whenever it vanished (a USB adapter replugged),
+        // and later when it is not there at start: the modems work meanwhile.
+        const driver = yield* reopeningBank(srBankLayout(model, rows), open, (line) => makeSrSerialBank(line, { model, rows }), (detail) =>
+          Effect.sync(() => void process.stderr.write(`device ${device.id}: SIM bank: ${detail}\n`)),
+        );
+        return { config: device, driver, modems };
+      }
+    }
   });
 
 export interface ModemStatus {

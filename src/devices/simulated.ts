@@ -9,6 +9,8 @@ import { SrController } from "../../hil/bank/sr-controller";
 import { controlHandler } from "../../hil/control/http";
 import { Farm, type BankSpec, type ModemSpec } from "../../hil/farm";
 import { seededRandom } from "../../hil/timing";
+import { modelRow } from "../../protocol/bank/models";
+import { isSrModel } from "../../protocol/sr/topology";
 import type { Config, DeviceConfig } from "../config/config";
 import { openSimulated } from "./simulated-transport";
 
@@ -21,9 +23,10 @@ export const simulatedFarm = (config: Config): Farm | null => {
   const banks: BankSpec[] = [];
   const modems: ModemSpec[] = [];
   for (const d of simulated) {
-    if (d.model === "pool" || d.model === "dual-sim")
+    // Models without a fixed modem count are loose modems; an aggregator comes whole, bank and modems.
+    if (!isSrModel(d.model))
       for (let i = 1; i <= (d.count ?? 4); i++)
-        modems.push({ id: `${d.id}-m${String(i).padStart(2, "0")}`, personality: d.personality ?? (d.model === "dual-sim" ? "quectel-ec25-dsim" : "generic") });
+        modems.push({ id: `${d.id}-m${String(i).padStart(2, "0")}`, personality: d.personality ?? (modelRow(d.model).driver === "quectel-dsim" ? "quectel-ec25-dsim" : "generic") });
     else banks.push({ id: d.id, model: d.model, ...(d.rows ? { rows: d.rows } : {}), ...(d.personality ? { personality: d.personality } : {}) });
   }
   return new Farm({ timing: config.simulatedTiming, modems, banks, seed: config.simulatedSeed });

@@ -6,6 +6,7 @@
  */
 import { Effect } from "effect";
 import { sql } from "kysely";
+import { isModel, modelRow } from "../../protocol/bank/models";
 import { localModem, remoteModems, type LiveModem } from "../devices/live-state";
 import type { Rotation } from "../scheduler/scheduler";
 import type { PanelContext } from "./context";
@@ -128,14 +129,16 @@ export interface Grid {
 
 /**
  * How a model's positions fall into rows, as the hardware is laid out: an SR-Train's `row-place`
- * and a bank box's `<letter><row>` by row, a dual-SIM modem's `<modem>-<slot>` by slot, a fixed
- * bank in one row.
+ * and a bank box's `<letter><row>` by row, a dual-SIM modem's `<modem>-<slot>` by slot (an
+ * SR-Organizer's `<modem>-<card>` by card), a fixed bank in one row.
  */
 export const gridRows = (model: string, positions: readonly string[]): Array<{ label: string; positions: string[] }> => {
+  // By the model's place format (protocol/bank/models.ts): modems stand in columns.
+  const place = isModel(model) ? modelRow(model).place : null;
   const rowOf = (p: string): string => {
-    if (model === "sr-train") return p.split("-")[0]!;
-    if (model === "dual-sim") return p.split("-")[1] ?? "1";
-    if (model === "sr-box-bank" || model === "sr-box-2-bank") return p.slice(1);
+    if (place === "row-place") return p.split("-")[0]!;
+    if (place === "modem-card") return p.split("-")[1] ?? "1";
+    if (place === "letter-row") return p.slice(1);
     return "1";
   };
   const rows = new Map<string, string[]>();

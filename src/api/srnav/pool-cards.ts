@@ -5,6 +5,7 @@
 import { Effect, Option, SubscriptionRef } from "effect";
 import type { Kysely } from "kysely";
 import { simStatusOf } from "../../../drivers/modem/state";
+import { isModel, modelName, modelOfName, modelRow } from "../../../protocol/bank/models";
 import type { Registry } from "../../devices/registry";
 import type { ServiceScheduler } from "../../scheduler/farm-scheduler";
 import type { Database } from "../../store/schema";
@@ -27,18 +28,8 @@ export interface PoolCard {
 
 export const apiNumber = (number: string): string => number.replace(/[^\d]/g, "");
 
-/** SR model names as the panel prints them. */
-export const MODEL_NAMES: Readonly<Record<string, string>> = {
-  "sr-train": "SR-Train",
-  "sr-box-8": "SR-Box-8",
-  "sr-box-bank": "SR-Box-Bank",
-  "sr-box-2-bank": "SR-Box-2-Bank",
-  pool: "Modem-Pool",
-  "dual-sim": "Dual-SIM",
-};
-
-/** Models whose cards can also take calls (the status is then WAIT_SMS_CALL). */
-const TAKES_CALLS = new Set(["sr-box-8", "sr-box-bank", "sr-box-2-bank", "pool", "dual-sim"]);
+/** Whether a model's cards can also take calls (the status is then WAIT_SMS_CALL). */
+const takesCalls = (model: string): boolean => isModel(model) && modelRow(model).takesCalls;
 
 export const poolCards = async (db: Kysely<Database>, poolId: number): Promise<PoolCard[]> => {
   const rows = await db
@@ -62,7 +53,7 @@ export const poolCards = async (db: Kysely<Database>, poolId: number): Promise<P
     .orderBy("devices.id")
     .orderBy("sim_cards.id")
     .execute();
-  return rows.map((r) => ({ ...r, number: apiNumber(r.number!), deviceKey: r.deviceKey ?? "", model: MODEL_NAMES[r.model] ?? r.model }));
+  return rows.map((r) => ({ ...r, number: apiNumber(r.number!), deviceKey: r.deviceKey ?? "", model: modelName(r.model) }));
 };
 
 export const holderOfPool = (poolId: number) => `sr-pool:${poolId}`;
@@ -81,8 +72,8 @@ const remoteStatus = async (db: Kysely<Database>, localDevices: readonly string[
   if (hold.state === "failed") return { online, word: "ERROR" };
   if (live && !live.connected) return { online, word: "OFFLINE" };
   if (hold.state !== "online" || !live || ![1, 5].includes(live.simStatus)) return { online, word: "CONNECTING" };
-  const model = Object.keys(MODEL_NAMES).find((k) => MODEL_NAMES[k] === card.model) ?? card.model;
-  return { online, word: card.calls || TAKES_CALLS.has(model) ? "WAIT_SMS_CALL" : "WAIT_SMS" };
+  const model = modelOfName(card.model) ?? card.model;
+  return { online, word: card.calls || takesCalls(model) ? "WAIT_SMS_CALL" : "WAIT_SMS" };
 };
 
 /** Whether the card is on a modem now (ONLINE) and the status word for a pool's client. */
@@ -109,5 +100,5 @@ export const liveStatus = (ctx: { readonly db: Kysely<Database>; readonly regist
     const registered = online && snapshot !== null && [1, 5].includes(simStatusOf(snapshot));
     if (hold.state !== "online" || !registered) return { online, word: "CONNECTING" };
     const model = device?.config.model ?? "";
-    return { online, word: card.calls || TAKES_CALLS.has(model) ? "WAIT_SMS_CALL" : "WAIT_SMS" };
+    return { online, word: card.calls || takesCalls(model) ? "WAIT_SMS_CALL" : "WAIT_SMS" };
   });
