@@ -13,6 +13,7 @@ import { Data, Effect, type Scope } from "effect";
 import { sql, type Kysely } from "kysely";
 import type { Scheduler } from "./scheduler";
 import { tryStore, type StoreError } from "../store/database";
+import { recordEvent } from "../store/events";
 import type { Database } from "../store/schema";
 import { pollingOnly, type Wakeups } from "../store/wakeups";
 
@@ -96,6 +97,15 @@ export const breakLease = (db: Kysely<Database>, device: string, modem: number):
     Effect.map((r) => (r ? toLease(r) : null)),
   );
 
+/**
+ * A lease taken or ended, in the event feed: the panel's pages refresh their lease column
+ * from it, and the Events page keeps who had which modem when.
+ */
+const leaseEvent = (db: Kysely<Database>, lease: Lease, what: "taken" | "ended") =>
+  tryStore("recording a console lease", () =>
+    recordEvent(db, "consoleLease", { device: lease.device }, { modem: lease.modem, holder: lease.holder, state: what, ...(what === "taken" ? { until: lease.until.toISOString() } : {}) }),
+  ).pipe(Effect.catchAll((e) => log(`console: ${e.message}`)));
+
 /** The scheduler holder a lease takes for the card on its modem. */
 export const leaseHolder = (device: string, modem: number) => `console:${device}/${modem}`;
 
@@ -130,6 +140,7 @@ export const followLeases = (
         applied.delete(k);
         yield* scheduler.release(a.lease.device, a.position, leaseHolder(a.lease.device, a.lease.modem));
         yield* log(`console: lease on ${k} held by ${a.lease.holder} ended; the modem is the scheduler's again`);
+        yield* leaseEvent(db, a.lease, "ended");
         if (options.onChange) yield* options.onChange(a.lease, "ended");
       }
       for (const lease of standing) {
@@ -148,6 +159,7 @@ export const followLeases = (
         }
         applied.set(k, { lease, position });
         yield* log(`console: ${lease.holder} leases ${k} until ${lease.until.toISOString()}; its card ${position} stays put`);
+        yield* leaseEvent(db, lease, "taken");
         if (options.onChange) yield* options.onChange(lease, "applied");
       }
       const next = standing.length ? Math.min(...standing.map((l) => l.until.getTime())) - Date.now() : everyMs;

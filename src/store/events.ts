@@ -10,7 +10,7 @@ import type { Database } from "./schema";
 
 export const EVENT_TYPES = ["deviceState", "ussdReceived", "smsReceived", "smsSended", "callIncoming", "callBegin", "callEnd", "callOutgoing", "simStatus"] as const;
 /** Events of simgate's own, not SimFolder notifications (no user subscribes to them there). */
-export const SERVICE_EVENT_TYPES = ["smsUnattributed", "smsReportUnmatched", "modemTrouble", "cardMoved"] as const;
+export const SERVICE_EVENT_TYPES = ["smsUnattributed", "smsReportUnmatched", "modemTrouble", "cardMoved", "consoleLease"] as const;
 export type EventType = (typeof EVENT_TYPES)[number] | (typeof SERVICE_EVENT_TYPES)[number];
 
 type Db = Kysely<Database> | Transaction<Database>;

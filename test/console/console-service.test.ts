@@ -336,6 +336,11 @@ describe("the exclusive lease", () => {
     await c.next(is("lease", (m) => m.lease?.mine === true), { from: c.messages.length });
     await service.db.updateTable("console_leases").set({ expires_at: sql<Date>`now() + interval '300 milliseconds'` }).execute();
     await expect.poll(async () => (await service.db.selectFrom("console_leases").selectAll().execute()).length, { timeout: 8_000 }).toBe(0);
+    // Each lease taken and ended is in the event feed (the panel's pages refresh from it).
+    const events = await service.db.selectFrom("events").select(["device", "payload"]).where("type", "=", "consoleLease").where("device", "=", "rack").orderBy("id").execute();
+    expect(events.map((e) => e.payload as { modem: number; holder: string; state: string }).filter((p) => p.modem === 2)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ holder: "olga", state: "taken" }), expect.objectContaining({ holder: "olga", state: "ended" })]),
+    );
     await admin.close();
     await c.close();
   });

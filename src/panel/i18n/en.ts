@@ -172,6 +172,7 @@ export const en = {
   "cards.page.last": "Last page",
   "cards.export": "Export this list as CSV",
   "events.type.cardMoved": "Card moved",
+  "events.type.consoleLease": "Console lease",
   "cards.bulk.title": "Bulk action",
   "cards.bulk.target": "On",
   "cards.bulk.target.ticked": "the ticked cards",

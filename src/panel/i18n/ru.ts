@@ -174,6 +174,7 @@ export const ru: Record<StringKey, string> = {
   "cards.page.last": "Последняя страница",
   "cards.export": "Выгрузить этот список в CSV",
   "events.type.cardMoved": "Карта перемещена",
+  "events.type.consoleLease": "Аренда консоли",
   "cards.bulk.title": "Действие над картами",
   "cards.bulk.target": "Над",
   "cards.bulk.target.ticked": "отмеченными картами",
