@@ -33,6 +33,7 @@ import { openApiHandler } from "./api/openapi";
 import { bootstrapKeys, BootstrapKeyError } from "./access/bootstrap";
 import { panelHandler } from "./panel/handler";
 import { startConsole } from "./console/endpoint";
+import { logLevelFrom, logNow, serviceLogging } from "./log/logger";
 
 const CONFIG_FILE = process.env.SIMGATE_CONFIG ?? "simgate.config.json";
 const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
@@ -81,7 +82,7 @@ const serve = (registry: Registry, host: string, port: number, handlers: readonl
             res.writeHead(503, { "content-type": "application/json", "retry-after": "5" });
             return void res.end(JSON.stringify({ error: "UNAVAILABLE", message: "the database is not reachable right now" }));
           }
-          process.stderr.write(`http ${req.method} ${req.url}: ${(error as Error).stack ?? String(error)}\n`);
+          logNow("error", `http ${req.method} ${req.url}: ${(error as Error).stack ?? String(error)}`);
           res.writeHead(500, { "content-type": "application/json" });
           res.end(JSON.stringify({ error: "INTERNAL", message: "the request could not be completed; it is logged" }));
         });
@@ -162,7 +163,17 @@ const program = Effect.scoped(
   }),
 );
 
-Effect.runPromise(Effect.either(program)).then(
+// The service's log (src/log/logger.ts) for everything the program runs.
+const logLevel = (() => {
+  try {
+    return logLevelFrom(process.env);
+  } catch (error) {
+    process.stderr.write(`simgate: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+})();
+
+Effect.runPromise(Effect.either(program.pipe(Effect.provide(serviceLogging(logLevel))))).then(
   (outcome) => {
     if (outcome._tag === "Right") process.exit(0);
     const error = outcome.left;

@@ -73,6 +73,7 @@ describe("layering", () => {
     pools: "service",
     scheduler: "service",
     config: "base",
+    log: "base",
     store: "base",
   };
   const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {

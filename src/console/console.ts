@@ -13,6 +13,7 @@ import { openSerial } from "../../drivers/transport/serial";
 import { openTcp } from "../../drivers/transport/tcp";
 import type { Transport, TransportError } from "../../drivers/transport/transport";
 import { annotate } from "./annotate";
+import { bodyKeys } from "./body-keys";
 
 export interface ConsoleOptions {
   readonly target: string;
@@ -131,25 +132,20 @@ export const runConsole = (options: ConsoleOptions): Effect.Effect<void, Transpo
         }
         busy = busy.then(() => execute(line, null));
       });
-      // Ctrl-Z sends a body (and never suspends the console); Ctrl-C drops one, or leaves.
-      rl.on("SIGTSTP", () => {
-        if (!body) return rl.prompt();
-        // Ctrl-Z comes while the last line is still being edited: it is part of the body.
-        const editing = (rl as unknown as { line: string }).line;
-        if (editing.trim()) body.lines.push(editing.trim());
-        rl.write(null, { ctrl: true, name: "u" });
-        options.output.write("\n");
-        sendBody();
-      });
-      rl.on("SIGINT", () => {
-        if (body) {
-          body = null;
-          rl.write(null, { ctrl: true, name: "u" });
-          rl.setPrompt("AT> ");
-          return print(["-- body dropped, nothing sent"]);
-        }
-        rl.close();
-      });
+      bodyKeys(
+        rl,
+        options.output,
+        {
+          lines: () => body?.lines ?? null,
+          send: sendBody,
+          drop: () => {
+            body = null;
+            rl.setPrompt("AT> ");
+            print(["-- body dropped, nothing sent"]);
+          },
+        },
+        () => rl.close(),
+      );
       rl.on("close", () => {
         busy.then(() => resume(Effect.void));
       });

@@ -32,6 +32,7 @@ import type { Wakeups } from "../store/wakeups";
 import { followLeases } from "../scheduler/console-leases";
 import { ConsoleHub, openSession, recordLine, type ConsoleUser } from "./session";
 import { CONSOLE_PATH, type ClientMessage, type ServerMessage } from "./wire";
+import { logNow } from "../log/logger";
 
 export const BATCH_PATH = "/console/batch";
 
@@ -141,7 +142,7 @@ export const findTarget = async (ctx: ConsoleContext, user: ConsoleUser, query: 
   return { kind: "remote", device, modem, host: driven.id, url: driven.url };
 };
 
-const log = (line: string) => void process.stderr.write(`${line}\n`);
+const log = (line: string) => logNow("info", line);
 
 export const startConsole = (ctx: ConsoleContext): Effect.Effect<ConsoleEndpoint, never, Scope.Scope> =>
   Effect.gen(function* () {

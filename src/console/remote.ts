@@ -12,6 +12,7 @@ import WebSocket from "ws";
 import { CONSOLE_HELP, parseConsoleCommand } from "./console-commands";
 import { describeLease, renderButtons, renderFailed, renderHello, renderReply, renderUrc } from "./render";
 import { CONSOLE_PATH, type ClientMessage, type ServerMessage } from "./wire";
+import { bodyKeys } from "./body-keys";
 
 /** Where a session attaches: a modem by its device and 1-based place, or whichever modem holds a card. */
 export type Attachment = { readonly device: string; readonly modem: number } | { readonly card: string };
@@ -237,26 +238,21 @@ const startSession = (hello: Extract<ServerMessage, { type: "hello" }>, options:
     if (!/^AT/i.test(line)) return print(['-- not an AT command (commands start with "AT"; ":help" lists the console\'s own; "exit" leaves)']);
     runLine(line);
   });
-  // Ctrl-Z sends a body (and never suspends the console); Ctrl-C drops one, or leaves.
-  rl.on("SIGTSTP", () => {
-    if (!body) return rl.prompt();
-    // Ctrl-Z comes while the last line is still being edited: it is part of the body.
-    const editing = (rl as unknown as { line: string }).line;
-    if (editing.trim()) body.lines.push(editing.trim());
-    rl.write(null, { ctrl: true, name: "u" });
-    options.output.write("\n");
-    sendBody();
-  });
-  rl.on("SIGINT", () => {
-    if (body) {
-      body = null;
-      rl.write(null, { ctrl: true, name: "u" });
-      rl.setPrompt("AT> ");
-      return print(["-- body dropped, nothing sent"]);
-    }
-    if (confirming) return answerConfirmation("no");
-    rl.close();
-  });
+  // Ctrl-C outside a body answers an open question with no, or leaves.
+  bodyKeys(
+    rl,
+    options.output,
+    {
+      lines: () => body?.lines ?? null,
+      send: sendBody,
+      drop: () => {
+        body = null;
+        rl.setPrompt("AT> ");
+        print(["-- body dropped, nothing sent"]);
+      },
+    },
+    () => (confirming ? answerConfirmation("no") : rl.close()),
+  );
   rl.on("close", () => {
     if (leaving) return;
     leaving = true;

@@ -9,7 +9,7 @@
  * the user's history).
  */
 import { randomBytes } from "node:crypto";
-import { Effect, Option, Stream, SubscriptionRef, type Scope } from "effect";
+import { Effect, Option, Queue, Stream, SubscriptionRef, type Scope } from "effect";
 import { sql, type Kysely } from "kysely";
 import { consoleSubmit, judgeConsoleLine, type ConsoleVerdict } from "../../protocol/at/console-safety";
 import { describeModemError } from "../../protocol/at/errors";
@@ -124,7 +124,7 @@ export const recordLine = (
       .execute(),
   ).pipe(
     Effect.asVoid,
-    Effect.catchAll((e) => Effect.sync(() => void process.stderr.write(`console: ${e.message}\n`))),
+    Effect.catchAll((e) => Effect.logWarning(`console: ${e.message}`).pipe(Effect.annotateLogs({ device: line.device, modem: line.modem, user: line.user.name }))),
   );
 
 export interface SessionHandle {
@@ -146,9 +146,9 @@ export const openSession = (ctx: SessionContext, modem: RegisteredModem, user: C
     const mayType = mayWorkTheFarm(user.role);
     const transcript: ConsoleTranscript["entries"][number][] = [];
     const started = new Date();
-    // Lines of one session run in the order typed; another session's lines interleave only
-    // between whole lines (the port's queue).
-    const oneAtATime = yield* Effect.makeSemaphore(1);
+    // Lines of one session run one after another in the order typed (a queue taken by one
+    // fiber); another session's lines interleave only between whole lines (the port's queue).
+    const typed = yield* Queue.unbounded<Extract<ClientMessage, { type: "line" }>>();
     let tookLease = false;
 
     const actorNow = Effect.map(SubscriptionRef.get(modem.supervised.actor), Option.getOrNull);
@@ -209,7 +209,7 @@ export const openSession = (ctx: SessionContext, modem: RegisteredModem, user: C
         // A lease ends with the session that took it (a closed laptop must not pin a modem).
         if (tookLease && (yield* releaseLease(db, device, position, user.id).pipe(Effect.orElseSucceed(() => false)))) {
           ctx.hub.leaseChanged(device, position, null);
-          yield* Effect.sync(() => void process.stderr.write(`console: ${user.name}'s lease on ${device}/${position} ended with the session\n`));
+          yield* Effect.logInfo(`console: ${user.name}'s lease on ${device}/${position} ended with the session`);
         }
       }),
     );
@@ -329,7 +329,7 @@ export const openSession = (ctx: SessionContext, modem: RegisteredModem, user: C
     const handle = (message: ClientMessage): Effect.Effect<void, StoreError> => {
       switch (message?.type) {
         case "line":
-          return oneAtATime.withPermits(1)(line(message));
+          return Queue.offer(typed, message);
         case "lease":
           return lease(message.minutes);
         case "release":
@@ -378,8 +378,10 @@ export const openSession = (ctx: SessionContext, modem: RegisteredModem, user: C
     });
 
     // A store failure answers the one message, never ends the session.
-    const receive = (message: ClientMessage) =>
-      handle(message).pipe(Effect.catchAll((e) => Effect.sync(() => send({ type: "refused", id: message?.type === "line" ? (message.id ?? null) : null, reason: `the database is not reachable: ${e.message}` }))));
+    const answered = <E extends { message: string }>(lineId: string | null, effect: Effect.Effect<void, E>) =>
+      effect.pipe(Effect.catchAll((e) => Effect.sync(() => send({ type: "refused", id: lineId, reason: `the database is not reachable: ${e.message}` }))));
+    yield* Effect.forever(Effect.flatMap(Queue.take(typed), (m) => answered(typeof m.id === "string" ? m.id : null, line(m)))).pipe(Effect.forkScoped);
+    const receive = (message: ClientMessage) => answered(null, handle(message));
     return { id, receive };
   });
 

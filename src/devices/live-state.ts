@@ -106,7 +106,7 @@ export const publishModemStates = (
           ).pipe(
             Effect.tap(() => Effect.sync(() => (last = { key, signal: live.signalDbm, at: now }))),
             // Written again at the next change; the log says the database refused it.
-            Effect.catchAll((e) => Effect.sync(() => void process.stderr.write(`modem ${m.device}#${m.position}: ${e.message}\n`))),
+            Effect.catchAll((e) => Effect.logWarning(e.message).pipe(Effect.annotateLogs({ device: m.device, modem: m.position }))),
           );
         });
         yield* write.pipe(Effect.forkScoped);

@@ -30,7 +30,7 @@ export const recordModemCards = (db: Kysely<Database>, modems: readonly Register
           return recordCardSeen(db, m.device, m.position, iccid).pipe(
             Effect.tap(() => Effect.sync(() => (written = { iccid, at: now }))),
             // Not fatal: a missing sighting only makes a later attribution more careful.
-            Effect.catchAll((e) => Effect.sync(() => void process.stderr.write(`modem ${m.device}#${m.position}: ${e.message}\n`))),
+            Effect.catchAll((e) => Effect.logWarning(e.message).pipe(Effect.annotateLogs({ device: m.device, modem: m.position }))),
           );
         };
         // The actor's bring-up happens before its events are forwarded: on "connected" (and

@@ -44,7 +44,8 @@ const troubleOf = (event: SupervisedEvent): Trouble | null => {
 export const reportModemTrouble = (
   db: Kysely<Database>,
   registry: Registry,
-  write: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+  /** Where each line goes besides the event (tests); the service's log when not given. */
+  write?: (line: string) => void,
 ): Effect.Effect<void, never, Scope.Scope> =>
   Effect.forEach(
     registry.modems,
@@ -61,12 +62,15 @@ export const reportModemTrouble = (
               if (reported.has(trouble.onceKey)) return Effect.void;
               reported.add(trouble.onceKey);
             }
-            write(`modem ${m.device}#${m.position}: ${trouble.kind}: ${trouble.detail}`);
+            const line = `${trouble.kind}: ${trouble.detail}`;
             // While the database is away (when messages are kept) the row cannot be written;
-            // the log line stands for it.
-            return tryStore("recording modem trouble", () =>
+            // the log line stands for it. Coming back is news, not trouble.
+            const logged = write
+              ? Effect.sync(() => write(`modem ${m.device}#${m.position}: ${line}`))
+              : (trouble.kind === "connected" ? Effect.logInfo(line) : Effect.logWarning(line)).pipe(Effect.annotateLogs({ device: m.device, modem: m.position }));
+            return Effect.zipRight(logged, tryStore("recording modem trouble", () =>
               recordEvent(db, "modemTrouble", { device: m.device }, { modem: m.position, kind: trouble.kind, detail: trouble.detail }),
-            ).pipe(Effect.ignore);
+            ).pipe(Effect.ignore));
           }),
         ).pipe(Effect.forkScoped);
       }),

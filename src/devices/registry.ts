@@ -109,7 +109,7 @@ const bankOf = (device: DeviceConfig, modems: readonly RegisteredModem[], farm: 
         // The controller's line is opened again whenever it vanished (a USB adapter replugged),
         // and later when it is not there at start: the modems work meanwhile.
         const driver = yield* reopeningBank(srBankLayout(model, rows), open, (line) => makeSrSerialBank(line, { model, rows }), (detail) =>
-          Effect.sync(() => void process.stderr.write(`device ${device.id}: SIM bank: ${detail}\n`)),
+          Effect.logInfo(`SIM bank: ${detail}`).pipe(Effect.annotateLogs({ device: device.id })),
         );
         return { config: device, driver, modems };
       }

@@ -11,7 +11,7 @@ import type { Database } from "../store/schema";
 import { recordEvent, type EventSubject, type EventType } from "../store/events";
 
 const quietly = (what: string, run: () => Promise<void>) =>
-  Effect.tryPromise(run).pipe(Effect.catchAll((e) => Effect.sync(() => void process.stderr.write(`events: ${what}: ${String(e.error)}\n`))));
+  Effect.tryPromise(run).pipe(Effect.catchAll((e) => Effect.logWarning(`events: ${what}: ${String(e.error)}`)));
 
 export const recordModemEvents = (db: Kysely<Database>, registry: Registry): Effect.Effect<void, never, Scope.Scope> =>
   Effect.gen(function* () {

@@ -92,7 +92,7 @@ export const startHost = (db: Kysely<Database>, host: HostOptions, devices: read
       db.updateTable("jobs").set({ locked_until: sql`now()` }).where("state", "=", "running").where("claimed_by", "=", host.id).execute(),
     );
     const beat = tryStore("heartbeat", () => db.updateTable("hosts").set({ heartbeat_at: sql`now()` }).where("id", "=", host.id).execute()).pipe(
-      Effect.catchAll((e) => Effect.sync(() => void process.stderr.write(`host ${host.id}: ${e.message}\n`))),
+      Effect.catchAll((e) => Effect.logWarning(`host ${host.id}: ${e.message}`)),
     );
     yield* beat.pipe(Effect.repeat(Schedule.spaced(Math.max(1_000, Math.floor(host.ttlMs / 6)))), Effect.forkScoped);
   });

@@ -44,7 +44,7 @@ export const runJobLoop = <J>(loop: JobLoop<J>): Effect.Effect<void, never, Scop
           const why = error instanceof Error ? error.message : String(error);
           const unavailable = error instanceof StoreError && isStoreUnavailable(error.cause);
           return Effect.zipRight(
-            Effect.sync(() => void process.stderr.write(`job run failed (${unavailable && loop.giveBack ? "given back to the queue" : "its lease brings it back"}): ${why}\n`)),
+            Effect.logWarning(`job run failed (${unavailable && loop.giveBack ? "given back to the queue" : "its lease brings it back"}): ${why}`),
             unavailable && loop.giveBack ? retryWhileUnavailable(loop.giveBack(job, why)).pipe(Effect.ignore) : Effect.void,
           );
         }),

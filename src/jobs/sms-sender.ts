@@ -101,7 +101,7 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
         Effect.flatMap(events.take, (event) =>
           event.type === "status-report"
             ? store("recording a status report", () => recordStatusReport(db, event.report)).pipe(
-                Effect.catchAll((e) => Effect.sync(() => void process.stderr.write(`modem ${m.device}#${m.position}: ${e.message}\n`))),
+                Effect.catchAll((e) => Effect.logWarning(e.message).pipe(Effect.annotateLogs({ device: m.device, modem: m.position }))),
               )
             : Effect.void,
         ),

@@ -272,7 +272,7 @@ export const runNotifier = (db: Kysely<Database>, options: NotifierOptions = {})
       let sent = 0;
       for (let n = await deliverDue(db, options); n > 0; n = await deliverDue(db, options)) sent += n;
       return sent;
-    }).pipe(Effect.catchAll((e) => Effect.as(Effect.sync(() => void process.stderr.write(`notifier: ${String(e.error)}\n`)), 0)));
+    }).pipe(Effect.catchAll((e) => Effect.as(Effect.logWarning(`notifier: ${String(e.error)}`), 0)));
     // A head that looks due but did not go out (another host is posting it) must not make
     // the loop spin: after a round that sent nothing it looks again after 500 ms at the soonest.
     const idle = (sent: number) =>

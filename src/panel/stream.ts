@@ -30,6 +30,7 @@ import { IDLE_MINUTES, ABSOLUTE_HOURS } from "../access/sessions";
 import type { Database } from "../store/schema";
 import type { PanelContext } from "./context";
 import { securityHeaders } from "./http";
+import { logNow } from "../log/logger";
 
 export interface StreamOptions {
   readonly pollMs: number;
@@ -176,7 +177,7 @@ export const liveStreams = (options: StreamOptions = DEFAULT_STREAM_OPTIONS): Li
         for (const tab of tabs) if (Date.now() - tab.lastWrite >= HEARTBEAT_MS) write(tab, ": still here\n\n");
       } catch (error) {
         // The database away: the tabs stay open and the read is tried again; said once.
-        if (!failing) process.stderr.write(`panel live stream: ${error instanceof Error ? error.message : String(error)}\n`);
+        if (!failing) logNow("warning", `panel live stream: ${error instanceof Error ? error.message : String(error)}`);
         failing = true;
       }
       if (!full) await new Promise((r) => setTimeout(r, failing ? Math.max(options.pollMs, 1_000) : options.pollMs));

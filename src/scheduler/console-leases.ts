@@ -109,7 +109,7 @@ const leaseEvent = (db: Kysely<Database>, lease: Lease, what: "taken" | "ended")
 /** The scheduler holder a lease takes for the card on its modem. */
 export const leaseHolder = (device: string, modem: number) => `console:${device}/${modem}`;
 
-const log = (line: string) => Effect.sync(() => void process.stderr.write(`${line}\n`));
+const log = (line: string) => Effect.logWarning(line);
 
 /**
  * The driving host's side: for each standing lease on its devices the scheduler holds the
@@ -139,7 +139,7 @@ export const followLeases = (
         if (present.has(k)) continue;
         applied.delete(k);
         yield* scheduler.release(a.lease.device, a.position, leaseHolder(a.lease.device, a.lease.modem));
-        yield* log(`console: lease on ${k} held by ${a.lease.holder} ended; the modem is the scheduler's again`);
+        yield* Effect.logInfo(`console: lease held by ${a.lease.holder} ended; the modem is the scheduler's again`).pipe(Effect.annotateLogs({ device: a.lease.device, modem: a.lease.modem }));
         yield* leaseEvent(db, a.lease, "ended");
         if (options.onChange) yield* options.onChange(a.lease, "ended");
       }
@@ -158,7 +158,7 @@ export const followLeases = (
           continue;
         }
         applied.set(k, { lease, position });
-        yield* log(`console: ${lease.holder} leases ${k} until ${lease.until.toISOString()}; its card ${position} stays put`);
+        yield* Effect.logInfo(`console: ${lease.holder} leases the modem until ${lease.until.toISOString()}; its card ${position} stays put`).pipe(Effect.annotateLogs({ device: lease.device, modem: lease.modem }));
         yield* leaseEvent(db, lease, "taken");
         if (options.onChange) yield* options.onChange(lease, "applied");
       }

@@ -17,7 +17,7 @@ export interface ServiceScheduler extends Scheduler {
   readonly deviceIds: ReadonlyMap<string, number>;
 }
 
-const log = (line: string) => Effect.sync(() => void process.stderr.write(`${line}\n`));
+const log = (line: string) => Effect.logWarning(line);
 
 export const startServiceScheduler = (
   db: Kysely<Database>,

@@ -24,7 +24,7 @@ class HoldTimeout extends Data.TaggedError("SwitchFailed")<{ readonly detail: st
 
 const key = (device: string, position: string, holder: string) => `${device}\u0000${position}\u0000${holder}`;
 
-const log = (line: string) => Effect.sync(() => void process.stderr.write(`${line}\n`));
+const log = (line: string) => Effect.logWarning(line);
 
 /**
  * The scheduler as clients use it: client holds go through their rows; a device this host

@@ -14,6 +14,7 @@ import pg from "pg";
 import { MIGRATIONS, migrationProvider } from "./migrations";
 import type { Database } from "./schema";
 import type { WakeSource } from "./wakeups";
+import { logNow } from "../log/logger";
 
 export class StoreError extends Data.TaggedError("StoreError")<{ readonly reason: string; readonly cause?: unknown }> {
   override get message(): string {
@@ -91,7 +92,7 @@ export const openStore = (target: StoreTarget): Effect.Effect<Kysely<Database>, 
           // it as an 'error' event on the client: the pool listens only while a client is
           // idle, and an unheard 'error' on a client in use would end the process. Every
           // client gets its own listener; the query it was running fails on its own.
-          const lost = (error: Error) => process.stderr.write(`store: database connection lost: ${error.message}\n`);
+          const lost = (error: Error) => logNow("warning", `store: database connection lost: ${error.message}`);
           pool.on("connect", (client) => client.on("error", lost));
           // The pool re-emits an idle client's error; the client's listener has logged it.
           pool.on("error", () => undefined);

@@ -106,7 +106,7 @@ export const runRetention = (db: Kysely<Database>, retention: Retention): Effect
       Effect.flatMap((now) => prune(db, now.retention)),
     );
     yield* once.pipe(
-      Effect.catchAll((e) => Effect.sync(() => void process.stderr.write(`retention: ${e.message}\n`))),
+      Effect.catchAll((e) => Effect.logWarning(`retention: ${e.message}`)),
       Effect.repeat(Schedule.spaced("1 hour")),
       Effect.forkScoped,
     );

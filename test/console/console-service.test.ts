@@ -18,6 +18,7 @@ import { cardSwitcher } from "../../src/scheduler/card-switcher";
 import { encodeSubmit } from "../../protocol/sms/encode";
 import { Farm } from "../../hil/farm";
 import { buildDeliver } from "../../hil/network/pdu-builder";
+import { parseTranscript, ReplayModem } from "../../hil/modem/replay";
 import { ServedFarm } from "../../hil/serve";
 import { startTestService, type TestService } from "../support/service";
 import { is, openConsole, type TestConsole } from "./console-client";
@@ -256,6 +257,16 @@ describe("console sessions through the service", () => {
     const { transcript } = await c.next(is("transcript"));
     expect(transcript.source).toMatch(/simgate console/);
     expect(transcript.entries).toContainEqual(expect.objectContaining({ command: "AT+CGMI", reply: `\r\n${reply.lines[0]}\r\n\r\nOK\r\n` }));
+    // The replay personality takes it as it is, and answers as the modem did.
+    const replayed = new ReplayModem(parseTranscript(JSON.parse(JSON.stringify(transcript)), "exported"));
+    try {
+      let heard = "";
+      replayed.attachHost((bytes) => (heard += bytes.toString("latin1")));
+      replayed.input(Buffer.from("AT+CGMI\r"));
+      await expect.poll(() => heard, { timeout: 5_000 }).toContain(`\r\n${reply.lines[0]}\r\n\r\nOK\r\n`);
+    } finally {
+      replayed.stop();
+    }
     await c.close();
   });
 });

@@ -12,6 +12,7 @@ import { isStoreUnavailable } from "../../store/database";
 import { BodyTooLarge, formFields, readBody } from "../http/params";
 import { FORWARDED_BY, ForwardFailed, forwardJson } from "../../hosts/forward";
 import { ApiError, METHODS, OnAnotherHost, type SimFolderContext, type User } from "./methods";
+import { logNow } from "../../log/logger";
 
 const STATUS: Record<string, number> = {
   BAD_API_KEY: 401,
@@ -126,7 +127,7 @@ export const simFolderHandler = (ctx: SimFolderContext) => async (req: IncomingM
       res.setHeader("retry-after", "5");
       fail(res, new ApiError("UNAVAILABLE", "the database is not reachable right now; nothing was changed, try again shortly"));
     } else {
-      process.stderr.write(`simfolder: ${(error as Error).stack ?? String(error)}\n`);
+      logNow("error", `simfolder: ${(error as Error).stack ?? String(error)}`);
       fail(res, new ApiError("INTERNAL", "the request could not be completed; it is logged"));
     }
   }

@@ -9,6 +9,7 @@ import { poolByKey } from "../../pools/pools";
 import { isStoreUnavailable } from "../../store/database";
 import { BodyTooLarge, requestParams } from "../http/params";
 import { ACTIONS, ApiWord, type Reply, type SrNavContext } from "./actions";
+import { logNow } from "../../log/logger";
 
 export const SRNAV_PATH = "/api/handler.php";
 
@@ -85,7 +86,7 @@ export const srNavigatorHandler = (ctx: SrNavContext) => {
         send(res, 503, { kind: "word", body: "ERROR" });
       } else {
         // Not the client's fault: logged with its cause, answered with the API's word.
-        process.stderr.write(`sr-navigator ${action}: ${(error as Error).stack ?? String(error)}\n`);
+        logNow("error", `sr-navigator ${action}: ${(error as Error).stack ?? String(error)}`);
         send(res, 200, { kind: "word", body: "ERROR" });
       }
     }

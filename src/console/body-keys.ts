@@ -1,0 +1,31 @@
+/**
+ * The keys of a message body typed at the `> ` prompt of AT+CMGS/AT+CMGW, for both consoles
+ * (a bare port and a session through the service): Ctrl-Z sends it, with the line still being
+ * edited as its last line (the console is never suspended); Ctrl-C drops it before anything
+ * is written. Outside a body, Ctrl-Z only shows the prompt again and Ctrl-C is the console's.
+ */
+import type { Interface } from "node:readline";
+
+export interface BodyBeingTyped {
+  /** The body's lines so far, or null when no body is being typed. */
+  readonly lines: () => string[] | null;
+  readonly send: () => void;
+  readonly drop: () => void;
+}
+
+export const bodyKeys = (rl: Interface, output: NodeJS.WritableStream, body: BodyBeingTyped, onCtrlC: () => void): void => {
+  rl.on("SIGTSTP", () => {
+    const lines = body.lines();
+    if (!lines) return rl.prompt();
+    const editing = (rl as unknown as { line: string }).line;
+    if (editing.trim()) lines.push(editing.trim());
+    rl.write(null, { ctrl: true, name: "u" });
+    output.write("\n");
+    body.send();
+  });
+  rl.on("SIGINT", () => {
+    if (!body.lines()) return onCtrlC();
+    rl.write(null, { ctrl: true, name: "u" });
+    body.drop();
+  });
+};
