@@ -59,6 +59,15 @@ export const leasesNow = (db: Kysely<Database>, devices?: readonly string[]): Ef
       }).pipe(Effect.map((rows) => rows.map(toLease)));
 
 /**
+ * A lease taken or ended, in the event feed: the panel's pages refresh their lease column
+ * from it, and the Events page keeps who had which modem when.
+ */
+const leaseEvent = (db: Kysely<Database>, lease: Lease, what: "taken" | "ended") =>
+  tryStore("recording a console lease", () =>
+    recordEvent(db, "consoleLease", { device: lease.device }, { modem: lease.modem, holder: lease.holder, state: what, ...(what === "taken" ? { until: lease.until.toISOString() } : {}) }),
+  ).pipe(Effect.catchAll((e) => log(`console: ${e.message}`)));
+
+/**
  * Takes the modem for `minutes` (or extends the user's own lease to that long from now):
  * one statement, so two technicians asking at once cannot both have it.
  */
@@ -78,7 +87,11 @@ export const takeLease = (db: Kysely<Database>, device: string, modem: number, u
         .returningAll()
         .executeTakeFirst(),
     );
-    if (taken) return toLease(taken);
+    if (taken) {
+      const lease = toLease(taken);
+      yield* leaseEvent(db, lease, "taken");
+      return lease;
+    }
     const standing = yield* leaseOn(db, device, modem);
     // Gone between the two statements: ask again.
     if (!standing) return yield* takeLease(db, device, modem, user, minutes);
@@ -87,24 +100,17 @@ export const takeLease = (db: Kysely<Database>, device: string, modem: number, u
 
 /** Lets the user's own lease go (true when there was one). */
 export const releaseLease = (db: Kysely<Database>, device: string, modem: number, userId: number): Effect.Effect<boolean, StoreError> =>
-  tryStore("letting a console lease go", () => db.deleteFrom("console_leases").where("device", "=", device).where("modem", "=", modem).where("user_id", "=", userId).executeTakeFirst()).pipe(
-    Effect.map((r) => Number(r.numDeletedRows) > 0),
+  tryStore("letting a console lease go", () => db.deleteFrom("console_leases").where("device", "=", device).where("modem", "=", modem).where("user_id", "=", userId).returningAll().executeTakeFirst()).pipe(
+    Effect.tap((r) => (r ? leaseEvent(db, toLease(r), "ended") : Effect.void)),
+    Effect.map((r) => r !== undefined),
   );
 
 /** An admin ends whoever's lease stands on the modem. */
 export const breakLease = (db: Kysely<Database>, device: string, modem: number): Effect.Effect<Lease | null, StoreError> =>
   tryStore("breaking a console lease", () => db.deleteFrom("console_leases").where("device", "=", device).where("modem", "=", modem).returningAll().executeTakeFirst()).pipe(
     Effect.map((r) => (r ? toLease(r) : null)),
+    Effect.tap((lease) => (lease ? leaseEvent(db, lease, "ended") : Effect.void)),
   );
-
-/**
- * A lease taken or ended, in the event feed: the panel's pages refresh their lease column
- * from it, and the Events page keeps who had which modem when.
- */
-const leaseEvent = (db: Kysely<Database>, lease: Lease, what: "taken" | "ended") =>
-  tryStore("recording a console lease", () =>
-    recordEvent(db, "consoleLease", { device: lease.device }, { modem: lease.modem, holder: lease.holder, state: what, ...(what === "taken" ? { until: lease.until.toISOString() } : {}) }),
-  ).pipe(Effect.catchAll((e) => log(`console: ${e.message}`)));
 
 /** The scheduler holder a lease takes for the card on its modem. */
 export const leaseHolder = (device: string, modem: number) => `console:${device}/${modem}`;
@@ -132,7 +138,12 @@ export const followLeases = (
     yield* scheduler.scanned;
 
     const round = Effect.gen(function* () {
-      yield* tryStore("ending run-out console leases", () => db.deleteFrom("console_leases").where("device", "in", devices).where(sql<boolean>`expires_at <= now()`).execute());
+      const runOut = yield* tryStore("ending run-out console leases", () => db.deleteFrom("console_leases").where("device", "in", devices).where(sql<boolean>`expires_at <= now()`).returningAll().execute());
+      for (const r of runOut) {
+        yield* leaseEvent(db, toLease(r), "ended");
+        // Also when it ran out before this host applied it: whoever watches hears of it.
+        if (options.onChange) yield* options.onChange(toLease(r), "ended");
+      }
       const standing = yield* leasesNow(db, devices);
       const present = new Map(standing.map((l) => [keyOf(l), l]));
       for (const [k, a] of [...applied]) {
@@ -140,7 +151,6 @@ export const followLeases = (
         applied.delete(k);
         yield* scheduler.release(a.lease.device, a.position, leaseHolder(a.lease.device, a.lease.modem));
         yield* Effect.logInfo(`console: lease held by ${a.lease.holder} ended; the modem is the scheduler's again`).pipe(Effect.annotateLogs({ device: a.lease.device, modem: a.lease.modem }));
-        yield* leaseEvent(db, a.lease, "ended");
         if (options.onChange) yield* options.onChange(a.lease, "ended");
       }
       for (const lease of standing) {
@@ -159,7 +169,6 @@ export const followLeases = (
         }
         applied.set(k, { lease, position });
         yield* Effect.logInfo(`console: ${lease.holder} leases the modem until ${lease.until.toISOString()}; its card ${position} stays put`).pipe(Effect.annotateLogs({ device: lease.device, modem: lease.modem }));
-        yield* leaseEvent(db, lease, "taken");
         if (options.onChange) yield* options.onChange(lease, "applied");
       }
       const next = standing.length ? Math.min(...standing.map((l) => l.until.getTime())) - Date.now() : everyMs;
