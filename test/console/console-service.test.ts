@@ -288,7 +288,7 @@ describe("the exclusive lease", () => {
     // Whoever watches sees it, as someone else's.
     expect((await watcher.next(is("lease", (m) => m.lease !== null))).lease).toMatchObject({ holder: "admin", mine: false });
     // The follower holds the modem's card: give it a moment, then it must stay for several rotation steps.
-    await expect.poll(() => scheduler.place("box", positionOf()!)?.hold?.holder, { timeout: 5_000 }).toBe("console:box/1");
+    await expect.poll(() => scheduler.place("box", positionOf()!)?.hold?.holder, { timeout: 12_000 }).toBe("console:box/1");
     // The session's own news and the follower's are one change: said once.
     expect(c.messages.filter((m) => m.type === "lease" && m.lease !== null)).toHaveLength(1);
     const pinned = positionOf();

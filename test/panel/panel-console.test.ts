@@ -212,8 +212,17 @@ describe("the console page in a browser", () => {
     expect(await cell.getAttribute("data-lease-holder")).toBe(USERS.operator.name);
     expect(await cell.textContent()).toMatch(new RegExp(`^${USERS.operator.name} until \\S`));
     expect(await grid.locator('tr[data-modem="demo#1"] td.lease').textContent()).toBe("–");
-    // The card on the modem stays where it is while the lease stands: the bank says whose console holds it.
-    expect(await grid.locator("td.held .hold").allTextContents()).toEqual([`held by console of ${USERS.operator.name} (online)`]);
+    // The card on the modem stays where it is while the lease stands: the bank says whose console
+    // holds it, once the driving host's follower has taken the hold (its next round, within 5 s).
+    await expect
+      .poll(
+        async () => {
+          await grid.reload();
+          return grid.locator("td.held .hold").allTextContents();
+        },
+        { timeout: 15_000, interval: 500 },
+      )
+      .toEqual([`held by console of ${USERS.operator.name} (online)`]);
     await rig.screenshot(grid, "console-lease-on-grid");
 
     await page.getByRole("button", { name: "Release" }).click();
