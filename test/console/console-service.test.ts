@@ -301,7 +301,7 @@ describe("the exclusive lease", () => {
     await c.close();
     await expect.poll(async () => (await service.db.selectFrom("console_leases").selectAll().execute()).length, { timeout: 5_000 }).toBe(0);
     expect((await watcher.next(is("lease", (m) => m.lease === null))).lease).toBeNull();
-    await expect.poll(positionOf, { timeout: 8_000, interval: 100 }).not.toBe(pinned);
+    await expect.poll(positionOf, { timeout: 15_000, interval: 100 }).not.toBe(pinned);
     await watcher.close();
   });
 
