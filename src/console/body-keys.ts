@@ -10,10 +10,11 @@ export interface BodyBeingTyped {
   /** The body's lines so far, or null when no body is being typed. */
   readonly lines: () => string[] | null;
   readonly send: () => void;
-  readonly drop: () => void;
+  /** Forgets the body (Ctrl-C): the console then says so with `say` and shows its prompt. */
+  readonly forget: () => void;
 }
 
-export const bodyKeys = (rl: Interface, output: NodeJS.WritableStream, body: BodyBeingTyped, onCtrlC: () => void): void => {
+export const bodyKeys = (rl: Interface, output: NodeJS.WritableStream, body: BodyBeingTyped, say: (lines: string[]) => void, onCtrlC: () => void): void => {
   rl.on("SIGTSTP", () => {
     const lines = body.lines();
     if (!lines) return rl.prompt();
@@ -26,6 +27,8 @@ export const bodyKeys = (rl: Interface, output: NodeJS.WritableStream, body: Bod
   rl.on("SIGINT", () => {
     if (!body.lines()) return onCtrlC();
     rl.write(null, { ctrl: true, name: "u" });
-    body.drop();
+    body.forget();
+    rl.setPrompt("AT> ");
+    say(["-- body dropped, nothing sent"]);
   });
 };

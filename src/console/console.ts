@@ -138,12 +138,9 @@ export const runConsole = (options: ConsoleOptions): Effect.Effect<void, Transpo
         {
           lines: () => body?.lines ?? null,
           send: sendBody,
-          drop: () => {
-            body = null;
-            rl.setPrompt("AT> ");
-            print(["-- body dropped, nothing sent"]);
-          },
+          forget: () => (body = null),
         },
+        print,
         () => rl.close(),
       );
       rl.on("close", () => {

@@ -245,12 +245,9 @@ const startSession = (hello: Extract<ServerMessage, { type: "hello" }>, options:
     {
       lines: () => body?.lines ?? null,
       send: sendBody,
-      drop: () => {
-        body = null;
-        rl.setPrompt("AT> ");
-        print(["-- body dropped, nothing sent"]);
-      },
+      forget: () => (body = null),
     },
+    print,
     () => (confirming ? answerConfirmation("no") : rl.close()),
   );
   rl.on("close", () => {

@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Effect } from "effect";
@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Farm } from "../../hil/farm";
 import { ServedFarm } from "../../hil/serve";
 import { encodeSubmit } from "../../protocol/sms/encode";
-import { PtyHost, type PtyPort } from "../../hil/transport/pty-host";
+import { PtyHost } from "../../hil/transport/pty-host";
+import { openTerminalConsole } from "../support/terminal-console";
 import { addUser } from "../../src/access/accounts";
 import { migrate, openStore } from "../../src/store/database";
 import { startServiceProcess, until, type ServiceProcess } from "../support/service-process";
@@ -66,36 +67,10 @@ afterAll(async () => {
   await served?.stop();
 });
 
-/** `simgate console <args>` on a fresh terminal; `screen` is everything it printed, escape sequences removed. */
-const openConsole = async (args: string[], env: Record<string, string> = {}) => {
-  const terminal: PtyPort = await terminals.open();
-  let screen = "";
-  terminal.onData((bytes) => (screen += bytes.toString("utf8").replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replace(/\r/g, "")));
-  const fd = openSync(terminal.path, "r+");
+/** `simgate console <args>` on a fresh terminal; a key in the environment only when a test gives one. */
+const openConsole = (args: string[], env: Record<string, string> = {}) => {
   const { SIMGATE_CONSOLE_KEY: _inherited, ...inherited } = process.env;
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "console", ...args], {
-    cwd: ROOT,
-    stdio: [fd, fd, fd],
-    env: { ...inherited, SIMGATE_CONSOLE_HISTORY: join(dir, "history"), TERM: "xterm", ...env },
-  });
-  closeSync(fd);
-  const waitFor = async (pattern: RegExp, timeoutMs = 30_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!pattern.test(screen)) {
-      if (Date.now() > deadline) throw new Error(`console never showed ${pattern}; screen:\n${screen}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-  const type = (keys: string) => terminal.write(Buffer.from(keys, "utf8"));
-  const exited = new Promise<number | null>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`console did not exit; screen:\n${screen}`)), 30_000);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      resolve(code);
-    });
-  });
-  exited.catch(() => child.kill());
-  return { type, waitFor, exited, screen: () => screen, close: () => terminal.close() };
+  return openTerminalConsole(terminals, args, { env: { ...inherited, SIMGATE_CONSOLE_HISTORY: join(dir, "history"), ...env }, timeoutMs: 30_000 });
 };
 
 const through = (key: string) => ["--service", url, "--key", key];

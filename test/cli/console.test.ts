@@ -1,12 +1,12 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeSubmit } from "../../protocol/sms/encode";
 import { Farm } from "../../hil/farm";
 import { ServedFarm } from "../../hil/serve";
-import { PtyHost, type PtyPort } from "../../hil/transport/pty-host";
+import { PtyHost } from "../../hil/transport/pty-host";
+import { openTerminalConsole } from "../support/terminal-console";
 import { PassThrough, Writable } from "node:stream";
 import { Effect } from "effect";
 import { annotate } from "../../src/console/annotate";
@@ -14,7 +14,6 @@ import { runConsole } from "../../src/console/console";
 
 // `simgate console` as a technician uses it: a child process on a real terminal (a PTY whose
 // master the test types into), talking to a simulated modem on another PTY.
-const ROOT = join(import.meta.dirname, "..", "..");
 const dir = mkdtempSync(join(tmpdir(), "simgate-console-"));
 let served: ServedFarm;
 let terminals: PtyHost;
@@ -30,36 +29,8 @@ afterAll(async () => {
   await served?.stop();
 });
 
-/** A console on a fresh terminal; `screen` is everything it printed, escape sequences removed. */
-const openConsole = async (target: string) => {
-  const terminal: PtyPort = await terminals.open();
-  let screen = "";
-  terminal.onData((bytes) => (screen += bytes.toString("utf8").replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replace(/\r/g, "")));
-  const fd = openSync(terminal.path, "r+");
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "console", target], {
-    cwd: ROOT,
-    stdio: [fd, fd, fd],
-    env: { ...process.env, SIMGATE_CONSOLE_HISTORY: join(dir, "history"), TERM: "xterm" },
-  });
-  closeSync(fd);
-  const waitFor = async (pattern: RegExp, timeoutMs = 15_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!pattern.test(screen)) {
-      if (Date.now() > deadline) throw new Error(`console never showed ${pattern}; screen:\n${screen}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-  const type = (keys: string) => terminal.write(Buffer.from(keys, "utf8"));
-  const exited = new Promise<number | null>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`console did not exit; screen:\n${screen}`)), 15_000);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      resolve(code);
-    });
-  });
-  exited.catch(() => child.kill());
-  return { type, waitFor, exited, screen: () => screen, close: () => terminal.close() };
-};
+/** A console on a fresh terminal. */
+const openConsole = (target: string) => openTerminalConsole(terminals, [target], { env: { ...process.env, SIMGATE_CONSOLE_HISTORY: join(dir, "history") }, timeoutMs: 15_000 });
 
 describe("simgate console", () => {
   it("runs commands with timing, shows URCs as they arrive, decodes PDUs, sends a body with Ctrl-Z, keeps history", async () => {
