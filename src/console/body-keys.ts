@@ -32,3 +32,13 @@ export const bodyKeys = (rl: Interface, output: NodeJS.WritableStream, body: Bod
     say(["-- body dropped, nothing sent"]);
   });
 };
+
+/**
+ * A line typed while a body is being collected: added to it (a `^Z` at its end, or a Ctrl-Z
+ * byte, ends the body and is not part of it). True when the body is complete.
+ */
+export const addBodyLine = (lines: string[], line: string): boolean => {
+  const end = line.endsWith("^Z") || line.includes("\x1a");
+  lines.push(line.replace(/\^Z$/, "").replace(/\x1a/g, ""));
+  return end;
+};

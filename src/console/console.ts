@@ -13,7 +13,7 @@ import { openSerial } from "../../drivers/transport/serial";
 import { openTcp } from "../../drivers/transport/tcp";
 import type { Transport, TransportError } from "../../drivers/transport/transport";
 import { annotate } from "./annotate";
-import { bodyKeys } from "./body-keys";
+import { addBodyLine, bodyKeys } from "./body-keys";
 
 export interface ConsoleOptions {
   readonly target: string;
@@ -115,13 +115,7 @@ export const runConsole = (options: ConsoleOptions): Effect.Effect<void, Transpo
     yield* Effect.async<void>((resume) => {
       rl.on("line", (raw) => {
         const line = raw.trim();
-        if (body) {
-          const end = line.endsWith("^Z") || line.includes("\x1a");
-          body.lines.push(line.replace(/\^Z$/, "").replace(/\x1a/g, ""));
-          if (end) sendBody();
-          else rl.prompt();
-          return;
-        }
+        if (body) return addBodyLine(body.lines, line) ? sendBody() : rl.prompt();
         if (/^(exit|quit)$/i.test(line)) return rl.close();
         if (!line) return rl.prompt();
         if (!/^AT/i.test(line)) return print(['-- not an AT command (commands start with "AT"; "exit" leaves)']);

@@ -12,7 +12,7 @@ import WebSocket from "ws";
 import { CONSOLE_HELP, parseConsoleCommand } from "./console-commands";
 import { describeLease, renderButtons, renderFailed, renderHello, renderReply, renderUrc } from "./render";
 import { CONSOLE_PATH, type ClientMessage, type ServerMessage } from "./wire";
-import { bodyKeys } from "./body-keys";
+import { addBodyLine, bodyKeys } from "./body-keys";
 
 /** Where a session attaches: a modem by its device and 1-based place, or whichever modem holds a card. */
 export type Attachment = { readonly device: string; readonly modem: number } | { readonly card: string };
@@ -225,13 +225,7 @@ const startSession = (hello: Extract<ServerMessage, { type: "hello" }>, options:
   rl.on("line", (raw) => {
     const line = raw.trim();
     if (confirming) return answerConfirmation(line.toLowerCase());
-    if (body) {
-      const end = line.endsWith("^Z") || line.includes("\x1a");
-      body.lines.push(line.replace(/\^Z$/, "").replace(/\x1a/g, ""));
-      if (end) sendBody();
-      else rl.prompt();
-      return;
-    }
+    if (body) return addBodyLine(body.lines, line) ? sendBody() : rl.prompt();
     if (/^(exit|quit)$/i.test(line)) return rl.close();
     if (!line) return rl.prompt();
     if (line.startsWith(":")) return runConsoleCommand(line);

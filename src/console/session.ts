@@ -68,6 +68,8 @@ const MAX_BODY = 2_000;
 /** A technician's own limit on one line: at least 1 s, at most 10 minutes (a band scan takes 3). */
 const TIMEOUT_RANGE = { min: 1_000, max: 600_000 } as const;
 const HISTORY_SIZE = 500;
+/** How many exchanges and unsolicited codes a session's transcript keeps (the latest). */
+export const TRANSCRIPT_KEPT = 10_000;
 const SOLICITED = { solicited: true } as const;
 const UNSOLICITED = { solicited: false } as const;
 /**
@@ -144,7 +146,17 @@ export const openSession = (ctx: SessionContext, modem: RegisteredModem, user: C
     const device = modem.device;
     const position = modem.position;
     const mayType = mayWorkTheFarm(user.role);
+    // The latest entries only: a session left open under a flood of unsolicited codes must not
+    // grow without end. How many were let go is said in the exported transcript.
     const transcript: ConsoleTranscript["entries"][number][] = [];
+    let dropped = 0;
+    const record = (entry: ConsoleTranscript["entries"][number]) => {
+      transcript.push(entry);
+      if (transcript.length > TRANSCRIPT_KEPT) {
+        transcript.shift();
+        dropped++;
+      }
+    };
     const started = new Date();
     // Lines of one session run one after another in the order typed (a queue taken by one
     // fiber); another session's lines interleave only between whole lines (the port's queue).
@@ -175,7 +187,7 @@ export const openSession = (ctx: SessionContext, modem: RegisteredModem, user: C
             // Part of a reply (a +CUSD before OK): the asking session shows it with the reply.
             if (event.inReplyTo) return;
             const at = Date.now();
-            transcript.push({ urc: `\r\n${event.urc.line}\r\n${event.urc.body ? `${event.urc.body}\r\n` : ""}`, at });
+            record({ urc: `\r\n${event.urc.line}\r\n${event.urc.body ? `${event.urc.body}\r\n` : ""}`, at });
             return send({ type: "urc", line: event.urc.line, body: event.urc.body ?? null, notes: [...annotate(event.urc.line, UNSOLICITED), ...(event.urc.body ? annotate(event.urc.body, UNSOLICITED) : [])], at });
           }
           case "stray":
@@ -238,7 +250,7 @@ export const openSession = (ctx: SessionContext, modem: RegisteredModem, user: C
           if (error._tag === "AtModemError") {
             const lines = error.lines;
             send({ type: "reply", id: lineId, command: text, lines, final: error.error.text, ok: false, error: { family: error.error.family, code: error.error.code, name: error.error.name, retryable: error.error.retryable }, ms, notes: lines.map((l) => annotate(l, SOLICITED)), finalNotes: annotate(error.error.text, SOLICITED) });
-            transcript.push({ command: text, reply: replyBytes(lines, error.error.text), delayMs: ms, at });
+            record({ command: text, reply: replyBytes(lines, error.error.text), delayMs: ms, at });
             return yield* audit({ command: text, outcome: "error", reply: [...lines, error.error.text].join("\n"), ms });
           }
           // How the resync after a timeout ended, not that it worked: an unanswered resync said to have worked misleads.
@@ -253,7 +265,7 @@ export const openSession = (ctx: SessionContext, modem: RegisteredModem, user: C
         const reply = result.right;
         const { ok, error } = outcomeOf(reply);
         send({ type: "reply", id: lineId, command: text, lines: reply.lines, final: reply.finalText, ok, error, ms, notes: reply.lines.map((l) => annotate(l, SOLICITED)), finalNotes: annotate(reply.finalText, SOLICITED) });
-        transcript.push({ command: text, reply: replyBytes(reply.lines, reply.finalText), delayMs: ms, at });
+        record({ command: text, reply: replyBytes(reply.lines, reply.finalText), delayMs: ms, at });
         yield* audit({ command: text, outcome: ok ? "ok" : "error", reply: [...reply.lines, reply.finalText].join("\n"), ms });
         if (verdict.kind === "send" && ok && body !== undefined && verdict.command === "CMGS") yield* recordSend(lineId, text, body);
       });
@@ -347,7 +359,7 @@ export const openSession = (ctx: SessionContext, modem: RegisteredModem, user: C
               type: "transcript",
               transcript: {
                 name: `${device}-${position}-${started.toISOString()}`,
-                description: `console session of ${user.name} on ${device}/${position} (${modem.target}) from ${started.toISOString()}`,
+                description: `console session of ${user.name} on ${device}/${position} (${modem.target}) from ${started.toISOString()}${dropped ? `; the first ${dropped} entries were let go (the latest ${TRANSCRIPT_KEPT} are kept)` : ""}`,
                 source: `simgate console, host ${ctx.host}`,
                 entries: [...transcript],
               },
