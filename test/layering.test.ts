@@ -58,6 +58,7 @@ describe("layering", () => {
   // directory must be given a layer here (the README's "Layers" section draws the map).
   const SRC_LAYERS: Readonly<Record<string, "compose" | "facade" | "service" | "base">> = {
     "main.ts": "compose",
+    app: "compose",
     cli: "compose",
     api: "facade",
     panel: "facade",

@@ -1,15 +1,24 @@
 /**
- * The service's pieces in a test: a throwaway database on the PostgreSQL server, migrated;
- * the registry over simulated devices; the scheduler, its start-up scan done. Everything
- * started through `extend` lives until `close`.
+ * The service's pieces in a test, built from the service's own layers
+ * (src/app/service-layers.ts) with three of them swapped: a throwaway database on the
+ * PostgreSQL server, migrated; a host that claims nothing (two test services may drive the
+ * same devices); and polling instead of wake-ups, as the loops a test starts itself expect.
+ * The registry over simulated devices and the scheduler, its start-up scan done, are the
+ * service's. Everything started through `extend` lives until `close`.
  */
-import { Effect, Exit, Scope } from "effect";
+import { Context, Effect, Exit, Layer, Scope } from "effect";
 import type { Kysely } from "kysely";
+import { farmLayers } from "../../src/app/service-layers";
+import { AppConfig } from "../../src/config/app-config";
 import { parseConfig } from "../../src/config/config";
-import { startRegistry, type Registry } from "../../src/devices/registry";
-import { startServiceScheduler, type ServiceScheduler } from "../../src/scheduler/farm-scheduler";
+import type { Registry } from "../../src/devices/registry";
+import { DeviceRegistry } from "../../src/devices/registry-service";
+import { ThisHost } from "../../src/hosts/this-host";
+import type { ServiceScheduler } from "../../src/scheduler/farm-scheduler";
+import { FarmScheduler, farmSchedulerLayer } from "../../src/scheduler/scheduler-service";
 import { migrate, openStore } from "../../src/store/database";
 import type { Database } from "../../src/store/schema";
+import { Store, WakeSignals } from "../../src/store/store-service";
 import { throwawayDatabase } from "./postgres";
 
 export interface TestService {
@@ -38,8 +47,15 @@ export const startTestService = async (
     await Effect.runPromise(migrate(db));
     await options.before?.(db);
     const config = parseConfig({ devices, demo: { smsEveryMs: 0, timing: "instant" } }, {}, "test");
-    const registry = await extend(startRegistry(config, db));
-    const scheduler = await extend(startServiceScheduler(db, registry, { settleMs: options.settleMs ?? 1_000, ...(options.quietMs ? { quietMs: options.quietMs } : {}) }));
+    const farm = farmLayers({
+      store: Store.layerOf(db),
+      host: ThisHost.layerOf({ id: `test-${name}`, version: "test", ttlMs: 30_000 }),
+      wakeups: WakeSignals.polling,
+      scheduler: farmSchedulerLayer({ settleMs: options.settleMs ?? 1_000, ...(options.quietMs ? { quietMs: options.quietMs } : {}) }),
+    }).pipe(Layer.provide(AppConfig.layerOf({ config, source: "test", version: "test" })));
+    const built = await Effect.runPromise(Layer.buildWithScope(farm, scope));
+    const registry = Context.get(built, DeviceRegistry);
+    const scheduler = Context.get(built, FarmScheduler);
     await Effect.runPromise(scheduler.scanned);
     return { db, registry, scheduler, extend, close };
   } catch (error) {
