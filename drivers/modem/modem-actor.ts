@@ -38,11 +38,8 @@ export type ModemEvent =
 export { CardChanged };
 
 export interface ModemActorOptions {
+  /** Where every received part goes, one by one: long messages are joined there, not here. */
   readonly sink: SmsSink;
-  /** How long to wait for the missing parts of a long message (default 10 minutes). */
-  readonly multipartTimeoutMs?: number;
-  /** How often expired multipart groups are checked (default 1 s). */
-  readonly expireEveryMs?: number;
   readonly ussd?: UssdOptions;
   readonly probe?: ProbeOptions;
   /**
@@ -105,7 +102,6 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
 
     const outbox = yield* makeOutbox(port, publish, { iccid: () => (now.sim?.lock === "READY" ? now.sim.iccid : null) });
     const inbox = yield* makeInbox(port, options.sink, publish, {
-      multipartTimeoutMs: options.multipartTimeoutMs ?? 600_000,
       iccid: () => now.sim?.iccid ?? null,
       simKnown: () => now.sim?.lock === "READY",
       statusReport: outbox.statusReport,
@@ -329,13 +325,10 @@ export const makeModemActor = (port: AtPort, options: ModemActorOptions) =>
       }
     }).pipe(Effect.forkScoped);
 
-    // Both loops sleep on a signal while there is nothing to do: a farm of idle modems should
+    // The call poll sleeps on a signal while there is no call: a farm of idle modems should
     // cost no timer ticks.
     yield* Effect.forever(
       Effect.zipRight(calls.whenCall, Effect.zipRight(calls.poll, Effect.sleep(options.callPollMs ?? 1_000))),
-    ).pipe(Effect.forkScoped);
-    yield* Effect.forever(
-      Effect.zipRight(inbox.whenWaiting, Effect.zipRight(Effect.sleep(options.expireEveryMs ?? 1_000), Effect.suspend(() => inbox.expire(Date.now())))),
     ).pipe(Effect.forkScoped);
 
     const sweepEveryMs = options.sweepEveryMs ?? 30_000;

@@ -2,13 +2,14 @@
  * Incoming SMS: read a stored message, hand it to the sink, and delete it from the SIM only
  * once the sink says it is durably stored. A message the sink cannot take stays on the SIM
  * and is picked up by the next sweep (the actor sweeps again, with backoff, while any is
- * kept). Sweeps read the SIM's memory and the modem's own. Parts of a long message are joined once; after the
- * timeout a message with a missing part is delivered with the gap marked, never dropped.
+ * kept). Sweeps read the SIM's memory and the modem's own. Each part of a long message is
+ * handed over on its own and forgotten: the sink is the one place a long message is joined,
+ * so parts that arrive through two modems (a card moved between them) or across a restart
+ * still make one message, and a part that never comes is the sink's to mark.
  */
 import { Data, Deferred, Effect, Exit } from "effect";
 import { parseCmglPdu, parseCmgrPdu, parseCpmsSet, parseCpmsTest } from "../../protocol/at/sms-storage";
 import { decodeSmsPdu, type SmsPdu } from "../../protocol/sms/decode";
-import { Reassembler, type AssembledMessage } from "../../protocol/sms/reassembly";
 import type { AtPort, DirectAt } from "../at/at-port";
 import type { AtError } from "../at/errors";
 
@@ -22,12 +23,14 @@ export interface ReceivedPart {
   readonly pdu: SmsPdu;
   /** The PDU hex as read. */
   readonly raw: string;
-  readonly receivedAt: Date;
 }
 
 export class SinkError extends Data.TaggedError("SinkError")<{ readonly reason: string }> {}
 
-/** Where received parts go. `storePart` returns only after the part is durable. */
+/**
+ * Where received parts go. `storePart` returns only after the part is durable; the part of a
+ * long message is joined with its siblings there, whichever modem or run read them.
+ */
 export interface SmsSink {
   readonly storePart: (part: ReceivedPart) => Effect.Effect<void, SinkError>;
   /**
@@ -41,13 +44,11 @@ export interface SmsSink {
 
 export type InboxEvent =
   | { readonly type: "sms-part"; readonly part: ReceivedPart }
-  | { readonly type: "sms-message"; readonly message: AssembledMessage; readonly sender: string }
   /** Left on the modem: the sink refused it (swept again with backoff), or the card is not read yet (swept after the read). */
   | { readonly type: "sms-kept"; readonly storage: string; readonly index: number; readonly reason: string; readonly cause: "sink" | "sim-unknown" }
   | { readonly type: "sms-unreadable"; readonly storage: string; readonly index: number; readonly reason: string };
 
 export interface InboxOptions {
-  readonly multipartTimeoutMs: number;
   /** The SIM currently in the modem. */
   readonly iccid: () => string | null;
   /** False between a card leaving and the new card's identity being read. */
@@ -80,13 +81,10 @@ const SWEPT = ["SM", "ME", "SR"] as const;
 
 export const makeInbox = (port: AtPort, sink: SmsSink, publish: (event: InboxEvent) => Effect.Effect<unknown>, options: InboxOptions) =>
   Effect.gen(function* () {
-    const reassembler = new Reassembler();
     // One reader at a time: a +CMTI and a sweep must not store the same slot twice.
     const lock = yield* Effect.makeSemaphore(1);
     // Learned once per port from +CPMS=?; null until then.
     let storages: readonly string[] | null = null;
-    // Set while the expiry loop sleeps with nothing to expire; a waiting part wakes it.
-    let waiter: Deferred.Deferred<void> | null = null;
     // Messages left on the modem because the sink refused them: a retry is due.
     let keptPending = false;
     let keptWaiter: Deferred.Deferred<void> | null = null;
@@ -128,18 +126,6 @@ export const makeInbox = (port: AtPort, sink: SmsSink, publish: (event: InboxEve
             Effect.tap((chosen) => Effect.sync(() => (storages = chosen))),
           );
 
-    const assemble = (part: ReceivedPart) =>
-      Effect.suspend(() => {
-        const { pdu } = part;
-        const concat = pdu.concat ?? { ref: 0, seq: 1, total: 1, refBits: 8 as const };
-        const outcome = reassembler.add({ sender: pdu.number, ...concat, text: pdu.text, receivedAt: part.receivedAt.getTime() });
-        if (outcome.kind === "waiting" && waiter) {
-          Deferred.unsafeDone(waiter, Exit.void);
-          waiter = null;
-        }
-        return outcome.kind === "complete" ? publish({ type: "sms-message", message: outcome.message, sender: pdu.number }) : Effect.void;
-      });
-
     /**
      * Stores one PDU through the sink; deletes the slot only after that succeeded. Returns
      * whether the message was left in place to be tried again.
@@ -166,7 +152,7 @@ export const makeInbox = (port: AtPort, sink: SmsSink, publish: (event: InboxEve
           yield* publish({ type: "sms-kept", storage, index, reason: "the SIM's identity is not read yet", cause: "sim-unknown" });
           return true;
         }
-        const part: ReceivedPart = { iccid, storage, index, pdu: decoded.value, raw, receivedAt: new Date() };
+        const part: ReceivedPart = { iccid, storage, index, pdu: decoded.value, raw };
         const stored = yield* sink.storePart(part).pipe(Effect.either);
         if (stored._tag === "Left") {
           if (storage !== null && index !== null) {
@@ -177,7 +163,6 @@ export const makeInbox = (port: AtPort, sink: SmsSink, publish: (event: InboxEve
         }
         if (storage !== null && index !== null) yield* at.command(`AT+CMGD=${index}`);
         yield* publish({ type: "sms-part", part });
-        yield* assemble(part);
         return false;
       });
 
@@ -188,7 +173,6 @@ export const makeInbox = (port: AtPort, sink: SmsSink, publish: (event: InboxEve
      */
     const holdingPort = <A>(work: (at: DirectAt) => Effect.Effect<A, AtError>): Effect.Effect<A, AtError> => lock.withPermits(1)(port.exclusive(work));
 
-    /** A +CMTI: read that slot. An empty slot (already swept) is not an error. */
     /** The card is the one the snapshot shows; otherwise what is read stays where it is. */
     const sureOfCard = (at: DirectAt, storage: string | null, index: number | null) =>
       Effect.gen(function* () {
@@ -198,6 +182,7 @@ export const makeInbox = (port: AtPort, sink: SmsSink, publish: (event: InboxEve
         return false;
       });
 
+    /** A +CMTI: read that slot. An empty slot (already swept) is not an error. */
     const readSlot = (storage: string, index: number) =>
       holdingPort((at) =>
         Effect.gen(function* () {
@@ -279,20 +264,5 @@ export const makeInbox = (port: AtPort, sink: SmsSink, publish: (event: InboxEve
     /** A +CMT: the message came straight to us and was never stored. */
     const direct = (raw: string) => holdingPort((at) => take(at, null, null, raw).pipe(Effect.asVoid));
 
-    /** Gives up on long messages whose parts stopped coming; they go out with the gap marked. */
-    const expire = (now: number) =>
-      Effect.forEach(reassembler.expire(now, options.multipartTimeoutMs), (message) =>
-        publish({ type: "sms-message", message, sender: message.sender }),
-      );
-
-    /** Resolves at once while parts wait for the rest of their message, else when one does. */
-    const whenWaiting: Effect.Effect<void> = Effect.suspend(() => {
-      if (reassembler.pending > 0) return Effect.void;
-      return Effect.flatMap(Deferred.make<void>(), (signal) => {
-        waiter = signal;
-        return Deferred.await(signal);
-      });
-    });
-
-    return { readSlot, sweep, direct, expire, whenWaiting, whenKept, pending: () => reassembler.pending };
+    return { readSlot, sweep, direct, whenKept };
   });

@@ -1,9 +1,11 @@
 /**
- * Pure multipart reassembly. The caller owns time and storage: it feeds parts with their
- * arrival time and asks which groups have waited too long. Groups are keyed by sender,
- * reference, part count and reference width, so two senders (or two messages from one
- * sender with different sizes) never mix. The SMSC is not part of the key: ModemManager's
- * capture shows one message's parts arriving through different SMSCs.
+ * Pure multipart reassembly in memory, for a caller that joins texts on the spot (the
+ * simulator's SMSC joins what a modem submits). Received messages are not joined here: the
+ * store joins them, as it outlives a run and sees every modem, and gives up on a missing part
+ * by the database's clock. Groups are keyed by sender, reference, part count and reference
+ * width, so two senders (or two messages from one sender with different sizes) never mix.
+ * The SMSC is not part of the key: ModemManager's capture shows one message's parts arriving
+ * through different SMSCs.
  */
 export interface IncomingPart {
   readonly sender: string;
@@ -12,7 +14,7 @@ export interface IncomingPart {
   readonly seq: number;
   readonly refBits?: 8 | 16;
   readonly text: string;
-  /** Milliseconds; only compared with other times given to the same reassembler. */
+  /** Milliseconds; the group's first part gives the message its `firstReceivedAt`. */
   readonly receivedAt: number;
 }
 
@@ -64,22 +66,6 @@ export class Reassembler {
     if (group.parts.size < group.total) return { kind: "waiting", key, have: group.parts.size, total: group.total };
     this.groups.delete(key);
     return { kind: "complete", message: assemble(key, group) };
-  }
-
-  /** Gives up on groups whose first part arrived at or before `now - timeoutMs`. */
-  expire(now: number, timeoutMs: number): AssembledMessage[] {
-    const out: AssembledMessage[] = [];
-    for (const [key, group] of this.groups) {
-      if (now - group.firstReceivedAt >= timeoutMs) {
-        this.groups.delete(key);
-        out.push(assemble(key, group));
-      }
-    }
-    return out;
-  }
-
-  get pending(): number {
-    return this.groups.size;
   }
 
   /** The groups still waiting for parts, as they would read now (for diagnosis). */

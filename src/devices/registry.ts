@@ -3,7 +3,7 @@
  * are opened by path or tcp:// address; simulated devices share one virtual network (so
  * their SIMs can text each other) and are reached in process.
  */
-import { Effect, Option, Schedule, SubscriptionRef, type Scope } from "effect";
+import { Effect, Option, SubscriptionRef, type Scope } from "effect";
 import type { Kysely } from "kysely";
 import { superviseModem, type SupervisedModem } from "../../drivers/modem/supervisor";
 import { openSerial } from "../../drivers/transport/serial";
@@ -17,7 +17,7 @@ import { layoutOf, modelRow, reachable, rowsOf } from "../../protocol/bank/model
 import { isSrModel } from "../../protocol/sr/topology";
 import type { Config, DeviceConfig } from "../config/config";
 import type { Database } from "../store/schema";
-import { makeStoreSink, releaseIncomplete } from "../store/sms-sink";
+import { INCOMPLETE_RELEASE, makeStoreSink, releaseIncompleteEvery } from "../store/sms-sink";
 import { openSimulated } from "./simulated-transport";
 import { demoTraffic, openSimulatedBank, simulatedFarm, simulatedModemsOf, type Farm } from "./simulated";
 import { recordModemCards } from "./modem-cards";
@@ -78,7 +78,7 @@ export const startRegistry = (config: Config, db: Kysely<Database>): Effect.Effe
     // Which card sits on which modem, for messages found in a modem's own memory.
     yield* recordModemCards(db, modems);
     // Messages whose last part never came are released with the gap marked.
-    yield* releaseIncomplete(db, 600_000).pipe(Effect.ignore, Effect.repeat(Schedule.spaced(60_000)), Effect.forkScoped);
+    yield* releaseIncompleteEvery(db, INCOMPLETE_RELEASE).pipe(Effect.forkScoped);
     if (farm && config.demoSmsEveryMs > 0) yield* demoTraffic(farm, config.demoSmsEveryMs);
     return { modems, devices, farm };
   });

@@ -1,7 +1,9 @@
 /**
  * The durable SMS sink: a part is committed before the modem deletes it from the SIM, and a
- * part read twice (a crash between the two) is stored once. Whole messages are assembled in
- * the same transaction as their last part, so a message is listed exactly once; a message
+ * part read twice (a crash between the two) is stored once. This is the one place a long
+ * message is assembled: modem actors hand each part over and forget it, so parts read by two
+ * modems (the card moved) or by two runs still make one message. Whole messages are assembled
+ * in the same transaction as their last part, so a message is listed exactly once; a message
  * whose part never comes is released after a timeout with the gap marked, and a part that
  * arrives after that fills its gap instead of making a second message. Each whole message
  * is recorded as an smsReceived event in the transaction that stores it. A part found in the
@@ -9,7 +11,7 @@
  * as unattributed (./modem-memory.ts).
  */
 import { createHash } from "node:crypto";
-import { Effect } from "effect";
+import { Effect, Schedule } from "effect";
 import { sql, type Kysely, type Transaction } from "kysely";
 import { missingPartMarker } from "../../protocol/sms/reassembly";
 import { decodeSmsPdu, type SmsPdu } from "../../protocol/sms/decode";
@@ -231,7 +233,11 @@ const release = async (trx: Transaction<Database>, iccid: string, sender: string
   await recordEvent(trx, "smsReceived", { iccid }, { sms_id: message.id, sender, msg: text, parts: total, missing });
 };
 
-/** Releases messages whose parts have waited longer than `timeoutMs`, with the gaps marked. */
+/**
+ * Releases messages whose parts have waited longer than `timeoutMs`, with the gaps marked.
+ * Waiting is measured on the database's clock (`received_at` against `now()`): every host
+ * storing parts of the same card shares it, whichever of them runs the release.
+ */
 export const releaseIncomplete = (db: Kysely<Database>, timeoutMs: number): Effect.Effect<number, StoreError> =>
   Effect.tryPromise({
     try: () =>
@@ -252,6 +258,27 @@ export const releaseIncomplete = (db: Kysely<Database>, timeoutMs: number): Effe
       }),
     catch: (error) => new StoreError({ reason: `releasing incomplete messages failed: ${(error as Error).message}` }),
   });
+
+/** When a long message stops waiting for its missing parts. */
+export interface IncompleteRelease {
+  /** How long after its first part was stored a message goes out with its gaps marked (database clock). */
+  readonly timeoutMs: number;
+  /** How often this host looks for such messages (Effect's clock). */
+  readonly sweepEveryMs: number;
+}
+
+/**
+ * Ten minutes for a part held up in the network, looked for once a minute (so a release is
+ * at most a minute late). A part later than that still fills its gap (LATE_PART_WINDOW).
+ */
+export const INCOMPLETE_RELEASE: IncompleteRelease = { timeoutMs: 600_000, sweepEveryMs: 60_000 };
+
+/**
+ * Releases overdue messages now and every `sweepEveryMs` for as long as it runs. A round the
+ * database refused is simply tried again at the next: what was overdue stays overdue.
+ */
+export const releaseIncompleteEvery = (db: Kysely<Database>, options: IncompleteRelease = INCOMPLETE_RELEASE): Effect.Effect<void> =>
+  releaseIncomplete(db, options.timeoutMs).pipe(Effect.ignore, Effect.repeat(Schedule.spaced(options.sweepEveryMs)), Effect.asVoid);
 
 /** The sink of one modem: where it sits decides whose a message in its own memory is. */
 export const makeStoreSink = (db: Kysely<Database>, place: ModemPlace): SmsSink => ({

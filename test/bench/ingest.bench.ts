@@ -43,7 +43,7 @@ try {
         for (let i = w; i < TOTAL; i += MODEMS) {
           const decoded = decodeSmsPdu(pdus[i]!, { hasSmsc: true });
           if (!decoded.ok) throw new Error(decoded.error.message);
-          await Effect.runPromise(sink.storePart({ iccid: `bench-${w}`, storage: "SM", index: i, pdu: decoded.value, raw: pdus[i]!, receivedAt: new Date() }));
+          await Effect.runPromise(sink.storePart({ iccid: `bench-${w}`, storage: "SM", index: i, pdu: decoded.value, raw: pdus[i]! }));
         }
       })(),
     ),

@@ -1,7 +1,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Effect, Exit, Scope } from "effect";
+import { Effect, Exit, Fiber, Scope, TestClock, TestContext } from "effect";
 import type { Kysely } from "kysely";
 import { throwawayDatabase } from "../support/postgres";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -9,7 +9,7 @@ import { decodeSmsPdu } from "../../protocol/sms/decode";
 import type { ReceivedPart } from "../../drivers/modem/sms-inbox";
 import { migrate, openStore, type StoreTarget } from "../../src/store/database";
 import type { Database } from "../../src/store/schema";
-import { makeStoreSink, releaseIncomplete } from "../../src/store/sms-sink";
+import { INCOMPLETE_RELEASE, makeStoreSink, releaseIncomplete, releaseIncompleteEvery } from "../../src/store/sms-sink";
 import { buildDeliver } from "../../hil/network/pdu-builder";
 
 // The store on both backends through one code path: embedded PGlite in a temporary directory,
@@ -34,7 +34,7 @@ const part = (iccid: string, from: string, text: string, concat?: { ref: number;
   const built = buildDeliver({ smsc: "+10010000001", from, text, alphabet: "gsm7", at, offsetMinutes: 0, ...(concat ? { concat } : {}) });
   const pdu = decodeSmsPdu(built.pdu, { hasSmsc: true });
   if (!pdu.ok) throw pdu.error;
-  return { iccid, storage: "SM", index: 0, pdu: pdu.value, raw: built.pdu, receivedAt: new Date() };
+  return { iccid, storage: "SM", index: 0, pdu: pdu.value, raw: built.pdu };
 };
 
 for (const backend of backends) {
@@ -97,11 +97,45 @@ for (const backend of backends) {
       await run(sink.storePart(parts[2]!));
       expect(await run(releaseIncomplete(db, 60_000))).toBe(0);
       expect(await run(releaseIncomplete(db, 0))).toBe(1);
+      // Released once: its parts now belong to the message.
+      expect(await run(releaseIncomplete(db, 0))).toBe(0);
       const released = await db.selectFrom("sms_in").selectAll().executeTakeFirstOrThrow();
       expect([released.text, released.missing]).toEqual(["alpha [part 2 of 3 missing]gamma", [2]]);
       await run(sink.storePart(parts[1]!));
       const filled = await db.selectFrom("sms_in").selectAll().execute();
       expect(filled.map((m) => [m.text, m.missing])).toEqual([["alpha beta gamma", []]]);
+    });
+
+    it("releases overdue messages at once and then every sweepEveryMs of Effect's clock", async () => {
+      const sink = makeStoreSink(db, { device: "test", modem: 1 });
+      const firstOfTwo = (ref: number) => part("8900105", "+15550006666", `first of ${ref} `, { ref, seq: 1, total: 2 });
+      const released = () => Effect.promise(() => db.selectFrom("sms_in").select("text").orderBy("id").execute());
+      /** The loop's round runs on its own fiber: looked at until it has written, on the real clock. */
+      const untilReleased = (count: number) =>
+        Effect.promise(async () => {
+          const deadline = Date.now() + 10_000;
+          while ((await db.selectFrom("sms_in").select("id").execute()).length < count) {
+            if (Date.now() > deadline) throw new Error(`${count} released messages never appeared`);
+            await new Promise((r) => setTimeout(r, 10));
+          }
+        });
+      await run(sink.storePart(firstOfTwo(1)));
+      await run(
+        Effect.gen(function* () {
+          const loop = yield* Effect.fork(releaseIncompleteEvery(db, { timeoutMs: 0, sweepEveryMs: 60_000 }));
+          yield* untilReleased(1);
+          yield* Effect.promise(() => run(sink.storePart(firstOfTwo(2))));
+          // The loop asleep until its next round (moving the clock before would move it past nothing).
+          while ((yield* TestClock.sleeps()).length === 0) yield* Effect.promise(() => new Promise((r) => setTimeout(r, 5)));
+          // Only Effect's clock moves: a loop that slept on wall time would not come round within the test.
+          yield* TestClock.adjust("60 seconds");
+          yield* untilReleased(2);
+          expect((yield* released()).map((r) => r.text)).toEqual(["first of 1 [part 2 of 2 missing]", "first of 2 [part 2 of 2 missing]"]);
+          yield* Fiber.interrupt(loop);
+        }).pipe(Effect.provide(TestContext.TestContext)),
+      );
+      // The service's defaults, as before they had names.
+      expect(INCOMPLETE_RELEASE).toEqual({ timeoutMs: 600_000, sweepEveryMs: 60_000 });
     });
 
     it("keeps two senders' parts with the same reference apart", async () => {
