@@ -20,7 +20,7 @@ import { DeviceRegistry } from "../devices/registry-service";
 import { simulatorRoutes } from "../devices/simulated";
 import { hostUrlFromEnv, recordHostUrl } from "../hosts/forward";
 import { ThisHost } from "../hosts/this-host";
-import { logNow } from "../log/logger";
+import { announce, logNow } from "../log/logger";
 import { panelHandler } from "../panel/handler";
 import { FarmScheduler } from "../scheduler/scheduler-service";
 import { isStoreUnavailable, retryWhileUnavailable, StoreError, tryStore } from "../store/database";
@@ -60,7 +60,6 @@ const serve = (registry: Registry, host: string, port: number, handlers: readonl
     (server) => Effect.async<void>((resume) => void server.close(() => resume(Effect.void))),
   );
 
-const say = (line: string) => Effect.sync(() => void process.stdout.write(`${line}\n`));
 
 /** Where the server listens, once it does (the configured port, or the one given for port 0). */
 export class HttpAddress extends Context.Tag("simgate/HttpAddress")<HttpAddress, { readonly url: string; readonly port: number }>() {}
@@ -91,9 +90,9 @@ export const HttpLive: Layer.Layer<HttpAddress, Error, AppConfig | Store | Devic
     // Where the other hosts pass on live requests for this host's modems (src/hosts/forward.ts).
     const reachedAt = hostUrlFromEnv(config.http.host, port);
     yield* retryWhileUnavailable(tryStore("recording where this host is reached", () => recordHostUrl(db, host.id, reachedAt)));
-    yield* say(`host ${host.id}: other hosts pass on live requests to ${reachedAt}${process.env.SIMGATE_HOST_URL ? "" : " (SIMGATE_HOST_URL sets it)"}`);
-    yield* say(`listening on ${url}  (status: ${url}/status${registry.farm ? `, simulator: ${url}/sim/modems, send a code: POST ${url}/sim/sms` : ""})`);
-    yield* say(`SR-Navigator API: ${url}${SRNAV_PATH}   SimFolder API: ${url}/api/<method>   web panel: ${url}/   console: ${url.replace(/^http/, "ws")}/console/ws`);
+    yield* announce(`host ${host.id}: other hosts pass on live requests to ${reachedAt}${process.env.SIMGATE_HOST_URL ? "" : " (SIMGATE_HOST_URL sets it)"}`);
+    yield* announce(`listening on ${url}  (status: ${url}/status${registry.farm ? `, simulator: ${url}/sim/modems, send a code: POST ${url}/sim/sms` : ""})`);
+    yield* announce(`SR-Navigator API: ${url}${SRNAV_PATH}   SimFolder API: ${url}/api/<method>   web panel: ${url}/   console: ${url.replace(/^http/, "ws")}/console/ws`);
     // Retried while the database is away: a connection killed at this moment must not stop
     // a service that is already serving.
     const keys = yield* retryWhileUnavailable(
@@ -102,7 +101,7 @@ export const HttpLive: Layer.Layer<HttpAddress, Error, AppConfig | Store | Devic
         catch: (e) => (e instanceof BootstrapKeyError ? new ConfigError(e.message) : new StoreError({ reason: `bootstrap keys: ${(e as Error).message}`, cause: e })),
       }),
     );
-    yield* say(`${keys.api}\n${keys.pool}\n${keys.password}`);
+    yield* announce(`${keys.api}\n${keys.pool}\n${keys.password}`);
     return { url, port };
   }),
 );

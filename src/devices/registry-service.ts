@@ -8,6 +8,7 @@ import { Context, Effect, Layer } from "effect";
 import { AppConfig } from "../config/app-config";
 import { Store } from "../store/store-service";
 import { startRegistry, type Registry } from "./registry";
+import { announce } from "../log/logger";
 
 export class DeviceRegistry extends Context.Tag("simgate/DeviceRegistry")<DeviceRegistry, Registry>() {
   static readonly layerOf = (registry: Registry): Layer.Layer<DeviceRegistry> => Layer.succeed(DeviceRegistry, registry);
@@ -21,7 +22,7 @@ export const DeviceRegistryLive: Layer.Layer<DeviceRegistry, never, AppConfig | 
     for (const d of config.devices) {
       const count = registry.modems.filter((m) => m.device === d.id).length;
       const kind = d.modems === "simulated" ? `, simulated, ${config.simulatedTiming} timing` : "";
-      yield* Effect.sync(() => void process.stdout.write(`device ${d.id} (${d.model}${kind}): ${count} modems\n`));
+      yield* announce(`device ${d.id} (${d.model}${kind}): ${count} modems`);
     }
     return registry;
   }),

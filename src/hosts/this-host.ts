@@ -10,6 +10,7 @@ import { ConfigError } from "../config/config";
 import { retryWhileUnavailable } from "../store/database";
 import { Store } from "../store/store-service";
 import { hostOptionsFromEnv, startHost, type HostOptions } from "./host";
+import { announce } from "../log/logger";
 
 export class ThisHost extends Context.Tag("simgate/ThisHost")<ThisHost, HostOptions>() {
   static readonly layerOf = (host: HostOptions): Layer.Layer<ThisHost> => Layer.succeed(ThisHost, host);
@@ -24,7 +25,7 @@ export const ThisHostLive: Layer.Layer<ThisHost, Error, AppConfig | Store> = Lay
     yield* retryWhileUnavailable(startHost(yield* Store, host, config.devices.map((d) => d.id))).pipe(
       Effect.catchTag("DeviceOwned", (e) => Effect.fail(new ConfigError(e.message))),
     );
-    yield* Effect.sync(() => void process.stdout.write(`host: ${host.id}\n`));
+    yield* announce(`host: ${host.id}`);
     return host;
   }),
 );

@@ -50,3 +50,9 @@ export const logNow = (level: "info" | "warning" | "error", message: string, ann
   Effect.runSync(
     (level === "error" ? Effect.logError(message) : level === "warning" ? Effect.logWarning(message) : Effect.logInfo(message)).pipe(Effect.annotateLogs(annotations), Effect.provide(outside)),
   );
+
+/**
+ * The service's startup lines on stdout (where it listens, the store, the bootstrap keys):
+ * for the person who started it, apart from the log on stderr.
+ */
+export const announce = (line: string): Effect.Effect<void> => Effect.sync(() => void process.stdout.write(`${line}\n`));

@@ -10,13 +10,12 @@ import { migrate, openStore, redact, retryWhileUnavailable, wakeSourceOf } from 
 import { runRetention } from "./retention";
 import type { Database } from "./schema";
 import { pollingOnly, startWakeups, type Wakeups } from "./wakeups";
+import { announce } from "../log/logger";
 
 export class Store extends Context.Tag("simgate/Store")<Store, Kysely<Database>>() {
   static readonly layerOf = (db: Kysely<Database>): Layer.Layer<Store> => Layer.succeed(Store, db);
 }
 
-/** The startup lines a person reads on the terminal (the log carries the rest). */
-const say = (line: string) => Effect.sync(() => void process.stdout.write(`${line}\n`));
 
 /** Opens the configured database and brings its schema up to date, retried while it is not reachable. */
 export const StoreLive: Layer.Layer<Store, Error, AppConfig> = Layer.scoped(
@@ -26,8 +25,8 @@ export const StoreLive: Layer.Layer<Store, Error, AppConfig> = Layer.scoped(
     const db = yield* openStore(config.database);
     const migrated = yield* retryWhileUnavailable(migrate(db));
     const where = config.database.kind === "postgres" ? redact(config.database.url) : `embedded database in ${config.database.dataDir}`;
-    yield* say(`config: ${source}`);
-    yield* say(`store: ${where}${migrated.applied.length ? ` (applied ${migrated.applied.join(", ")})` : ""}`);
+    yield* announce(`config: ${source}`);
+    yield* announce(`store: ${where}${migrated.applied.length ? ` (applied ${migrated.applied.join(", ")})` : ""}`);
     return db;
   }),
 );

@@ -16,6 +16,7 @@
 import type { PGlite } from "@electric-sql/pglite";
 import { Duration, Effect, Option, Queue, type Scope } from "effect";
 import pg from "pg";
+import { logNow } from "../log/logger";
 
 export const WAKE_CHANNELS = ["simgate_jobs", "simgate_holds", "simgate_events"] as const;
 export type WakeChannel = (typeof WAKE_CHANNELS)[number];
@@ -42,7 +43,8 @@ export interface Wakeups {
 export interface WakeupOptions {
   /** The poll used while no connection listens. */
   readonly fastMs?: number;
-  readonly log?: (line: string) => void;
+  /** Where the connection's losses (warning) and recoveries (info) are told; the service's log by default. */
+  readonly log?: (line: string, level: "info" | "warning") => void;
 }
 
 const DEFAULT_FAST_MS = 500;
@@ -73,7 +75,7 @@ export const pollingOnly: Wakeups = {
 export const startWakeups = (source: WakeSource, options: WakeupOptions = {}): Effect.Effect<Wakeups, never, Scope.Scope> =>
   Effect.gen(function* () {
     const fastMs = options.fastMs ?? DEFAULT_FAST_MS;
-    const log = options.log ?? ((line: string) => void process.stdout.write(`${line}\n`));
+    const log = options.log ?? ((line: string, level: "info" | "warning") => logNow(level, line));
     const subscribers = new Map<WakeChannel, Set<Queue.Queue<void>>>(WAKE_CHANNELS.map((c) => [c, new Set()]));
     let listening = false;
 
@@ -93,13 +95,13 @@ export const startWakeups = (source: WakeSource, options: WakeupOptions = {}): E
         onNotification: signal,
         onListening: (again) => {
           listening = true;
-          if (again) log("wakeups: listening again; waking every loop to catch up");
+          if (again) log("wakeups: listening again; waking every loop to catch up", "info");
           // Also the first time: a loop that read before the LISTEN took effect and waits
           // after it would otherwise sleep through what was committed in between.
           signalAll();
         },
         onLost: (reason) => {
-          if (listening) log(`wakeups: the listening connection was lost (${reason}); polling every ${fastMs} ms until it is back`);
+          if (listening) log(`wakeups: the listening connection was lost (${reason}); polling every ${fastMs} ms until it is back`, "warning");
           listening = false;
           signalAll();
         },
