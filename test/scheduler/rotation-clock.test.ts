@@ -3,13 +3,14 @@ import { afterAll, beforeAll } from "vitest";
 import { Effect, Exit, Option, Scope, SubscriptionRef, TestClock } from "effect";
 import type { Kysely } from "kysely";
 import { parseConfig } from "../../src/config/config";
+import { BankError } from "../../drivers/bank/sim-bank-driver";
 import { startRegistry, type Registry } from "../../src/devices/registry";
 import { startScheduler, type ManagedDevice, type Scheduler } from "../../src/scheduler/scheduler";
 import { migrate, openStore } from "../../src/store/database";
 import type { Database } from "../../src/store/schema";
 import { eventually } from "../support/eventually";
 import { throwawayDatabase } from "../support/postgres";
-import { untilReal } from "../support/test-clock";
+import { sleepingBeyond, untilReal } from "../support/test-clock";
 
 // The idle rotation on TestClock, over a simulated SR-Box-Bank (8 modems, each switched on
 // its own between its 2 cards). The modems and the bank's line run in real time (they answer
@@ -46,19 +47,30 @@ const bank = () => registry.farm!.banks.get("box")!;
 /** Where each modem stands, by the simulated bank itself. */
 const standing = () => Array.from({ length: 8 }, (_, i) => bank().positionOf(i + 1));
 
-/** The scheduler over the bank, on the test's clock, counting the bank's switches. */
-const startOnTestClock = Effect.gen(function* () {
-  const device = registry.devices[0]!;
-  const switched: string[] = [];
-  const managed: ManagedDevice = {
-    key: "box",
-    driver: { ...device.driver, select: (position, at) => Effect.zipRight(Effect.sync(() => switched.push(position)), device.driver.select(position, at)) },
-    modems: device.modems,
-    rotateEveryMs: EVERY_MS,
-  };
-  const scheduler: Scheduler = yield* startScheduler([managed], { settleMs: 2_000, quietMs: 2_000 });
-  return { scheduler, switched };
-});
+/**
+ * The scheduler over the bank, on the test's clock, counting the bank's switches; `refusing`:
+ * a controller that answers nothing (every switch fails, the bank is not touched).
+ */
+const startOnTestClock = (options: { readonly refusing?: boolean } = {}) =>
+  Effect.gen(function* () {
+    const device = registry.devices[0]!;
+    const switched: string[] = [];
+    const managed: ManagedDevice = {
+      key: "box",
+      driver: {
+        ...device.driver,
+        select: (position, at) =>
+          Effect.zipRight(
+            Effect.sync(() => switched.push(position)),
+            options.refusing ? Effect.fail(new BankError({ reason: "no-answer", detail: `${position}: nothing in 3000 ms` })) : device.driver.select(position, at),
+          ),
+      },
+      modems: device.modems,
+      rotateEveryMs: EVERY_MS,
+    };
+    const scheduler: Scheduler = yield* startScheduler([managed], { settleMs: 2_000, quietMs: 2_000 });
+    return { scheduler, switched };
+  });
 
 /** The rotation's next step is due at `at` (on the test's clock): the step before it is over. */
 const dueAt = (scheduler: Scheduler, at: number) => untilReal(Effect.sync(() => scheduler.rotation("box")?.nextAt === at), `the rotation due at ${at}`);
@@ -68,7 +80,7 @@ describe("the idle rotation on the scheduler's clock", () => {
     "scans every position without a dwell, waits everyMs before a step, and then moves every modem on",
     () =>
       Effect.gen(function* () {
-        const { scheduler, switched } = yield* startOnTestClock;
+        const { scheduler, switched } = yield* startOnTestClock();
         // The start-up scan runs to its end with the clock standing still: no dwell.
         yield* scheduler.scanned;
         expect(new Set(switched)).toEqual(new Set(bank().layout.positions));
@@ -101,7 +113,7 @@ describe("the idle rotation on the scheduler's clock", () => {
     "a hold keeps its modem where it is across every step; the other modems rotate",
     () =>
       Effect.gen(function* () {
-        const { scheduler } = yield* startOnTestClock;
+        const { scheduler } = yield* startOnTestClock();
         yield* scheduler.scanned;
         yield* dueAt(scheduler, EVERY_MS);
         // Modem 3's other card, held: switched in, then pinned.
@@ -125,6 +137,50 @@ describe("the idle rotation on the scheduler's clock", () => {
         yield* TestClock.adjust(EVERY_MS);
         yield* dueAt(scheduler, 5 * EVERY_MS);
         expect(standing()[2]).not.toBe(held);
+      }),
+    30_000,
+  );
+
+  it.scoped(
+    "cardDirect's limit: only the chosen cards come round, at the steps' times; modems with none chosen stay put",
+    () =>
+      Effect.gen(function* () {
+        const { scheduler } = yield* startOnTestClock();
+        yield* scheduler.scanned;
+        yield* dueAt(scheduler, EVERY_MS);
+        const before = standing();
+        const [one, two] = [bank().reachable(1).find((p) => p !== before[0])!, bank().reachable(2).find((p) => p !== before[1])!];
+        scheduler.rotateOnly("box", [one, two]);
+        expect(scheduler.rotation("box")?.next).toEqual([one, two]);
+        for (let step = 1; step <= 3; step++) {
+          yield* TestClock.adjust(EVERY_MS);
+          yield* dueAt(scheduler, (step + 1) * EVERY_MS);
+          expect(standing(), `after step ${step}`).toEqual([one, two, ...before.slice(2)]);
+        }
+        scheduler.rotateOnly("box", null);
+      }),
+    30_000,
+  );
+
+  it.scoped(
+    "a controller that refuses every switch: the scan pauses 1 s, then 2 s, on the clock, and gives up after three rounds",
+    () =>
+      Effect.gen(function* () {
+        const { scheduler, switched } = yield* startOnTestClock({ refusing: true });
+        const scanned = yield* Effect.fork(scheduler.scanned);
+        yield* untilReal(Effect.sync(() => switched.length === 8), "the first round of switches");
+        yield* untilReal(sleepingBeyond(999), "the pause after the first round");
+        yield* TestClock.adjust(999);
+        expect(switched.length).toBe(8);
+        yield* TestClock.adjust(1);
+        yield* untilReal(Effect.sync(() => switched.length === 16), "the second round");
+        yield* untilReal(sleepingBeyond(1_999), "the longer pause after the second round");
+        expect(scanned.unsafePoll()).toBeNull();
+        yield* TestClock.adjust(2_000);
+        yield* untilReal(Effect.sync(() => scanned.unsafePoll() !== null), "the scan given up");
+        expect(switched.length).toBe(24);
+        // The idle rotation takes over, due everyMs after.
+        yield* dueAt(scheduler, 3_000 + EVERY_MS);
       }),
     30_000,
   );
