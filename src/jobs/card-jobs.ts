@@ -8,7 +8,7 @@
  * modem errors are tried again with backoff; a card that stays unreachable fails the job
  * after `cardWaitMs`.
  */
-import { Effect, Option, type Scope } from "effect";
+import { Clock, Effect, Option, type Scope } from "effect";
 import { sql, type Kysely, type Transaction } from "kysely";
 import type { AtError } from "../../drivers/at/errors";
 import type { UssdError, UssdReply } from "../../drivers/modem/ussd";
@@ -22,6 +22,7 @@ import type { Wakeups } from "../store/wakeups";
 import { awaitHolder } from "../devices/card-holder";
 import { cardIsMine } from "../hosts/host";
 import { countModemAttempt, rescheduleJob, runJobLoop, nextJobDueInMs } from "./job-queue";
+import { cardWaitOverNow, mayRetry, retryDelayMs } from "./job-timing";
 
 export type CardWork =
   | { readonly kind: "ussd"; readonly iccid: string; readonly code: string }
@@ -156,11 +157,11 @@ export const runCardJobs = (db: Kysely<Database>, registry: Registry, options: C
     const run = (job: Claimed) =>
       Effect.gen(function* () {
         const { work } = job;
-        const waited = Date.now() - job.createdAt.getTime() > cardWaitMs;
+        const waited = yield* cardWaitOverNow(job.createdAt, cardWaitMs);
         // A technician has the card's modem: wait for the lease, no attempt spent.
         const lease = options.switcher ? yield* options.switcher.leased(work.iccid, holderName(job)) : null;
         if (lease) {
-          const { delayMs, reason } = waitForLease(lease);
+          const { delayMs, reason } = waitForLease(lease, yield* Clock.currentTimeMillis);
           return yield* retry(job, delayMs, reason);
         }
         const claim = options.switcher ? yield* options.switcher.request(work.iccid, holderName(job)) : "unmanaged";
@@ -199,7 +200,7 @@ export const runCardJobs = (db: Kysely<Database>, registry: Registry, options: C
         const error = outcome.left;
         const retryable = error._tag === "AtModemError" ? error.error.retryable : error._tag === "AtTimeout";
         // A dial is not repeated on its own: a call that half-happened must not ring twice.
-        if (retryable && work.kind !== "dial" && attempt < maxAttempts) return yield* retry(job, retryBaseMs * 2 ** (attempt - 1), error.message);
+        if (retryable && work.kind !== "dial" && mayRetry(attempt, maxAttempts)) return yield* retry(job, retryDelayMs(retryBaseMs, attempt), error.message);
         return yield* finish(job, failRecord(job, error.message));
       });
 

@@ -8,7 +8,7 @@
  * so one stuck modem delays only its own messages. A job left running by a crash is
  * claimed again once its lease expires (sending is at-least-once across a crash).
  */
-import { Effect, Option, type Scope } from "effect";
+import { Clock, Effect, Option, type Scope } from "effect";
 import { sql, type Kysely, type Transaction } from "kysely";
 import type { Database } from "../store/schema";
 import type { Wakeups } from "../store/wakeups";
@@ -16,6 +16,7 @@ import { retryWhileUnavailable, StoreError, tryStore } from "../store/database";
 import type { Registry } from "../devices/registry";
 import { awaitHolder } from "../devices/card-holder";
 import { countModemAttempt, rescheduleJob, runJobLoop, nextJobDueInMs } from "./job-queue";
+import { cardWaitOverNow, inDoubtDecisionNow, mayRetry, retryDelayMs } from "./job-timing";
 import { waitForLease, type CardSwitcher } from "../scheduler/card-switcher";
 import { recordEvent } from "../store/events";
 import { lockCardReports, recordStatusReport, takeWaitingReports } from "./status-reports";
@@ -150,17 +151,16 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
         if (doubt.length > 0) {
           const first = doubt[0]!;
           if (sms.outcome === 2) return yield* finish(job, { state: "delivered", outcome: 2 }, sms.iccid);
-          const resendAfterMs = options.resendUnknownAfterMs ?? null;
-          const inDoubtFor = Date.now() - first.startedAt.getTime();
-          if (resendAfterMs === null)
+          const decision = yield* inDoubtDecisionNow(first.startedAt, options.resendUnknownAfterMs ?? null);
+          if (decision.kind === "keep-unknown")
             return yield* finish(job, { state: "unknown", outcome: null, error: `${doubtText(first)}; not sent again (resendUnknownAfterMs is off)` }, sms.iccid);
-          if (inDoubtFor < resendAfterMs) {
+          if (decision.kind === "wait") {
             yield* store("marking an SMS unknown", () =>
-              db.updateTable("sms_out").set({ state: "unknown", error: `${doubtText(first)}; sent again at ${new Date(first.startedAt.getTime() + resendAfterMs).toISOString()} unless a report says it was delivered` }).where("id", "=", sms.id).execute(),
+              db.updateTable("sms_out").set({ state: "unknown", error: `${doubtText(first)}; sent again at ${decision.resendAt.toISOString()} unless a report says it was delivered` }).where("id", "=", sms.id).execute(),
             );
             // Not pinned while the policy waits: the card may serve others meanwhile.
             if (sms.iccid && options.switcher) yield* options.switcher.release(sms.iccid, holderName(job));
-            return yield* retry(job, resendAfterMs - inDoubtFor, "waiting to send again a message whose first send is in doubt");
+            return yield* retry(job, decision.delayMs, "waiting to send again a message whose first send is in doubt");
           }
           yield* clearSubmits(db, sms.id);
         }
@@ -171,12 +171,12 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
         // A technician has the card's modem: wait for the lease, no attempt spent, no failing.
         const lease = options.switcher && sms.iccid ? yield* options.switcher.leased(sms.iccid, holderName(job)) : null;
         if (lease) {
-          const { delayMs, reason } = waitForLease(lease);
+          const { delayMs, reason } = waitForLease(lease, yield* Clock.currentTimeMillis);
           return yield* retry(job, delayMs, reason);
         }
         const claim = options.switcher && sms.iccid ? yield* options.switcher.request(sms.iccid, holderName(job)) : "unmanaged";
         if (claim === "busy") {
-          if (Date.now() - job.createdAt.getTime() > cardWaitMs)
+          if (yield* cardWaitOverNow(job.createdAt, cardWaitMs))
             return yield* finish(job, { state: "failed", outcome: 0, error: `card ${sms.iccid} stayed busy for ${cardWaitMs} ms` }, sms.iccid);
           return yield* retry(job, 1_000, `card ${sms.iccid} is held by another`);
         }
@@ -185,7 +185,7 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
         const switchFailed = options.switcher && sms.iccid ? Effect.map(options.switcher.switchFailed(sms.iccid), (reason) => reason !== null) : undefined;
         const holder = yield* awaitHolder(registry, sms.iccid ?? "", cardPollMs, switchFailed);
         if (Option.isNone(holder)) {
-          if (Date.now() - job.createdAt.getTime() > cardWaitMs)
+          if (yield* cardWaitOverNow(job.createdAt, cardWaitMs))
             return yield* finish(job, { state: "failed", outcome: 0, error: `card ${sms.iccid} was not in any modem for ${cardWaitMs} ms` }, sms.iccid);
           return yield* retry(job, 1_000, `card ${sms.iccid} is not in a modem`);
         }
@@ -249,7 +249,7 @@ export const runSmsSender = (db: Kysely<Database>, registry: Registry, options: 
         if (error._tag === "CardChanged") return yield* retry(job, 1_000, error.message);
         const code = error._tag === "AtModemError" ? error.error.code : null;
         const retryable = error._tag === "AtModemError" ? error.error.retryable : error._tag !== "SmsEncodeError";
-        if (retryable && attempt < maxAttempts) return yield* retry(job, retryBaseMs * 2 ** (attempt - 1), error.message);
+        if (retryable && mayRetry(attempt, maxAttempts)) return yield* retry(job, retryDelayMs(retryBaseMs, attempt), error.message);
         return yield* finish(job, { state: "failed", outcome: 0, error: error.message, modem_error: code }, sms.iccid);
       });
 

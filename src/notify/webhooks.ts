@@ -103,6 +103,13 @@ const post = async (url: string, format: "form" | "json", secret: string, row: {
   }
 };
 
+/**
+ * The backoff after a failed POST: `firstRetryMs` (1 s) after the first failure, doubling
+ * with each failure before it (`attempts`: how many had failed), at most `maxRetryMs` (5 min).
+ */
+export const notifyRetryDelayMs = (attempts: number, options: Pick<NotifierOptions, "firstRetryMs" | "maxRetryMs"> = {}): number =>
+  Math.min((options.firstRetryMs ?? 1_000) * 2 ** attempts, options.maxRetryMs ?? 300_000);
+
 type OutboxHead = { id: number; user_id: number | null; event: string; payload: unknown; attempts: number };
 
 /** How long a row stays taken by the notifier posting it: the POST's limit and a margin. */
@@ -142,9 +149,10 @@ const attempt = async (db: Kysely<Database>, row: OutboxHead, options: NotifierO
     await db.updateTable("outbox").set({ ...release, delivered_at: new Date(), last_error: null }).where("id", "=", row.id).execute();
     return 1;
   }
-  const wait = Math.min((options.firstRetryMs ?? 1_000) * 2 ** row.attempts, options.maxRetryMs ?? 300_000);
+  const wait = notifyRetryDelayMs(row.attempts, options);
   await db
     .updateTable("outbox")
+    // On the database's clock: whichever host's notifier takes the row next reads it there.
     .set({ ...release, attempts: row.attempts + 1, next_attempt_at: sql<Date>`now() + ${`${Math.round(wait)} milliseconds`}::interval`, last_error: error })
     .where("id", "=", row.id)
     .execute();
@@ -260,7 +268,9 @@ const nextDeliveryInMs = (db: Kysely<Database>): Effect.Effect<Option.Option<num
  * The notifier's loop: fan out, then deliver until nothing more is due right now (a backlog
  * drains without waiting a poll). With wake-ups it sleeps until an event is written, the next
  * retry falls due, or the fallback poll (2 s: an event can be held back by a transaction left
- * open elsewhere, which notifies nobody when it ends); without, it polls every 500 ms.
+ * open elsewhere, which notifies nobody when it ends); without, it polls every 500 ms. Its
+ * sleeps are on Effect's Clock; when a row is due is read from the database, whose clock
+ * every host's notifier shares.
  */
 export const runNotifier = (db: Kysely<Database>, options: NotifierOptions = {}): Effect.Effect<void, never, Scope.Scope> =>
   Effect.gen(function* () {

@@ -28,9 +28,13 @@ export interface CardSwitcher {
   readonly leased: (iccid: string, holder: string) => Effect.Effect<Lease | null>;
 }
 
-/** How a job waiting for a console lease says so (its last_error), and how soon it looks again. */
-export const waitForLease = (lease: Lease): { readonly delayMs: number; readonly reason: string } => ({
-  delayMs: Math.max(200, Math.min(2_000, lease.until.getTime() - Date.now())),
+/**
+ * How a job waiting for a console lease says so (its last_error), and how soon it looks
+ * again (`now`: epoch ms, the caller's clock). Only how soon this process looks again is
+ * decided here; whether the lease still stands is the database's word, asked each time.
+ */
+export const waitForLease = (lease: Lease, now: number = Date.now()): { readonly delayMs: number; readonly reason: string } => ({
+  delayMs: Math.max(200, Math.min(2_000, lease.until.getTime() - now)),
   reason: `waiting for ${lease.holder}'s console lease on ${lease.device}/${lease.modem} (until ${lease.until.toISOString()})`,
 });
 

@@ -9,7 +9,7 @@
  * SIMs), and jobs for a card on a leased modem wait (see `leaseInTheWay`) without failing or
  * spending an attempt.
  */
-import { Data, Effect, type Scope } from "effect";
+import { Clock, Data, Effect, type Scope } from "effect";
 import { sql, type Kysely } from "kysely";
 import type { Scheduler } from "./scheduler";
 import { tryStore, type StoreError } from "../store/database";
@@ -171,7 +171,9 @@ export const followLeases = (
         yield* Effect.logInfo(`console: ${lease.holder} leases the modem until ${lease.until.toISOString()}; its card ${position} stays put`).pipe(Effect.annotateLogs({ device: lease.device, modem: lease.modem }));
         if (options.onChange) yield* options.onChange(lease, "applied");
       }
-      const next = standing.length ? Math.min(...standing.map((l) => l.until.getTime())) - Date.now() : everyMs;
+      // Which leases stand is the database's word (leasesNow); only how soon to look again is timed here.
+      const now = yield* Clock.currentTimeMillis;
+      const next = standing.length ? Math.min(...standing.map((l) => l.until.getTime())) - now : everyMs;
       return Math.max(50, Math.min(everyMs, next + 20));
     }).pipe(Effect.catchAll((e) => Effect.as(log(`console: following the leases: ${e.message}`), everyMs)));
 

@@ -6,7 +6,7 @@
  * its start-up scan), writes how far the switch got, and lets a hold go when its row is
  * deleted. A job's own hold stays in memory: the job takes it again when it runs.
  */
-import { Data, Effect, type Scope } from "effect";
+import { Clock, Data, Effect, type Scope } from "effect";
 import { sql, type Kysely } from "kysely";
 import { tryStore } from "../store/database";
 import type { Database } from "../store/schema";
@@ -102,8 +102,9 @@ export const sharedHolds = (db: Kysely<Database>, scheduler: Scheduler, options:
     return Effect.gen(function* () {
       const changed = yield* wakeups.subscribe("simgate_holds");
       yield* claim(device, position, holder);
-      const deadline = Date.now() + 60_000;
-      while (Date.now() < deadline) {
+      // This process's own patience, on Effect's Clock like the waits inside it.
+      const deadline = (yield* Clock.currentTimeMillis) + 60_000;
+      while ((yield* Clock.currentTimeMillis) < deadline) {
         const row = yield* tryStore("reading a hold", () => db.selectFrom("holds").select(["state", "modem", "error", "holder"]).where("device", "=", device).where("position", "=", position).executeTakeFirst()).pipe(
           Effect.orElseSucceed(() => undefined),
         );
