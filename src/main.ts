@@ -6,10 +6,11 @@
  * surface under /sim/, the SimFolder API under /api/ with its notifications, and the web
  * panel at /.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { Deferred, Effect } from "effect";
-import { ConfigError, DEMO_CONFIG, parseConfig, type Config } from "./config/config";
+import { ConfigError } from "./config/config";
+import { loadConfig } from "./config/load-config";
 import { startRegistry, type Registry } from "./devices/registry";
 import { simulatorRoutes } from "./devices/simulated";
 import { runSmsSender } from "./jobs/sms-sender";
@@ -35,29 +36,7 @@ import { panelHandler } from "./panel/handler";
 import { startConsole } from "./console/endpoint";
 import { logLevelFrom, logNow, serviceLogging } from "./log/logger";
 
-const CONFIG_FILE = process.env.SIMGATE_CONFIG ?? "simgate.config.json";
 const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
-
-const loadConfig = (): { config: Config; source: string } => {
-  if (!existsSync(CONFIG_FILE)) {
-    const config = parseConfig(DEMO_CONFIG, process.env, "demo");
-    const every = process.env.SIMGATE_DEMO_SMS_EVERY_MS;
-    const timing = process.env.SIMGATE_DEMO_TIMING;
-    if (every !== undefined && !/^\d+$/.test(every)) throw new ConfigError(`SIMGATE_DEMO_SMS_EVERY_MS must be a whole number of ms (got "${every}")`);
-    if (timing !== undefined && timing !== "instant" && timing !== "realistic") throw new ConfigError(`SIMGATE_DEMO_TIMING must be instant or realistic (got "${timing}")`);
-    return {
-      config: { ...config, demoSmsEveryMs: every !== undefined ? Number(every) : config.demoSmsEveryMs, simulatedTiming: timing ?? config.simulatedTiming },
-      source: `no ${CONFIG_FILE}: the demo farm`,
-    };
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(CONFIG_FILE, "utf8"));
-  } catch (error) {
-    throw new ConfigError(`${CONFIG_FILE}: ${(error as Error).message}`);
-  }
-  return { config: parseConfig(json, process.env, CONFIG_FILE), source: CONFIG_FILE };
-};
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
