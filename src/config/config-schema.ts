@@ -24,7 +24,7 @@ const isPlainObject = (u: unknown): u is { readonly [key: string]: unknown } => 
 const objectOf = <A, I extends { readonly [key: string]: unknown }>(message: string, struct: Schema.Schema<A, I>) =>
   Schema.compose(Schema.declare(isPlainObject, { message: () => message }), struct, { strict: false });
 
-/** A key that must be there; when it is not, the words are its schema's own. */
+/** A key that must be there; when it is left out, these words (not "is missing") are said. */
 const required = <A, I>(schema: Schema.Schema<A, I>, words: string) => Schema.propertySignature(schema).annotations({ missingMessage: () => words });
 
 const wholeNumber = (min: number, max: number, message: string) => Schema.Number.pipe(Schema.int(), Schema.between(min, max)).annotations(says(message));
