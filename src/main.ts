@@ -7,36 +7,14 @@
  * panel at /. The service itself is one composition of layers (src/app/service-layers.ts);
  * this file reads the configuration, builds it once and holds it until a signal.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { Deferred, Effect, Layer } from "effect";
 import { ServiceLive } from "./app/service-layers";
 import { AppConfig } from "./config/app-config";
-import { ConfigError, DEMO_CONFIG, parseConfig, type Config } from "./config/config";
+import { ConfigError } from "./config/config";
 import { logLevelFrom, serviceLogging } from "./log/logger";
 
-const CONFIG_FILE = process.env.SIMGATE_CONFIG ?? "simgate.config.json";
 const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
-
-const loadConfig = (): { config: Config; source: string } => {
-  if (!existsSync(CONFIG_FILE)) {
-    const config = parseConfig(DEMO_CONFIG, process.env, "demo");
-    const every = process.env.SIMGATE_DEMO_SMS_EVERY_MS;
-    const timing = process.env.SIMGATE_DEMO_TIMING;
-    if (every !== undefined && !/^\d+$/.test(every)) throw new ConfigError(`SIMGATE_DEMO_SMS_EVERY_MS must be a whole number of ms (got "${every}")`);
-    if (timing !== undefined && timing !== "instant" && timing !== "realistic") throw new ConfigError(`SIMGATE_DEMO_TIMING must be instant or realistic (got "${timing}")`);
-    return {
-      config: { ...config, demoSmsEveryMs: every !== undefined ? Number(every) : config.demoSmsEveryMs, simulatedTiming: timing ?? config.simulatedTiming },
-      source: `no ${CONFIG_FILE}: the demo farm`,
-    };
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(CONFIG_FILE, "utf8"));
-  } catch (error) {
-    throw new ConfigError(`${CONFIG_FILE}: ${(error as Error).message}`);
-  }
-  return { config: parseConfig(json, process.env, CONFIG_FILE), source: CONFIG_FILE };
-};
 
 const program = Effect.scoped(
   Effect.gen(function* () {
@@ -45,9 +23,8 @@ const program = Effect.scoped(
     const onSignal = () => Effect.runSync(Deferred.succeed(stop, undefined));
     process.once("SIGINT", onSignal);
     process.once("SIGTERM", onSignal);
-    const { config, source } = yield* Effect.try({ try: loadConfig, catch: (e) => e as Error });
     // The whole service (src/app/service-layers.ts), released in reverse order on the way out.
-    yield* Layer.build(ServiceLive.pipe(Layer.provide(AppConfig.layerOf({ config, source, version: VERSION }))));
+    yield* Layer.build(ServiceLive.pipe(Layer.provide(AppConfig.fromEnvironment(VERSION))));
     yield* Deferred.await(stop);
     process.stdout.write("stopping\n");
   }),

@@ -4,6 +4,8 @@
  * faults, and read what the modems were sent. Routes are listed in the README.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { Either, Schema } from "effect";
+import { firstIssue, placeOf, says } from "../config";
 import type { Farm } from "../farm";
 import type { ServedFarm } from "../serve";
 import type { RegistrationStat } from "../modem/command-context";
@@ -53,23 +55,123 @@ const readBody = (req: IncomingMessage): Promise<Body> =>
     req.on("error", reject);
   });
 
-const str = (body: Body, key: string, options: { optional?: boolean; max?: number } = {}): string => {
-  const value = body[key];
-  if (value === undefined && options.optional) return "";
-  if (typeof value !== "string" || value.length === 0) throw new HttpError(400, `"${key}" must be a non-empty string`);
-  if (value.length > (options.max ?? 10_000)) throw new HttpError(400, `"${key}" is longer than ${options.max ?? 10_000} characters`);
-  return value;
-};
-
-const num = (body: Body, key: string, min: number, max: number): number | undefined => {
-  const value = body[key];
-  if (value === undefined) return undefined;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max)
-    throw new HttpError(400, `"${key}" must be an integer from ${min} to ${max}`);
-  return value;
-};
-
 const REGISTRATION: Record<string, RegistrationStat | null> = { home: 1, roaming: 5, denied: 3, searching: 2, none: 0, auto: null };
+
+// The bodies' schemas. Every leaf says what it wants; the answer puts the field in front:
+// `"to" must be a non-empty string`. Keys a route does not read are ignored, as they always were.
+
+/** A non-empty string of at most `max` characters. */
+const Text = (max = 10_000) =>
+  Schema.String.annotations(says("must be a non-empty string")).pipe(
+    Schema.filter((s) => s.length > 0 || "must be a non-empty string"),
+    Schema.filter((s) => s.length <= max || `is longer than ${max} characters`),
+  );
+
+/** A whole number from `min` to `max`. */
+const Whole = (min: number, max: number) => Schema.Number.pipe(Schema.int(), Schema.between(min, max)).annotations(says(`must be an integer from ${min} to ${max}`));
+
+/** A text from a fixed list; another text (or no text) is told the list. */
+const OneOf = <const N extends readonly [string, ...string[]]>(names: N, words: string) =>
+  Schema.Literal(...names).annotations({
+    message: (issue) => ({ message: typeof issue.actual === "string" && issue.actual !== "" ? words : "must be a non-empty string", override: true }),
+  });
+
+const required = <A, I>(schema: Schema.Schema<A, I>, words: string) => Schema.propertySignature(schema).annotations({ missingMessage: () => words });
+const requiredText = (max?: number) => required(Text(max), "must be a non-empty string");
+
+/** The body through its schema, or a 400 naming the field and what it wants. */
+const decodeBody = <A, I>(schema: Schema.Schema<A, I>, body: unknown): A => {
+  const decoded = Schema.decodeUnknownEither(schema)(body);
+  if (Either.isRight(decoded)) return decoded.right;
+  const issue = firstIssue(decoded.left);
+  throw new HttpError(400, issue && issue.path.length ? `"${placeOf(issue.path)}" ${issue.message}` : (issue?.message ?? "the body is not valid"));
+};
+
+const SmsBody = Schema.Struct({
+  onlyParts: Schema.optional(Schema.Array(Schema.Number.pipe(Schema.int())).annotations(says("must be an array of part numbers"))),
+  to: requiredText(32),
+  from: requiredText(32),
+  text: requiredText(255 * 153),
+  flash: Schema.optional(Schema.Unknown),
+});
+
+const CallBody = Schema.Struct({
+  ringForMs: Schema.optional(Whole(0, 600_000)),
+  hangupAfterMs: Schema.optional(Whole(0, 86_400_000)),
+  to: requiredText(32),
+  from: requiredText(32),
+});
+
+const CallBehaviourBody = Schema.Struct({
+  kind: required(OneOf(["answer", "busy", "no-answer"], "must be answer, busy or no-answer"), "must be a non-empty string"),
+  answerAfterMs: Schema.optional(Whole(0, 600_000)),
+  hangupAfterMs: Schema.optional(Whole(0, 86_400_000)),
+  ringForMs: Schema.optional(Whole(0, 600_000)),
+  number: requiredText(32),
+});
+
+const USSD_KINDS = ["reply", "error", "menu", "balance", "own-number"] as const;
+const MENU_WORDS = 'must be an object with "text" and optional "options"';
+const UssdServiceBody = Schema.Struct({
+  kind: required(OneOf(USSD_KINDS, "must be reply, error, menu, balance or own-number"), "must be a non-empty string"),
+  operator: Schema.optional(Text()),
+  code: requiredText(160),
+});
+const UssdTextBody = Schema.Struct({ text: requiredText(500) });
+const UssdMenuBody = Schema.Struct({
+  menu: required(Schema.Struct({ text: Schema.String }, Schema.Record({ key: Schema.String, value: Schema.Unknown })).annotations(says(MENU_WORDS)), MENU_WORDS),
+});
+
+const UssdPushBody = Schema.Struct({ to: requiredText(32), text: requiredText(500) });
+
+const RegistrationBody = Schema.Struct({
+  state: required(Text().pipe(Schema.filter((s) => s in REGISTRATION || `must be one of ${Object.keys(REGISTRATION).join(", ")}`)), "must be a non-empty string"),
+});
+
+const SignalBody = Schema.Struct({
+  rssi: required(Whole(0, 99), "is required (0-31, or 99 for unknown)"),
+  ber: Schema.optional(Whole(0, 99)),
+});
+
+/** The slot's range is the modem's, so the schema is made per request. */
+const SimBody = (slots: number) =>
+  Schema.Struct({
+    slot: Schema.optional(Whole(0, slots - 1)),
+    iccid: Schema.optional(Schema.NullOr(Text(22))),
+  });
+
+const PowerBody = Schema.Struct({ on: required(Schema.Boolean.annotations(says("must be true or false")), "must be true or false") });
+
+const FINAL_WORDS = 'must be OK, ERROR, {"cme": n} or {"cms": n}';
+/** {"command": "+CGMM", "final": "ERROR" | {"cme": 4} | {"cms": 330}, "lines"?, "delayMs"?, "times"?} */
+const CommandFault = Schema.Struct({
+  command: requiredText(40),
+  final: Schema.optional(
+    Schema.Union(Schema.Literal("OK", "ERROR"), Schema.Struct({ cme: Schema.Unknown }), Schema.Struct({ cms: Schema.Unknown })).annotations(says(FINAL_WORDS)),
+  ),
+  // Anything but a list has always meant no lines.
+  lines: Schema.optional(Schema.Unknown),
+  delayMs: Schema.optional(Whole(0, 600_000)),
+  times: Schema.optional(Whole(1, 1_000_000)),
+}).annotations({ message: () => 'must be an object such as {"command": "+CGMM", "final": "ERROR"}' });
+
+const FailSendFault = Schema.Struct({ nth: Schema.optional(Whole(1, 10_000)), code: Schema.optional(Whole(0, 999)) });
+
+const FaultsBody = Schema.Struct({
+  hang: Schema.optional(Schema.Unknown),
+  lateMs: Schema.optional(Whole(0, 600_000)),
+  storageFull: Schema.optional(Schema.Unknown),
+  urcInResponse: Schema.optional(Text(500)),
+  urcAtPrompt: Schema.optional(Text(500)),
+  // A failSend that is no object has always meant the defaults: the next send, error 500.
+  failSend: Schema.optional(Schema.Unknown),
+  command: Schema.optional(CommandFault),
+  sendWithoutReference: Schema.optional(Whole(0, 10_000)),
+  // true: a burst of line noise; a text: that text.
+  garbage: Schema.optional(Schema.Union(Text(4096), Schema.Literal(true))),
+});
+
+const BankCommandBody = Schema.Struct({ command: requiredText(500) });
 
 export interface ControlOptions {
   readonly farm: Farm;
@@ -136,16 +238,8 @@ export const controlRoutes = ({ farm, served }: ControlOptions): [string, RegExp
       "POST",
       /^\/sms$/,
       (_p, body) => {
-        const onlyParts = body.onlyParts;
-        if (onlyParts !== undefined && (!Array.isArray(onlyParts) || !onlyParts.every((n) => Number.isInteger(n))))
-          throw new HttpError(400, '"onlyParts" must be an array of part numbers');
-        const message = farm.network.sendSms({
-          to: str(body, "to", { max: 32 }),
-          from: str(body, "from", { max: 32 }),
-          text: str(body, "text", { max: 255 * 153 }),
-          flash: body.flash === true,
-          ...(onlyParts ? { onlyParts: onlyParts as number[] } : {}),
-        });
+        const { onlyParts, to, from, text, flash } = decodeBody(SmsBody, body);
+        const message = farm.network.sendSms({ to, from, text, flash: flash === true, ...(onlyParts ? { onlyParts: [...onlyParts] } : {}) });
         return { id: message.id, to: message.to, parts: message.parts };
       },
     ],
@@ -155,11 +249,10 @@ export const controlRoutes = ({ farm, served }: ControlOptions): [string, RegExp
       "POST",
       /^\/call$/,
       (_p, body) => {
-        const ringForMs = num(body, "ringForMs", 0, 600_000);
-        const hangupAfterMs = num(body, "hangupAfterMs", 0, 86_400_000);
+        const { ringForMs, hangupAfterMs, to, from } = decodeBody(CallBody, body);
         const call = farm.network.callSim({
-          to: str(body, "to", { max: 32 }),
-          from: str(body, "from", { max: 32 }),
+          to,
+          from,
           ...(ringForMs !== undefined ? { ringForMs } : {}),
           ...(hangupAfterMs !== undefined ? { hangupAfterMs } : {}),
         });
@@ -181,13 +274,9 @@ export const controlRoutes = ({ farm, served }: ControlOptions): [string, RegExp
       "POST",
       /^\/call-behaviour$/,
       (_p, body) => {
-        const kind = str(body, "kind");
-        if (!["answer", "busy", "no-answer"].includes(kind)) throw new HttpError(400, '"kind" must be answer, busy or no-answer');
-        const answerAfterMs = num(body, "answerAfterMs", 0, 600_000);
-        const hangupAfterMs = num(body, "hangupAfterMs", 0, 86_400_000);
-        const ringForMs = num(body, "ringForMs", 0, 600_000);
+        const { kind, answerAfterMs, hangupAfterMs, ringForMs, number } = decodeBody(CallBehaviourBody, body);
         const behaviour = { kind, ...(answerAfterMs !== undefined ? { answerAfterMs } : {}), ...(hangupAfterMs !== undefined ? { hangupAfterMs } : {}), ...(ringForMs !== undefined ? { ringForMs } : {}) };
-        farm.network.setExternalCallBehaviour(str(body, "number", { max: 32 }), behaviour as ExternalCallBehaviour);
+        farm.network.setExternalCallBehaviour(number, behaviour as ExternalCallBehaviour);
         return { ok: true };
       },
     ],
@@ -195,16 +284,15 @@ export const controlRoutes = ({ farm, served }: ControlOptions): [string, RegExp
       "POST",
       /^\/ussd\/service$/,
       (_p, body) => {
-        const kind = str(body, "kind");
-        let service: UssdService;
-        if (kind === "reply" || kind === "error") service = { kind, text: str(body, "text", { max: 500 }) };
-        else if (kind === "menu") service = { kind, menu: body.menu as UssdMenu };
-        else if (kind === "balance" || kind === "own-number") service = { kind };
-        else throw new HttpError(400, '"kind" must be reply, error, menu, balance or own-number');
-        if (kind === "menu" && (typeof body.menu !== "object" || body.menu === null || typeof (body.menu as UssdMenu).text !== "string"))
-          throw new HttpError(400, '"menu" must be an object with "text" and optional "options"');
-        const operators = body.operator === undefined ? [...farm.network.operators.keys()] : [str(body, "operator")];
-        for (const op of operators) farm.network.setUssdService(op, str(body, "code", { max: 160 }), service);
+        const { kind, operator, code } = decodeBody(UssdServiceBody, body);
+        const service: UssdService =
+          kind === "reply" || kind === "error"
+            ? { kind, text: decodeBody(UssdTextBody, body).text }
+            : kind === "menu"
+              ? { kind, menu: decodeBody(UssdMenuBody, body).menu as UssdMenu }
+              : { kind };
+        const operators = operator === undefined ? [...farm.network.operators.keys()] : [operator];
+        for (const op of operators) farm.network.setUssdService(op, code, service);
         return { ok: true, operators };
       },
     ],
@@ -212,7 +300,8 @@ export const controlRoutes = ({ farm, served }: ControlOptions): [string, RegExp
       "POST",
       /^\/ussd\/push$/,
       (_p, body) => {
-        farm.network.ussdPush(simByNumber(str(body, "to", { max: 32 })), str(body, "text", { max: 500 }));
+        const { to, text } = decodeBody(UssdPushBody, body);
+        farm.network.ussdPush(simByNumber(to), text);
         return { ok: true };
       },
     ],
@@ -220,8 +309,7 @@ export const controlRoutes = ({ farm, served }: ControlOptions): [string, RegExp
       "POST",
       /^\/modems\/([^/]+)\/registration$/,
       ([id], body) => {
-        const state = str(body, "state");
-        if (!(state in REGISTRATION)) throw new HttpError(400, `"state" must be one of ${Object.keys(REGISTRATION).join(", ")}`);
+        const { state } = decodeBody(RegistrationBody, body);
         const m = modem(id);
         m.overrideRegistration(REGISTRATION[state]!);
         return describeModem(farm, served, m);
@@ -232,9 +320,8 @@ export const controlRoutes = ({ farm, served }: ControlOptions): [string, RegExp
       /^\/modems\/([^/]+)\/signal$/,
       ([id], body) => {
         const m = modem(id);
-        const rssi = num(body, "rssi", 0, 99);
-        if (rssi === undefined) throw new HttpError(400, '"rssi" is required (0-31, or 99 for unknown)');
-        m.setSignal(rssi, num(body, "ber", 0, 99) ?? 99);
+        const { rssi, ber } = decodeBody(SignalBody, body);
+        m.setSignal(rssi, ber ?? 99);
         return describeModem(farm, served, m);
       },
     ],
@@ -243,11 +330,11 @@ export const controlRoutes = ({ farm, served }: ControlOptions): [string, RegExp
       /^\/modems\/([^/]+)\/sim$/,
       ([id], body) => {
         const m = modem(id);
-        const slot = num(body, "slot", 0, m.slots.length - 1) ?? m.activeSlot;
-        if (body.iccid === null || body.iccid === undefined) m.setSim(null, slot);
+        const { slot = m.activeSlot, iccid } = decodeBody(SimBody(m.slots.length), body);
+        if (iccid === null || iccid === undefined) m.setSim(null, slot);
         else {
-          const sim = farm.network.sims.get(str(body, "iccid", { max: 22 }));
-          if (!sim) throw new HttpError(404, `no SIM ${String(body.iccid)}`);
+          const sim = farm.network.sims.get(iccid);
+          if (!sim) throw new HttpError(404, `no SIM ${iccid}`);
           const holder = [...farm.modems.values()].find((other) => other.slots.includes(sim));
           if (holder && holder !== m) throw new HttpError(409, `SIM ${sim.iccid} is in ${holder.id}`);
           m.setSim(sim, slot);
@@ -261,9 +348,9 @@ export const controlRoutes = ({ farm, served }: ControlOptions): [string, RegExp
       /^\/modems\/([^/]+)\/power$/,
       ([id], body) => {
         const m = modem(id);
-        if (typeof body.on !== "boolean") throw new HttpError(400, '"on" must be true or false');
-        if (body.on && !m.powered) m.powerOn();
-        if (!body.on) m.powerOff();
+        const { on } = decodeBody(PowerBody, body);
+        if (on && !m.powered) m.powerOn();
+        if (!on) m.powerOff();
         return describeModem(farm, served, m);
       },
     ],
@@ -274,40 +361,34 @@ export const controlRoutes = ({ farm, served }: ControlOptions): [string, RegExp
       /^\/modems\/([^/]+)\/faults$/,
       ([id], body) => {
         const m = modem(id);
+        const asked = decodeBody(FaultsBody, body);
         const f = m.faults;
-        if (body.hang !== undefined) f.hanging = body.hang === true;
-        const late = num(body, "lateMs", 0, 600_000);
-        if (late !== undefined) f.lateMs = late;
-        if (body.storageFull !== undefined) {
-          f.storageFull = body.storageFull === true;
+        if (asked.hang !== undefined) f.hanging = asked.hang === true;
+        if (asked.lateMs !== undefined) f.lateMs = asked.lateMs;
+        if (asked.storageFull !== undefined) {
+          f.storageFull = asked.storageFull === true;
           if (!f.storageFull) m.storageChanged();
         }
-        if (body.urcInResponse !== undefined) f.injectUrcInResponse(str(body, "urcInResponse", { max: 500 }));
-        if (body.urcAtPrompt !== undefined) f.injectUrcAtPrompt(str(body, "urcAtPrompt", { max: 500 }));
-        if (body.failSend !== undefined) {
-          const spec = body.failSend as Body;
-          f.failSend(num(spec, "nth", 1, 10_000) ?? 1, num(spec, "code", 0, 999) ?? 500);
+        if (asked.urcInResponse !== undefined) f.injectUrcInResponse(asked.urcInResponse);
+        if (asked.urcAtPrompt !== undefined) f.injectUrcAtPrompt(asked.urcAtPrompt);
+        if (asked.failSend !== undefined) {
+          const spec = typeof asked.failSend === "object" && asked.failSend !== null ? asked.failSend : {};
+          const { nth = 1, code = 500 } = decodeBody(Schema.Struct({ failSend: FailSendFault }), { failSend: spec }).failSend;
+          f.failSend(nth, code);
         }
-        if (body.command !== undefined) {
-          // {"command": "+CGMM", "final": "ERROR" | {"cme": 4} | {"cms": 330}, "lines"?, "delayMs"?, "times"?}
-          const spec = body.command as Body;
-          const final = spec.final;
-          const finalOk = final === undefined || final === "OK" || final === "ERROR" || (typeof final === "object" && final !== null && ("cme" in final || "cms" in final));
-          if (!finalOk) throw new HttpError(400, `"command.final" must be OK, ERROR, {"cme": n} or {"cms": n}`);
-          const lines = Array.isArray(spec.lines) ? spec.lines.map(String) : [];
-          const delayMs = num(spec, "delayMs", 0, 600_000);
-          const times = num(spec, "times", 1, 1_000_000);
+        if (asked.command !== undefined) {
+          const { command, final, lines: given, delayMs, times } = asked.command;
+          const lines = Array.isArray(given) ? given.map(String) : [];
           f.overrideCommand({
-            command: str(spec, "command", { max: 40 }),
+            command,
             ...(final !== undefined || lines.length ? { reply: { lines, final: (final ?? "OK") as Final } } : {}),
             ...(delayMs !== undefined ? { delayMs } : {}),
             ...(times !== undefined ? { times } : {}),
           });
         }
-        const noRef = num(body, "sendWithoutReference", 0, 10_000);
-        if (noRef !== undefined) f.sendsWithoutReference = noRef;
-        if (body.garbage === true) m.injectGarbage();
-        else if (body.garbage !== undefined) m.injectGarbage(str(body, "garbage", { max: 4096 }));
+        if (asked.sendWithoutReference !== undefined) f.sendsWithoutReference = asked.sendWithoutReference;
+        if (asked.garbage === true) m.injectGarbage();
+        else if (asked.garbage !== undefined) m.injectGarbage(asked.garbage);
         return describeModem(farm, served, m);
       },
     ],
@@ -321,7 +402,7 @@ export const controlRoutes = ({ farm, served }: ControlOptions): [string, RegExp
         if (!bank) throw new HttpError(404, `no bank "${id}"`);
         const controller = served?.controllers.get(bank.id) ?? new SrController(bank);
         const replies: string[] = [];
-        for (const command of str(body, "command", { max: 500 }).split("&&")) replies.push(...(await controller.execute(command.trim())));
+        for (const command of decodeBody(BankCommandBody, body).command.split("&&")) replies.push(...(await controller.execute(command.trim())));
         return { replies };
       },
     ],

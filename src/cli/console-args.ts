@@ -3,8 +3,8 @@
  * one line sent to many modems through the service. Pure, so every mistake a person can
  * make on the command line is tested without a terminal or a service.
  */
-import { parseArgs } from "node:util";
 import type { Attachment } from "../console/remote";
+import { readArgs } from "./args";
 
 export type ConsoleInvocation =
   | { readonly kind: "help" }
@@ -37,26 +37,17 @@ const parseService = (text: string): URL | null => {
 };
 
 export const parseConsoleArgs = (args: readonly string[], env: NodeJS.ProcessEnv = process.env): ConsoleInvocation => {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...args],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        service: { type: "string" },
-        key: { type: "string" },
-        card: { type: "string" },
-        all: { type: "boolean" },
-        modems: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (e) {
-    // parseArgs says which option it did not know or which one lacks its value.
-    return error((e as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const read = readArgs(args, {
+    service: { type: "string" },
+    key: { type: "string" },
+    card: { type: "string" },
+    all: { type: "boolean" },
+    modems: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  // parseArgs says which option it did not know or which one lacks its value.
+  if (!read.ok) return error(read.message);
+  const { values, positionals } = read.parsed;
   if (values.help) return { kind: "help" };
 
   if (values.service === undefined) {

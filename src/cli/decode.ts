@@ -1,5 +1,7 @@
 import { createInterface } from "node:readline";
+import { Schema } from "effect";
 import { decodeToShape, guessKind } from "./decode-kinds";
+import { readArgs, refuse } from "./args";
 
 const USAGE = `usage:
   simgate decode pdu <hex> [--no-smsc]     decode one SMS PDU
@@ -11,21 +13,34 @@ const USAGE = `usage:
 
 /** `decode`: one input for people (pretty JSON) or a batch for programs (JSON lines). */
 export const runDecode = async (args: string[]): Promise<number> => {
-  if (args.includes("--batch")) return runBatch();
-  const [what, value] = args;
+  const read = readArgs(args, {
+    batch: { type: "boolean" },
+    "no-smsc": { type: "boolean" },
+    kind: { type: "string" },
+    solicited: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (!read.ok) return refuse("decode", USAGE, read.message);
+  const { values, positionals } = read.parsed;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (values.batch) return runBatch();
+  const [what, value] = positionals;
   if (what === "pdu" && value) {
-    print(decodeToShape({ kind: "pdu", input: value, has_smsc: !args.includes("--no-smsc") }), 2);
+    print(decodeToShape({ kind: "pdu", input: value, has_smsc: !values["no-smsc"] }), 2);
     return 0;
   }
   if (what === "at" && value !== undefined) {
     const text = value.replace(/\\r/g, "\r").replace(/\\n/g, "\n");
-    const kindAt = args.indexOf("--kind");
-    const kind = kindAt >= 0 ? args[kindAt + 1] : guessKind(text);
+    // --kind names any kind decode-kinds.ts knows; one it does not is answered in the output.
+    const kind = values.kind ?? guessKind(text);
     if (!kind) {
       process.stderr.write(`simgate decode: cannot tell what '${value}' is; name it with --kind\n`);
       return 2;
     }
-    print({ kind, result: decodeToShape({ kind, input: text, solicited: args.includes("--solicited") }) }, 2);
+    print({ kind, result: decodeToShape({ kind, input: text, solicited: values.solicited === true }) }, 2);
     return 0;
   }
   process.stderr.write(USAGE + "\n");
@@ -54,11 +69,8 @@ const runBatch = async (): Promise<number> => {
   return 0;
 };
 
-const isRequest = (v: unknown): v is { kind: string; input: string; has_smsc?: boolean; solicited?: boolean } => {
-  if (typeof v !== "object" || v === null) return false;
-  const r = v as Record<string, unknown>;
-  const optionalBoolean = (x: unknown) => x === undefined || typeof x === "boolean";
-  return typeof r.kind === "string" && typeof r.input === "string" && optionalBoolean(r.has_smsc) && optionalBoolean(r.solicited);
-};
+/** A line of `--batch`; keys it does not name are ignored. */
+const BatchRequest = Schema.Struct({ kind: Schema.String, input: Schema.String, has_smsc: Schema.optional(Schema.Boolean), solicited: Schema.optional(Schema.Boolean) });
+const isRequest = Schema.is(BatchRequest);
 
 const print = (value: unknown, indent?: number) => process.stdout.write(JSON.stringify(value, null, indent) + "\n");

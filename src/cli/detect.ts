@@ -13,6 +13,7 @@ import { probe, readIdentityDetailed, readSim } from "../../drivers/modem/bring-
 import type { ModemIdentity, SimIdentity } from "../../drivers/modem/state";
 import { pickProfile } from "../../drivers/modem/profiles";
 import { openSerial } from "../../drivers/transport/serial";
+import { decodeArg, readArgs, refuse, WholeNumberArg } from "./args";
 
 const USAGE = `usage: simgate detect [PATH...] [--timeout MS]
 
@@ -107,26 +108,20 @@ export const detectPort = (path: string, timeoutMs: number): Promise<Found> => {
   );
 };
 
+/** Per port; below 200 ms not even the probe's two attempts fit. */
+const TimeoutMs = WholeNumberArg(200, Number.MAX_SAFE_INTEGER);
+
 export const runDetect = async (args: string[]): Promise<number> => {
-  if (args.includes("--help")) {
+  const read = readArgs(args, { timeout: { type: "string" }, help: { type: "boolean", short: "h" } });
+  if (!read.ok) return refuse("detect", USAGE, read.message);
+  if (read.parsed.values.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  let timeoutMs = 4_000;
-  const paths: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === "--timeout") {
-      const value = args[++i];
-      if (!value || !/^\d+$/.test(value) || Number(value) < 200) {
-        process.stderr.write(`simgate detect: --timeout needs a number of ms (at least 200)\n\n${USAGE}\n`);
-        return 2;
-      }
-      timeoutMs = Number(value);
-    } else if (args[i]!.startsWith("--")) {
-      process.stderr.write(`simgate detect: unknown option ${args[i]}\n\n${USAGE}\n`);
-      return 2;
-    } else paths.push(args[i]!);
-  }
+  const timeout = decodeArg(TimeoutMs, read.parsed.values.timeout, "--timeout needs a number of ms (at least 200)");
+  if (!timeout.ok) return refuse("detect", USAGE, timeout.message);
+  const timeoutMs = timeout.value ?? 4_000;
+  const paths = read.parsed.positionals;
   const ports = paths.length ? paths : defaultPorts();
   if (ports.length === 0) {
     process.stdout.write("no /dev/ttyUSB* or /dev/ttyACM* ports here; plug the modems in, or name ports: simgate detect /dev/ttyS1\n");

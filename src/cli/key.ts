@@ -1,5 +1,7 @@
 import { hashKey, newKey } from "../access/keys";
+import { Schema } from "effect";
 import { EMBEDDED_NOTE, withStore } from "./store-for-cli";
+import { decodeArg, readArgs, refuse } from "./args";
 
 const USAGE = `usage: simgate key rotate <user>
 
@@ -8,12 +10,21 @@ the old key stops working. The first start makes the user "admin".
 
 ${EMBEDDED_NOTE}`;
 
+/** An API user's name, as the SimFolder API and the configuration's `owner` spell it. */
+const UserName = Schema.String.pipe(Schema.pattern(/^[\w.-]{1,64}$/));
+
 export const runKey = async (args: string[]): Promise<number> => {
-  if (args[0] !== "rotate" || args.length !== 2 || !/^[\w.-]{1,64}$/.test(args[1]!)) {
-    process.stderr.write(`${USAGE}\n`);
-    return args[0] === "--help" ? 0 : 2;
+  const read = readArgs(args, { help: { type: "boolean", short: "h" } });
+  if (!read.ok) return refuse("key", USAGE, read.message);
+  if (read.parsed.values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
   }
-  const name = args[1]!;
+  const [action, given, ...extra] = read.parsed.positionals;
+  if (action !== "rotate" || given === undefined || extra.length > 0) return refuse("key", USAGE, action === "rotate" ? "one user name is needed" : action === undefined ? "what to do? (rotate)" : `unknown subcommand "${action}"`);
+  const user = decodeArg(UserName, given, `"${given}" is not a user name (1-64 letters, digits, '.', '_', '-')`);
+  if (!user.ok) return refuse("key", USAGE, user.message);
+  const name = user.value!;
   const key = newKey();
   try {
     await withStore((db) =>

@@ -19,6 +19,11 @@ const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promi
   sim: { summary: "virtual modems and SIM banks on pseudo-terminals (see: simgate sim --help)", run: runSim },
 };
 
+/**
+ * Only the command's name is read here; everything after it is the command's own, read by
+ * the command with parseArgs (src/cli/args.ts). No name or --help lists the commands; an
+ * unknown name (or option) is a usage mistake, exit code 2.
+ */
 const main = async (argv: string[]): Promise<number> => {
   const [name, ...rest] = argv;
   const command = name ? COMMANDS[name] : undefined;
@@ -26,7 +31,9 @@ const main = async (argv: string[]): Promise<number> => {
     const list = Object.entries(COMMANDS)
       .map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`)
       .join("\n");
-    process.stderr.write(`usage: simgate <command> [options]\n\ncommands:\n${list}\n`);
+    const usage = `usage: simgate <command> [options]\n\ncommands:\n${list}\n`;
+    if (name === "--help" || name === "-h") return (process.stdout.write(usage), 0);
+    process.stderr.write(`${name ? `simgate: unknown command "${name}"\n\n` : ""}${usage}`);
     return name ? 2 : 0;
   }
   return command.run(rest);

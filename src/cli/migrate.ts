@@ -1,5 +1,6 @@
 import { Effect } from "effect";
 import { migrate, openStore, redact, storeTargetFromEnv } from "../store/database";
+import { readArgs, refuse } from "./args";
 
 const USAGE = `usage: simgate migrate
 
@@ -8,9 +9,11 @@ else to the embedded database in SIMGATE_DATA_DIR (default ./data). The service 
 applies them at start.`;
 
 export const runMigrate = async (args: string[]): Promise<number> => {
-  if (args.length > 0) {
-    process.stderr.write(`${USAGE}\n`);
-    return args[0] === "--help" ? 0 : 2;
+  const read = readArgs(args, { help: { type: "boolean", short: "h" } }, { positionals: false });
+  if (!read.ok) return refuse("migrate", USAGE, read.message);
+  if (read.parsed.values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
   }
   const target = storeTargetFromEnv();
   const where = target.kind === "postgres" ? redact(target.url) : `embedded database in ${target.dataDir}`;

@@ -1,5 +1,6 @@
 import { createPool, listPools, parsePoolFilter, PoolFilterError, poolTitleProblem, rotatePoolKey } from "../pools/pools";
 import { EMBEDDED_NOTE, withStore } from "./store-for-cli";
+import { decodeArg, readArgs, WholeNumberArg } from "./args";
 
 const USAGE = `usage: simgate pool create <title> --cards <filter>
        simgate pool list
@@ -14,23 +15,32 @@ key     gives pool <id> a new key and prints it; the old one stops working.
 
 ${EMBEDDED_NOTE}`;
 
+/** A pool's id as `pool list` prints it. */
+const PoolId = WholeNumberArg(0, Number.MAX_SAFE_INTEGER);
+
 export const runPool = async (args: string[]): Promise<number> => {
-  const [sub, ...rest] = args;
   const usage = (code: number, why?: string) => {
     process.stderr.write(`${why ? `simgate pool: ${why}\n\n` : ""}${USAGE}\n`);
     return code;
   };
-  if (!sub || sub === "--help") return usage(sub ? 0 : 2);
+  const read = readArgs(args, { cards: { type: "string" }, help: { type: "boolean", short: "h" } });
+  if (!read.ok) return usage(2, read.message);
+  if (read.parsed.values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const [sub, ...rest] = read.parsed.positionals;
+  const filterText = read.parsed.values.cards;
+  if (!sub) return usage(2);
+  if (sub !== "create" && filterText !== undefined) return usage(2, "--cards goes with create");
   try {
     if (sub === "create") {
       const title = rest[0];
-      const at = rest.indexOf("--cards");
-      const filterText = at >= 0 ? rest[at + 1] : undefined;
-      if (!title || title.startsWith("--")) return usage(2, "a title is needed");
+      if (!title) return usage(2, "a title is needed");
       const titleProblem = poolTitleProblem(title);
       if (titleProblem) return usage(2, titleProblem);
       if (filterText === undefined) return usage(2, "--cards <filter> is needed (all, or e.g. device=train)");
-      if (rest.length !== 3) return usage(2, `unexpected arguments: ${rest.filter((_, i) => i !== 0 && i !== at && i !== at + 1).join(" ")}`);
+      if (rest.length !== 1) return usage(2, `unexpected arguments: ${rest.slice(1).join(" ")}`);
       const filter = parsePoolFilter(filterText);
       const made = await withStore((db) => createPool(db, title, filter));
       process.stdout.write(`pool ${made.id} "${title}": ${made.cards} cards now\npool_key: ${made.key}\n`);
@@ -42,11 +52,11 @@ export const runPool = async (args: string[]): Promise<number> => {
       return 0;
     }
     if (sub === "key") {
-      const id = rest[0];
-      if (!id || !/^\d+$/.test(id) || rest.length !== 1) return usage(2, "a pool id is needed (see simgate pool list)");
-      const key = await withStore((db) => rotatePoolKey(db, Number(id)));
+      const id = decodeArg(PoolId, rest[0] ?? "", "a pool id is needed (see simgate pool list)");
+      if (!id.ok || rest.length !== 1) return usage(2, "a pool id is needed (see simgate pool list)");
+      const key = await withStore((db) => rotatePoolKey(db, id.value!));
       if (key === null) {
-        process.stderr.write(`simgate pool: no pool ${id}\n`);
+        process.stderr.write(`simgate pool: no pool ${id.value}\n`);
         return 1;
       }
       process.stdout.write(`pool_key: ${key}\n`);

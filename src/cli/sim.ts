@@ -1,11 +1,12 @@
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { parseSimConfig, ConfigError, type SimConfig } from "../../hil/config";
 import { Farm, FarmError } from "../../hil/farm";
 import { ServedFarm } from "../../hil/serve";
 import { startControl } from "../../hil/control/http";
 import { PERSONALITIES } from "../../hil/personalities";
 import { BANK_MODELS } from "../../hil/bank/sim-bank";
+import { TIMING_MODELS } from "../../hil/timing";
+import { decodeArg, NameArg, readArgs, WholeNumberArg } from "./args";
 
 const USAGE = `usage:
   simgate sim --config <file>
@@ -22,28 +23,45 @@ const fail = (message: string): number => {
 };
 
 /** `sim`: a farm of virtual modems on real pseudo-terminals, with the control endpoint. */
+/** The options that are numbers or names, decoded before anything starts. */
+const OPTION_VALUES = {
+  modems: { schema: WholeNumberArg(0, 5000), words: "--modems wants a number from 1 to 5000" },
+  "tcp-base-port": { schema: WholeNumberArg(0, 65_535), words: "--tcp-base-port wants a port number" },
+  seed: { schema: WholeNumberArg(0, Number.MAX_SAFE_INTEGER), words: "--seed wants a whole number" },
+} as const;
+const Timing = NameArg(Object.keys(TIMING_MODELS));
+const Bank = NameArg(BANK_MODELS);
+
 export const runSim = async (args: string[]): Promise<number> => {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: {
-        config: { type: "string" },
-        modems: { type: "string" },
-        personality: { type: "string" },
-        manifest: { type: "string" },
-        control: { type: "string" },
-        bank: { type: "string" },
-        "tcp-base-port": { type: "string" },
-        "link-dir": { type: "string" },
-        timing: { type: "string" },
-        seed: { type: "string" },
-        help: { type: "boolean" },
-      },
-    }).values;
-  } catch (error) {
-    return fail(`${(error as Error).message}\n${USAGE}`);
+  const read = readArgs(
+    args,
+    {
+      config: { type: "string" },
+      modems: { type: "string" },
+      personality: { type: "string" },
+      manifest: { type: "string" },
+      control: { type: "string" },
+      bank: { type: "string" },
+      "tcp-base-port": { type: "string" },
+      "link-dir": { type: "string" },
+      timing: { type: "string" },
+      seed: { type: "string" },
+      help: { type: "boolean" },
+    },
+    { positionals: false },
+  );
+  if (!read.ok) return fail(`${read.message}\n${USAGE}`);
+  const parsed = read.parsed.values;
+  const numbers: Partial<Record<keyof typeof OPTION_VALUES, number>> = {};
+  for (const [name, { schema, words }] of Object.entries(OPTION_VALUES) as [keyof typeof OPTION_VALUES, (typeof OPTION_VALUES)[keyof typeof OPTION_VALUES]][]) {
+    const decoded = decodeArg(schema, parsed[name], words);
+    if (!decoded.ok) return fail(`${decoded.message}\n${USAGE}`);
+    if (decoded.value !== undefined) numbers[name] = decoded.value;
   }
+  const timing = decodeArg(Timing, parsed.timing, `--timing wants ${Object.keys(TIMING_MODELS).join(" or ")}`);
+  if (!timing.ok) return fail(`${timing.message}\n${USAGE}`);
+  const bank = decodeArg(Bank, parsed.bank, `--bank wants one of ${BANK_MODELS.join(", ")}`);
+  if (!bank.ok) return fail(`${bank.message}\n${USAGE}`);
   if (parsed.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
@@ -59,22 +77,20 @@ export const runSim = async (args: string[]): Promise<number> => {
       }
       config = parseSimConfig(json, parsed.config);
     } else {
-      const count = Number(parsed.modems ?? (parsed.bank ? "0" : ""));
-      if (!Number.isInteger(count) || count < 0 || count > 5000) return fail(`--modems wants a number from 1 to 5000\n${USAGE}`);
+      const count = numbers.modems ?? 0;
       const personality = parsed.personality ?? "generic";
       config = parseSimConfig({
         modems: Array.from({ length: count }, () => ({ personality })),
-        ...(parsed.bank ? { banks: [{ model: parsed.bank, personality }] } : {}),
-        ...(parsed.timing ? { timing: parsed.timing } : {}),
-        ...(parsed.seed ? { seed: Number(parsed.seed) } : {}),
+        ...(bank.value ? { banks: [{ model: bank.value, personality }] } : {}),
+        ...(timing.value ? { timing: timing.value } : {}),
+        ...(numbers.seed !== undefined ? { seed: numbers.seed } : {}),
       }, "options");
     }
   } catch (error) {
     if (error instanceof ConfigError) return fail(error.message);
     throw error;
   }
-  const tcpBase = parsed["tcp-base-port"] ?? (config.tcpBasePort !== undefined ? String(config.tcpBasePort) : undefined);
-  if (tcpBase !== undefined && !/^\d{1,5}$/.test(tcpBase)) return fail("--tcp-base-port wants a port number");
+  const tcpBase = numbers["tcp-base-port"] ?? config.tcpBasePort;
   let farm: Farm;
   try {
     farm = new Farm(config);
@@ -87,7 +103,7 @@ export const runSim = async (args: string[]): Promise<number> => {
   const served = await ServedFarm.start(farm, {
     ...(manifestPath ? { manifestPath } : {}),
     ...(linkDir ? { linkDir } : {}),
-    ...(tcpBase !== undefined ? { tcpBasePort: Number(tcpBase) } : {}),
+    ...(tcpBase !== undefined ? { tcpBasePort: tcpBase } : {}),
   });
   const controlListen = parsed.control ?? config.control;
   let control: Awaited<ReturnType<typeof startControl>> | undefined;

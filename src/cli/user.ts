@@ -5,8 +5,9 @@
  */
 import { createInterface } from "node:readline";
 import { AccountError, addUser, listUsers, setPassword, setRole } from "../access/accounts";
-import { isRole, ROLES } from "../access/roles";
+import { ROLES } from "../access/roles";
 import { EMBEDDED_NOTE, withStore } from "./store-for-cli";
+import { decodeArg, NameArg, readArgs, refuse } from "./args";
 
 const USAGE = `usage: simgate user add <name> <role>      a new user (prints its API key once)
        simgate user passwd <name>          a new panel password (signs the user out everywhere)
@@ -31,41 +32,53 @@ const readPassword = async (): Promise<string> => {
 
 const BY = "shell";
 
+const Role = NameArg(ROLES);
+
 export const runUser = async (args: string[]): Promise<number> => {
-  const [action, name, role] = args;
+  const read = readArgs(args, { help: { type: "boolean", short: "h" } });
+  if (!read.ok) return refuse("user", USAGE, read.message);
+  if (read.parsed.values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const { positionals } = read.parsed;
+  const [action, name] = positionals;
   const usage = (code: number) => (process.stderr.write(`${USAGE}\n`), code);
+  const role = decodeArg(Role, positionals[2], `no role "${positionals[2]}" (${ROLES.join(", ")})`);
   try {
     switch (action) {
       case "add": {
-        if (!name || !role || args.length !== 3) return usage(2);
-        if (!isRole(role)) throw new AccountError(`no role "${role}" (${ROLES.join(", ")})`);
+        if (!name || positionals.length !== 3) return usage(2);
+        if (!role.ok) throw new AccountError(role.message);
+        const given = role.value!;
         const password = await readPassword();
-        const { key } = await withStore((db) => addUser(db, name, role, password, BY));
-        process.stdout.write(`user ${name} (${role}) added\napi_key (${name}): ${key}   (shown once; stored hashed)\n`);
+        const { key } = await withStore((db) => addUser(db, name, given, password, BY));
+        process.stdout.write(`user ${name} (${given}) added\napi_key (${name}): ${key}   (shown once; stored hashed)\n`);
         return 0;
       }
       case "passwd": {
-        if (!name || args.length !== 2) return usage(2);
+        if (!name || positionals.length !== 2) return usage(2);
         const password = await readPassword();
         await withStore((db) => setPassword(db, name, password, BY));
         process.stdout.write(`password of ${name} set; their sessions are ended\n`);
         return 0;
       }
       case "role": {
-        if (!name || !role || args.length !== 3) return usage(2);
-        if (!isRole(role)) throw new AccountError(`no role "${role}" (${ROLES.join(", ")})`);
-        await withStore((db) => setRole(db, name, role, BY));
-        process.stdout.write(`${name} is now ${role}\n`);
+        if (!name || positionals.length !== 3) return usage(2);
+        if (!role.ok) throw new AccountError(role.message);
+        const given = role.value!;
+        await withStore((db) => setRole(db, name, given, BY));
+        process.stdout.write(`${name} is now ${given}\n`);
         return 0;
       }
       case "list": {
-        if (args.length !== 1) return usage(2);
+        if (positionals.length !== 1) return usage(2);
         const users = await withStore((db) => listUsers(db));
         for (const u of users) process.stdout.write(`${u.name.padEnd(20)} ${u.role.padEnd(9)} ${u.hasPassword ? "password set" : "no password (API only)"}\n`);
         return 0;
       }
       default:
-        return usage(action === "--help" ? 0 : 2);
+        return usage(2);
     }
   } catch (error) {
     process.stderr.write(`simgate user: ${(error as Error).message}\n`);

@@ -3,8 +3,9 @@
  * and the running version. Every layer that needs a setting asks for this rather than being
  * handed it, so a test provides its own with `AppConfig.layerOf`.
  */
-import { Context, Layer } from "effect";
+import { Context, Effect, Layer } from "effect";
 import type { Config } from "./config";
+import { loadConfig } from "./load-config";
 
 export interface LoadedConfig {
   readonly config: Config;
@@ -15,4 +16,7 @@ export interface LoadedConfig {
 
 export class AppConfig extends Context.Tag("simgate/AppConfig")<AppConfig, LoadedConfig>() {
   static readonly layerOf = (loaded: LoadedConfig): Layer.Layer<AppConfig> => Layer.succeed(AppConfig, loaded);
+  /** SIMGATE_CONFIG's file (default simgate.config.json), or the demo farm; a ConfigError says what to fix. */
+  static readonly fromEnvironment = (version: string, env: NodeJS.ProcessEnv = process.env): Layer.Layer<AppConfig, Error> =>
+    Layer.effect(AppConfig, Effect.map(Effect.try({ try: () => loadConfig(env), catch: (e) => e as Error }), (loaded) => ({ ...loaded, version })));
 }
