@@ -7,10 +7,9 @@
  * panel at /.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { Deferred, Effect } from "effect";
 import { ConfigError, DEMO_CONFIG, parseConfig, type Config } from "./config/config";
-import { startRegistry, type Registry } from "./devices/registry";
+import { startRegistry } from "./devices/registry";
 import { simulatorRoutes } from "./devices/simulated";
 import { runSmsSender } from "./jobs/sms-sender";
 import { runCardJobs } from "./jobs/card-jobs";
@@ -19,21 +18,22 @@ import { recordModemEvents } from "./events/recorder";
 import { reportModemTrouble } from "./devices/modem-trouble";
 import { publishModemStates } from "./devices/live-state";
 import { runRetention } from "./store/retention";
-import { isStoreUnavailable, migrate, openStore, redact, retryWhileUnavailable, StoreError, tryStore, wakeSourceOf } from "./store/database";
+import { migrate, openStore, redact, retryWhileUnavailable, StoreError, tryStore, wakeSourceOf } from "./store/database";
 import { hostUrlFromEnv, recordHostUrl } from "./hosts/forward";
 import { pollingOnly, startWakeups } from "./store/wakeups";
-import { statusHandler } from "./api/status";
+import { indexRoute, statusRoutes } from "./api/status";
 import { hostOptionsFromEnv, startHost } from "./hosts/host";
 import { startServiceScheduler } from "./scheduler/farm-scheduler";
 import { cardSwitcher } from "./scheduler/card-switcher";
-import { srNavigatorHandler, SRNAV_PATH } from "./api/srnav/handler";
-import { simFolderHandler } from "./api/simfolder/handler";
+import { srNavigatorRoutes, SRNAV_PATH } from "./api/srnav/handler";
+import { simFolderRoutes } from "./api/simfolder/handler";
 import { runNotifier } from "./notify/webhooks";
-import { openApiHandler } from "./api/openapi";
+import { openApiRoutes } from "./api/openapi";
+import { serve } from "./api/http/server";
 import { bootstrapKeys, BootstrapKeyError } from "./access/bootstrap";
-import { panelHandler } from "./panel/handler";
+import { panelRoutes } from "./panel/handler";
 import { startConsole } from "./console/endpoint";
-import { logLevelFrom, logNow, serviceLogging } from "./log/logger";
+import { logLevelFrom, serviceLogging } from "./log/logger";
 
 const CONFIG_FILE = process.env.SIMGATE_CONFIG ?? "simgate.config.json";
 const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
@@ -58,40 +58,6 @@ const loadConfig = (): { config: Config; source: string } => {
   }
   return { config: parseConfig(json, process.env, CONFIG_FILE), source: CONFIG_FILE };
 };
-
-type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
-
-const serve = (registry: Registry, host: string, port: number, handlers: readonly Handler[]) =>
-  Effect.acquireRelease(
-    Effect.async<Server, Error>((resume) => {
-      const sim = registry.farm ? simulatorRoutes(registry.farm, "/sim") : null;
-      const server = createServer((req, res) => {
-        void (async () => {
-          for (const handle of handlers) if (await handle(req, res)) return;
-          if (sim && (await sim(req, res))) return;
-          const path = new URL(req.url ?? "/", "http://localhost").pathname;
-          const json = (code: number, value: unknown) => {
-            res.writeHead(code, { "content-type": "application/json; charset=utf-8" });
-            res.end(JSON.stringify(value));
-          };
-          if (path === "/") return json(200, { service: "simgate", status: "/status", health: "/healthz", ready: "/readyz", srNavigator: SRNAV_PATH, ...(sim ? { simulator: "/sim/modems" } : {}) });
-          json(404, { error: `no route ${path}` });
-        })().catch((error) => {
-          if (res.headersSent) return void res.destroy();
-          if (isStoreUnavailable(error)) {
-            res.writeHead(503, { "content-type": "application/json", "retry-after": "5" });
-            return void res.end(JSON.stringify({ error: "UNAVAILABLE", message: "the database is not reachable right now" }));
-          }
-          logNow("error", `http ${req.method} ${req.url}: ${(error as Error).stack ?? String(error)}`);
-          res.writeHead(500, { "content-type": "application/json" });
-          res.end(JSON.stringify({ error: "INTERNAL", message: "the request could not be completed; it is logged" }));
-        });
-      });
-      server.once("error", (error) => resume(Effect.fail(new Error(`cannot listen on ${host}:${port}: ${error.message}`))));
-      server.listen(port, host, () => resume(Effect.succeed(server)));
-    }),
-    (server) => Effect.async<void>((resume) => void server.close(() => resume(Effect.void))),
-  );
 
 const program = Effect.scoped(
   Effect.gen(function* () {
@@ -131,13 +97,15 @@ const program = Effect.scoped(
     yield* runNotifier(db, { wakeups });
     // Technicians' console sessions, through each modem's own queue (src/console/).
     const consoleEndpoint = yield* startConsole({ db, registry, scheduler, host: host.id, hostTtlMs: host.ttlMs, wakeups });
-    const server = yield* serve(registry, config.http.host, config.http.port, [
-      statusHandler(registry, db),
-      openApiHandler(VERSION),
-      srNavigatorHandler({ db, registry, scheduler }),
-      simFolderHandler({ db, registry, scheduler, version: VERSION, hostTtlMs: host.ttlMs, host: host.id, ...(process.env.SIMGATE_TELEGRAM_API ? { telegramApi: process.env.SIMGATE_TELEGRAM_API } : {}) }),
-      panelHandler({ db, registry, scheduler, hostTtlMs: host.ttlMs, host: host.id }).handle,
-      consoleEndpoint.handle,
+    const server = yield* serve(config.http.host, config.http.port, [
+      ...statusRoutes(registry, db),
+      ...openApiRoutes(VERSION),
+      ...srNavigatorRoutes({ db, registry, scheduler }),
+      ...simFolderRoutes({ db, registry, scheduler, version: VERSION, hostTtlMs: host.ttlMs, host: host.id, ...(process.env.SIMGATE_TELEGRAM_API ? { telegramApi: process.env.SIMGATE_TELEGRAM_API } : {}) }),
+      ...panelRoutes({ db, registry, scheduler, hostTtlMs: host.ttlMs, host: host.id }).routes,
+      ...consoleEndpoint.routes,
+      ...(registry.farm ? simulatorRoutes(registry.farm, "/sim") : []),
+      indexRoute({ srNavigator: SRNAV_PATH, ...(registry.farm ? { simulator: "/sim/modems" } : {}) }),
     ]);
     consoleEndpoint.attach(server);
     const address = server.address();

@@ -5,7 +5,7 @@
  * to a job (and no job's reply to a console); a lease must pin the modem and hold its jobs
  * back without failing them; dangerous lines must wait; viewers must only watch.
  */
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import { Effect } from "effect";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -21,6 +21,7 @@ import { buildDeliver } from "../../hil/network/pdu-builder";
 import { parseTranscript, ReplayModem } from "../../hil/modem/replay";
 import { ServedFarm } from "../../hil/serve";
 import { startTestService, type TestService } from "../support/service";
+import { routesServer } from "../support/routes";
 import { is, openConsole, type TestConsole } from "./console-client";
 
 let served: ServedFarm;
@@ -54,9 +55,7 @@ beforeAll(async () => {
   await service.extend(runSmsSender(db, registry, { pollMs: 50, switcher }));
   await service.extend(runCardJobs(db, registry, { pollMs: 50, switcher }));
   endpoint = await service.extend(startConsole({ db, registry, scheduler, host: "test-host", hostTtlMs: 30_000 }));
-  server = createServer((req, res) => {
-    void endpoint.handle(req, res).then((done) => done || res.writeHead(404).end());
-  });
+  server = routesServer(endpoint.routes);
   endpoint.attach(server);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
