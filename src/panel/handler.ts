@@ -417,7 +417,7 @@ export const panelRoutes = (ctx: PanelContext, streamOptions: StreamOptions = DE
     let fields: Map<string, string>;
     try {
       // An import may be a whole inventory: read with its own, larger limit, its file among the fields.
-      const body = await readBodyFields(req, { maxBytes: route?.upload?.maxBytes ?? MAX_BODY_BYTES });
+      const body = await readBodyFields(req, { maxBytes: route?.upload?.maxBytes ?? MAX_BODY_BYTES, as: "form" });
       fields = textFields(route?.upload ? new Map([...body.fields, ...body.files]) : body.fields);
     } catch (error) {
       if (!(error instanceof BodyTooLarge)) throw error;

@@ -386,4 +386,16 @@ describe("sign-in and many at once", () => {
     expect(cfun.status).toBe(400);
     expect(((await cfun.json()) as { error: string }).error).toBe("NOT_IN_A_BATCH");
   });
+
+  it("the batch takes a JSON body only: past 64 KiB it is 413, broken JSON or a list is 400, another method 405 with Allow", async () => {
+    const send = (body: string, method = "POST") => fetch(`${base}/console/batch`, { method, headers: { ...auth("admin"), "content-type": "application/json" }, ...(method === "POST" ? { body } : {}) });
+    const big = await send(JSON.stringify({ command: "AT+CSQ", modems: Array.from({ length: 7000 }, (_, i) => `rack/${i}`) }));
+    expect([big.status, await big.json()]).toEqual([413, { error: "TOO_LARGE", message: "request body over 65536 bytes" }]);
+    const broken = await send("{command:");
+    expect([broken.status, ((await broken.json()) as { message: string }).message]).toEqual([400, expect.stringMatching(/^the body must be JSON: /)]);
+    const list = await send('["AT+CSQ"]');
+    expect([list.status, await list.json()]).toEqual([400, { error: "BAD_REQUEST", message: "the body must be JSON: an array, not an object" }]);
+    const get = await send("", "GET");
+    expect([get.status, get.headers.get("allow"), ((await get.json()) as { error: string }).error]).toEqual([405, "POST", "METHOD"]);
+  });
 });

@@ -29,8 +29,13 @@ export class BodyUnreadable extends Error {
 export interface ReadOptions {
   /** The cap for this route (default MAX_BODY_BYTES); BodyTooLarge past it. */
   readonly maxBytes?: number;
-  /** "json": the body is JSON whatever its content type says (an API that takes nothing else). */
-  readonly as?: "by-content-type" | "json";
+  /**
+   * What the body is: by its content type (the default); "json" whatever the type says (an
+   * API that takes nothing else); "form" whatever the type says (a face whose clients send
+   * forms only, and whose parameters are text: a JSON body is read as the form it is not, as
+   * such a face always did).
+   */
+  readonly as?: "by-content-type" | "json" | "form";
 }
 
 export interface RequestFields {
@@ -95,7 +100,7 @@ const jsonObject = (text: string): Record<string, unknown> => {
 export const bodyFields = (body: Buffer, contentType: string, options: Pick<ReadOptions, "as"> = {}, into: RequestFields = { fields: new Map(), files: new Map() }): RequestFields => {
   const text = body.toString("utf8");
   if (!text.trim()) return into;
-  if (options.as === "json" || contentType.includes("application/json")) {
+  if (options.as === "json" || (options.as !== "form" && contentType.includes("application/json"))) {
     for (const [k, v] of Object.entries(jsonObject(text))) into.fields.set(k, v);
     return into;
   }
@@ -120,8 +125,8 @@ export const readRequestFields = async (req: IncomingMessage, url: URL, options:
 };
 
 /**
- * Fields as text, for the faces whose parameters are strings: a JSON string as it is, any
- * other JSON value as JSON text (so `"limit": 5` reads as "5").
+ * Fields as text, for the faces whose parameters are strings (read with `as: "form"`, every
+ * value already is); any JSON value as its JSON text.
  */
 export const textFields = (fields: ReadonlyMap<string, unknown>): Map<string, string> => {
   const out = new Map<string, string>();

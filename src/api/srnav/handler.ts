@@ -1,6 +1,6 @@
 /**
- * /api/handler.php: the SR-Navigator-compatible endpoint. GET or POST (body fields, a form or
- * a JSON object, win over the query string); every answer is HTTP 200 with the exact body, no trailing newline;
+ * /api/handler.php: the SR-Navigator-compatible endpoint. GET or POST (form fields win over
+ * the query string); every answer is HTTP 200 with the exact body, no trailing newline;
  * errors are the API's words. The pool_key is checked against the stored hashes before any
  * action runs, and an action sees only its own pool's cards.
  */
@@ -53,7 +53,7 @@ export const srNavigatorRoutes = (ctx: SrNavContext): Route[] => {
   const handle = async (req: IncomingMessage, res: ServerResponse, { url }: RouteMatch): Promise<void> => {
     let params: Map<string, string>;
     try {
-      params = textFields((await readRequestFields(req, url)).fields);
+      params = textFields((await readRequestFields(req, url, { as: "form" })).fields);
     } catch (error) {
       return send(res, error instanceof BodyTooLarge ? 413 : 400, { kind: "word", body: error instanceof BodyTooLarge ? "TOO_LARGE" : "BAD_REQUEST" });
     }
