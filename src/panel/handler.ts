@@ -479,9 +479,10 @@ export const panelRoutes = (ctx: PanelContext, streamOptions: StreamOptions = DE
     { methods: "any", path: "/favicon.ico", handle: (_req, res) => void res.writeHead(204, securityHeaders).end() },
     ...Object.entries(ASSETS).map(([name, a]) => file(`/panel/assets/${name}`, a.type, () => assetBody(name))),
     ...Object.entries(VENDOR).map(([name, v]) => file(`/panel/vendor/${name}`, v.type, () => vendorBody(name))),
-    // Files the panel does not have are the service's 404, as any path that is not the panel's.
-    { methods: "any", path: "/panel/assets/*", handle: (_req, res, { url }) => notFound(res, url.pathname) },
-    { methods: "any", path: "/panel/vendor/*", handle: (_req, res, { url }) => notFound(res, url.pathname) },
+    // A file name the panel does not have is the service's 404, as any path that is not the
+    // panel's; anything else under /panel/ is a page it does not have.
+    { methods: "any", path: "/panel/assets/:name([\\w.-]+)", handle: (_req, res, { url }) => notFound(res, url.pathname) },
+    { methods: "any", path: "/panel/vendor/:name([\\w.-]+)", handle: (_req, res, { url }) => notFound(res, url.pathname) },
     ...pages.map(
       (route): Route => ({
         methods: route.method === "GET" ? ["GET", "HEAD"] : ["POST"],
