@@ -9,6 +9,7 @@ import { mayWorkTheFarm } from "../access/roles";
 import type { PanelContext } from "./context";
 import { html, type Html } from "./html";
 import { sendHtml, securityHeaders } from "./http";
+import type { StringKey } from "./i18n/en";
 import type { Locale, Translate } from "./i18n/locale";
 import { document, shell } from "./layout";
 
@@ -33,7 +34,7 @@ export interface PanelRoute {
   /** Served without a session (the sign-in): no redirect, no CSRF token to check. */
   readonly open?: boolean;
   /** A route that takes a file (the CSV import): its own cap, its file parts among the fields. */
-  readonly upload?: { readonly maxBytes: number; readonly tooLarge: "cards.import.tooLarge" };
+  readonly upload?: { readonly maxBytes: number; readonly tooLarge: StringKey };
 }
 
 /** A page module's routes. */

@@ -46,7 +46,7 @@ export interface RequestFields {
 }
 
 /** The raw body, refused past `maxBytes` without buffering the rest. */
-export const readRawBody = (req: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<Buffer> =>
+const readRawBody = (req: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<Buffer> =>
   new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -97,7 +97,7 @@ const jsonObject = (text: string): Record<string, unknown> => {
 };
 
 /** The fields of a body already read, by its content type (a form when it names none). */
-export const bodyFields = (body: Buffer, contentType: string, options: Pick<ReadOptions, "as"> = {}, into: RequestFields = { fields: new Map(), files: new Map() }): RequestFields => {
+const bodyFields = (body: Buffer, contentType: string, options: Pick<ReadOptions, "as"> = {}, into: RequestFields = { fields: new Map(), files: new Map() }): RequestFields => {
   const text = body.toString("utf8");
   if (!text.trim()) return into;
   if (options.as === "json" || (options.as !== "form" && contentType.includes("application/json"))) {
