@@ -2,8 +2,8 @@
  * The OpenAPI document of both facades, served at /api/openapi.json: the SimFolder methods
  * (their parameters and payload keys, as in our contract) and the SR-Navigator endpoint.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { EVENT_TYPES } from "../store/events";
+import type { Route } from "./http/router";
 
 type Param = readonly [name: string, description: string, required?: boolean];
 
@@ -139,14 +139,18 @@ export const openApiDocument = (version: string) => ({
   },
 });
 
-export const openApiHandler = (version: string) => {
+export const openApiRoutes = (version: string): Route[] => {
   const body = JSON.stringify(openApiDocument(version), null, 2);
-  return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
-    if (new URL(req.url ?? "/", "http://localhost").pathname !== "/api/openapi.json") return false;
-    res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
-    res.end(body);
-    return true;
-  };
+  return [
+    {
+      methods: ["GET", "HEAD"],
+      path: "/api/openapi.json",
+      handle: (_req, res) => {
+        res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
+        res.end(body);
+      },
+    },
+  ];
 };
 
 /** The SimFolder methods the document describes (a test keeps it and the router in step). */

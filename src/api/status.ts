@@ -13,6 +13,7 @@ import { modemStatuses, type Registry } from "../devices/registry";
 import { remoteModems } from "../devices/live-state";
 import { DEFAULT_HOST_TTL_MS } from "../hosts/host";
 import type { Database } from "../store/schema";
+import type { Route } from "./http/router";
 
 /** How long /readyz waits for the database before saying it is not there. */
 const READY_TIMEOUT_MS = 3_000;
@@ -67,24 +68,38 @@ const status = async (req: IncomingMessage, url: URL, registry: Registry, db: Ky
   return { status: 200, body: { modems: visible, sms: { received: user.admin ? counts.sms.received : undefined, latest } } };
 };
 
-/** Answers /healthz, /readyz and /status; false for any other path. */
-export const statusHandler = (registry: Registry, db: Kysely<Database>) => async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
-  const url = new URL(req.url ?? "/", "http://localhost");
-  if (req.method !== "GET" && req.method !== "HEAD") return false;
-  switch (url.pathname) {
-    case "/healthz":
-      json(res, 200, { alive: true });
-      return true;
-    case "/readyz":
+const GET = ["GET", "HEAD"] as const;
+
+/** /healthz, /readyz and /status. */
+export const statusRoutes = (registry: Registry, db: Kysely<Database>): Route[] => [
+  { methods: GET, path: "/healthz", handle: (_req, res) => json(res, 200, { alive: true }) },
+  {
+    methods: GET,
+    path: "/readyz",
+    handle: async (_req, res) => {
       if (await databaseAnswers(db)) json(res, 200, { ready: true });
       else json(res, 503, { ready: false, database: "unreachable" });
-      return true;
-    case "/status": {
+    },
+  },
+  {
+    methods: GET,
+    path: "/status",
+    handle: async (req, res, { url }) => {
       const { status: code, body } = await status(req, url, registry, db);
       json(res, code, body);
-      return true;
-    }
-    default:
-      return false;
-  }
-};
+    },
+  },
+];
+
+/**
+ * The service's index at `/`, for scripts (the panel answers `/` to a browser): where the
+ * rest is. Any method, as before the route table.
+ */
+export const indexRoute = (links: { readonly srNavigator: string; readonly simulator?: string }): Route => ({
+  methods: "any",
+  path: "/",
+  handle: (_req, res) => {
+    res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
+    res.end(JSON.stringify({ service: "simgate", status: "/status", health: "/healthz", ready: "/readyz", srNavigator: links.srNavigator, ...(links.simulator ? { simulator: links.simulator } : {}) }));
+  },
+});

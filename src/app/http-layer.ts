@@ -5,63 +5,26 @@
  * once every service it calls is up, then says where it listens and prints the bootstrap
  * keys of a fresh store.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { Context, Effect, Layer } from "effect";
 import { bootstrapKeys, BootstrapKeyError } from "../access/bootstrap";
-import { openApiHandler } from "../api/openapi";
-import { simFolderHandler } from "../api/simfolder/handler";
-import { srNavigatorHandler, SRNAV_PATH } from "../api/srnav/handler";
-import { statusHandler } from "../api/status";
+import { serve } from "../api/http/server";
+import { openApiRoutes } from "../api/openapi";
+import { simFolderRoutes } from "../api/simfolder/handler";
+import { srNavigatorRoutes, SRNAV_PATH } from "../api/srnav/handler";
+import { indexRoute, statusRoutes } from "../api/status";
 import { AppConfig } from "../config/app-config";
 import { ConfigError } from "../config/config";
 import { startConsole } from "../console/endpoint";
-import type { Registry } from "../devices/registry";
 import { DeviceRegistry } from "../devices/registry-service";
 import { simulatorRoutes } from "../devices/simulated";
 import { hostUrlFromEnv, recordHostUrl } from "../hosts/forward";
 import { ThisHost } from "../hosts/this-host";
-import { announce, logNow } from "../log/logger";
-import { panelHandler } from "../panel/handler";
+import { announce } from "../log/logger";
+import { panelRoutes } from "../panel/handler";
 import { FarmScheduler } from "../scheduler/scheduler-service";
-import { isStoreUnavailable, retryWhileUnavailable, StoreError, tryStore } from "../store/database";
+import { retryWhileUnavailable, StoreError, tryStore } from "../store/database";
 import { Store, WakeSignals } from "../store/store-service";
 
-type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
-
-const serve = (registry: Registry, host: string, port: number, handlers: readonly Handler[]) =>
-  Effect.acquireRelease(
-    Effect.async<Server, Error>((resume) => {
-      const sim = registry.farm ? simulatorRoutes(registry.farm, "/sim") : null;
-      const server = createServer((req, res) => {
-        void (async () => {
-          for (const handle of handlers) if (await handle(req, res)) return;
-          if (sim && (await sim(req, res))) return;
-          const path = new URL(req.url ?? "/", "http://localhost").pathname;
-          const json = (code: number, value: unknown) => {
-            res.writeHead(code, { "content-type": "application/json; charset=utf-8" });
-            res.end(JSON.stringify(value));
-          };
-          if (path === "/") return json(200, { service: "simgate", status: "/status", health: "/healthz", ready: "/readyz", srNavigator: SRNAV_PATH, ...(sim ? { simulator: "/sim/modems" } : {}) });
-          json(404, { error: `no route ${path}` });
-        })().catch((error) => {
-          if (res.headersSent) return void res.destroy();
-          if (isStoreUnavailable(error)) {
-            res.writeHead(503, { "content-type": "application/json", "retry-after": "5" });
-            return void res.end(JSON.stringify({ error: "UNAVAILABLE", message: "the database is not reachable right now" }));
-          }
-          logNow("error", `http ${req.method} ${req.url}: ${(error as Error).stack ?? String(error)}`);
-          res.writeHead(500, { "content-type": "application/json" });
-          res.end(JSON.stringify({ error: "INTERNAL", message: "the request could not be completed; it is logged" }));
-        });
-      });
-      server.once("error", (error) => resume(Effect.fail(new Error(`cannot listen on ${host}:${port}: ${error.message}`))));
-      server.listen(port, host, () => resume(Effect.succeed(server)));
-    }),
-    (server) => Effect.async<void>((resume) => void server.close(() => resume(Effect.void))),
-  );
-
-
-/** Where the server listens, once it does (the configured port, or the one given for port 0). */
 export class HttpAddress extends Context.Tag("simgate/HttpAddress")<HttpAddress, { readonly url: string; readonly port: number }>() {}
 
 export const HttpLive: Layer.Layer<HttpAddress, Error, AppConfig | Store | DeviceRegistry | FarmScheduler | ThisHost | WakeSignals> = Layer.scoped(
@@ -75,13 +38,15 @@ export const HttpLive: Layer.Layer<HttpAddress, Error, AppConfig | Store | Devic
     // Technicians' console sessions, through each modem's own queue (src/console/).
     const consoleEndpoint = yield* startConsole({ db, registry, scheduler, host: host.id, hostTtlMs: host.ttlMs, wakeups: yield* WakeSignals });
     const telegram = process.env.SIMGATE_TELEGRAM_API ? { telegramApi: process.env.SIMGATE_TELEGRAM_API } : {};
-    const server = yield* serve(registry, config.http.host, config.http.port, [
-      statusHandler(registry, db),
-      openApiHandler(version),
-      srNavigatorHandler({ db, registry, scheduler }),
-      simFolderHandler({ db, registry, scheduler, version, hostTtlMs: host.ttlMs, host: host.id, ...telegram }),
-      panelHandler({ db, registry, scheduler, hostTtlMs: host.ttlMs, host: host.id }).handle,
-      consoleEndpoint.handle,
+    const server = yield* serve(config.http.host, config.http.port, [
+      ...statusRoutes(registry, db),
+      ...openApiRoutes(version),
+      ...srNavigatorRoutes({ db, registry, scheduler }),
+      ...simFolderRoutes({ db, registry, scheduler, version, hostTtlMs: host.ttlMs, host: host.id, ...telegram }),
+      ...panelRoutes({ db, registry, scheduler, hostTtlMs: host.ttlMs, host: host.id }).routes,
+      ...consoleEndpoint.routes,
+      ...(registry.farm ? simulatorRoutes(registry.farm, "/sim") : []),
+      indexRoute({ srNavigator: SRNAV_PATH, ...(registry.farm ? { simulator: "/sim/modems" } : {}) }),
     ]);
     consoleEndpoint.attach(server);
     const address = server.address();

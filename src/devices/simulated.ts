@@ -4,6 +4,7 @@
  * the /sim/ control routes. Everything else reaches simulated devices through the registry's
  * interfaces, as it reaches real ones.
  */
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { Effect, Schedule, type Scope } from "effect";
 import { SrController } from "../../hil/bank/sr-controller";
 import { controlHandler } from "../../hil/control/http";
@@ -52,5 +53,13 @@ export const demoTraffic = (farm: Farm, everyMs: number): Effect.Effect<void, ne
   }).pipe(Effect.repeat(Schedule.spaced(everyMs)), Effect.delay(everyMs), Effect.forkScoped, Effect.asVoid);
 };
 
-/** The simulator's control routes, served under `prefix` by the service. */
-export const simulatorRoutes = (farm: Farm, prefix: string) => controlHandler({ farm }, prefix);
+/**
+ * The simulator's control routes, served under `prefix` by the service: one entry of the
+ * service's route table (written in its shape, as this layer does not import the facades'),
+ * every method and path below the prefix answered by the simulator's own table, its 404 and
+ * 405 included.
+ */
+export const simulatorRoutes = (farm: Farm, prefix: string) => {
+  const control = controlHandler({ farm }, prefix);
+  return [{ methods: "any" as const, path: `${prefix}/*`, handle: async (req: IncomingMessage, res: ServerResponse) => void (await control(req, res)) }];
+};

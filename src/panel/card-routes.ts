@@ -26,40 +26,37 @@ export const bulkNotice = (t: Translate, q: URLSearchParams): { kind: "info"; te
 };
 
 export const cardRoutes = (ctx: PanelContext): PageRoutes => {
-  const get = async (r: PanelRequest, path: string): Promise<boolean> => {
-    const m = /^\/cards\/(\d{1,9})$/.exec(path);
-    if (!m) return false;
+  /** A card's page: its history of one kind, paged back. */
+  const showCard = async (r: PanelRequest, id: number): Promise<void> => {
     const s = r.session!;
     const feed = await feedEnd(ctx.db);
     const { scope } = await cardScope(ctx, s.user);
     // The user's own card (the one narrowing every list goes through), with its live state and place.
-    let own = ctx.db.selectFrom("sim_cards").select("id").where("id", "=", Number(m[1]));
+    let own = ctx.db.selectFrom("sim_cards").select("id").where("id", "=", id);
     for (const c of cardConditions(scope, {})) own = own.where(c);
-    const [card] = (await own.executeTakeFirst()) ? await cardRows(ctx, [Number(m[1])]) : [];
-    if (!card) return errorPage(r, 404, r.t("cards.notFound")), true;
+    const [card] = (await own.executeTakeFirst()) ? await cardRows(ctx, [id]) : [];
+    if (!card) return errorPage(r, 404, r.t("cards.notFound"));
     const q = r.url.searchParams;
     const kind = (HISTORY_KINDS as readonly string[]).includes(q.get("show") ?? "") ? (q.get("show") as HistoryKind) : "sms";
     const history = await cardHistory(ctx, card.iccid, kind, parseCursor(q.get("before")));
     await sendPage(ctx, r, { nav: "/cards", title: r.t("cards.history.title", { iccid: card.iccid }), main: historyMain(r.t, card, kind, history, q.has("before")), feed });
-    return true;
   };
 
-  const post = async (r: PanelRequest, path: string, fields: Map<string, string>): Promise<boolean> => {
-    if (path !== "/cards/bulk") return false;
-    if (refusedRole(r)) return true;
+  const bulkChange = async (r: PanelRequest, fields: Map<string, string>): Promise<void> => {
+    if (refusedRole(r)) return;
     const s = r.session!;
     const backQuery = parseCardQuery(new URLSearchParams(fields.get("back") ?? ""));
     const back = cardQueryString(backQuery);
     const refuse = (text: string) =>
       sendPage(ctx, r, { status: 400, nav: "/cards", title: r.t("cards.title"), main: html`<p class="notice error" role="alert">${text}</p><p><a href="/cards${back ? `?${back}` : ""}">${r.t("cards.import.back")}</a></p>` });
     const action = fields.get("action") ?? "";
-    if (!(BULK_ACTIONS as readonly string[]).includes(action)) return await refuse(r.t("cards.bulk.badAction")), true;
+    if (!(BULK_ACTIONS as readonly string[]).includes(action)) return await refuse(r.t("cards.bulk.badAction"));
     const bulk = action as BulkAction;
     let poolId: number | null = null;
     if (bulk === "pool-add" || bulk === "pool-remove") {
       const raw = fields.get("pool") ?? "";
       const pool = /^\d{1,9}$/.test(raw) ? await ctx.db.selectFrom("pools").select("id").where("id", "=", Number(raw)).executeTakeFirst() : undefined;
-      if (!pool) return await refuse(r.t("cards.bulk.noPool")), true;
+      if (!pool) return await refuse(r.t("cards.bulk.noPool"));
       poolId = pool.id;
     }
     const { scope, devices } = await cardScope(ctx, s.user);
@@ -68,13 +65,13 @@ export const cardRoutes = (ctx: PanelContext): PageRoutes => {
     else {
       // Ticked cards, each checked to be the user's own (the one narrowing again).
       const ticked = [...fields.keys()].flatMap((k) => (/^card\.\d{1,9}$/.test(k) ? [Number(k.slice(5))] : []));
-      if (ticked.length === 0) return await refuse(r.t("cards.bulk.noneTicked")), true;
+      if (ticked.length === 0) return await refuse(r.t("cards.bulk.noneTicked"));
       let own = ctx.db.selectFrom("sim_cards").select("id");
       for (const c of cardConditions(scope, { cardIds: ticked })) own = own.where(c);
       ids = (await own.execute()).map((c) => c.id);
     }
-    if (ids.length === 0) return await refuse(r.t("cards.bulk.noCards")), true;
-    if ((bulk === "online" || bulk === "clear") && ids.length > BULK_WORK_MAX) return await refuse(r.t("cards.bulk.tooMany", { n: ids.length, max: BULK_WORK_MAX })), true;
+    if (ids.length === 0) return await refuse(r.t("cards.bulk.noCards"));
+    if ((bulk === "online" || bulk === "clear") && ids.length > BULK_WORK_MAX) return await refuse(r.t("cards.bulk.tooMany", { n: ids.length, max: BULK_WORK_MAX }));
     const cards = await bulkCards(ctx.db, ids);
     const outcome = await runBulk(ctx, s.user, bulk, cards, poolId);
     const address = clientAddress(r.req);
@@ -94,8 +91,11 @@ export const cardRoutes = (ctx: PanelContext): PageRoutes => {
     to.set("done", String(outcome.done));
     to.set("skipped", String(outcome.skipped));
     if (outcome.reasons[0]) to.set("why", outcome.reasons[0].slice(0, 200));
-    return redirect(r.res, `/cards?${to}`), true;
+    return redirect(r.res, `/cards?${to}`);
   };
 
-  return { get, post };
+  return [
+    { method: "GET", path: "/cards/:id(\\d{1,9})", handle: (r, { id }) => showCard(r, Number(id)) },
+    { method: "POST", path: "/cards/bulk", handle: (r, _params, fields) => bulkChange(r, fields) },
+  ];
 };

@@ -4,9 +4,8 @@
  * `iccid`, the key, and `number`, `name`, `comment`, `operator`), planned first as a dry run
  * that says per line what would change, and applied from the same plan.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ServerResponse } from "node:http";
 import { sql, type Kysely } from "kysely";
-import { readBody } from "../api/http/params";
 import { cardFieldProblem, type CardScope, type EditableField } from "../cards/inventory";
 import type { Database } from "../store/schema";
 import { cardIds, cardRows, type CardQuery } from "./cards-view";
@@ -86,25 +85,8 @@ export const streamCardsCsv = async (
 
 // ---- reading ----------------------------------------------------------------------------------
 
-/** The largest import read: 10,000 cards with long comments fit well inside. */
+/** The largest import read (the import route's cap in the one body reader): 10,000 cards with long comments fit well inside. */
 export const IMPORT_MAX_BYTES = 8 * 1024 * 1024;
-
-/** The import's body: the shared reader, with the import's larger limit (BodyTooLarge past it). */
-export const readImportBody = (req: IncomingMessage): Promise<Buffer> => readBody(req, IMPORT_MAX_BYTES);
-
-/** A form's fields, a multipart body's file parts included (by their field name). */
-export const importFields = (body: Buffer, contentType: string): Map<string, string> => {
-  const boundary = /multipart\/form-data;.*boundary="?([^";]+)"?/i.exec(contentType)?.[1];
-  if (!boundary) return new Map(new URLSearchParams(body.toString("utf8")));
-  const fields = new Map<string, string>();
-  for (const part of body.toString("utf8").split(`--${boundary}`)) {
-    const split = part.indexOf("\r\n\r\n");
-    if (split < 0) continue;
-    const name = /name="([^"]*)"/i.exec(part.slice(0, split))?.[1];
-    if (name) fields.set(name, part.slice(split + 4).replace(/\r\n$/, ""));
-  }
-  return fields;
-};
 
 /**
  * RFC 4180 records with their line numbers (the line each record starts on): quoted fields

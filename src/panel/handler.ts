@@ -18,7 +18,8 @@ import { audit } from "../access/audit";
 import { recordAttempt, throttled } from "../access/login-throttle";
 import { mayWorkTheFarm } from "../access/roles";
 import { endSession, endUserSessions, pruneSessions, sessionOf, startSession, type Session } from "../access/sessions";
-import { BodyTooLarge, formFields, readBody } from "../api/http/params";
+import { BodyTooLarge, MAX_BODY_BYTES, readBodyFields, textFields } from "../api/http/body";
+import { notFound, type Route, type RouteMatch } from "../api/http/router";
 import type { PanelContext } from "./context";
 import { deviceGrid, modemsOf, visibleDevices, withSignalHistory } from "./farm-view";
 import { alertsFor, messagesPerHour } from "./alerts";
@@ -31,16 +32,17 @@ import { deviceLive, deviceMain, devicesMain } from "./pages/devices";
 import { signInPage } from "./pages/sign-in";
 import { cardsLive, cardsMain, importReport, type Editing } from "./pages/cards";
 import { cardPage, cardQueryString, cardScope, oneCard, parseCardQuery } from "./cards-view";
-import { applyImport, importFields, planImport, readImportBody, streamCardsCsv } from "./cards-csv";
+import { applyImport, IMPORT_MAX_BYTES, planImport, streamCardsCsv } from "./cards-csv";
 import { cardFieldProblem, updateCard, type CardChanges } from "../cards/inventory";
 import { DEFAULT_STREAM_OPTIONS, liveStreams, type LiveStreams, type StreamOptions } from "./stream";
 import { messagesRoutes } from "./messages-routes";
 import { poolsRoutes } from "./pools-routes";
 import { bulkNotice, cardRoutes } from "./card-routes";
-import { isOnlinePath, onlineRoutes } from "./online-routes";
+import { onlineRoutes } from "./online-routes";
 import { showEvents } from "./events-routes";
+import type { PanelRoute } from "./route-kit";
 import { settingsRoutes } from "./settings-routes";
-import { consoleRoutes, isConsolePage } from "./console-routes";
+import { CONSOLE_PAGE, consoleRoutes } from "./console-routes";
 
 const LOGIN_COOKIE = "simgate_login";
 
@@ -91,8 +93,6 @@ const assetBody = (() => {
   };
 })();
 
-const MESSAGE_PATHS = new Set(["/messages", "/messages.csv", "/messages/delete", "/messages/assign"]);
-
 interface Request {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
@@ -103,15 +103,20 @@ interface Request {
 }
 
 export interface Panel {
-  readonly handle: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+  /** The panel's entries of the service's route table. */
+  readonly routes: readonly Route[];
   /** Cuts every open live stream (tests use it as a dropped connection). */
   readonly dropStreams: () => number;
   /** How many tabs are open, and how many feed reads they have cost. */
   readonly streams: Pick<LiveStreams, "open" | "reads">;
 }
 
-const ownsPath = (path: string) =>
-  path === "/" || path === "/favicon.ico" || path === "/login" || path === "/logout" || path === "/logout-all" || path === "/devices" || path.startsWith("/devices/") || path === "/settings" || path.startsWith("/settings/") || path === "/cards" || path === "/cards.csv" || path.startsWith("/cards/") || path.startsWith("/panel/") || MESSAGE_PATHS.has(path) || path === "/pools" || path.startsWith("/pools/") || isOnlinePath(path) || path === "/events" || isConsolePage(path);
+/**
+ * The paths the panel answers whatever is asked there: a page it does not have is its own
+ * 404 page (after the sign-in), a method it does not take its 405 page. Other paths are the
+ * service's.
+ */
+const PANEL_PATHS = ["/", "/login", "/logout", "/logout-all", "/devices", "/devices/*", "/settings", "/settings/*", "/cards", "/cards.csv", "/cards/*", "/panel/*", "/messages", "/messages.csv", "/messages/delete", "/messages/assign", "/pools", "/pools/*", "/online", "/online/*", "/events", CONSOLE_PAGE];
 
 /** A client that asks for JSON at `/` (scripts, the old index) still gets the JSON index. */
 const wantsJson = (req: IncomingMessage) => {
@@ -122,14 +127,8 @@ const wantsJson = (req: IncomingMessage) => {
 const errorPage = (r: Request, status: number, text: string) =>
   sendHtml(r.res, status, document(r.locale, `${status} · ${r.t("app.title")}`, html`<main id="main"><h1>${status}</h1><p class="notice error" role="alert">${text}</p><p><a href="/">${r.t("nav.dashboard")}</a></p></main>`));
 
-export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = DEFAULT_STREAM_OPTIONS): Panel => {
+export const panelRoutes = (ctx: PanelContext, streamOptions: StreamOptions = DEFAULT_STREAM_OPTIONS): Panel => {
   const streams = liveStreams(streamOptions);
-  const messages = messagesRoutes(ctx);
-  // Pages whose routes live in a module of their own: each answers the paths it owns.
-  const routeModules = [poolsRoutes(ctx), cardRoutes(ctx), consoleRoutes(ctx)];
-  const online = onlineRoutes(ctx);
-
-  const bodyOf = async (req: IncomingMessage) => new Map(formFields(await readBody(req), req.headers["content-type"] ?? "application/x-www-form-urlencoded"));
 
   /** `feed`: where the feed stood before the page's data was read, when the page asked for it then. */
   const page = async (r: Request, path: string, title: string, main: Html, feed?: FeedPosition) => {
@@ -147,127 +146,111 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
 
   const devicesOfUser = async (s: Session) => visibleDevices(ctx, s.user);
 
-  const settings = settingsRoutes(ctx);
-
-  const get = async (r: Request, path: string): Promise<void> => {
+  /** The dashboard: where the feed stands is read before the data, so the tab's stream starts no later than what the page shows. */
+  const dashboard = async (r: Request): Promise<void> => {
     const s = r.session!;
-    if (path === "/") {
-      // Where the feed stands, read before the data: the tab's stream then starts no later
-      // than what the page shows, so a change committed while the page was read is not missed.
-      const [feed, devices] = await Promise.all([fragment(r) ? null : feedEnd(ctx.db), devicesOfUser(s)]);
-      const [all, alerts, hours] = await Promise.all([modemsOf(ctx, devices), alertsFor(ctx, s.user, devices), messagesPerHour(ctx, s.user, devices)]);
-      // Sparklines for the modems that get a table row (all, or past COMPACT_ABOVE those in trouble).
-      const rows = await withSignalHistory(ctx, all.length > COMPACT_ABOVE ? all.filter(inTrouble) : all);
-      const withRows = new Map(rows.map((m) => [`${m.device}#${m.modem}`, m]));
-      const modems = all.map((m) => withRows.get(`${m.device}#${m.modem}`) ?? m);
-      const data = { devices, modems, alerts, hours };
-      return feed === null ? sendFragment(r, dashboardLive(r.t, data)) : page(r, "/", r.t("dashboard.title"), dashboardMain(r.t, data), feed);
-    }
-    if (path === "/devices") return page(r, "/devices", r.t("devices.title"), devicesMain(r.t, await devicesOfUser(s)));
-    const device = /^\/devices\/([^/]+)$/.exec(path);
-    if (device) {
-      const grid = await deviceGrid(ctx, s.user, decodeURIComponent(device[1]!));
-      if (!grid) return errorPage(r, 404, r.t("device.notFound"));
-      const mayWork = mayWorkTheFarm(s.user.role);
-      if (fragment(r)) return sendFragment(r, deviceLive(r.t, grid, mayWork, s.csrf));
-      const switched = r.url.searchParams.get("switched");
-      const released = r.url.searchParams.get("released");
-      const reread = r.url.searchParams.get("reread");
-      const reset = r.url.searchParams.get("reset");
-      const rescan = r.url.searchParams.get("rescan");
-      const offline = r.url.searchParams.get("offline");
-      const refused = r.url.searchParams.get("refused");
-      const notice = refused
-        ? { kind: "error" as const, text: r.t("device.refused", { reason: refused }) }
-        : switched
-          ? { kind: "info" as const, text: r.t("device.switched", { position: switched }) }
-          : released
-            ? { kind: "info" as const, text: r.t("device.released", { position: released }) }
-            : reread
-              ? { kind: "info" as const, text: r.t("modem.reread.done", { modem: reread }) }
-              : reset
-                ? { kind: "info" as const, text: r.t("modem.reset.done", { modem: reset }) }
-                : rescan
-                  ? { kind: "info" as const, text: r.t(rescan === "busy" ? "device.rescan.busy" : "device.rescan.done") }
-                  : offline
-                    ? { kind: "error" as const, text: r.t("modem.reread.offline", { modem: offline }) }
-                    : null;
-      return page(r, "/devices", grid.device.title, deviceMain(r.t, grid, mayWork, s.csrf, notice));
-    }
-    for (const m of routeModules) if (await m.get(r, path)) return;
-    if (isOnlinePath(path)) return online.get(r, path, (status, text) => errorPage(r, status, text));
-    if (path === "/cards") return showCards(r, r.url.searchParams);
-    if (path === "/cards.csv") {
-      const { scope, devices } = await cardScope(ctx, s.user);
-      return streamCardsCsv(ctx, r.res, { scope, devices, query: parseCardQuery(r.url.searchParams) }, `sim-cards-${new Date().toISOString().slice(0, 10)}.csv`, (rows) =>
-        audit(ctx.db, { user: s.user.name, address: clientAddress(r.req), action: "cards.export", detail: { query: r.url.search, rows } }),
-      );
-    }
-    if (await messages.get(r, path)) return;
-    if (path === "/events") return showEvents(ctx, r);
-    if (await settings.get(r, path)) return;
-    if (path === "/panel/live") {
-      const devices = s.user.admin ? null : new Set((await devicesOfUser(s)).map((d) => d.key));
-      return streams.serve(ctx, r.req, r.res, s.id, devices);
-    }
-    return errorPage(r, 404, r.t("notFound"));
+    const [feed, devices] = await Promise.all([fragment(r) ? null : feedEnd(ctx.db), devicesOfUser(s)]);
+    const [all, alerts, hours] = await Promise.all([modemsOf(ctx, devices), alertsFor(ctx, s.user, devices), messagesPerHour(ctx, s.user, devices)]);
+    // Sparklines for the modems that get a table row (all, or past COMPACT_ABOVE those in trouble).
+    const rows = await withSignalHistory(ctx, all.length > COMPACT_ABOVE ? all.filter(inTrouble) : all);
+    const withRows = new Map(rows.map((m) => [`${m.device}#${m.modem}`, m]));
+    const modems = all.map((m) => withRows.get(`${m.device}#${m.modem}`) ?? m);
+    const data = { devices, modems, alerts, hours };
+    return feed === null ? sendFragment(r, dashboardLive(r.t, data)) : page(r, "/", r.t("dashboard.title"), dashboardMain(r.t, data), feed);
   };
 
-  const post = async (r: Request, path: string, fields: Map<string, string>): Promise<void> => {
+  const showDevice = async (r: Request, key: string): Promise<void> => {
+    const s = r.session!;
+    const grid = await deviceGrid(ctx, s.user, key);
+    if (!grid) return errorPage(r, 404, r.t("device.notFound"));
+    const mayWork = mayWorkTheFarm(s.user.role);
+    if (fragment(r)) return sendFragment(r, deviceLive(r.t, grid, mayWork, s.csrf));
+    const switched = r.url.searchParams.get("switched");
+    const released = r.url.searchParams.get("released");
+    const reread = r.url.searchParams.get("reread");
+    const reset = r.url.searchParams.get("reset");
+    const rescan = r.url.searchParams.get("rescan");
+    const offline = r.url.searchParams.get("offline");
+    const refused = r.url.searchParams.get("refused");
+    const notice = refused
+      ? { kind: "error" as const, text: r.t("device.refused", { reason: refused }) }
+      : switched
+        ? { kind: "info" as const, text: r.t("device.switched", { position: switched }) }
+        : released
+          ? { kind: "info" as const, text: r.t("device.released", { position: released }) }
+          : reread
+            ? { kind: "info" as const, text: r.t("modem.reread.done", { modem: reread }) }
+            : reset
+              ? { kind: "info" as const, text: r.t("modem.reset.done", { modem: reset }) }
+              : rescan
+                ? { kind: "info" as const, text: r.t(rescan === "busy" ? "device.rescan.busy" : "device.rescan.done") }
+                : offline
+                  ? { kind: "error" as const, text: r.t("modem.reread.offline", { modem: offline }) }
+                  : null;
+    return page(r, "/devices", grid.device.title, deviceMain(r.t, grid, mayWork, s.csrf, notice));
+  };
+
+  const exportCards = async (r: Request): Promise<void> => {
+    const s = r.session!;
+    const { scope, devices } = await cardScope(ctx, s.user);
+    return streamCardsCsv(ctx, r.res, { scope, devices, query: parseCardQuery(r.url.searchParams) }, `sim-cards-${new Date().toISOString().slice(0, 10)}.csv`, (rows) =>
+      audit(ctx.db, { user: s.user.name, address: clientAddress(r.req), action: "cards.export", detail: { query: r.url.search, rows } }),
+    );
+  };
+
+  const liveStream = async (r: Request): Promise<void> => {
+    // The stream is read by this panel's own pages only.
+    const foreign = foreignOrigin(r.req, false);
+    if (foreign) return errorPage(r, 403, r.t("refused.origin", { origin: foreign }));
+    const s = r.session!;
+    const devices = s.user.admin ? null : new Set((await devicesOfUser(s)).map((d) => d.key));
+    return streams.serve(ctx, r.req, r.res, s.id, devices);
+  };
+
+  const signOut = async (r: Request, everywhere: boolean): Promise<void> => {
+    const s = r.session!;
+    if (!everywhere) await endSession(ctx.db, s.id);
+    else await endUserSessions(ctx.db, s.user.id);
+    await audit(ctx.db, { user: s.user.name, address: clientAddress(r.req), action: everywhere ? "sign-out-everywhere" : "sign-out" });
+    return redirect(r.res, "/login?signedOut=1", { "set-cookie": sessionCookie(r.req, null) });
+  };
+
+  const setLanguage = async (r: Request, fields: Map<string, string>): Promise<void> => {
+    const s = r.session!;
+    const locale = fields.get("locale") ?? "";
+    await ctx.db.updateTable("api_users").set({ locale: isLocale(locale) ? locale : null }).where("id", "=", s.user.id).execute();
+    await audit(ctx.db, { user: s.user.name, address: clientAddress(r.req), action: "settings.language", detail: { locale: isLocale(locale) ? locale : null } });
+    return redirect(r.res, "/settings?saved=1");
+  };
+
+  /** Switches a position in or releases it, through the scheduler, as a SimFolder cardSelect by the same user. */
+  const onPosition = async (r: Request, key: string, action: "switch" | "release", fields: Map<string, string>): Promise<void> => {
     const s = r.session!;
     const address = clientAddress(r.req);
-    if (path === "/logout" || path === "/logout-all") {
-      if (path === "/logout") await endSession(ctx.db, s.id);
-      else await endUserSessions(ctx.db, s.user.id);
-      await audit(ctx.db, { user: s.user.name, address, action: path === "/logout" ? "sign-out" : "sign-out-everywhere" });
-      return redirect(r.res, "/login?signedOut=1", { "set-cookie": sessionCookie(r.req, null) });
+    const position = fields.get("position") ?? "";
+    if (!mayWorkTheFarm(s.user.role)) return errorPage(r, 403, r.t("refused.role", { role: r.t(`role.${s.user.role}`) }));
+    const device = (await devicesOfUser(s)).find((d) => d.key === key);
+    if (!device) return errorPage(r, 404, r.t("device.notFound"));
+    const back = `/devices/${encodeURIComponent(key)}`;
+    const holder = `user:${s.user.id}`;
+    const card = await ctx.db.selectFrom("sim_cards").select("iccid").where("device_id", "=", device.id).where("place", "=", position).executeTakeFirst();
+    if (action === "release") {
+      await Effect.runPromise(ctx.scheduler.release(key, position, holder));
+      await audit(ctx.db, { user: s.user.name, address, action: "position.release", device: key, position, iccid: card?.iccid ?? null });
+      return redirect(r.res, `${back}?released=${encodeURIComponent(position)}`);
     }
-    if (await settings.post(r, path, fields)) return;
-    if (path === "/settings/language") {
-      const locale = fields.get("locale") ?? "";
-      await ctx.db.updateTable("api_users").set({ locale: isLocale(locale) ? locale : null }).where("id", "=", s.user.id).execute();
-      await audit(ctx.db, { user: s.user.name, address, action: "settings.language", detail: { locale: isLocale(locale) ? locale : null } });
-      return redirect(r.res, "/settings?saved=1");
-    }
-    for (const m of routeModules) if (await m.post(r, path, fields)) return;
-    const cardEdit = /^\/cards\/(\d{1,9})\/edit$/.exec(path);
-    if (cardEdit) return editCard(r, Number(cardEdit[1]), fields);
-    if (path === "/cards/import") return importCards(r, fields);
-    if (await messages.post(r, path, fields)) return;
-    if (isOnlinePath(path)) return online.post(r, path, fields, (status, text) => errorPage(r, status, text));
-    const modemAction = /^\/devices\/([^/]+)\/modems\/(\d+)\/(reread|reset)$/.exec(path);
-    if (modemAction) return onModem(r, decodeURIComponent(modemAction[1]!), Number(modemAction[2]), modemAction[3] as "reread" | "reset");
-    const rescan = /^\/devices\/([^/]+)\/rescan$/.exec(path);
-    if (rescan) return rescanDevice(r, decodeURIComponent(rescan[1]!));
-    const action = /^\/devices\/([^/]+)\/(switch|release)$/.exec(path);
-    if (action) {
-      const key = decodeURIComponent(action[1]!);
-      const position = fields.get("position") ?? "";
-      if (!mayWorkTheFarm(s.user.role)) return errorPage(r, 403, r.t("refused.role", { role: r.t(`role.${s.user.role}`) }));
-      const device = (await devicesOfUser(s)).find((d) => d.key === key);
-      if (!device) return errorPage(r, 404, r.t("device.notFound"));
-      const back = `/devices/${encodeURIComponent(key)}`;
-      const holder = `user:${s.user.id}`;
-      const card = await ctx.db.selectFrom("sim_cards").select("iccid").where("device_id", "=", device.id).where("place", "=", position).executeTakeFirst();
-      if (action[2] === "release") {
-        await Effect.runPromise(ctx.scheduler.release(key, position, holder));
-        await audit(ctx.db, { user: s.user.name, address, action: "position.release", device: key, position, iccid: card?.iccid ?? null });
-        return redirect(r.res, `${back}?released=${encodeURIComponent(position)}`);
-      }
-      // Through the scheduler, as a SimFolder cardSelect by the same user: refused when it would move a held card.
-      const claimed = await Effect.runPromise(Effect.either(ctx.scheduler.claim(key, position, holder)));
-      await audit(ctx.db, {
-        user: s.user.name,
-        address,
-        action: "position.switch",
-        device: key,
-        position,
-        iccid: card?.iccid ?? null,
-        detail: claimed._tag === "Left" ? { refused: claimed.left.message } : {},
-      });
-      return redirect(r.res, claimed._tag === "Left" ? `${back}?refused=${encodeURIComponent(claimed.left.message)}` : `${back}?switched=${encodeURIComponent(position)}`);
-    }
-    return errorPage(r, 404, r.t("notFound"));
+    // Refused when it would move a held card.
+    const claimed = await Effect.runPromise(Effect.either(ctx.scheduler.claim(key, position, holder)));
+    await audit(ctx.db, {
+      user: s.user.name,
+      address,
+      action: "position.switch",
+      device: key,
+      position,
+      iccid: card?.iccid ?? null,
+      detail: claimed._tag === "Left" ? { refused: claimed.left.message } : {},
+    });
+    return redirect(r.res, claimed._tag === "Left" ? `${back}?refused=${encodeURIComponent(claimed.left.message)}` : `${back}?switched=${encodeURIComponent(position)}`);
   };
 
   /** The SIM cards page: `editing`, a card's form that came back refused (shown open, with what was typed). */
@@ -404,62 +387,112 @@ export const panelHandler = (ctx: PanelContext, streamOptions: StreamOptions = D
     sendHtml(r.res, 200, signInPage(r.t, r.locale, token, notice), { "set-cookie": `${LOGIN_COOKIE}=${token}; Path=/login; HttpOnly; SameSite=Strict` });
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    const path = url.pathname;
-    if (!ownsPath(path) || (path === "/" && wantsJson(req))) return false;
-    if (path === "/favicon.ico") return res.writeHead(204, securityHeaders).end(), true;
-    const asset = /^\/panel\/assets\/([\w.-]+)$/.exec(path);
-    if (asset) {
-      const known = ASSETS[asset[1]!];
-      if (!known || req.method !== "GET") return false;
-      res.writeHead(200, { ...securityHeaders, "content-type": known.type, "cache-control": "public, max-age=3600" });
-      res.end(assetBody(asset[1]!));
-      return true;
-    }
-    const vendor = /^\/panel\/vendor\/([\w.-]+)$/.exec(path);
-    if (vendor) {
-      if (!Object.hasOwn(VENDOR, vendor[1]!) || req.method !== "GET") return false;
-      res.writeHead(200, { ...securityHeaders, "content-type": VENDOR[vendor[1]!]!.type, "cache-control": "public, max-age=3600" });
-      res.end(vendorBody(vendor[1]!));
-      return true;
-    }
+  // ---- the panel's concerns around its routes: who asks, in which language, from where ----
+
+  const requestOf = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<Request & { readonly token: string | undefined }> => {
     const token = cookies(req).get(SESSION_COOKIE);
     const session = await sessionOf(ctx.db, token);
     const locale = session?.user.locale && isLocale(session.user.locale) ? session.user.locale : localeFromAcceptLanguage(req.headers["accept-language"]);
-    const r: Request = { req, res, url, session, locale, t: translator(locale) };
-
-    if (req.method === "POST") {
-      // Another site's page cannot post here, whatever it carries.
-      const foreign = foreignOrigin(req, true);
-      if (foreign) return errorPage(r, 403, r.t("refused.origin", { origin: foreign })), true;
-      let fields: Map<string, string>;
-      try {
-        // An import may be a whole inventory: read with its own, larger limit.
-        fields = path === "/cards/import" ? importFields(await readImportBody(req), req.headers["content-type"] ?? "") : await bodyOf(req);
-      } catch (error) {
-        if (error instanceof BodyTooLarge && path === "/cards/import") return errorPage(r, 413, r.t("cards.import.tooLarge")), true;
-        throw error;
-      }
-      if (path === "/login") return await signIn(r, fields), true;
-      if (!session) return redirect(res, "/login?expired=1"), true;
-      if (!sameSecret(fields.get("csrf") ?? (req.headers["x-csrf-token"] as string | undefined), session.csrf)) return errorPage(r, 403, r.t("refused.csrf")), true;
-      return await post(r, path, fields), true;
-    }
-    if (req.method !== "GET" && req.method !== "HEAD") return errorPage(r, 405, r.t("notFound")), true;
-    if (path === "/login") return session ? redirect(res, "/") : showSignIn(r), true;
-    if (!session) {
-      // The page's script and the stream learn it from the status; a page load goes to sign-in.
-      if (fragment(r) || path === "/panel/live") return res.writeHead(401, securityHeaders).end(), true;
-      return redirect(res, token ? "/login?expired=1" : "/login"), true;
-    }
-    if (path === "/panel/live") {
-      const foreign = foreignOrigin(req, false);
-      if (foreign) return errorPage(r, 403, r.t("refused.origin", { origin: foreign })), true;
-    }
-    await get(r, path);
-    return true;
+    return { req, res, url, session, locale, t: translator(locale), token };
   };
 
-  return { handle, dropStreams: () => streams.dropAll(), streams: { open: streams.open, reads: streams.reads } };
+  /** A GET (or HEAD): signed in, or sent to sign in; `route` null where the panel has no such page. */
+  const asGet = async (req: IncomingMessage, res: ServerResponse, { url, params }: RouteMatch, route: PanelRoute | null): Promise<void> => {
+    const r = await requestOf(req, res, url);
+    if (route?.open) return route.handle(r, params, new Map());
+    if (!r.session) {
+      // The page's script and the stream learn it from the status; a page load goes to sign-in.
+      if (fragment(r) || url.pathname === "/panel/live") return void res.writeHead(401, securityHeaders).end();
+      return redirect(res, r.token ? "/login?expired=1" : "/login");
+    }
+    return route ? route.handle(r, params, new Map()) : errorPage(r, 404, r.t("notFound"));
+  };
+
+  /** A POST: from this panel's own pages (Origin), its form read once, then signed in with the session's CSRF token. */
+  const asPost = async (req: IncomingMessage, res: ServerResponse, { url, params }: RouteMatch, route: PanelRoute | null): Promise<void> => {
+    const r = await requestOf(req, res, url);
+    // Another site's page cannot post here, whatever it carries.
+    const foreign = foreignOrigin(req, true);
+    if (foreign) return errorPage(r, 403, r.t("refused.origin", { origin: foreign }));
+    let fields: Map<string, string>;
+    try {
+      // An import may be a whole inventory: read with its own, larger limit, its file among the fields.
+      const body = await readBodyFields(req, { maxBytes: route?.upload?.maxBytes ?? MAX_BODY_BYTES, as: "form" });
+      fields = textFields(route?.upload ? new Map([...body.fields, ...body.files]) : body.fields);
+    } catch (error) {
+      if (!(error instanceof BodyTooLarge)) throw error;
+      return errorPage(r, 413, route?.upload ? r.t(route.upload.tooLarge) : r.t("refused.tooLarge", { kib: Math.floor(error.limit / 1024) }));
+    }
+    if (route?.open) return route.handle(r, params, fields);
+    if (!r.session) return redirect(res, "/login?expired=1");
+    if (!sameSecret(fields.get("csrf") ?? (req.headers["x-csrf-token"] as string | undefined), r.session.csrf)) return errorPage(r, 403, r.t("refused.csrf"));
+    return route ? route.handle(r, params, fields) : errorPage(r, 404, r.t("notFound"));
+  };
+
+  /** The panel's paths answer every method: the pages above, else its 404 or 405 page. */
+  const unmatched = async (req: IncomingMessage, res: ServerResponse, match: RouteMatch): Promise<void> => {
+    if (req.method === "POST") return asPost(req, res, match, null);
+    if (req.method === "GET" || req.method === "HEAD") return asGet(req, res, match, null);
+    const r = await requestOf(req, res, match.url);
+    return errorPage(r, 405, r.t("notFound"));
+  };
+
+  const pages: PanelRoute[] = [
+    { method: "GET", path: "/", handle: dashboard },
+    { method: "GET", path: "/login", open: true, handle: (r) => (r.session ? redirect(r.res, "/") : showSignIn(r)) },
+    { method: "POST", path: "/login", open: true, handle: (r, _params, fields) => signIn(r, fields) },
+    { method: "POST", path: "/logout", handle: (r) => signOut(r, false) },
+    { method: "POST", path: "/logout-all", handle: (r) => signOut(r, true) },
+    { method: "GET", path: "/devices", handle: async (r) => page(r, "/devices", r.t("devices.title"), devicesMain(r.t, await devicesOfUser(r.session!))) },
+    { method: "GET", path: "/devices/:key", handle: (r, { key }) => showDevice(r, key!) },
+    { method: "POST", path: "/devices/:key/modems/:modem(\\d+)/:action(reread|reset)", handle: (r, { key, modem, action }) => onModem(r, key!, Number(modem), action as "reread" | "reset") },
+    { method: "POST", path: "/devices/:key/rescan", handle: (r, { key }) => rescanDevice(r, key!) },
+    { method: "POST", path: "/devices/:key/:action(switch|release)", handle: (r, { key, action }, fields) => onPosition(r, key!, action as "switch" | "release", fields) },
+    { method: "GET", path: "/cards", handle: (r) => showCards(r, r.url.searchParams) },
+    { method: "GET", path: "/cards.csv", handle: exportCards },
+    { method: "POST", path: "/cards/:id(\\d{1,9})/edit", handle: (r, { id }, fields) => editCard(r, Number(id), fields) },
+    { method: "POST", path: "/cards/import", upload: { maxBytes: IMPORT_MAX_BYTES, tooLarge: "cards.import.tooLarge" }, handle: (r, _params, fields) => importCards(r, fields) },
+    ...poolsRoutes(ctx),
+    ...cardRoutes(ctx),
+    ...consoleRoutes(ctx),
+    ...onlineRoutes(ctx),
+    ...messagesRoutes(ctx),
+    { method: "GET", path: "/events", handle: (r) => showEvents(ctx, r) },
+    ...settingsRoutes(ctx),
+    { method: "POST", path: "/settings/language", handle: (r, _params, fields) => setLanguage(r, fields) },
+    { method: "GET", path: "/panel/live", handle: liveStream },
+  ];
+
+  /** A client that asks for JSON at `/` (scripts, the old index) gets the service's index instead. */
+  const forPages = (path: string) => (path === "/" ? { when: (req: IncomingMessage) => !wantsJson(req) } : {});
+
+  const file = (path: string, type: string, body: () => Buffer): Route => ({
+    methods: ["GET"],
+    path,
+    handle: (_req, res) => {
+      res.writeHead(200, { ...securityHeaders, "content-type": type, "cache-control": "public, max-age=3600" });
+      res.end(body());
+    },
+  });
+
+  const routes: Route[] = [
+    { methods: "any", path: "/favicon.ico", handle: (_req, res) => void res.writeHead(204, securityHeaders).end() },
+    ...Object.entries(ASSETS).map(([name, a]) => file(`/panel/assets/${name}`, a.type, () => assetBody(name))),
+    ...Object.entries(VENDOR).map(([name, v]) => file(`/panel/vendor/${name}`, v.type, () => vendorBody(name))),
+    // A file name the panel does not have is the service's 404, as any path that is not the
+    // panel's; anything else under /panel/ is a page it does not have.
+    { methods: "any", path: "/panel/assets/:name([\\w.-]+)", handle: (_req, res, { url }) => notFound(res, url.pathname) },
+    { methods: "any", path: "/panel/vendor/:name([\\w.-]+)", handle: (_req, res, { url }) => notFound(res, url.pathname) },
+    ...pages.map(
+      (route): Route => ({
+        methods: route.method === "GET" ? ["GET", "HEAD"] : ["POST"],
+        path: route.path,
+        ...forPages(route.path),
+        handle: (req, res, match) => (route.method === "GET" ? asGet : asPost)(req, res, match, route),
+      }),
+    ),
+    ...PANEL_PATHS.map((path): Route => ({ methods: "any", path, ...forPages(path), handle: unmatched })),
+  ];
+
+  return { routes, dropStreams: () => streams.dropAll(), streams: { open: streams.open, reads: streams.reads } };
 };

@@ -19,6 +19,7 @@ import type { PanelContext } from "./context";
 import { clientAddress, redirect, securityHeaders, sendHtml } from "./http";
 import type { Locale, Translate } from "./i18n/locale";
 import { shell } from "./layout";
+import type { PageRoutes } from "./route-kit";
 import { streamMessagesCsv } from "./messages-csv";
 import { KINDS, messagePage, messageQueryString, messageRows, parseMessageQuery, type Kind, type Who } from "./messages-view";
 import { messagesLive, messagesMain, problemText, type Notice } from "./pages/messages";
@@ -37,7 +38,7 @@ const MAX_DELETE = 1000;
 
 const TABLES: Record<Exclude<Kind, "unattributed">, RecordTable> = { in: "sms_in", out: "sms_out", ussd: "ussd", calls: "calls" };
 
-export const messagesRoutes = (ctx: PanelContext) => {
+export const messagesRoutes = (ctx: PanelContext): PageRoutes => {
   const whoIs = async (s: Session): Promise<Who> => cardScope(ctx, s.user);
 
   const show = async (r: MessagesRequest, query: URLSearchParams, opts: { status?: number; notice?: Notice } = {}) => {
@@ -136,19 +137,10 @@ export const messagesRoutes = (ctx: PanelContext) => {
     return redirect(r.res, `/messages?${back}`);
   };
 
-  return {
-    /** The paths this module answers. */
-    owns: (path: string) => path === "/messages" || path === "/messages.csv" || path === "/messages/delete" || path === "/messages/assign",
-    /** False when the path is not this page's. */
-    get: async (r: MessagesRequest, path: string): Promise<boolean> => {
-      if (path === "/messages") return await show(r, r.url.searchParams), true;
-      if (path === "/messages.csv") return await exportCsv(r), true;
-      return false;
-    },
-    post: async (r: MessagesRequest, path: string, fields: Map<string, string>): Promise<boolean> => {
-      if (path === "/messages/delete") return await remove(r, fields), true;
-      if (path === "/messages/assign") return await assign(r, fields), true;
-      return false;
-    },
-  };
+  return [
+    { method: "GET", path: "/messages", handle: (r) => show(r, r.url.searchParams) },
+    { method: "GET", path: "/messages.csv", handle: (r) => exportCsv(r) },
+    { method: "POST", path: "/messages/delete", handle: (r, _params, fields) => remove(r, fields) },
+    { method: "POST", path: "/messages/assign", handle: (r, _params, fields) => assign(r, fields) },
+  ];
 };

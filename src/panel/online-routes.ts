@@ -22,6 +22,7 @@ import { clientAddress, redirect, securityHeaders, sendHtml } from "./http";
 import type { StringKey } from "./i18n/en";
 import type { Locale, Translate } from "./i18n/locale";
 import { shell } from "./layout";
+import { errorPage as pageError, type PageRoutes } from "./route-kit";
 import { holderName, onlinePage, ownCards, ussdExchange, WORKING_MAX, type OnlineShow } from "./online-view";
 import { onlineLive, onlineMain, type Notice, type OnlineOptions } from "./pages/online";
 
@@ -34,9 +35,6 @@ export interface OnlineRequest {
   readonly t: Translate;
 }
 
-type ErrorPage = (status: number, text: string) => void;
-
-export const isOnlinePath = (path: string) => path === "/online" || path.startsWith("/online/");
 
 const ACTIONS = new Set(["bring", "release", "sms", "ussd", "dial", "answer", "hangup", "clear"]);
 
@@ -64,7 +62,7 @@ const backQuery = (raw: string | undefined) => {
   return out;
 };
 
-export const onlineRoutes = (ctx: PanelContext) => {
+export const onlineRoutes = (ctx: PanelContext): PageRoutes => {
   const api: SimFolderContext = { db: ctx.db, registry: ctx.registry, scheduler: ctx.scheduler, hostTtlMs: ctx.hostTtlMs, version: "panel" };
 
   const render = async (r: OnlineRequest, status: number, notices: Notice[], extra: { open?: number | null; ussd?: OnlineOptions["ussd"]; typed?: OnlineOptions["typed"] } = {}) => {
@@ -99,16 +97,15 @@ export const onlineRoutes = (ctx: PanelContext) => {
     return out;
   };
 
-  const get = async (r: OnlineRequest, path: string, errorPage: ErrorPage): Promise<void> => {
+  /** The in-place USSD box follows its exchange here until the network answered. */
+  const exchange = async (r: OnlineRequest, id: number): Promise<void> => {
+    const row = await ussdExchange(ctx, r.session!.user, id);
+    if (!row) return sendJson(r.res, 404, { error: r.t("online.notYours") });
+    return sendJson(r.res, 200, { id: Number(row.id), card: row.card, request: row.request, reply: row.reply, status: row.status, state: row.state });
+  };
+
+  const show = async (r: OnlineRequest): Promise<void> => {
     const s = r.session!;
-    const exchange = /^\/online\/ussd\/(\d{1,15})$/.exec(path);
-    if (exchange) {
-      // The in-place USSD box follows its exchange here until the network answered.
-      const row = await ussdExchange(ctx, s.user, Number(exchange[1]));
-      if (!row) return sendJson(r.res, 404, { error: r.t("online.notYours") });
-      return sendJson(r.res, 200, { id: Number(row.id), card: row.card, request: row.request, reply: row.reply, status: row.status, state: row.state });
-    }
-    if (path !== "/online") return errorPage(404, r.t("notFound"));
     const q = r.url.searchParams;
     const open = /^\d{1,9}$/.test(q.get("card") ?? "") ? Number(q.get("card")) : null;
     const ussdId = /^\d{1,15}$/.test(q.get("ussd") ?? "") ? Number(q.get("ussd")) : null;
@@ -117,10 +114,9 @@ export const onlineRoutes = (ctx: PanelContext) => {
     return render(r, 200, noticesOf(r.t, q), { open: open ?? ussd?.card ?? null, ussd });
   };
 
-  const post = async (r: OnlineRequest, path: string, fields: ReadonlyMap<string, string>, errorPage: ErrorPage): Promise<void> => {
+  const act = async (r: OnlineRequest, action: string, fields: ReadonlyMap<string, string>): Promise<void> => {
     const s = r.session!;
-    const action = /^\/online\/([a-z]+)$/.exec(path)?.[1];
-    if (!action || !ACTIONS.has(action)) return errorPage(404, r.t("notFound"));
+    const errorPage = (status: number, text: string) => pageError(r, status, text);
     const json = scripted(r.req);
     if (!mayWorkTheFarm(s.user.role)) {
       const text = r.t("refused.role", { role: r.t(`role.${s.user.role}`) });
@@ -220,5 +216,9 @@ export const onlineRoutes = (ctx: PanelContext) => {
     return redirect(r.res, `/online?${back}#work-${card.id}`);
   };
 
-  return { get, post };
+  return [
+    { method: "GET", path: "/online", handle: (r) => show(r) },
+    { method: "GET", path: "/online/ussd/:id(\\d{1,15})", handle: (r, { id }) => exchange(r, Number(id)) },
+    { method: "POST", path: `/online/:action(${[...ACTIONS].join("|")})`, handle: (r, { action }, fields) => act(r, action!, fields) },
+  ];
 };

@@ -77,94 +77,91 @@ export const poolsRoutes = (ctx: PanelContext): PageRoutes => {
 
   const poolExists = async (id: number) => (await ctx.db.selectFrom("pools").select(["id", "title"]).where("id", "=", id).executeTakeFirst()) ?? null;
 
-  const get = async (r: PanelRequest, path: string): Promise<boolean> => {
-    if (path === "/pools") return await showList(r), true;
-    const one = /^\/pools\/(\d{1,9})$/.exec(path);
-    if (one) return await showPool(r, Number(one[1])), true;
-    if (path.startsWith("/pools/")) return errorPage(r, 404, r.t("pools.notFound")), true;
-    return false;
-  };
-
-  const post = async (r: PanelRequest, path: string, fields: Map<string, string>): Promise<boolean> => {
-    if (path !== "/pools/create" && !/^\/pools\/\d{1,9}\/(rename|key|restart|merge|cards)$/.test(path)) return false;
-    if (refusedRole(r)) return true;
+  /** A new pool (`target` null), or a change to one. */
+  const change = async (r: PanelRequest, fields: Map<string, string>, target: { readonly id: number; readonly action: string } | null): Promise<void> => {
+    if (refusedRole(r)) return;
     const s = r.session!;
     const address = clientAddress(r.req);
     const log = (action: string, detail: Record<string, unknown>) => audit(ctx.db, { user: s.user.name, address, action, detail });
 
-    if (path === "/pools/create") {
+    if (target === null) {
       const title = (fields.get("title") ?? "").trim();
       const joins = (fields.get("joins") ?? "").trim();
       const typed = { title, joins };
       const titleProblem = poolTitleProblem(title);
-      if (titleProblem) return await showList(r, { status: 400, notice: { kind: "error", text: r.t("pools.refused", { reason: titleProblem }) }, typed }), true;
+      if (titleProblem) return await showList(r, { status: 400, notice: { kind: "error", text: r.t("pools.refused", { reason: titleProblem }) }, typed });
       let filter: PoolFilter | PoolFilter[];
       try {
         // Empty: no card joins by itself; the pool is filled by hand (by filter, below).
         filter = joins === "" ? [] : parsePoolFilter(joins);
       } catch (error) {
         if (!(error instanceof PoolFilterError)) throw error;
-        return await showList(r, { status: 400, notice: { kind: "error", text: r.t("pools.refused", { reason: error.message }) }, typed }), true;
+        return await showList(r, { status: 400, notice: { kind: "error", text: r.t("pools.refused", { reason: error.message }) }, typed });
       }
       const made = await createPool(ctx.db, title, filter);
       await log("pool.create", { pool: made.id, title, filter, cards: made.cards });
-      return await showList(r, { notice: { kind: "info", text: r.t("pools.created", { title, n: made.cards }) }, shownKey: keyNotice(r.t, title, made.key) }), true;
+      return await showList(r, { notice: { kind: "info", text: r.t("pools.created", { title, n: made.cards }) }, shownKey: keyNotice(r.t, title, made.key) });
     }
 
-    const [, , idText, action] = path.split("/") as [string, string, string, string];
-    const id = Number(idText);
+    const { id, action } = target;
     const pool = await poolExists(id);
-    if (!pool) return errorPage(r, 404, r.t("pools.notFound")), true;
+    if (!pool) return errorPage(r, 404, r.t("pools.notFound"));
     const back = `/pools/${id}`;
 
     if (action === "rename") {
       const title = (fields.get("title") ?? "").trim();
       const why = poolTitleProblem(title);
-      if (why) return await showPool(r, id, { status: 400, notice: { kind: "error", text: r.t("pools.refused", { reason: why }) } }), true;
+      if (why) return await showPool(r, id, { status: 400, notice: { kind: "error", text: r.t("pools.refused", { reason: why }) } });
       await renamePool(ctx.db, id, title);
       await log("pool.rename", { pool: id, from: pool.title, to: title });
-      return redirect(r.res, `${back}?renamed=1`), true;
+      return redirect(r.res, `${back}?renamed=1`);
     }
     if (action === "key") {
       const key = await rotatePoolKey(ctx.db, id);
-      if (key === null) return errorPage(r, 404, r.t("pools.notFound")), true;
+      if (key === null) return errorPage(r, 404, r.t("pools.notFound"));
       await log("pool.key", { pool: id });
-      return await showPool(r, id, { notice: { kind: "info", text: r.t("pools.key.rotated") }, shownKey: keyNotice(r.t, pool.title, key) }), true;
+      return await showPool(r, id, { notice: { kind: "info", text: r.t("pools.key.rotated") }, shownKey: keyNotice(r.t, pool.title, key) });
     }
     if (action === "restart") {
       const keep = fields.get("keep") === "1";
       // In the pool's turn: an openNumber running now finishes first, as with the API's poolRestart.
       await inPoolTurn(id, () => restartPool(ctx, id, keep));
       await log("pool.restart", { pool: id, keep });
-      return redirect(r.res, `${back}?restarted=${keep ? "keep" : "all"}`), true;
+      return redirect(r.res, `${back}?restarted=${keep ? "keep" : "all"}`);
     }
     if (action === "merge") {
       const from = Number(/^\d{1,9}$/.test(fields.get("from") ?? "") ? fields.get("from") : NaN);
       const source = Number.isNaN(from) ? null : await poolExists(from);
-      if (!source || from === id) return await showPool(r, id, { status: 400, notice: { kind: "error", text: r.t("pools.merge.refused", { reason: r.t("pools.merge.choose") }) } }), true;
+      if (!source || from === id) return await showPool(r, id, { status: 400, notice: { kind: "error", text: r.t("pools.merge.refused", { reason: r.t("pools.merge.choose") }) } });
       try {
         const { moved } = await inPoolTurn(from, () => mergePools(ctx.db, id, from));
         await log("pool.merge", { pool: id, from, fromTitle: source.title, moved });
-        return redirect(r.res, `${back}?merged=${moved}`), true;
+        return redirect(r.res, `${back}?merged=${moved}`);
       } catch (error) {
         if (!(error instanceof PoolBusy)) throw error;
-        return await showPool(r, id, { status: 409, notice: { kind: "error", text: r.t("pools.merge.refused", { reason: `${source.title}: ${error.message}` }) } }), true;
+        return await showPool(r, id, { status: 409, notice: { kind: "error", text: r.t("pools.merge.refused", { reason: `${source.title}: ${error.message}` }) } });
       }
     }
     // cards: add or take out the cards of a SIM cards page filter.
     const op = fields.get("op");
-    if (op !== "add" && op !== "remove") return await showPool(r, id, { status: 400, notice: { kind: "error", text: r.t("pools.fill.badOp") } }), true;
+    if (op !== "add" && op !== "remove") return await showPool(r, id, { status: 400, notice: { kind: "error", text: r.t("pools.fill.badOp") } });
     const filter = new URLSearchParams(fields.get("filter") ?? "");
     const iccids = await iccidsOfFilter(ctx, s.user, filter);
     if (op === "add") {
       const added = await addPoolCards(ctx.db, id, iccids);
       await log("pool.cards.add", { pool: id, filter: filter.toString(), matched: iccids.length, added });
-      return redirect(r.res, `${back}?added=${added}&matched=${iccids.length}`), true;
+      return redirect(r.res, `${back}?added=${added}&matched=${iccids.length}`);
     }
     const outcome = await inPoolTurn(id, () => removePoolCards(ctx.db, id, iccids));
     await log("pool.cards.remove", { pool: id, filter: filter.toString(), matched: iccids.length, ...outcome });
-    return redirect(r.res, `${back}?removed=${outcome.removed}&open=${outcome.open}`), true;
+    return redirect(r.res, `${back}?removed=${outcome.removed}&open=${outcome.open}`);
   };
 
-  return { get, post };
+  return [
+    { method: "GET", path: "/pools", handle: (r) => showList(r) },
+    { method: "GET", path: "/pools/:id(\\d{1,9})", handle: (r, { id }) => showPool(r, Number(id)) },
+    { method: "GET", path: "/pools/*", handle: (r) => errorPage(r, 404, r.t("pools.notFound")) },
+    { method: "POST", path: "/pools/create", handle: (r, _params, fields) => change(r, fields, null) },
+    { method: "POST", path: "/pools/:id(\\d{1,9})/:action(rename|key|restart|merge|cards)", handle: (r, { id, action }, fields) => change(r, fields, { id: Number(id), action: action! }) },
+  ];
 };

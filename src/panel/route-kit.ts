@@ -1,7 +1,6 @@
 /**
  * What a page module's routes need from a request, and the few ways they answer (a page in
- * the shell, a live region alone, a refusal): the same as the router's own, for the pages
- * that keep their routes in a module of their own.
+ * the shell, a live region alone, a refusal): the same for every page's routes.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { feedEnd, formatPosition } from "../events/feed";
@@ -10,6 +9,7 @@ import { mayWorkTheFarm } from "../access/roles";
 import type { PanelContext } from "./context";
 import { html, type Html } from "./html";
 import { sendHtml, securityHeaders } from "./http";
+import type { StringKey } from "./i18n/en";
 import type { Locale, Translate } from "./i18n/locale";
 import { document, shell } from "./layout";
 
@@ -22,11 +22,23 @@ export interface PanelRequest {
   readonly t: Translate;
 }
 
-/** A page module's routes: each answers the paths it owns and says whether it did. */
-export interface PageRoutes {
-  readonly get: (r: PanelRequest, path: string) => Promise<boolean>;
-  readonly post: (r: PanelRequest, path: string, fields: Map<string, string>) => Promise<boolean>;
+/**
+ * One of the panel's routes, an entry of the service's route table once the panel has
+ * wrapped it in its own concerns (the session, the locale, Origin and CSRF for a POST). A GET
+ * route answers HEAD too. `params` are the path's named parts; `fields` a POST's form.
+ */
+export interface PanelRoute {
+  readonly method: "GET" | "POST";
+  readonly path: string;
+  readonly handle: (r: PanelRequest, params: Readonly<Record<string, string>>, fields: Map<string, string>) => Promise<void> | void;
+  /** Served without a session (the sign-in): no redirect, no CSRF token to check. */
+  readonly open?: boolean;
+  /** A route that takes a file (the CSV import): its own cap, its file parts among the fields. */
+  readonly upload?: { readonly maxBytes: number; readonly tooLarge: StringKey };
 }
+
+/** A page module's routes. */
+export type PageRoutes = readonly PanelRoute[];
 
 /** The page's script asking for its live region only. */
 export const isFragment = (r: PanelRequest): boolean => r.req.headers["x-simgate-fragment"] === "1";

@@ -18,7 +18,7 @@ import { DEFAULT_RETENTION, type Retention } from "../config/retention";
 import { retentionInForce, retentionProblem, setRetentionOverride } from "../store/retention";
 import type { PanelContext } from "./context";
 import { clientAddress, redirect } from "./http";
-import { errorPage, sendPage, type PageRoutes, type PanelRequest } from "./route-kit";
+import { errorPage, sendPage, type PageRoutes, type PanelRequest, type PanelRoute } from "./route-kit";
 import { settingsMain, type Notice, type OperatorCodes } from "./pages/settings";
 import { auditMain, usersMain } from "./pages/users";
 
@@ -27,6 +27,11 @@ const AUDIT_PAGE = 50;
 
 /** What a finished change says when the page comes back (`?done=`). */
 const DONE = new Set(["notify", "telegram", "operator", "retention", "test", "language"]);
+
+/** A user's own settings, changed by those who may work the farm. */
+const OWN = ["/settings/key", "/settings/notify", "/settings/notify/test", "/settings/notify/retry", "/settings/telegram"];
+/** The farm's, changed by an admin. */
+const SHARED = ["/settings/operators", "/settings/retention"];
 
 export const settingsRoutes = (ctx: PanelContext): PageRoutes => {
   const api: SimFolderContext = { db: ctx.db, registry: ctx.registry, scheduler: ctx.scheduler, hostTtlMs: ctx.hostTtlMs, version: "panel" };
@@ -102,13 +107,10 @@ export const settingsRoutes = (ctx: PanelContext): PageRoutes => {
 
   const refusedRole = (r: PanelRequest) => errorPage(r, 403, r.t("refused.role", { role: r.t(`role.${r.session!.user.role}`) }));
 
-  const get: PageRoutes["get"] = async (r, path) => {
-    if (path === "/settings") return await showSettings(r), true;
-    if (path !== "/settings/users" && path !== "/settings/audit") return false;
-    if (!mayAdminister(r.session!.user.role)) return refusedRole(r), true;
-    if (path === "/settings/users") await showUsers(r);
-    else await showAudit(r);
-    return true;
+  /** The admin's pages under /settings/. */
+  const adminPage = (show: (r: PanelRequest) => Promise<void>) => async (r: PanelRequest) => {
+    if (!mayAdminister(r.session!.user.role)) return refusedRole(r);
+    await show(r);
   };
 
   /** Runs a SimFolder method for the signed-in user; its refusal (BAD_PARAM, FORBIDDEN) comes back as the reason. */
@@ -122,21 +124,19 @@ export const settingsRoutes = (ctx: PanelContext): PageRoutes => {
     }
   };
 
-  const post: PageRoutes["post"] = async (r, path, fields) => {
+  /** One change, named by its path (one of CHANGES). */
+  const change = async (r: PanelRequest, path: string, fields: Map<string, string>): Promise<void> => {
     const s = r.session!;
     const address = clientAddress(r.req);
-    const own = ["/settings/key", "/settings/notify", "/settings/notify/test", "/settings/notify/retry", "/settings/telegram"];
-    const shared = ["/settings/operators", "/settings/retention"];
     const users = /^\/settings\/users\/(add|role|password|disable|enable)$/.exec(path);
-    if (!own.includes(path) && !shared.includes(path) && !users) return false;
-    if (own.includes(path) ? !mayWorkTheFarm(s.user.role) : !mayAdminister(s.user.role)) return refusedRole(r), true;
+    if (OWN.includes(path) ? !mayWorkTheFarm(s.user.role) : !mayAdminister(s.user.role)) return refusedRole(r);
     const refused = (reason: string) => showSettings(r, { status: 400, notice: { kind: "error", text: r.t("settings.refused", { reason }) } });
 
     if (path === "/settings/key") {
       const { key } = await rotateApiKey(ctx.db, s.user.name, s.user.name, address);
       // Shown in this answer only: it is stored hashed and cannot be shown again.
       await showSettings(r, { newKey: key, notice: { kind: "info", text: r.t("settings.key.rotated") } });
-      return true;
+      return;
     }
     if (path === "/settings/notify") {
       const params = new Map<string, unknown>([
@@ -145,20 +145,20 @@ export const settingsRoutes = (ctx: PanelContext): PageRoutes => {
         ...EVENT_TYPES.map((e): [string, string] => [e, fields.get(`event_${e}`) === "1" ? "1" : "0"]),
       ]);
       const why = await viaApi(r, "settingsSet", params);
-      if (why) return await refused(why), true;
+      if (why) return await refused(why);
       const now = await notifySettings(ctx.db, s.user.id);
       await audit(ctx.db, { user: s.user.name, address, action: "settings.notify", detail: { url: now.url, format: now.format, events: EVENT_TYPES.filter((e) => now.events[e]) } });
-      return redirect(r.res, "/settings?done=notify#notify-title"), true;
+      return redirect(r.res, "/settings?done=notify#notify-title");
     }
     if (path === "/settings/notify/test") {
       const sent = await sendTestEvent(ctx.db, s.user.id);
       await audit(ctx.db, { user: s.user.name, address, action: "settings.notify.test", detail: { delivery: sent.id, ...(sent.error ? { error: sent.error } : {}) } });
-      return redirect(r.res, sent.error ? `/settings?failed=${encodeURIComponent(sent.error)}#log-title` : "/settings?done=test#log-title"), true;
+      return redirect(r.res, sent.error ? `/settings?failed=${encodeURIComponent(sent.error)}#log-title` : "/settings?done=test#log-title");
     }
     if (path === "/settings/notify/retry") {
       const done = await retryNow(ctx.db, s.user.id);
       await audit(ctx.db, { user: s.user.name, address, action: "settings.notify.retry", detail: done });
-      return redirect(r.res, `/settings?retried=${done.delivered}&waiting=${done.waiting}#log-title`), true;
+      return redirect(r.res, `/settings?retried=${done.delivered}&waiting=${done.waiting}#log-title`);
     }
     if (path === "/settings/telegram") {
       const clear = fields.get("clear") === "1";
@@ -168,9 +168,9 @@ export const settingsRoutes = (ctx: PanelContext): PageRoutes => {
       if (clear) params.set("telegram_token", "");
       else if (token) params.set("telegram_token", token);
       const why = await viaApi(r, "settingsSet", params);
-      if (why) return await refused(why), true;
+      if (why) return await refused(why);
       await audit(ctx.db, { user: s.user.name, address, action: "settings.telegram", detail: { cleared: clear, token: clear ? false : token !== "" } });
-      return redirect(r.res, "/settings?done=telegram#telegram-title"), true;
+      return redirect(r.res, "/settings?done=telegram#telegram-title");
     }
     if (path === "/settings/operators") {
       const name = (fields.get("name") ?? "").trim();
@@ -180,9 +180,9 @@ export const settingsRoutes = (ctx: PanelContext): PageRoutes => {
         ["number_ussd", (fields.get("number_ussd") ?? "").trim()],
       ]);
       const why = await viaApi(r, "operatorEdit", params);
-      if (why) return await refused(why), true;
+      if (why) return await refused(why);
       await audit(ctx.db, { user: s.user.name, address, action: "settings.operator", detail: { name, balance_ussd: params.get("balance_ussd") || null, number_ussd: params.get("number_ussd") || null } });
-      return redirect(r.res, "/settings?done=operator#codes-title"), true;
+      return redirect(r.res, "/settings?done=operator#codes-title");
     }
     if (path === "/settings/retention") {
       let value: Retention | null = null;
@@ -193,12 +193,12 @@ export const settingsRoutes = (ctx: PanelContext): PageRoutes => {
           typed[k] = /^\d{1,6}$/.test(v) ? Number(v) : v;
         }
         const problem = retentionProblem(typed);
-        if (problem) return await refused(problem), true;
+        if (problem) return await refused(problem);
         value = typed as unknown as Retention;
       }
       const now = await setRetentionOverride(ctx.db, value);
       await audit(ctx.db, { user: s.user.name, address, action: "settings.retention", detail: { ...now.retention, source: now.source } });
-      return redirect(r.res, "/settings?done=retention#retention-title"), true;
+      return redirect(r.res, "/settings?done=retention#retention-title");
     }
     // Users: the admin's; each change is audited by src/access/accounts.ts.
     const name = (fields.get("name") ?? "").trim();
@@ -207,24 +207,31 @@ export const settingsRoutes = (ctx: PanelContext): PageRoutes => {
       const action = users![1]!;
       if (action === "add") {
         const role = fields.get("role") ?? "";
-        if (!isRole(role)) return await usersRefused(r.t("users.badRole")), true;
+        if (!isRole(role)) return await usersRefused(r.t("users.badRole"));
         const { key } = await addUser(ctx.db, name, role, fields.get("password") ?? "", s.user.name);
         await showUsers(r, { newKey: { name, key }, notice: { kind: "info", text: r.t("users.added", { name }) } });
-        return true;
+        return;
       }
       if (action === "role") {
         const role = fields.get("role") ?? "";
-        if (!isRole(role)) return await usersRefused(r.t("users.badRole")), true;
-        if (name === s.user.name && role !== "admin") return await usersRefused(r.t("users.ownRole")), true;
+        if (!isRole(role)) return await usersRefused(r.t("users.badRole"));
+        if (name === s.user.name && role !== "admin") return await usersRefused(r.t("users.ownRole"));
         await setRole(ctx.db, name, role, s.user.name);
       } else if (action === "password") await setPassword(ctx.db, name, fields.get("password") ?? "", s.user.name);
       else await setDisabled(ctx.db, name, action === "disable", s.user.name);
     } catch (error) {
-      if (error instanceof AccountError) return await usersRefused(error.message), true;
+      if (error instanceof AccountError) return await usersRefused(error.message);
       throw error;
     }
-    return redirect(r.res, `/settings/users?done=${encodeURIComponent(name)}`), true;
+    return redirect(r.res, `/settings/users?done=${encodeURIComponent(name)}`);
   };
 
-  return { get, post };
+  const changeRoute = (path: string): PanelRoute => ({ method: "POST", path, handle: (r, _params, fields) => change(r, r.url.pathname, fields) });
+  return [
+    { method: "GET", path: "/settings", handle: (r) => showSettings(r) },
+    { method: "GET", path: "/settings/users", handle: adminPage((r) => showUsers(r)) },
+    { method: "GET", path: "/settings/audit", handle: adminPage((r) => showAudit(r)) },
+    ...[...OWN, ...SHARED].map(changeRoute),
+    changeRoute("/settings/users/:action(add|role|password|disable|enable)"),
+  ];
 };

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import { join } from "node:path";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -8,7 +8,8 @@ import { bootstrapKeys, BootstrapKeyError } from "../../src/access/bootstrap";
 import { MAX_FAILURES_PER_USER, recordAttempt, throttled } from "../../src/access/login-throttle";
 import { hashPassword, passwordProblem, verifyPassword } from "../../src/access/passwords";
 import { endUserSessions, sessionOf, startSession } from "../../src/access/sessions";
-import { simFolderHandler } from "../../src/api/simfolder/handler";
+import { simFolderRoutes } from "../../src/api/simfolder/handler";
+import { routesServer } from "../support/routes";
 import type { SimFolderContext } from "../../src/api/simfolder/methods";
 import { useMigratedDatabase } from "../support/migrated-database";
 
@@ -124,8 +125,7 @@ describe("the role on the API key", () => {
   beforeAll(async () => {
     // Refusal happens before a method runs, so the methods tried here need no hardware.
     const ctx = { db: db(), registry: { modems: [], devices: [], farm: null }, scheduler: {} as never, version: "test" } as unknown as SimFolderContext;
-    const handle = simFolderHandler(ctx);
-    server = createServer((req, res) => void handle(req, res));
+    server = routesServer(simFolderRoutes(ctx));
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   });

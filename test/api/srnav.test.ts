@@ -1,9 +1,9 @@
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Kysely } from "kysely";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { buildDeliver } from "../../hil/network/pdu-builder";
-import { srNavigatorHandler } from "../../src/api/srnav/handler";
+import { srNavigatorRoutes } from "../../src/api/srnav/handler";
 import type { Registry } from "../../src/devices/registry";
 import { recordCalls } from "../../src/jobs/calls-and-ussd";
 import { runSmsSender } from "../../src/jobs/sms-sender";
@@ -12,6 +12,7 @@ import { type ServiceScheduler } from "../../src/scheduler/farm-scheduler";
 import { cardSwitcher } from "../../src/scheduler/card-switcher";
 import type { Database } from "../../src/store/schema";
 import { startTestService, type TestService } from "../support/service";
+import { routesServer } from "../support/routes";
 
 // /api/handler.php on a real socket, over a simulated SR-Train (16 modems, 64 SIMs) and a
 // two-modem pool, with the store on the PostgreSQL server. Bodies are compared byte for byte.
@@ -44,12 +45,7 @@ beforeAll(async () => {
   }
   await createPool(db, "train", { devices: ["train"] }, TRAIN_KEY);
   await createPool(db, "desk", { devices: ["desk"] }, DESK_KEY);
-  const handle = srNavigatorHandler({ db, registry, scheduler, sendWaitMs: 10_000 });
-  server = createServer((req, res) => {
-    void handle(req, res).then((handled) => {
-      if (!handled) res.writeHead(404).end();
-    });
-  });
+  server = routesServer(srNavigatorRoutes({ db, registry, scheduler, sendWaitMs: 10_000 }));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/handler.php`;
 }, 120_000);

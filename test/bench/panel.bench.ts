@@ -16,8 +16,9 @@ import { Effect, Exit, Scope } from "effect";
 import { sql } from "kysely";
 import { hashKey } from "../../src/access/keys";
 import { startSession } from "../../src/access/sessions";
-import { simFolderHandler } from "../../src/api/simfolder/handler";
-import { panelHandler } from "../../src/panel/handler";
+import { routeRequests } from "../../src/api/http/router";
+import { simFolderRoutes } from "../../src/api/simfolder/handler";
+import { panelRoutes } from "../../src/panel/handler";
 import { migrate, openStore } from "../../src/store/database";
 import { throwawayDatabase } from "../support/postgres";
 
@@ -58,9 +59,8 @@ try {
 
   // This host drives nothing: every device is another host's, read from its rows.
   const ctx = { db, registry: { modems: [], devices: [], farm: null }, scheduler: { positions: () => new Map(), place: () => null } as never, hostTtlMs: 3_600_000, host: "here" };
-  const panel = panelHandler(ctx);
-  const api = simFolderHandler({ ...ctx, version: "bench" });
-  const server = createServer((req, res) => void (async () => (await api(req, res)) || (await panel.handle(req, res)) || res.writeHead(404).end())());
+  const handle = routeRequests([...simFolderRoutes({ ...ctx, version: "bench" }), ...panelRoutes(ctx).routes]);
+  const server = createServer((req, res) => void handle(req, res));
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 

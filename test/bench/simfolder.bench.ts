@@ -12,7 +12,8 @@ import { load as loadFor, summary as summaryFor } from "./load";
 import { Effect, Exit, Scope } from "effect";
 import { sql } from "kysely";
 import { hashKey } from "../../src/access/keys";
-import { simFolderHandler } from "../../src/api/simfolder/handler";
+import { routeRequests } from "../../src/api/http/router";
+import { simFolderRoutes } from "../../src/api/simfolder/handler";
 import { parseConfig } from "../../src/config/config";
 import { startRegistry } from "../../src/devices/registry";
 import { startServiceScheduler } from "../../src/scheduler/farm-scheduler";
@@ -54,7 +55,7 @@ try {
   await sql`analyze sms_in`.execute(db);
   console.log(`bench:simfolder — ${ROWS.toLocaleString("en")} stored SMS (filled in ${((performance.now() - filling) / 1000).toFixed(1)} s), ${CLIENTS} clients, ${SECONDS} s each, PostgreSQL`);
 
-  const handle = simFolderHandler({ db, registry, scheduler, version: "bench" });
+  const handle = routeRequests(simFolderRoutes({ db, registry, scheduler, version: "bench" }));
   const server: Server = createServer((req, res) => void handle(req, res));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;

@@ -11,7 +11,8 @@ import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import { load as loadFor, summary as summaryFor } from "./load";
 import { Effect, Exit, Scope } from "effect";
-import { srNavigatorHandler } from "../../src/api/srnav/handler";
+import { routeRequests } from "../../src/api/http/router";
+import { srNavigatorRoutes } from "../../src/api/srnav/handler";
 import { parseConfig } from "../../src/config/config";
 import { startRegistry } from "../../src/devices/registry";
 import { createPool } from "../../src/pools/pools";
@@ -52,7 +53,8 @@ try {
   const numbers = cards.map((c) => c.number!.replace(/\D/g, ""));
   const pollers = Array.from({ length: POLLERS }, (_, i) => numbers[i % numbers.length]!);
 
-  const handler = srNavigatorHandler({ db, registry, scheduler });
+  // Through the service's route table, as main.ts serves it.
+  const handler = routeRequests(srNavigatorRoutes({ db, registry, scheduler }));
   const api = await listen((req, res) => void handler(req, res));
   // Open the numbers as clients would, then poll them.
   for (const n of new Set(pollers)) await fetch(`${api.base}/api/handler.php?pool_key=${KEY}&action=openNumber&number=${n}&mode=repeat`).then((r) => r.text());

@@ -5,7 +5,7 @@
  * to a job (and no job's reply to a console); a lease must pin the modem and hold its jobs
  * back without failing them; dangerous lines must wait; viewers must only watch.
  */
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import { Effect } from "effect";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -21,6 +21,7 @@ import { buildDeliver } from "../../hil/network/pdu-builder";
 import { parseTranscript, ReplayModem } from "../../hil/modem/replay";
 import { ServedFarm } from "../../hil/serve";
 import { startTestService, type TestService } from "../support/service";
+import { routesServer } from "../support/routes";
 import { is, openConsole, type TestConsole } from "./console-client";
 
 let served: ServedFarm;
@@ -54,9 +55,7 @@ beforeAll(async () => {
   await service.extend(runSmsSender(db, registry, { pollMs: 50, switcher }));
   await service.extend(runCardJobs(db, registry, { pollMs: 50, switcher }));
   endpoint = await service.extend(startConsole({ db, registry, scheduler, host: "test-host", hostTtlMs: 30_000 }));
-  server = createServer((req, res) => {
-    void endpoint.handle(req, res).then((done) => done || res.writeHead(404).end());
-  });
+  server = routesServer(endpoint.routes);
   endpoint.attach(server);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
@@ -386,5 +385,17 @@ describe("sign-in and many at once", () => {
     const cfun = await post("admin", { command: "AT+CFUN=0", modems: "all" });
     expect(cfun.status).toBe(400);
     expect(((await cfun.json()) as { error: string }).error).toBe("NOT_IN_A_BATCH");
+  });
+
+  it("the batch takes a JSON body only: past 64 KiB it is 413, broken JSON or a list is 400, another method 405 with Allow", async () => {
+    const send = (body: string, method = "POST") => fetch(`${base}/console/batch`, { method, headers: { ...auth("admin"), "content-type": "application/json" }, ...(method === "POST" ? { body } : {}) });
+    const big = await send(JSON.stringify({ command: "AT+CSQ", modems: Array.from({ length: 7000 }, (_, i) => `rack/${i}`) }));
+    expect([big.status, await big.json()]).toEqual([413, { error: "TOO_LARGE", message: "request body over 65536 bytes" }]);
+    const broken = await send("{command:");
+    expect([broken.status, ((await broken.json()) as { message: string }).message]).toEqual([400, expect.stringMatching(/^the body must be JSON: /)]);
+    const list = await send('["AT+CSQ"]');
+    expect([list.status, await list.json()]).toEqual([400, { error: "BAD_REQUEST", message: "the body must be JSON: an array, not an object" }]);
+    const get = await send("", "GET");
+    expect([get.status, get.headers.get("allow"), ((await get.json()) as { error: string }).error]).toEqual([405, "POST", "METHOD"]);
   });
 });

@@ -1,11 +1,12 @@
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Effect, Exit, Scope } from "effect";
 import { sql, type Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashKey } from "../../src/access/keys";
-import { simFolderHandler } from "../../src/api/simfolder/handler";
-import { srNavigatorHandler } from "../../src/api/srnav/handler";
+import { simFolderRoutes } from "../../src/api/simfolder/handler";
+import { srNavigatorRoutes } from "../../src/api/srnav/handler";
+import { routesServer } from "../support/routes";
 import { createPool, parsePoolFilter } from "../../src/pools/pools";
 import { parseConfig } from "../../src/config/config";
 import { publishModemStates } from "../../src/devices/live-state";
@@ -61,9 +62,10 @@ beforeAll(async () => {
   // A pool over every card, once both hosts' scans have recorded theirs.
   await until(() => db.selectFrom("sim_cards").select("iccid").execute(), (rows) => rows.length === 4, "the cards of both hosts were never recorded");
   await createPool(db, "everything", parsePoolFilter("all"), POOL_KEY);
-  const simfolder = simFolderHandler({ db, registry: one.registry, scheduler: one.scheduler, version: "test", hostTtlMs: 3_000 });
-  const srnav = srNavigatorHandler({ db, registry: one.registry, scheduler: one.scheduler });
-  server = createServer((req, res) => void (async () => (await srnav(req, res)) || (await simfolder(req, res)) || res.writeHead(404).end())());
+  server = routesServer([
+    ...srNavigatorRoutes({ db, registry: one.registry, scheduler: one.scheduler }),
+    ...simFolderRoutes({ db, registry: one.registry, scheduler: one.scheduler, version: "test", hostTtlMs: 3_000 }),
+  ]);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
   srBase = `${base}/handler.php`;

@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { addUser } from "../../src/access/accounts";
@@ -7,7 +7,7 @@ import { feedEnd, formatPosition } from "../../src/events/feed";
 import type { PanelContext } from "../../src/panel/context";
 import { alertsFor, messagesPerHour } from "../../src/panel/alerts";
 import { gridRows, visibleDevices } from "../../src/panel/farm-view";
-import { panelHandler, type Panel } from "../../src/panel/handler";
+import { panelRoutes, type Panel } from "../../src/panel/handler";
 import { html } from "../../src/panel/html";
 import { CSP } from "../../src/panel/http";
 import { en } from "../../src/panel/i18n/en";
@@ -15,6 +15,7 @@ import { localeFromAcceptLanguage, translator } from "../../src/panel/i18n/local
 import { ru } from "../../src/panel/i18n/ru";
 import { useMigratedDatabase } from "../support/migrated-database";
 import { TEST_SERVER } from "../support/postgres";
+import { routesServer } from "../support/routes";
 
 // The panel over HTTP without a browser or hardware: languages, the JSON index, sign-out
 // everywhere, and what the live stream sends whom.
@@ -28,8 +29,9 @@ let base = "";
 
 beforeAll(async () => {
   ctx = { db: store.db(), registry: { modems: [], devices: [], farm: null }, scheduler: { positions: () => new Map(), place: () => null } as never, hostTtlMs: 30_000, host: "here" } satisfies PanelContext;
-  panel = panelHandler(ctx, { pollMs: 50, sessionCheckMs: 200, retryMs: 500 });
-  server = createServer((req, res) => void panel.handle(req, res).then((handled) => void (handled || res.writeHead(404).end("not the panel's"))));
+  panel = panelRoutes(ctx, { pollMs: 50, sessionCheckMs: 200, retryMs: 500 });
+  // The panel's routes alone: a path it leaves is the route table's 404.
+  server = routesServer(panel.routes);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   await addUser(store.db(), "ann", "admin", "first admin passphrase", "test");
@@ -109,7 +111,7 @@ describe("strings and markup", () => {
 describe("pages over HTTP", () => {
   it("a client asking for JSON at / is left to the service's JSON index; pages carry the CSP", async () => {
     const json = await fetch(`${base}/`, { headers: { accept: "application/json" } });
-    expect([json.status, await json.text()]).toEqual([404, "not the panel's"]);
+    expect([json.status, await json.json()]).toEqual([404, { error: "no route /" }]);
     const page = await fetch(`${base}/`, { redirect: "manual", headers: { accept: "text/html" } });
     expect([page.status, page.headers.get("location"), page.headers.get("content-security-policy")]).toEqual([303, "/login", CSP]);
   });

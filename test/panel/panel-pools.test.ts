@@ -1,6 +1,7 @@
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { srNavigatorHandler } from "../../src/api/srnav/handler";
+import { srNavigatorRoutes } from "../../src/api/srnav/handler";
+import { routesServer } from "../support/routes";
 import { startRig, type Rig } from "./panel-rig";
 
 // The Pools page in headless Chromium over the simulated farm: a pool created, filled by the
@@ -12,8 +13,7 @@ let srnav: Server;
 let api = "";
 beforeAll(async () => {
   rig = await startRig("simgate_panel_pools_browser");
-  const handle = srNavigatorHandler({ db: rig.service.db, registry: rig.service.registry, scheduler: rig.service.scheduler, sendWaitMs: 1_000 });
-  srnav = createServer((req, res) => void handle(req, res).then((handled) => void (handled || res.writeHead(404).end())));
+  srnav = routesServer(srNavigatorRoutes({ db: rig.service.db, registry: rig.service.registry, scheduler: rig.service.scheduler, sendWaitMs: 1_000 }));
   await new Promise<void>((r) => srnav.listen(0, "127.0.0.1", r));
   api = `http://127.0.0.1:${(srnav.address() as { port: number }).port}/api/handler.php`;
 }, 120_000);

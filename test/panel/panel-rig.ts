@@ -5,19 +5,20 @@
  * `chromium` package driven by playwright-core (no browser download).
  */
 import { mkdirSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Server } from "node:http";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { addUser } from "../../src/access/accounts";
-import { simFolderHandler } from "../../src/api/simfolder/handler";
+import { simFolderRoutes } from "../../src/api/simfolder/handler";
 import { recordModemEvents } from "../../src/events/recorder";
 import { reportModemTrouble } from "../../src/devices/modem-trouble";
 import { publishModemStates } from "../../src/devices/live-state";
-import { panelHandler, type Panel } from "../../src/panel/handler";
+import { panelRoutes, type Panel } from "../../src/panel/handler";
 import { startConsole } from "../../src/console/endpoint";
 import { Farm } from "../../hil/farm";
 import { ServedFarm } from "../../hil/serve";
 import { startTestService, type TestService } from "../support/service";
+import { routesServer } from "../support/routes";
 
 export const CHROMIUM = process.env.SIMGATE_CHROMIUM ?? "/usr/bin/chromium";
 /** Where the browser tests leave their screenshots (git-ignored). */
@@ -66,20 +67,11 @@ export const startRig = async (name: string): Promise<Rig> => {
   for (const who of Object.keys(USERS) as Who[]) keys[who] = (await addUser(service.db, USERS[who].name, USERS[who].role, USERS[who].password, "test")).key;
 
   // Quick session checks, and a reconnect delay long enough for a test to act while a tab is cut off.
-  const panel = panelHandler({ db: service.db, registry: service.registry, scheduler: service.scheduler, hostTtlMs: 30_000, host: "test-host" }, { pollMs: 100, sessionCheckMs: 500, retryMs: 1_500 });
-  const api = simFolderHandler({ db: service.db, registry: service.registry, scheduler: service.scheduler, version: "test" });
-  // The console's endpoint as the service serves it: its WebSocket takes the server's upgrades, its batch is a handler.
+  const panel = panelRoutes({ db: service.db, registry: service.registry, scheduler: service.scheduler, hostTtlMs: 30_000, host: "test-host" }, { pollMs: 100, sessionCheckMs: 500, retryMs: 1_500 });
+  // The console's endpoint as the service serves it: its WebSocket takes the server's upgrades, its batch is a route.
   const consoleEndpoint = await service.extend(startConsole({ db: service.db, registry: service.registry, scheduler: service.scheduler, host: "test-host", hostTtlMs: 30_000 }));
-  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    void (async () => {
-      for (const handle of [api, panel.handle, consoleEndpoint.handle]) if (await handle(req, res)) return;
-      res.writeHead(404).end();
-    })().catch((error: Error) => {
-      process.stderr.write(`panel rig: ${error.stack}\n`);
-      if (!res.headersSent) res.writeHead(500).end();
-      else res.destroy();
-    });
-  });
+  // One route table, as the service's: a handler that fails is answered 500 and logged by it.
+  const server: Server = routesServer([...simFolderRoutes({ db: service.db, registry: service.registry, scheduler: service.scheduler, version: "test" }), ...panel.routes, ...consoleEndpoint.routes]);
   consoleEndpoint.attach(server);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;

@@ -4,11 +4,12 @@
  * cookie, token and the panel's own Origin. Sessions are kept per user name; `forget` drops
  * one (after a password reset ended it).
  */
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import type { Kysely } from "kysely";
 import { addUser } from "../../src/access/accounts";
 import type { PanelContext } from "../../src/panel/context";
-import { panelHandler, type Panel } from "../../src/panel/handler";
+import { panelRoutes, type Panel } from "../../src/panel/handler";
+import { routesServer } from "../support/routes";
 import type { Database } from "../../src/store/schema";
 
 /** The users the HTTP panel tests make, and their passwords. */
@@ -68,8 +69,8 @@ export const panelSessions = (base: () => string) => {
 
 /** The panel alone on a loopback HTTP server, as the HTTP-level tests use it. */
 export const servePanel = async (ctx: PanelContext): Promise<{ panel: Panel; server: Server; base: string }> => {
-  const panel = panelHandler(ctx, { pollMs: 50, sessionCheckMs: 200, retryMs: 500 });
-  const server = createServer((req, res) => void panel.handle(req, res).then((handled) => void (handled || res.writeHead(404).end("not the panel's"))));
+  const panel = panelRoutes(ctx, { pollMs: 50, sessionCheckMs: 200, retryMs: 500 });
+  const server = routesServer(panel.routes);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   return { panel, server, base: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
 };

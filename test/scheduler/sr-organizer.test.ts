@@ -1,8 +1,9 @@
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Effect, Option, SubscriptionRef } from "effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { srNavigatorHandler } from "../../src/api/srnav/handler";
+import { srNavigatorRoutes } from "../../src/api/srnav/handler";
+import { routesServer } from "../support/routes";
 import { createPool } from "../../src/pools/pools";
 import { startTestService, type TestService } from "../support/service";
 
@@ -16,12 +17,7 @@ const KEY = "organizer-pool-key-01";
 beforeAll(async () => {
   service = await startTestService("simgate_organizer", [{ id: "org", model: "sr-organizer", modems: "simulated", rotateEveryMs: 0 }], { settleMs: 1_000 });
   await createPool(service.db, "organizer", { devices: ["org"] }, KEY);
-  const handle = srNavigatorHandler({ db: service.db, registry: service.registry, scheduler: service.scheduler, sendWaitMs: 10_000 });
-  server = createServer((req, res) => {
-    void handle(req, res).then((handled) => {
-      if (!handled) res.writeHead(404).end();
-    });
-  });
+  server = routesServer(srNavigatorRoutes({ db: service.db, registry: service.registry, scheduler: service.scheduler, sendWaitMs: 10_000 }));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/handler.php`;
 }, 60_000);

@@ -9,7 +9,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { userByKey } from "../../access/users";
 import { isStoreUnavailable } from "../../store/database";
-import { BodyTooLarge, formFields, readBody } from "../http/params";
+import { BodyTooLarge, BodyUnreadable, readRequestFields } from "../http/body";
+import type { Route, RouteMatch } from "../http/router";
 import { FORWARDED_BY, ForwardFailed, forwardJson } from "../../hosts/forward";
 import { ApiError, METHODS, OnAnotherHost, type SimFolderContext, type User } from "./methods";
 import { logNow } from "../../log/logger";
@@ -57,29 +58,6 @@ const reply = (res: ServerResponse, status: number, body: unknown) => {
 const fail = (res: ServerResponse, error: ApiError) => reply(res, STATUS[error.code] ?? 400, { status: "error", error: error.code, message: error.message, ...error.extra });
 
 /**
- * Query, then body fields over them: a URL-encoded or multipart form (a browser's FormData),
- * or JSON, whose values are kept as they are (lists may be arrays).
- */
-const paramsOf = async (req: IncomingMessage, url: URL): Promise<Map<string, unknown>> => {
-  const params = new Map<string, unknown>(url.searchParams);
-  if (req.method !== "POST") return params;
-  const raw = await readBody(req);
-  const body = raw.toString("utf8");
-  if (!body.trim()) return params;
-  if ((req.headers["content-type"] ?? "").includes("application/json")) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body);
-    } catch (error) {
-      throw new ApiError("BAD_PARAM", `the JSON body does not parse: ${(error as Error).message}`);
-    }
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new ApiError("BAD_PARAM", "the JSON body must be an object");
-    for (const [k, v] of Object.entries(parsed)) params.set(k, v);
-  } else for (const [k, v] of formFields(raw, req.headers["content-type"] ?? "")) params.set(k, v);
-  return params;
-};
-
-/**
  * A live request for a card on another host's modem (callAnswer, callEnd) is served by that
  * host: passed on with the caller's own parameters (its key included, so that host checks
  * the same rights) and its answer handed back as it came. Passed on once at most.
@@ -97,39 +75,48 @@ const passOn = async (req: IncomingMessage, res: ServerResponse, elsewhere: OnAn
   }
 };
 
-export const simFolderHandler = (ctx: SimFolderContext) => async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
-  const url = new URL(req.url ?? "/", "http://localhost");
-  const match = /^\/api(?:\/([A-Za-z]+))?\/?$/.exec(url.pathname);
-  if (!match) return false;
-  try {
-    if (req.method !== "GET" && req.method !== "POST") throw new ApiError("BAD_METHOD", "use GET or POST");
-    const params = await paramsOf(req, url);
-    const name = match[1] ?? (typeof params.get("method") === "string" ? (params.get("method") as string) : "");
-    const method = Object.hasOwn(METHODS, name) ? METHODS[name] : undefined;
-    if (!method) throw new ApiError("BAD_METHOD", name ? `no method "${name}"` : "no method given (method=... or /api/<method>)");
-    let user: (User & { readonly role: string }) | null = null;
-    if (name !== "version") {
-      user = await userByKey(ctx.db, params.get("api_key"));
-      if (!user) throw new ApiError("BAD_API_KEY", "api_key is missing or not valid");
-      if (user.role === "viewer" && !READ_METHODS.has(name)) throw new ApiError("FORBIDDEN", `${name} changes the farm; user ${user.name} is a viewer and may only read`);
-    }
+/**
+ * The SimFolder API's routes: /api/<method> and /api (the method as `method=`). Every method
+ * of HTTP is answered in the API's words (BAD_METHOD for all but GET and POST).
+ */
+export const simFolderRoutes = (ctx: SimFolderContext): Route[] => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, { url, params: path }: RouteMatch): Promise<void> => {
     try {
-      reply(res, 200, { status: "ok", ...(await method(ctx, user!, params)) });
+      if (req.method !== "GET" && req.method !== "POST") throw new ApiError("BAD_METHOD", "use GET or POST");
+      const params = (await readRequestFields(req, url)).fields;
+      const name = path.method ?? (typeof params.get("method") === "string" ? (params.get("method") as string) : "");
+      const method = Object.hasOwn(METHODS, name) ? METHODS[name] : undefined;
+      if (!method) throw new ApiError("BAD_METHOD", name ? `no method "${name}"` : "no method given (method=... or /api/<method>)");
+      let user: (User & { readonly role: string }) | null = null;
+      if (name !== "version") {
+        user = await userByKey(ctx.db, params.get("api_key"));
+        if (!user) throw new ApiError("BAD_API_KEY", "api_key is missing or not valid");
+        if (user.role === "viewer" && !READ_METHODS.has(name)) throw new ApiError("FORBIDDEN", `${name} changes the farm; user ${user.name} is a viewer and may only read`);
+      }
+      try {
+        reply(res, 200, { status: "ok", ...(await method(ctx, user!, params)) });
+      } catch (error) {
+        if (!(error instanceof OnAnotherHost)) throw error;
+        await passOn(req, res, error, name, params, ctx.host!);
+      }
     } catch (error) {
-      if (!(error instanceof OnAnotherHost)) throw error;
-      await passOn(req, res, error, name, params, ctx.host!);
+      if (error instanceof ApiError) fail(res, error);
+      else if (error instanceof BodyTooLarge) fail(res, new ApiError("TOO_LARGE", error.message));
+      else if (error instanceof BodyUnreadable) fail(res, new ApiError("BAD_PARAM", error.message));
+      else if (isStoreUnavailable(error)) {
+        // Nothing was done: the client may repeat the request once the database is back.
+        res.setHeader("retry-after", "5");
+        fail(res, new ApiError("UNAVAILABLE", "the database is not reachable right now; nothing was changed, try again shortly"));
+      } else {
+        logNow("error", `simfolder: ${(error as Error).stack ?? String(error)}`);
+        fail(res, new ApiError("INTERNAL", "the request could not be completed; it is logged"));
+      }
     }
-  } catch (error) {
-    if (error instanceof ApiError) fail(res, error);
-    else if (error instanceof BodyTooLarge) fail(res, new ApiError("TOO_LARGE", error.message));
-    else if (isStoreUnavailable(error)) {
-      // Nothing was done: the client may repeat the request once the database is back.
-      res.setHeader("retry-after", "5");
-      fail(res, new ApiError("UNAVAILABLE", "the database is not reachable right now; nothing was changed, try again shortly"));
-    } else {
-      logNow("error", `simfolder: ${(error as Error).stack ?? String(error)}`);
-      fail(res, new ApiError("INTERNAL", "the request could not be completed; it is logged"));
-    }
-  }
-  return true;
+  };
+  return [
+    { methods: "any", path: "/api", handle },
+    { methods: "any", path: "/api/", handle },
+    { methods: "any", path: "/api/:method([A-Za-z]+)", handle },
+    { methods: "any", path: "/api/:method([A-Za-z]+)/", handle },
+  ];
 };

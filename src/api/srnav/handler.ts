@@ -7,7 +7,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { poolByKey } from "../../pools/pools";
 import { isStoreUnavailable } from "../../store/database";
-import { BodyTooLarge, requestParams } from "../http/params";
+import { BodyTooLarge, readRequestFields, textFields } from "../http/body";
+import type { Route, RouteMatch } from "../http/router";
 import { ACTIONS, ApiWord, type Reply, type SrNavContext } from "./actions";
 import { logNow } from "../../log/logger";
 
@@ -46,36 +47,22 @@ const serialised = () => {
  */
 export const inPoolTurn = serialised();
 
-/** Handles the request when it is for /api/handler.php; false otherwise. */
-export const srNavigatorHandler = (ctx: SrNavContext) => {
+/** The SR-Navigator API's route: /api/handler.php, GET or POST. */
+export const srNavigatorRoutes = (ctx: SrNavContext): Route[] => {
   const inTurn = inPoolTurn;
-  return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
-    const path = new URL(req.url ?? "/", "http://localhost").pathname;
-    if (path !== SRNAV_PATH) return false;
-    if (req.method !== "GET" && req.method !== "POST") {
-      res.writeHead(405, { allow: "GET, POST", "content-type": "text/plain; charset=utf-8" });
-      res.end("METHOD_NOT_ALLOWED");
-      return true;
-    }
+  const handle = async (req: IncomingMessage, res: ServerResponse, { url }: RouteMatch): Promise<void> => {
     let params: Map<string, string>;
     try {
-      params = await requestParams(req);
+      params = textFields((await readRequestFields(req, url, { as: "form" })).fields);
     } catch (error) {
-      send(res, error instanceof BodyTooLarge ? 413 : 400, { kind: "word", body: error instanceof BodyTooLarge ? "TOO_LARGE" : "BAD_REQUEST" });
-      return true;
+      return send(res, error instanceof BodyTooLarge ? 413 : 400, { kind: "word", body: error instanceof BodyTooLarge ? "TOO_LARGE" : "BAD_REQUEST" });
     }
     const action = params.get("action") ?? "";
     try {
       const pool = await poolByKey(ctx.db, params.get("pool_key"));
-      if (!pool) {
-        send(res, 200, { kind: "word", body: "BAD_KEY" });
-        return true;
-      }
+      if (!pool) return send(res, 200, { kind: "word", body: "BAD_KEY" });
       const run = Object.hasOwn(ACTIONS, action) ? ACTIONS[action] : undefined;
-      if (!run) {
-        send(res, 200, { kind: "word", body: "BAD_ACTION" });
-        return true;
-      }
+      if (!run) return send(res, 200, { kind: "word", body: "BAD_ACTION" });
       send(res, 200, await (SERIAL.has(action) ? inTurn(pool.id, () => run(ctx, pool.id, params)) : run(ctx, pool.id, params)));
     } catch (error) {
       if (error instanceof ApiWord) send(res, 200, { kind: "word", body: error.message });
@@ -90,6 +77,11 @@ export const srNavigatorHandler = (ctx: SrNavContext) => {
         send(res, 200, { kind: "word", body: "ERROR" });
       }
     }
-    return true;
   };
+  // Other methods get the API's own word, with the methods it takes.
+  const refuse = (_req: IncomingMessage, res: ServerResponse, allow: string) => {
+    res.writeHead(405, { allow, "content-type": "text/plain; charset=utf-8" });
+    res.end("METHOD_NOT_ALLOWED");
+  };
+  return [{ methods: ["GET", "POST"], path: SRNAV_PATH, handle, refuse }];
 };

@@ -32,6 +32,7 @@ export const en = {
   "refused.csrf": "The form was stale or not from this panel (missing security token). Reload the page and try again.",
   "refused.origin": "Refused: the request came from another site ({origin}).",
   "refused.role": "Your role ({role}) may not do this.",
+  "refused.tooLarge": "The form sent was too large (at most {kib} KiB).",
   "dashboard.title": "Dashboard",
   "dashboard.summary": "{online} of {total} modems online",
   "dashboard.noDevices": "No devices are configured, or none is yours.",

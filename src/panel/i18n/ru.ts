@@ -34,6 +34,7 @@ export const ru: Record<StringKey, string> = {
   "refused.csrf": "Форма устарела или отправлена не из панели (нет токена защиты). Обновите страницу и повторите.",
   "refused.origin": "Отклонено: запрос пришёл с другого сайта ({origin}).",
   "refused.role": "Ваша роль ({role}) не позволяет это сделать.",
+  "refused.tooLarge": "Отправленная форма слишком велика (не больше {kib} КиБ).",
   "dashboard.title": "Обзор",
   "dashboard.summary": "Модемов в сети: {online} из {total}",
   "dashboard.noDevices": "Устройства не настроены или среди них нет ваших.",
