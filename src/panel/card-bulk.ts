@@ -12,7 +12,7 @@ import { enqueueCardWork } from "../jobs/card-jobs";
 import { addPoolCards, removePoolCards } from "../pools/pools";
 import { inPoolTurn } from "../api/srnav/handler";
 import type { Database } from "../store/schema";
-import type { PanelContext } from "./context";
+import { runIn, type PanelContext } from "./context";
 
 export const BULK_ACTIONS = ["online", "pool-add", "pool-remove", "clear", "forget"] as const;
 export type BulkAction = (typeof BULK_ACTIONS)[number];
@@ -71,12 +71,12 @@ export const runBulk = async (ctx: PanelContext, user: { readonly id: number }, 
     }
     if (action === "online") {
       // As SimFolder cardSelect: the user's hold, checked against every other hold at once.
-      const claimed = await Effect.runPromise(Effect.either(ctx.scheduler.claim(c.device, c.place, `user:${user.id}`)));
+      const claimed = await runIn(ctx)(Effect.either(ctx.scheduler.claim(c.device, c.place, `user:${user.id}`)));
       if (claimed._tag === "Left") {
         skip(`${c.iccid}: ${claimed.left.message}`);
         continue;
       }
-    } else await Effect.runPromise(enqueueCardWork(ctx.db, { kind: "clear", iccid: c.iccid }));
+    } else await runIn(ctx)(enqueueCardWork(ctx.db, { kind: "clear", iccid: c.iccid }));
     acted.push(c.iccid);
   }
   return { done: acted.length, skipped: cards.length - acted.length, reasons, iccids: acted };

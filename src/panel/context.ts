@@ -1,4 +1,5 @@
 /** What the panel's pages are built from: the same services the APIs use. */
+import { Runtime, type Effect } from "effect";
 import type { Kysely } from "kysely";
 import type { Registry } from "../devices/registry";
 import type { ServiceScheduler } from "../scheduler/farm-scheduler";
@@ -12,4 +13,15 @@ export interface PanelContext {
   readonly hostTtlMs: number;
   /** This host's name, shown next to the modems it drives. */
   readonly host: string;
+  /**
+   * The service's runtime (its logger and log level): effects a page runs log as the rest of
+   * the service does. Effect's default runtime when not given (tests).
+   */
+  readonly runtime?: Runtime.Runtime<never>;
 }
+
+/** Runs an effect of the services for a page, in the service's runtime. */
+export const runIn =
+  (ctx: PanelContext) =>
+  <A, E>(effect: Effect.Effect<A, E>): Promise<A> =>
+    Runtime.runPromise(ctx.runtime ?? Runtime.defaultRuntime)(effect);

@@ -9,8 +9,8 @@ import { sql } from "kysely";
 import { isModel, modelRow } from "../../protocol/bank/models";
 import { localModem, remoteModems, type LiveModem } from "../devices/live-state";
 import type { Rotation } from "../scheduler/scheduler";
-import type { PanelContext } from "./context";
 import { consoleLeases, type LeaseView } from "./console-leases";
+import { runIn, type PanelContext } from "./context";
 
 export interface Viewer {
   readonly id: number;
@@ -82,7 +82,7 @@ export const withSignalHistory = async (ctx: PanelContext, modems: readonly Mode
 /** Every modem of these devices, live, with its trouble count over the last hour. */
 export const modemsOf = async (ctx: PanelContext, devices: readonly DeviceRow[]): Promise<ModemView[]> => {
   const keys = new Set(devices.map((d) => d.key));
-  const local = await Effect.runPromise(Effect.forEach(ctx.registry.modems.filter((m) => keys.has(m.device)), (m) => localModem(m, ctx.host)));
+  const local = await runIn(ctx)(Effect.forEach(ctx.registry.modems.filter((m) => keys.has(m.device)), (m) => localModem(m, ctx.host)));
   const localKeys = ctx.registry.devices.map((d) => d.config.id);
   // Three independent reads, at once: on a busy machine each round trip waits its turn.
   const [remote, trouble, queued] = await Promise.all([

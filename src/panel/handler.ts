@@ -20,7 +20,6 @@ import { mayWorkTheFarm } from "../access/roles";
 import { endSession, endUserSessions, pruneSessions, sessionOf, startSession, type Session } from "../access/sessions";
 import { BodyTooLarge, MAX_BODY_BYTES, readBodyFields, textFields } from "../api/http/body";
 import { notFound, type Route, type RouteMatch } from "../api/http/router";
-import type { PanelContext } from "./context";
 import { deviceGrid, modemsOf, visibleDevices, withSignalHistory } from "./farm-view";
 import { alertsFor, messagesPerHour } from "./alerts";
 import { html, type Html } from "./html";
@@ -43,6 +42,7 @@ import { showEvents } from "./events-routes";
 import type { PanelRoute } from "./route-kit";
 import { settingsRoutes } from "./settings-routes";
 import { CONSOLE_PAGE, consoleRoutes } from "./console-routes";
+import { runIn, type PanelContext } from "./context";
 
 const LOGIN_COOKIE = "simgate_login";
 
@@ -235,12 +235,12 @@ export const panelRoutes = (ctx: PanelContext, streamOptions: StreamOptions = DE
     const holder = `user:${s.user.id}`;
     const card = await ctx.db.selectFrom("sim_cards").select("iccid").where("device_id", "=", device.id).where("place", "=", position).executeTakeFirst();
     if (action === "release") {
-      await Effect.runPromise(ctx.scheduler.release(key, position, holder));
+      await runIn(ctx)(ctx.scheduler.release(key, position, holder));
       await audit(ctx.db, { user: s.user.name, address, action: "position.release", device: key, position, iccid: card?.iccid ?? null });
       return redirect(r.res, `${back}?released=${encodeURIComponent(position)}`);
     }
     // Refused when it would move a held card.
-    const claimed = await Effect.runPromise(Effect.either(ctx.scheduler.claim(key, position, holder)));
+    const claimed = await runIn(ctx)(Effect.either(ctx.scheduler.claim(key, position, holder)));
     await audit(ctx.db, {
       user: s.user.name,
       address,
@@ -326,7 +326,7 @@ export const panelRoutes = (ctx: PanelContext, streamOptions: StreamOptions = DE
     const device = (await devicesOfUser(s)).find((d) => d.key === key);
     const registered = device && ctx.registry.modems.find((m) => m.device === key && m.position === modem);
     if (!registered) return errorPage(r, 404, r.t("device.notFound"));
-    const actor = await Effect.runPromise(SubscriptionRef.get(registered.supervised.actor));
+    const actor = await runIn(ctx)(SubscriptionRef.get(registered.supervised.actor));
     await audit(ctx.db, { user: s.user.name, address: clientAddress(r.req), action: `modem.${action}`, device: key, detail: { modem, connected: Option.isSome(actor) } });
     const back = `/devices/${encodeURIComponent(key)}`;
     if (Option.isNone(actor)) return redirect(r.res, `${back}?offline=${modem}`);
@@ -347,7 +347,7 @@ export const panelRoutes = (ctx: PanelContext, streamOptions: StreamOptions = DE
     if (!mayWorkTheFarm(s.user.role)) return errorPage(r, 403, r.t("refused.role", { role: r.t(`role.${s.user.role}`) }));
     const device = (await devicesOfUser(s)).find((d) => d.key === key);
     if (!device || !ctx.registry.devices.some((d) => d.config.id === key)) return errorPage(r, 404, r.t("device.notFound"));
-    const started = await Effect.runPromise(Effect.either(ctx.scheduler.rescan(key)));
+    const started = await runIn(ctx)(Effect.either(ctx.scheduler.rescan(key)));
     const ok = started._tag === "Right" && started.right;
     await audit(ctx.db, { user: s.user.name, address: clientAddress(r.req), action: "device.rescan", device: key, detail: ok ? {} : { refused: "a rescan is already running" } });
     return redirect(r.res, `/devices/${encodeURIComponent(key)}?rescan=${ok ? "started" : "busy"}`);

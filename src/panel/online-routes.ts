@@ -16,7 +16,6 @@ import type { Session } from "../access/sessions";
 import { ApiError, METHODS, type SimFolderContext } from "../api/simfolder/methods";
 import { formatPosition, feedEnd } from "../events/feed";
 import { holderOf } from "../devices/card-holder";
-import type { PanelContext } from "./context";
 import type { Html } from "./html";
 import { clientAddress, redirect, securityHeaders, sendHtml } from "./http";
 import type { StringKey } from "./i18n/en";
@@ -25,6 +24,7 @@ import { shell } from "./layout";
 import { errorPage as pageError, type PageRoutes } from "./route-kit";
 import { holderName, onlinePage, ownCards, ussdExchange, WORKING_MAX, type OnlineShow } from "./online-view";
 import { onlineLive, onlineMain, type Notice, type OnlineOptions } from "./pages/online";
+import { runIn, type PanelContext } from "./context";
 
 export interface OnlineRequest {
   readonly req: IncomingMessage;
@@ -166,7 +166,7 @@ export const onlineRoutes = (ctx: PanelContext): PageRoutes => {
     back.set("card", String(card.id));
 
     if (action === "release") {
-      if (card.device && card.place) await Effect.runPromise(ctx.scheduler.release(card.device, card.place, holderName(s.user.id)));
+      if (card.device && card.place) await runIn(ctx)(ctx.scheduler.release(card.device, card.place, holderName(s.user.id)));
       await audit(ctx.db, { ...where, action: "online.release" });
       back.delete("card");
       back.set("done", "release");
@@ -174,9 +174,9 @@ export const onlineRoutes = (ctx: PanelContext): PageRoutes => {
     }
 
     if (action === "clear") {
-      const holder = await Effect.runPromise(holderOf(ctx.registry, card.iccid));
+      const holder = await runIn(ctx)(holderOf(ctx.registry, card.iccid));
       if (Option.isNone(holder)) return refuse(409, r.t("online.clear.offline"), card.id);
-      const swept = await Effect.runPromise(Effect.either(holder.value.actor.sweep));
+      const swept = await runIn(ctx)(Effect.either(holder.value.actor.sweep));
       await audit(ctx.db, { ...where, action: "online.clear", detail: swept._tag === "Left" ? { failed: swept.left.message } : {} });
       if (swept._tag === "Left") return refuse(502, swept.left.message, card.id);
       back.set("done", "clear");

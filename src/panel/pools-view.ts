@@ -4,12 +4,11 @@
  * card's status word as getSimStatus says it, and who holds each card's position now (the
  * pool's client, a user, a job).
  */
-import { Effect } from "effect";
 import { poolStatusOf } from "../api/srnav/actions";
 import { holderOfPool, liveStatus, poolCards, type LiveWord, type PoolCard } from "../api/srnav/pool-cards";
 import { listPools, type PoolSummary } from "../pools/pools";
-import type { PanelContext } from "./context";
 import { holderName } from "./farm-view";
+import { runIn, type PanelContext } from "./context";
 
 export const MEMBERS_PER_PAGE = 50;
 
@@ -48,7 +47,7 @@ export const poolDetail = async (ctx: PanelContext, id: number, page: number): P
   const rows: MemberRow[] = [];
   // The page's cards only: each status word may read a modem's state.
   for (const card of cards.slice((shown - 1) * MEMBERS_PER_PAGE, shown * MEMBERS_PER_PAGE)) {
-    const live = await Effect.runPromise(liveStatus(ctx, id, card));
+    const live = await runIn(ctx)(liveStatus(ctx, id, card));
     const hold = await holdOf(ctx, card);
     if (hold && !names.has(hold.holder)) names.set(hold.holder, await holderName(ctx, hold.holder));
     rows.push({ card, word: live.word, online: live.online, hold: hold ? { holder: hold.holder, name: names.get(hold.holder)!, state: hold.state, mine: hold.holder === holderOfPool(id) } : null });
