@@ -2,12 +2,12 @@
 import { Schema } from "effect";
 import { enqueueCardWork } from "../../jobs/card-jobs";
 import { method, run } from "./context";
-import { CARD_FILTER, Checked, namesOneCard, required, RequiredText, unix, windowed, WINDOW } from "./params";
+import { CARD_FILTER, ONE_CARD, Checked, namesOneCard, required, RequiredText, unix, windowed, WINDOW } from "./params";
 import { listOn, oneCard } from "./scope";
 
 const AtSendParams = namesOneCard(
   Schema.Struct({
-    ...CARD_FILTER,
+    ...ONE_CARD,
     command: required(
       Checked(RequiredText(500), (command) => (!/^AT/i.test(command) || /[\r\n\x1a\x1b]/.test(command) ? "must be one AT command line (AT..., no line breaks)" : null)),
       "one AT line",

@@ -11,7 +11,7 @@ import { enqueueCardWork } from "../../jobs/card-jobs";
 import { holderOf } from "../../devices/card-holder";
 import { method, run, type SimFolderContext, type User } from "./context";
 import { ApiError } from "./errors";
-import { CARD_FILTER, CARD_REQUIRED, IdList, namesOneCard, optional, PhoneNumber, required, unix, windowed, WINDOW, type CardFilter, type Window } from "./params";
+import { CARD_FILTER, ONE_CARD, CARD_REQUIRED, IdList, namesOneCard, optional, PhoneNumber, required, unix, windowed, WINDOW, type CardFilter, type Window } from "./params";
 import { DeleteIds, deleteOn, listOn, oneCard } from "./scope";
 
 /** The card is on a modem another host drives: the request is that host's to serve (src/hosts/forward.ts). */
@@ -68,7 +68,7 @@ export const callBegin = method(CallBeginParams, async (ctx, user, params) => {
   return { job_id: job };
 });
 
-const OneCardParams = namesOneCard(Schema.Struct(CARD_FILTER));
+const OneCardParams = namesOneCard(Schema.Struct(ONE_CARD));
 
 export const callAnswer = method(OneCardParams, async (ctx, user, params) => {
   const card = await oneCard(ctx, user, params);

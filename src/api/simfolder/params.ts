@@ -140,9 +140,14 @@ export const Switch = field<boolean>({ type: "string", enum: ["1", "0"] }, Schem
   return s === "0" || s === "1" || s === "true" || s === "false" ? { ok: s === "1" || s === "true" } : { why: "must be 1 or 0" };
 });
 
-/** A field that may be left out, with what the document says of it. */
-export const optional = <S extends Schema.Schema.Any>(schema: S, description?: string) =>
-  description === undefined ? Schema.optional(schema) : Schema.optional(schema).annotations({ description });
+/**
+ * A field that may be left out, with what the document says of it. Exact: a parameter is
+ * absent or has a value (neither JSON nor a form can give undefined), so a refusal is one
+ * issue, never also "expected undefined" with the value printed (which, for a list nested
+ * a hundred thousand deep, would not end).
+ */
+export const optional = <S extends Schema.Schema.All>(schema: S, description?: string) =>
+  description === undefined ? Schema.optionalWith(schema, { exact: true }) : Schema.optionalWith(schema, { exact: true }).annotations({ description });
 
 /** A field that must be given: left out, it is refused with the same words as when empty. */
 export const required = <S extends Schema.Schema.Any>(schema: S, description?: string) =>
@@ -168,6 +173,9 @@ export const CARD_REQUIRED = "is required (or the SIM's number)";
 /** The one card a method acts on: card_id, or the SIM's own number (either given, even empty). */
 export const namesOneCard = <A extends CardFilter, I, R>(struct: Schema.Schema<A, I, R>) =>
   struct.pipe(Schema.filter((p) => (p.card_id !== undefined || p.number !== undefined ? undefined : { path: ["card_id"], message: CARD_REQUIRED })));
+
+/** CARD_FILTER for a method that acts on one card (with `namesOneCard`): either field may name it, so neither is required alone. */
+export const ONE_CARD = { ...CARD_FILTER, card_id: optional(IdList(), "the card (or number: the SIM's own number)") };
 
 /** The list window every *List method shares. */
 export const WINDOW = {

@@ -5,12 +5,12 @@
 import { Schema } from "effect";
 import { enqueueSms } from "../../jobs/sms-sender";
 import { method, run } from "./context";
-import { CARD_FILTER, Flag, namesOneCard, optional, PhoneNumber, required, RequiredText, unix, windowed, WINDOW } from "./params";
+import { CARD_FILTER, ONE_CARD, Flag, namesOneCard, optional, PhoneNumber, required, RequiredText, unix, windowed, WINDOW } from "./params";
 import { DeleteIds, deleteOn, listOn, oneCard } from "./scope";
 
 const SmsSendParams = namesOneCard(
   Schema.Struct({
-    ...CARD_FILTER,
+    ...ONE_CARD,
     addressee: required(PhoneNumber, "recipient number"),
     msg: required(RequiredText(1530), "text, up to 1530 characters"),
     report: optional(Flag("1", true), "1: ask for a delivery report"),

@@ -2,12 +2,12 @@
 import { Schema } from "effect";
 import { enqueueCardWork } from "../../jobs/card-jobs";
 import { method, run } from "./context";
-import { CARD_FILTER, Checked, namesOneCard, required, RequiredText, unix, windowed, WINDOW } from "./params";
+import { CARD_FILTER, ONE_CARD, Checked, namesOneCard, required, RequiredText, unix, windowed, WINDOW } from "./params";
 import { DeleteIds, deleteOn, listOn, oneCard } from "./scope";
 
 const UssdSendParams = namesOneCard(
   Schema.Struct({
-    ...CARD_FILTER,
+    ...ONE_CARD,
     code: required(
       Checked(RequiredText(160), (code) => (/^[0-9*#+]{1,160}$/.test(code) ? null : "must be a USSD code or a session answer (digits, *, #, +)")),
       "digits, * # +",
