@@ -22,7 +22,8 @@ const field = <A>(to: Schema.Schema<A>, check: Check<NoInfer<A>>, description?: 
       const out = check(raw);
       return "ok" in out ? ParseResult.succeed(out.ok) : ParseResult.fail(new ParseResult.Type(ast, raw, out.word));
     },
-    encode: () => ParseResult.fail(new ParseResult.Forbidden(Schema.String.ast, undefined, "parameters are only read")),
+    // Parameters are only ever read, never written back into a request.
+    encode: (value, _, ast) => ParseResult.fail(new ParseResult.Forbidden(ast, value, "parameters are only decoded")),
   }).annotations(description === undefined ? {} : { jsonSchema: { type: "string", description } });
 
 /** A parameter that may be left out (exact: a form gives a value or nothing, never undefined). */
