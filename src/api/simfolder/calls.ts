@@ -11,7 +11,7 @@ import { enqueueCardWork } from "../../jobs/card-jobs";
 import { holderOf } from "../../devices/card-holder";
 import { method, run, type SimFolderContext, type User } from "./context";
 import { ApiError } from "./errors";
-import { CARD_FILTER, ONE_CARD, CARD_REQUIRED, IdList, namesOneCard, optional, PhoneNumber, required, unix, windowed, WINDOW, type CardFilter, type Window } from "./params";
+import { CARD_FILTER, CARD_ID_ONLY, ONE_CARD, namesOneCard, PhoneNumber, required, unix, windowed, WINDOW, type CardFilter, type Window } from "./params";
 import { DeleteIds, deleteOn, listOn, oneCard } from "./scope";
 
 /** The card is on a modem another host drives: the request is that host's to serve (src/hosts/forward.ts). */
@@ -57,10 +57,7 @@ const callsOf = async (ctx: SimFolderContext, user: User, params: CardFilter & W
 };
 
 // `number` is the number to call here, so the card is named by card_id alone.
-const CallBeginParams = Schema.Struct({
-  card_id: optional(IdList(), "the card"),
-  number: required(PhoneNumber, "number to call"),
-}).pipe(Schema.filter((p) => (p.card_id === undefined ? { path: ["card_id"], message: CARD_REQUIRED } : undefined)));
+const CallBeginParams = Schema.Struct({ card_id: CARD_ID_ONLY, number: required(PhoneNumber, "number to call") });
 
 export const callBegin = method(CallBeginParams, async (ctx, user, params) => {
   const card = await oneCard(ctx, user, { card_id: params.card_id });

@@ -11,7 +11,7 @@ import { holderOf } from "../../devices/card-holder";
 import { cardFieldProblem, FIELD_MAX, updateCard, type CardChanges } from "../../cards/inventory";
 import { method, run, type SimFolderContext } from "./context";
 import { ApiError, badParam } from "./errors";
-import { CARD_FILTER, CARD_REQUIRED, Checked, IdList, INT4_MAX, optional, pageOf, required, RequiredIdList, Text, WholeNumber, WINDOW } from "./params";
+import { CARD_FILTER, CARD_ID_ONLY, Checked, INT4_MAX, optional, pageOf, required, RequiredIdList, Text, WholeNumber, WINDOW } from "./params";
 import { cardsQuery, localDevices, oneCard, visibleDevices, type CardRow } from "./scope";
 
 /** Live state of a card: the modem it is on and its status code, when on one. */
@@ -64,14 +64,13 @@ export const cardList = method(CardListParams, async (ctx, user, params) => {
 /** A card field as the inventory keeps it; empty clears it. */
 const CardField = (field: "name" | "comment" | "number", description: string) => optional(Checked(Text(FIELD_MAX[field]), (v) => cardFieldProblem(field, v)), description);
 
-// `number` is the card's new number here, so the card is named by card_id alone (with the
-// words every method that acts on one card answers).
+// `number` is the card's new number here, so the card is named by card_id alone.
 const CardEditParams = Schema.Struct({
-  card_id: optional(IdList(), "the card"),
+  card_id: CARD_ID_ONLY,
   name: CardField("name", "the card's name; empty clears it"),
   comment: CardField("comment", "a comment; empty clears it"),
   number: CardField("number", "the SIM's own number as the inventory keeps it; empty clears it"),
-}).pipe(Schema.filter((p) => (p.card_id === undefined ? { path: ["card_id"], message: CARD_REQUIRED } : undefined)));
+});
 
 export const cardEdit = method(CardEditParams, async (ctx, user, params) => {
   const card = await oneCard(ctx, user, { card_id: params.card_id });

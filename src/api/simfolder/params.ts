@@ -174,6 +174,12 @@ export const CARD_REQUIRED = "is required (or the SIM's number)";
 export const namesOneCard = <A extends CardFilter, I, R>(struct: Schema.Schema<A, I, R>) =>
   struct.pipe(Schema.filter((p) => (p.card_id !== undefined || p.number !== undefined ? undefined : { path: ["card_id"], message: CARD_REQUIRED })));
 
+/**
+ * card_id where only it can name the card (the method's `number` means something else):
+ * required, though given empty it is taken, as it always was.
+ */
+export const CARD_ID_ONLY = Schema.propertySignature(IdList()).annotations({ missingMessage: () => CARD_REQUIRED, description: "the card" });
+
 /** CARD_FILTER for a method that acts on one card (with `namesOneCard`): either field may name it, so neither is required alone. */
 export const ONE_CARD = { ...CARD_FILTER, card_id: optional(IdList(), "the card (or number: the SIM's own number)") };
 
@@ -203,7 +209,8 @@ export type Page = ReturnType<typeof pageOf>;
  * BAD_PARAM `<name>: <why>`, before the method reads or writes anything.
  */
 export const decodeParams = <A, I>(schema: Schema.Schema<A, I>, params: Params): A => {
-  const decoded = Schema.decodeUnknownEither(schema)(Object.fromEntries(params));
+  // Exact: a parameter left out is missing (answered with its field's missingMessage), not undefined.
+  const decoded = Schema.decodeUnknownEither(schema, { exact: true })(Object.fromEntries(params));
   if (decoded._tag === "Right") return decoded.right;
   const [first] = ParseResult.ArrayFormatter.formatErrorSync(decoded.left);
   throw badParam(first?.path.map(String).join(".") || "parameters", first?.message ?? "are not valid");

@@ -176,7 +176,8 @@ export const decodeAction = <N extends ActionName>(name: N, params: Params): Par
   const fields: Record<string, string> = Object.fromEntries(params);
   for (const [primary, alias] of ALIASES) if (!params.has(primary) && params.has(alias)) fields[primary] = params.get(alias)!;
   // One Struct per name: what it decodes is that action's parameters.
-  const decoded = Schema.decodeUnknownEither(ACTION_PARAMS[name] as Schema.Schema<unknown, unknown>)(fields);
+  // Exact: a parameter left out is missing, answered with its field's word (missingMessage).
+  const decoded = Schema.decodeUnknownEither(ACTION_PARAMS[name] as Schema.Schema<unknown, unknown>, { exact: true })(fields);
   if (decoded._tag === "Right") return decoded.right as ParamsOf<N>;
   const [first] = ParseResult.ArrayFormatter.formatErrorSync(decoded.left);
   throw new ApiWord({ word: first?.message ?? "ERROR" });
