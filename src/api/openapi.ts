@@ -1,65 +1,82 @@
 /**
  * The OpenAPI document of both facades, served at /api/openapi.json: the SimFolder methods
- * (their parameters and payload keys, as in our contract) and the SR-Navigator endpoint.
+ * and the SR-Navigator endpoint. What each takes is derived from the Schemas that decode
+ * their parameters (JSONSchema.make), so the document cannot say other than the code does;
+ * what is written here is what a Schema cannot know: summaries, payload keys, responses.
  */
-import { EVENT_TYPES } from "../store/events";
+import { JSONSchema, type Schema } from "effect";
 import type { Route } from "./http/router";
+import { METHODS } from "./simfolder/methods";
+import { ACTION_PARAMS } from "./srnav/params";
 
-type Param = readonly [name: string, description: string, required?: boolean];
-
-const COMMON: Param[] = [["api_key", "the user's API key", true]];
-const PAGE: Param[] = [
-  ["limit", "page size, default 100, at most 1000"],
-  ["offset", "rows to skip"],
-  ["after_id", "only ids above this (stable forward paging)"],
-  ["from", "unix seconds or ISO-8601"],
-  ["to", "unix seconds or ISO-8601"],
-  ["device_id", "device ids, comma-separated or a JSON array"],
-  ["card_id", "card ids, comma-separated or a JSON array"],
-  ["number", "the SIM's own number"],
-];
-const CARD: Param[] = [["card_id", "the card (or number: the SIM's own number)", true]];
-
-const SIMFOLDER: Record<string, { summary: string; params: Param[]; returns: string }> = {
-  version: { summary: "service and API version (no key needed)", params: [], returns: "version" },
-  deviceList: { summary: "the user's aggregators", params: [["device_id", "filter"]], returns: "devices" },
-  deviceState: { summary: "every modem's state: online, card, signal, registration, operator", params: [["device_id", "filter"]], returns: "modems" },
-  cardList: { summary: "SIM cards with place, ICCID, IMSI, number, name, operator, state", params: [...PAGE, ["operator", "operator name"], ["state", "simStatus code -3..6"]], returns: "cards" },
-  cardEdit: { summary: "change a card's name, comment or number", params: [...CARD, ["name", ""], ["comment", ""], ["number", ""]], returns: "card" },
-  cardSelect: { summary: "bring cards online on their modems (SIM banks switch); CHANNEL_LIMIT when they cannot all be", params: [["card_id", "card ids", true]], returns: "cards" },
-  cardDirect: { summary: "the cards a bank rotates through to catch calls and SMS", params: [["card_id", "card ids (empty: all again)", true]], returns: "cards" },
-  operatorList: { summary: "operators of the user's cards, with their USSD codes", params: [], returns: "operators" },
-  operatorEdit: { summary: "an operator's USSD codes for balance and own number (admin)", params: [["name", "operator name", true], ["balance_ussd", ""], ["number_ussd", ""]], returns: "operator" },
-  deviceEdit: { summary: "an aggregator's title", params: [["device_id", "", true], ["title", "", true]], returns: "device" },
-  smsSend: { summary: "send an SMS from a card (long texts in parts, as one message)", params: [...CARD, ["addressee", "recipient number", true], ["msg", "text, up to 1530 characters", true], ["report", "1: ask for a delivery report"]], returns: "sms_id" },
-  smsList: { summary: "received SMS (whole messages)", params: [...PAGE, ["new", "1: unread only"], ["mark_read", "1: mark what is returned as read"]], returns: "sms" },
-  smsDelete: { summary: "delete received SMS", params: [["sms_id", "ids", true]], returns: "deleted" },
-  smsOutgoingList: { summary: "sent SMS with status 0 error, 1 sent, 2 delivered", params: PAGE, returns: "sms" },
-  smsOutgoingDelete: { summary: "delete sent SMS", params: [["sms_id", "ids", true]], returns: "deleted" },
-  ussdSend: { summary: "a USSD code, or the answer in an open session", params: [...CARD, ["code", "digits, * # +", true]], returns: "ussd_id" },
-  ussdList: { summary: "USSD requests and their replies", params: PAGE, returns: "ussd" },
-  ussdDelete: { summary: "delete USSD records", params: [["ussd_id", "ids", true]], returns: "deleted" },
-  atSend: { summary: "an AT command on the card's modem (through its queue)", params: [...CARD, ["command", "one AT line", true]], returns: "at_id" },
-  atList: { summary: "AT commands and the modem's responses", params: PAGE, returns: "at" },
-  callBegin: { summary: "dial a number from a card", params: [["card_id", "", true], ["number", "number to call", true]], returns: "job_id" },
-  callAnswer: { summary: "answer the incoming call on the card's modem", params: CARD, returns: "done" },
-  callEnd: { summary: "hang up the card's call", params: CARD, returns: "done" },
-  callList: { summary: "incoming calls", params: PAGE, returns: "calls" },
-  callDelete: { summary: "delete incoming call records", params: [["call_id", "ids", true]], returns: "deleted" },
-  callOutgoingList: { summary: "outgoing calls", params: PAGE, returns: "calls" },
-  callOutgoingDelete: { summary: "delete outgoing call records", params: [["call_id", "ids", true]], returns: "deleted" },
-  settingsGet: { summary: "notification URL, format, events, signing secret", params: [], returns: "settings" },
-  settingsSet: {
-    summary: "notification URL, format (form or json), events on (1) or off (0), Telegram chat",
-    params: [["url", ""], ["format", "form | json"], ...EVENT_TYPES.map((e): Param => [e, "1 or 0"]), ["telegram_token", ""], ["telegram_chat_id", ""]],
-    returns: "settings",
-  },
-  telegramSend: { summary: "a message to the user's Telegram chat through their bot", params: [["msg", "text", true]], returns: "sent" },
+/** What each method is for and the key its payload comes under. */
+const SIMFOLDER: Record<string, { summary: string; returns: string }> = {
+  version: { summary: "service and API version (no key needed)", returns: "version" },
+  deviceList: { summary: "the user's aggregators", returns: "devices" },
+  deviceState: { summary: "every modem's state: online, card, signal, registration, operator", returns: "modems" },
+  cardList: { summary: "SIM cards with place, ICCID, IMSI, number, name, operator, state", returns: "cards" },
+  cardEdit: { summary: "change a card's name, comment or number", returns: "card" },
+  cardSelect: { summary: "bring cards online on their modems (SIM banks switch); CHANNEL_LIMIT when they cannot all be", returns: "cards" },
+  cardDirect: { summary: "the cards a bank rotates through to catch calls and SMS", returns: "cards" },
+  operatorList: { summary: "operators of the user's cards, with their USSD codes", returns: "operators" },
+  operatorEdit: { summary: "an operator's USSD codes for balance and own number (admin)", returns: "operator" },
+  deviceEdit: { summary: "an aggregator's title", returns: "device" },
+  smsSend: { summary: "send an SMS from a card (long texts in parts, as one message)", returns: "sms_id" },
+  smsList: { summary: "received SMS (whole messages)", returns: "sms" },
+  smsDelete: { summary: "delete received SMS", returns: "deleted" },
+  smsOutgoingList: { summary: "sent SMS with status 0 error, 1 sent, 2 delivered", returns: "sms" },
+  smsOutgoingDelete: { summary: "delete sent SMS", returns: "deleted" },
+  ussdSend: { summary: "a USSD code, or the answer in an open session", returns: "ussd_id" },
+  ussdList: { summary: "USSD requests and their replies", returns: "ussd" },
+  ussdDelete: { summary: "delete USSD records", returns: "deleted" },
+  atSend: { summary: "an AT command on the card's modem (through its queue)", returns: "at_id" },
+  atList: { summary: "AT commands and the modem's responses", returns: "at" },
+  callBegin: { summary: "dial a number from a card", returns: "job_id" },
+  callAnswer: { summary: "answer the incoming call on the card's modem", returns: "done" },
+  callEnd: { summary: "hang up the card's call", returns: "done" },
+  callList: { summary: "incoming calls", returns: "calls" },
+  callDelete: { summary: "delete incoming call records", returns: "deleted" },
+  callOutgoingList: { summary: "outgoing calls", returns: "calls" },
+  callOutgoingDelete: { summary: "delete outgoing call records", returns: "deleted" },
+  settingsGet: { summary: "notification URL, format, events, signing secret", returns: "settings" },
+  settingsSet: { summary: "notification URL, format (form or json), events on (1) or off (0), Telegram chat", returns: "settings" },
+  telegramSend: { summary: "a message to the user's Telegram chat through their bot", returns: "sent" },
 };
 
-const SR_ACTIONS = ["poolRestart", "getAgregators", "getOperators", "getPoolStatus", "getNumbers", "openNumber", "openNumbers", "closeNumber", "getSimStatus", "getLastSms", "getSms", "deleteSms", "clearSimStorage", "sendSms", "getCall", "grabCall", "deleteCall"];
+type JsonSchemaObject = { properties?: Record<string, Record<string, unknown>>; required?: readonly string[]; anyOf?: readonly { required?: readonly string[] }[] };
 
-const parameter = ([name, description, required]: Param) => ({ name, in: "query", required: required ?? false, description, schema: { type: "string" } });
+export interface QueryParameter {
+  readonly name: string;
+  readonly in: "query";
+  readonly required: boolean;
+  readonly description: string;
+  readonly schema: Record<string, unknown>;
+}
+
+/**
+ * The query parameters a parameter Struct describes: one per field, required when the
+ * Struct requires it, the field's description lifted to the parameter. A field that is one
+ * of several ways to name the same thing (card_id or number) is not required by itself.
+ */
+export const queryParameters = (params: Schema.Schema<any, any>): QueryParameter[] => {
+  const json = JSONSchema.make(params) as JsonSchemaObject;
+  return Object.entries(json.properties ?? {}).map(([name, { description, ...schema }]) => ({
+    name,
+    in: "query",
+    required: json.required?.includes(name) ?? false,
+    description: typeof description === "string" ? description : "",
+    schema,
+  }));
+};
+
+const API_KEY: QueryParameter = { name: "api_key", in: "query", required: true, description: "the user's API key", schema: { type: "string" } };
+
+/** Every parameter some SR-Navigator action reads, once, in the order the actions list them. */
+const srNavigatorParameters = (): QueryParameter[] => {
+  const seen = new Map<string, QueryParameter>();
+  for (const schema of Object.values(ACTION_PARAMS)) for (const p of queryParameters(schema)) if (!seen.has(p.name)) seen.set(p.name, { ...p, required: false });
+  return [...seen.values()];
+};
 
 export const openApiDocument = (version: string) => ({
   openapi: "3.1.0",
@@ -72,7 +89,7 @@ export const openApiDocument = (version: string) => ({
           get: {
             operationId: method,
             summary: m.summary,
-            parameters: [...(method === "version" ? [] : COMMON), ...m.params].map(parameter),
+            parameters: [...(method === "version" ? [] : [API_KEY]), ...queryParameters(METHODS[method]!.params)],
             description: "Also POST, with the same fields as a form or a JSON object.",
             responses: {
               "200": { description: `{"status":"ok","${m.returns}":...}` },
@@ -89,8 +106,8 @@ export const openApiDocument = (version: string) => ({
         summary: "SR-Navigator panel API: every answer HTTP 200, the body a word or JSON",
         parameters: [
           { name: "pool_key", in: "query", required: true, schema: { type: "string" } },
-          { name: "action", in: "query", required: true, schema: { type: "string", enum: SR_ACTIONS } },
-          ...["number", "device_id", "operator", "position", "phone_exception", "mode", "channels", "sender", "period", "code", "new", "sms_id", "call_id", "recipient", "text", "keep"].map((name) => ({ name, in: "query", required: false, schema: { type: "string" } })),
+          { name: "action", in: "query", required: true, schema: { type: "string", enum: Object.keys(ACTION_PARAMS) } },
+          ...srNavigatorParameters(),
         ],
         responses: { "200": { description: "DONE, a number, JSON, or an error word (BAD_KEY, BAD_ACTION, NO_NUMBERS, BUSY, ...)" } },
       },

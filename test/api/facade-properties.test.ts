@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { hashKey } from "../../src/access/keys";
 import { MAX_BODY_BYTES } from "../../src/api/http/body";
 import type { Route } from "../../src/api/http/router";
+import { openApiDocument } from "../../src/api/openapi";
 import { simFolderRoutes } from "../../src/api/simfolder/handler";
 import { METHODS } from "../../src/api/simfolder/methods";
 import { ACTIONS } from "../../src/api/srnav/actions";
@@ -624,6 +625,18 @@ describe("the tables above cover the facades", () => {
   it("every SimFolder method and every SR-Navigator action is generated", () => {
     expect(Object.keys(SIMFOLDER_PARAMS).sort()).toEqual(Object.keys(METHODS).sort());
     expect(Object.keys(SRNAV).sort()).toEqual(Object.keys(ACTIONS).sort());
+  });
+
+  it("the OpenAPI document, derived from the Schemas, lists what these tables say each method and action reads", () => {
+    const paths = openApiDocument("test").paths as Record<string, { get?: { parameters: { name: string }[] } }>;
+    for (const method of Object.keys(METHODS)) {
+      const documented = paths[`/api/${method}`]!.get!.parameters.map((p) => p.name).filter((n) => n !== "api_key");
+      expect(documented.sort(), method).toEqual([...paramsOf(method)].sort());
+    }
+    // The camel-case spellings are the same parameters under another name (documented with them).
+    const read = new Set(Object.values(SRNAV).flatMap((a) => a.params.filter((n) => n !== "deviceId" && n !== "phoneException")));
+    const documented = paths[SRNAV_PATH]!.get!.parameters.map((p) => p.name).filter((n) => n !== "pool_key" && n !== "action");
+    expect(documented.sort()).toEqual([...read].sort());
   });
 });
 

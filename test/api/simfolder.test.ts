@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Effect, Exit, Scope } from "effect";
+import { Effect, Exit, type SchemaAST, Scope } from "effect";
 import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashKey } from "../../src/access/keys";
@@ -185,6 +185,38 @@ describe("devices and cards", () => {
     expect((await cardOf(1)).name).toBe("Front desk SIM");
   });
 
+  it("a parameter its Schema cannot decode is BAD_PARAM naming it and saying what was expected, in a query, a form or JSON", async () => {
+    const card = await cardOf(1);
+    const refused = async (method: string, params: Record<string, unknown>, how: "get" | "form" | "json" = "get", who: keyof typeof KEYS = "alice") => {
+      const r = await call(method, params, who, how);
+      return [r.status, r.body.error, r.body.message];
+    };
+    const badParam = (message: string) => [400, "BAD_PARAM", message];
+    expect(await refused("cardList", { state: "7" })).toEqual(badParam("state: must be between -3 and 6"));
+    expect(await refused("smsList", { limit: "ten" }, "form")).toEqual(badParam("limit: must be a whole number"));
+    expect(await refused("atList", { from: "yesterday" })).toEqual(badParam("from: must be unix seconds or an ISO-8601 time"));
+    expect(await refused("deviceList", { device_id: [1, { id: 2 }] }, "json")).toEqual(badParam("device_id: must be ids (a list of numbers)"));
+    expect(await refused("deviceList", { device_id: "1,x" })).toEqual(badParam('device_id: "x" is not an id (0 to 2147483647)'));
+    expect(await refused("deviceEdit", { title: "desk" }, "json")).toEqual(badParam("device_id: is required"));
+    expect(await refused("deviceEdit", { device_id: 1, title: { text: "desk" } }, "json")).toEqual(badParam("title: must be text"));
+    expect(await refused("callBegin", { number: "+15559001234" })).toEqual(badParam("card_id: is required (or the SIM's number)"));
+    expect(await refused("smsSend", { card_id: card.card_id, addressee: "+15559001234" }, "json")).toEqual(badParam("msg: is required"));
+    expect(await refused("smsSend", { card_id: card.card_id, addressee: "+15559001234", msg: "x".repeat(1531) }, "json")).toEqual(badParam("msg: is longer than 1530 characters"));
+    expect(await refused("ussdSend", { card_id: card.card_id, code: "balance" })).toEqual(badParam("code: must be a USSD code or a session answer (digits, *, #, +)"));
+    expect(await refused("atSend", { card_id: card.card_id, command: "ATI\r\nAT+CFUN=0" }, "json")).toEqual(badParam("command: must be one AT command line (AT..., no line breaks)"));
+    expect(await refused("cardSelect", { card_id: [] }, "json")).toEqual(badParam("card_id: lists no cards"));
+    expect(await refused("settingsSet", { format: "xml" })).toEqual(badParam('format: must be "form" or "json"'));
+    expect(await refused("settingsSet", { smsReceived: "yes" })).toEqual(badParam("smsReceived: must be 1 or 0"));
+    expect(await refused("settingsSet", { telegram_token: "nope" })).toEqual(badParam("telegram_token: must be a bot token (123456:ABC...)"));
+    expect(await refused("operatorEdit", { name: "Op", balance_ussd: "abc" }, "get", "admin")).toEqual(badParam("balance_ussd: must be a USSD code (digits, * and #)"));
+    // Who may edit operators is answered before what they asked for.
+    expect(await refused("operatorEdit", { name: "Op", balance_ussd: "abc" })).toEqual([403, "FORBIDDEN", "operators are shared: only the admin user edits them"]);
+    // Values the API has always taken still decode: numbers as text, a JSON array of ids, an id's text in one.
+    expect((await ok("cardList", { card_id: `${card.card_id}`, offset: "0", limit: "5" })).cards.map((c: Json) => c.card_id)).toEqual([card.card_id]);
+    const json = await call("deviceList", { device_id: [String(card.device_id), card.device_id] }, "alice", "json");
+    expect([json.status, json.body.devices.map((d: Json) => d.device_id)]).toEqual([200, [card.device_id]]);
+  });
+
   it("cardSelect brings train cards online; a card that would move a selected one is CHANNEL_LIMIT", async () => {
     const cards = (await ok("cardList", { limit: 1000 }, "admin")).cards as Json[];
     const train = cards.filter((c) => /^\d-\d$/.test(c.place ?? ""));
@@ -312,6 +344,30 @@ describe("the rest of the methods", () => {
     const doc = openApiDocument("test");
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/api/handler.php", "/console/ws", "/console/batch"]));
     expect((doc.paths as Record<string, Json>)["/api/smsSend"]!.get.parameters.map((p: Json) => p.name)).toEqual(expect.arrayContaining(["api_key", "card_id", "addressee", "msg"]));
+  });
+
+  it("each method's OpenAPI parameters are its Schema's fields, required as the Schema requires them", async () => {
+    const { openApiDocument } = await import("../../src/api/openapi");
+    const { METHODS } = await import("../../src/api/simfolder/methods");
+    const paths = openApiDocument("test").paths as Record<string, Json>;
+    for (const [name, method] of Object.entries(METHODS)) {
+      const entry = paths[`/api/${name}`]?.get;
+      expect(entry, name).toBeDefined();
+      // The Struct's own fields, read from the Schema itself rather than from its JSON Schema.
+      let ast = method.params.ast;
+      while (ast._tag === "Refinement") ast = ast.from;
+      expect(ast._tag, name).toBe("TypeLiteral");
+      const fields = (ast as SchemaAST.TypeLiteral).propertySignatures.map((p) => ({ name: String(p.name), required: !p.isOptional }));
+      const documented = (entry.parameters as Json[]).map((p) => ({ name: p.name, required: p.required }));
+      expect(documented, name).toEqual([...(name === "version" ? [] : [{ name: "api_key", required: true }]), ...fields]);
+    }
+    // What the document says of a few, as a client reads it.
+    const smsSend = Object.fromEntries((paths["/api/smsSend"]!.get.parameters as Json[]).map((p) => [p.name, p]));
+    expect(smsSend.msg).toMatchObject({ required: true, description: "text, up to 1530 characters", schema: { type: "string", maxLength: 1530 } });
+    expect(smsSend.card_id).toMatchObject({ required: false, description: "the card (or number: the SIM's own number)" });
+    expect(smsSend.report).toMatchObject({ required: false });
+    const deleted = (paths["/api/smsDelete"]!.get.parameters as Json[]).find((p) => p.name === "sms_id");
+    expect(deleted).toMatchObject({ required: true, schema: { anyOf: [expect.objectContaining({ type: "string" }), expect.objectContaining({ type: "array" })] } });
   });
 });
 

@@ -382,4 +382,30 @@ describe("hostile input", () => {
     expect(await body({ action: "getNumbers", phone_exception: "' or 1=1" })).toBe("WRONG_EXCEPTION_PHONE");
     expect(await body({ action: "openNumber", number: "' or 1=1" })).toBe("NO_NUMBERS");
   }, 60_000);
+
+  it("a parameter an action cannot take is answered with that action's word, the first one checked first", async () => {
+    const words: [Record<string, string>, string][] = [
+      [{ action: "sendSms" }, "NO_NUMBER"],
+      [{ action: "sendSms", number: " , " }, "NO_NUMBER"],
+      [{ action: "sendSms", number: "15550001111", recipient: "12" }, "BAD_RECIPIENT"],
+      [{ action: "sendSms", number: "15550001111", recipient: "+1 555 999 0000" }, "EMPTY_TEXT"],
+      [{ action: "sendSms", number: "15550001111", recipient: "+1 555 999 0000", text: "x".repeat(1531) }, "BAD_TEXT"],
+      [{ action: "getSimStatus" }, "EMPTY_NUMBER"],
+      [{ action: "getLastSms", number: "" }, "EMPTY_NUMBER"],
+      [{ action: "getSms" }, "NO_NUMBER"],
+      [{ action: "getCall", period: "soon" }, "NO_NUMBER"],
+      [{ action: "grabCall" }, "ERROR"],
+      [{ action: "closeNumber", number: "12" }, "BAD_NUMBER"],
+      [{ action: "deleteSms" }, "BAD_ID"],
+      [{ action: "deleteCall", call_id: "1.5" }, "BAD_ID"],
+      [{ action: "openNumbers", channels: "all" }, "NO_CHANNELS"],
+      [{ action: "openNumbers", phoneException: "+", channels: "all" }, "WRONG_EXCEPTION_PHONE"],
+      [{ action: "getAgregators", phone_exception: "7,,x" }, "WRONG_EXCEPTION_PHONE"],
+    ];
+    for (const [params, word] of words) expect(await get(params), JSON.stringify(params)).toMatchObject({ status: 200, body: word, type: expect.stringMatching(/^text\/plain/) });
+    // The snake-case name wins over its camel-case spelling, which is then not read at all.
+    expect(JSON.parse(await body({ action: "getPoolStatus", phone_exception: "1999", phoneException: "+" }))).toEqual([expect.objectContaining({ total: 64 })]);
+    // Lenient as the reference panel: a period or code that is not a number is as if not given.
+    expect(await body({ action: "getLastSms", number: "15550001111", period: "soon", code: "six" })).toBe("NOT_FOUND");
+  });
 });

@@ -3,15 +3,16 @@
  * modem that holds the card (or on the host that drives it), and the lists and deletes of
  * incoming and outgoing calls.
  */
-import { Effect, Option } from "effect";
+import { Effect, Option, Schema } from "effect";
 import type { ModemActor } from "../../../drivers/modem/modem-actor";
 import { drivingHostOf, type DrivingHost } from "../../hosts/forward";
 import { DEFAULT_HOST_TTL_MS } from "../../hosts/host";
 import { enqueueCardWork } from "../../jobs/card-jobs";
 import { holderOf } from "../../devices/card-holder";
-import { run, type Method, type SimFolderContext, type User } from "./context";
-import { ApiError, bad, text, unix, windowed, type Params } from "./params";
-import { deleteOn, listOn, oneCard } from "./scope";
+import { method, run, type SimFolderContext, type User } from "./context";
+import { ApiError } from "./errors";
+import { CARD_FILTER, CARD_ID_ONLY, ONE_CARD, namesOneCard, PhoneNumber, required, unix, windowed, WINDOW, type CardFilter, type Window } from "./params";
+import { DeleteIds, deleteOn, listOn, oneCard } from "./scope";
 
 /** The card is on a modem another host drives: the request is that host's to serve (src/hosts/forward.ts). */
 export class OnAnotherHost extends Error {
@@ -36,7 +37,7 @@ const onModem = async (ctx: SimFolderContext, iccid: string, act: (actor: ModemA
   return { done: true };
 };
 
-const callsOf = async (ctx: SimFolderContext, user: User, params: Params, direction: "incoming" | "outgoing") => {
+const callsOf = async (ctx: SimFolderContext, user: User, params: CardFilter & Window, direction: "incoming" | "outgoing") => {
   const rows = await listOn(ctx, user, params, (iccids, p, from, to) => {
     return windowed(ctx.db.selectFrom("calls").selectAll().where("iccid", "in", iccids).where("direction", "=", direction), "started_at", p, from, to).execute();
   });
@@ -55,25 +56,31 @@ const callsOf = async (ctx: SimFolderContext, user: User, params: Params, direct
   };
 };
 
-export const callBegin: Method = async (ctx, user, params) => {
-  const card = await oneCard(ctx, user, new Map([["card_id", params.get("card_id")]]));
-  const number = text(params, "number", { required: true, max: 32 })!.replace(/\s/g, "");
-  if (!/^\+?\d{3,20}$/.test(number)) bad("number", "must be a phone number");
-  const job = await run(enqueueCardWork(ctx.db, { kind: "dial", iccid: card.iccid, number }));
-  return { job_id: job };
-};
+// `number` is the number to call here, so the card is named by card_id alone.
+const CallBeginParams = Schema.Struct({ card_id: CARD_ID_ONLY, number: required(PhoneNumber, "number to call") });
 
-export const callAnswer: Method = async (ctx, user, params) => {
+export const callBegin = method(CallBeginParams, async (ctx, user, params) => {
+  const card = await oneCard(ctx, user, { card_id: params.card_id });
+  const job = await run(enqueueCardWork(ctx.db, { kind: "dial", iccid: card.iccid, number: params.number }));
+  return { job_id: job };
+});
+
+const OneCardParams = namesOneCard(Schema.Struct(ONE_CARD));
+
+export const callAnswer = method(OneCardParams, async (ctx, user, params) => {
   const card = await oneCard(ctx, user, params);
   return onModem(ctx, card.iccid, (actor) => actor.answer);
-};
+});
 
-export const callEnd: Method = async (ctx, user, params) => {
+export const callEnd = method(OneCardParams, async (ctx, user, params) => {
   const card = await oneCard(ctx, user, params);
   return onModem(ctx, card.iccid, (actor) => actor.hangup);
-};
+});
 
-export const callList: Method = (ctx, user, params) => callsOf(ctx, user, params, "incoming");
-export const callOutgoingList: Method = (ctx, user, params) => callsOf(ctx, user, params, "outgoing");
-export const callDelete: Method = (ctx, user, params) => deleteOn(ctx, user, params, "calls", "call_id", "incoming");
-export const callOutgoingDelete: Method = (ctx, user, params) => deleteOn(ctx, user, params, "calls", "call_id", "outgoing");
+const CallListParams = Schema.Struct({ ...CARD_FILTER, ...WINDOW });
+const CallDeleteParams = Schema.Struct({ call_id: required(DeleteIds, "ids") });
+
+export const callList = method(CallListParams, (ctx, user, params) => callsOf(ctx, user, params, "incoming"));
+export const callOutgoingList = method(CallListParams, (ctx, user, params) => callsOf(ctx, user, params, "outgoing"));
+export const callDelete = method(CallDeleteParams, (ctx, user, params) => deleteOn(ctx, user, params.call_id, "calls", "incoming"));
+export const callOutgoingDelete = method(CallDeleteParams, (ctx, user, params) => deleteOn(ctx, user, params.call_id, "calls", "outgoing"));

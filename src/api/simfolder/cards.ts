@@ -3,14 +3,15 @@
  * through the scheduler. A card is shown with its live state: the modem it is on, here or
  * on another host.
  */
-import { Effect, Option, SubscriptionRef } from "effect";
+import { Effect, Option, Schema, SubscriptionRef } from "effect";
 import { simStatusOf } from "../../../drivers/modem/state";
 import { remoteModems } from "../../devices/live-state";
 import { DEFAULT_HOST_TTL_MS } from "../../hosts/host";
 import { holderOf } from "../../devices/card-holder";
 import { cardFieldProblem, FIELD_MAX, updateCard, type CardChanges } from "../../cards/inventory";
-import { run, type Method, type SimFolderContext } from "./context";
-import { ApiError, bad, idList, INT4_MAX, integer, page, text } from "./params";
+import { method, run, type SimFolderContext } from "./context";
+import { ApiError, badParam } from "./errors";
+import { CARD_FILTER, CARD_ID_ONLY, Checked, INT4_MAX, optional, pageOf, required, RequiredIdList, Text, WholeNumber, WINDOW } from "./params";
 import { cardsQuery, localDevices, oneCard, visibleDevices, type CardRow } from "./scope";
 
 /** Live state of a card: the modem it is on and its status code, when on one. */
@@ -47,38 +48,45 @@ const cardView = async (ctx: SimFolderContext, c: CardRow) => {
   };
 };
 
-export const cardList: Method = async (ctx, user, params) => {
-  const p = page(params);
-  const state = integer(params, "state", { min: -3, max: 6 });
+const CardListParams = Schema.Struct({ ...CARD_FILTER, state: optional(WholeNumber({ min: -3, max: 6 }), "simStatus code -3..6"), ...WINDOW });
+
+export const cardList = method(CardListParams, async (ctx, user, params) => {
+  const p = pageOf(params);
+  const state = params.state ?? undefined;
   let q = await cardsQuery(ctx, user, params);
   // Past the integer ids of sim_cards nothing follows; the bound keeps the number within the column's type.
   if (p.afterId !== undefined) q = q.where("id", ">", Math.min(p.afterId, INT4_MAX));
   const rows = await q.orderBy("id").limit(p.limit).offset(p.offset).execute();
   const cards = await Promise.all(rows.map((c) => cardView(ctx, c)));
   return { cards: state === undefined ? cards : cards.filter((c) => c.state === state) };
-};
+});
 
-export const cardEdit: Method = async (ctx, user, params) => {
-  const card = await oneCard(ctx, user, new Map([["card_id", params.get("card_id")]]));
+/** A card field as the inventory keeps it; empty clears it. */
+const CardField = (field: "name" | "comment" | "number", description: string) => optional(Checked(Text(FIELD_MAX[field]), (v) => cardFieldProblem(field, v)), description);
+
+// `number` is the card's new number here, so the card is named by card_id alone.
+const CardEditParams = Schema.Struct({
+  card_id: CARD_ID_ONLY,
+  name: CardField("name", "the card's name; empty clears it"),
+  comment: CardField("comment", "a comment; empty clears it"),
+  number: CardField("number", "the SIM's own number as the inventory keeps it; empty clears it"),
+});
+
+export const cardEdit = method(CardEditParams, async (ctx, user, params) => {
+  const card = await oneCard(ctx, user, { card_id: params.card_id });
   const changes: CardChanges = {};
-  for (const field of ["name", "comment", "number"] as const) {
-    if (!params.has(field)) continue;
-    const value = text(params, field, { max: FIELD_MAX[field] });
-    const why = value === undefined ? null : cardFieldProblem(field, value);
-    if (why) bad(field, why);
-    changes[field] = value ?? null;
-  }
-  if (Object.keys(changes).length === 0) bad("name", "nothing to change (name, comment, number)");
+  for (const field of ["name", "comment", "number"] as const) if (params[field] !== undefined) changes[field] = params[field];
+  if (Object.keys(changes).length === 0) throw badParam("name", "nothing to change (name, comment, number)");
   await updateCard(ctx.db, card.id, changes);
-  const updated = (await (await cardsQuery(ctx, user, new Map([["card_id", String(card.id)]]))).execute())[0]!;
+  const updated = (await (await cardsQuery(ctx, user, { card_id: [card.id] })).execute())[0]!;
   return { card: await cardView(ctx, updated) };
-};
+});
 
-export const cardSelect: Method = async (ctx, user, params) => {
-  const ids = idList(params, "card_id", { required: true })!;
-  // Selecting nothing is a mistake as an empty delete is (deleteOn); cardDirect differs: its empty list means "all".
-  if (ids.length === 0) bad("card_id", "lists no cards");
-  const cards = await (await cardsQuery(ctx, user, new Map([["card_id", ids]]))).execute();
+// Selecting nothing is a mistake as an empty delete is (deleteOn); cardDirect differs: its empty list means "all".
+const CardSelectParams = Schema.Struct({ card_id: required(RequiredIdList().pipe(Schema.filter((ids) => (ids.length === 0 ? "lists no cards" : undefined))), "card ids") });
+
+export const cardSelect = method(CardSelectParams, async (ctx, user, { card_id: ids }) => {
+  const cards = await (await cardsQuery(ctx, user, { card_id: ids })).execute();
   if (cards.length !== ids.length) throw new ApiError("NOT_FOUND", "some card_id is not among your cards");
   const devices = await visibleDevices(ctx, user);
   const out = [];
@@ -91,11 +99,12 @@ export const cardSelect: Method = async (ctx, user, params) => {
     out.push({ card_id: c.id, place: c.place, modem: ctx.scheduler.place(key, c.place)?.hold?.state === "online" ? ctx.scheduler.place(key, c.place)!.modem : null, state: ctx.scheduler.place(key, c.place)?.hold?.state ?? "connecting" });
   }
   return { cards: out };
-};
+});
 
-export const cardDirect: Method = async (ctx, user, params) => {
-  const ids = idList(params, "card_id", { required: true })!;
-  const cards = ids.length ? await (await cardsQuery(ctx, user, new Map([["card_id", ids]]))).execute() : [];
+const CardDirectParams = Schema.Struct({ card_id: required(RequiredIdList(), "card ids (empty: all again)") });
+
+export const cardDirect = method(CardDirectParams, async (ctx, user, { card_id: ids }) => {
+  const cards = ids.length ? await (await cardsQuery(ctx, user, { card_id: ids })).execute() : [];
   if (cards.length !== ids.length) throw new ApiError("NOT_FOUND", "some card_id is not among your cards");
   const devices = await visibleDevices(ctx, user);
   // Each of the user's devices rotates through its chosen cards only (none chosen: all).
@@ -104,4 +113,4 @@ export const cardDirect: Method = async (ctx, user, params) => {
     ctx.scheduler.rotateOnly(d.key ?? "", ids.length === 0 || chosen.length === 0 ? null : chosen);
   }
   return { cards: cards.map((c) => ({ card_id: c.id, place: c.place, rotation: true })) };
-};
+});

@@ -2,12 +2,12 @@
  * What every SimFolder method is given: the service's context, the user whose key called,
  * and the parameters. Also the one way the methods run an effect.
  */
-import { Cause, Effect, Exit } from "effect";
+import { Cause, Effect, Exit, type Schema } from "effect";
 import type { Kysely } from "kysely";
 import type { Registry } from "../../devices/registry";
 import type { ServiceScheduler } from "../../scheduler/farm-scheduler";
 import type { Database } from "../../store/schema";
-import type { Params } from "./params";
+import { decodeParams, type Params } from "./params";
 
 export interface SimFolderContext {
   readonly db: Kysely<Database>;
@@ -28,8 +28,19 @@ export interface User {
   readonly admin: boolean;
 }
 
-/** One method: checks its parameters, acts, and answers the fields of the reply. */
-export type Method = (ctx: SimFolderContext, user: User, params: Params) => Promise<Record<string, unknown>>;
+/** One method: decodes its parameters, acts, and answers the fields of the reply. */
+export interface Method {
+  (ctx: SimFolderContext, user: User, params: Params): Promise<Record<string, unknown>>;
+  /** What it takes: decoded before it runs, and the source of its OpenAPI parameters. */
+  readonly params: Schema.Schema<any, any>;
+}
+
+/**
+ * A method from the Schema of its parameters and what it does with them once decoded: a
+ * parameter it cannot take is BAD_PARAM before anything is read or written.
+ */
+export const method = <A, I>(params: Schema.Schema<A, I>, body: (ctx: SimFolderContext, user: User, p: A) => Promise<Record<string, unknown>>): Method =>
+  Object.assign(async (ctx: SimFolderContext, user: User, raw: Params) => body(ctx, user, decodeParams(params, raw)), { params });
 
 /**
  * Runs an effect and throws its own failure (a StoreError, say), not the FiberFailure that

@@ -2,17 +2,20 @@
  * The device methods: deviceList, deviceState (each modem as this host sees it, or as the
  * host that drives it last wrote it), deviceEdit.
  */
-import { Option, SubscriptionRef } from "effect";
+import { Option, Schema, SubscriptionRef } from "effect";
 import { sql } from "kysely";
 import { simStatusOf } from "../../../drivers/modem/state";
 import { remoteModems } from "../../devices/live-state";
 import { DEFAULT_HOST_TTL_MS } from "../../hosts/host";
-import { run, type Method } from "./context";
-import { ApiError, idList, integer, text } from "./params";
+import { method, run } from "./context";
+import { ApiError } from "./errors";
+import { IdList, optional, required, RequiredText, RequiredWholeNumber } from "./params";
 import { localDevices, visibleDevices } from "./scope";
 
-export const deviceList: Method = async (ctx, user, params) => {
-  const only = idList(params, "device_id");
+const DeviceFilter = Schema.Struct({ device_id: optional(IdList(), "filter") });
+
+export const deviceList = method(DeviceFilter, async (ctx, user, params) => {
+  const only = params.device_id;
   const devices = (await visibleDevices(ctx, user)).filter((d) => !only || only.includes(d.id));
   return {
     devices: devices.map((d) => ({
@@ -24,10 +27,10 @@ export const deviceList: Method = async (ctx, user, params) => {
       positions: (d.config as { positions?: number }).positions ?? null,
     })),
   };
-};
+});
 
-export const deviceState: Method = async (ctx, user, params) => {
-  const only = idList(params, "device_id");
+export const deviceState = method(DeviceFilter, async (ctx, user, params) => {
+  const only = params.device_id;
   const devices = (await visibleDevices(ctx, user)).filter((d) => !only || only.includes(d.id));
   const modems = [];
   // Devices another host drives: their modems as that host last wrote them.
@@ -71,13 +74,13 @@ export const deviceState: Method = async (ctx, user, params) => {
     }
   }
   return { modems };
-};
+});
 
-export const deviceEdit: Method = async (ctx, user, params) => {
-  const id = integer(params, "device_id", { required: true })!;
-  const title = text(params, "title", { required: true, max: 200 })!;
+const DeviceEditParams = Schema.Struct({ device_id: required(RequiredWholeNumber()), title: required(RequiredText(200)) });
+
+export const deviceEdit = method(DeviceEditParams, async (ctx, user, { device_id: id, title }) => {
   const device = (await visibleDevices(ctx, user)).find((d) => d.id === id);
   if (!device) throw new ApiError("NOT_FOUND", "no such device among yours");
   await ctx.db.updateTable("devices").set({ config: sql`config || ${JSON.stringify({ title })}::jsonb` as never }).where("id", "=", id).execute();
   return { device: { device_id: id, device_title: title } };
-};
+});

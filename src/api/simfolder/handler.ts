@@ -8,28 +8,12 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { userByKey } from "../../access/users";
-import { isStoreUnavailable } from "../../store/database";
-import { BodyTooLarge, BodyUnreadable, readRequestFields } from "../http/body";
+import { readRequestFields } from "../http/body";
 import type { Route, RouteMatch } from "../http/router";
 import { FORWARDED_BY, ForwardFailed, forwardJson } from "../../hosts/forward";
 import { ApiError, METHODS, OnAnotherHost, type SimFolderContext, type User } from "./methods";
 import { logNow } from "../../log/logger";
-
-const STATUS: Record<string, number> = {
-  BAD_API_KEY: 401,
-  BAD_METHOD: 404,
-  BAD_PARAM: 400,
-  NOT_FOUND: 404,
-  CARD_NOT_ACTIVE: 409,
-  CHANNEL_LIMIT: 409,
-  DEVICE_OFFLINE: 503,
-  UNAVAILABLE: 503,
-  MODEM_ERROR: 502,
-  TELEGRAM_ERROR: 502,
-  FORBIDDEN: 403,
-  TOO_LARGE: 413,
-  INTERNAL: 500,
-};
+import { asApiError, ERROR_STATUS, INTERNAL, RETRY_AFTER } from "./errors";
 
 /**
  * The methods that only read: all a viewer's key may call. Listed rather than the changing
@@ -55,7 +39,11 @@ const reply = (res: ServerResponse, status: number, body: unknown) => {
   res.end(JSON.stringify(body));
 };
 
-const fail = (res: ServerResponse, error: ApiError) => reply(res, STATUS[error.code] ?? 400, { status: "error", error: error.code, message: error.message, ...error.extra });
+const fail = (res: ServerResponse, error: ApiError) => {
+  const retryAfter = RETRY_AFTER[error.code];
+  if (retryAfter !== undefined) res.setHeader("retry-after", String(retryAfter));
+  reply(res, ERROR_STATUS[error.code], { status: "error", error: error.code, message: error.message, ...error.extra });
+};
 
 /**
  * A live request for a card on another host's modem (callAnswer, callEnd) is served by that
@@ -100,17 +88,9 @@ export const simFolderRoutes = (ctx: SimFolderContext): Route[] => {
         await passOn(req, res, error, name, params, ctx.host!);
       }
     } catch (error) {
-      if (error instanceof ApiError) fail(res, error);
-      else if (error instanceof BodyTooLarge) fail(res, new ApiError("TOO_LARGE", error.message));
-      else if (error instanceof BodyUnreadable) fail(res, new ApiError("BAD_PARAM", error.message));
-      else if (isStoreUnavailable(error)) {
-        // Nothing was done: the client may repeat the request once the database is back.
-        res.setHeader("retry-after", "5");
-        fail(res, new ApiError("UNAVAILABLE", "the database is not reachable right now; nothing was changed, try again shortly"));
-      } else {
-        logNow("error", `simfolder: ${(error as Error).stack ?? String(error)}`);
-        fail(res, new ApiError("INTERNAL", "the request could not be completed; it is logged"));
-      }
+      const answer = asApiError(error);
+      if (!answer) logNow("error", `simfolder: ${(error as Error).stack ?? String(error)}`);
+      fail(res, answer ?? INTERNAL());
     }
   };
   return [

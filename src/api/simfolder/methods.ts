@@ -4,13 +4,16 @@
  * only the user's devices and cards, and acts on the real modem path: sends and USSD and AT
  * go through the durable jobs, selections through the scheduler.
  *
- * This table assembles them from the modules beside it, one per resource: params.ts reads
- * the parameters, scope.ts narrows every read to the user's own devices and cards.
+ * This table assembles them from the modules beside it, one per resource. Each method
+ * declares the Schema of its parameters beside it (params.ts holds the shared fields); the
+ * OpenAPI document is derived from those Schemas. scope.ts narrows every read to the user's
+ * own devices and cards; errors.ts maps failures to the API's codes and HTTP statuses.
  */
+import { Schema } from "effect";
 import { atList, atSend } from "./at";
 import { callAnswer, callBegin, callDelete, callEnd, callList, callOutgoingDelete, callOutgoingList } from "./calls";
 import { cardDirect, cardEdit, cardList, cardSelect } from "./cards";
-import type { Method } from "./context";
+import { method, type Method } from "./context";
 import { deviceEdit, deviceList, deviceState } from "./devices";
 import { operatorEdit, operatorList } from "./operators";
 import { settingsGet, settingsSet } from "./settings";
@@ -19,14 +22,13 @@ import { telegramSend } from "./telegram";
 import { ussdDelete, ussdList, ussdSend } from "./ussd";
 
 export type { Method, SimFolderContext, User } from "./context";
-export { ApiError, type Params } from "./params";
+export { ApiError } from "./errors";
+export type { Params } from "./params";
 export { OnAnotherHost } from "./calls";
 
 // In the order `version` lists them.
 export const METHODS: Record<string, Method> = {
-  async version(ctx) {
-    return { version: ctx.version, api: "simfolder", methods: Object.keys(METHODS) };
-  },
+  version: method(Schema.Struct({}), async (ctx) => ({ version: ctx.version, api: "simfolder", methods: Object.keys(METHODS) })),
   deviceList,
   deviceState,
   cardList,

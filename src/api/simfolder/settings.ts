@@ -4,41 +4,39 @@
  */
 import { EVENT_TYPES } from "../../store/events";
 import { notifySettings, type NotifySettings } from "../../notify/settings";
-import type { Method } from "./context";
-import { bad, text } from "./params";
+import { Schema } from "effect";
+import { method } from "./context";
+import { Checked, optional, Switch, Text } from "./params";
 
 /** Settings as the API shows them: the bot token masked. */
 const shown = (s: NotifySettings) => ({ ...s, telegram: { chatId: s.telegram.chatId, token: s.telegram.token ? `${s.telegram.token.slice(0, 4)}...` : null } });
 
-export const settingsGet: Method = async (ctx, user) => {
+export const settingsGet = method(Schema.Struct({}), async (ctx, user) => {
   return { settings: shown(await notifySettings(ctx.db, user.id)) };
-};
+});
 
-export const settingsSet: Method = async (ctx, user, params) => {
+// Each setting left out stays as it is; given empty, the URL and the bot's settings are cleared.
+const SettingsSetParams = Schema.Struct({
+  url: optional(Checked(Text(2000), (url) => (/^https?:\/\/[^\s]+$/i.test(url) ? null : "must be an http:// or https:// URL")), "the webhook; empty: none"),
+  // Empty is no format, which is not one of the two.
+  format: optional(Text(10).pipe(Schema.filter((f) => (f === "form" || f === "json" ? undefined : 'must be "form" or "json"'))), "form | json"),
+  ...Object.fromEntries(EVENT_TYPES.map((name) => [name, optional(Switch, "1 or 0")])),
+  telegram_token: optional(Checked(Text(100), (token) => (/^\d+:[\w-]{20,}$/.test(token) ? null : "must be a bot token (123456:ABC...)")), "the bot's token; empty: none"),
+  telegram_chat_id: optional(Checked(Text(40), (chat) => (/^-?\d{1,20}$|^@\w{4,}$/.test(chat) ? null : "must be a chat id or @channel")), "the chat id or @channel; empty: none"),
+});
+
+export const settingsSet = method(SettingsSetParams, async (ctx, user, params) => {
   const current = await notifySettings(ctx.db, user.id);
-  const url = params.has("url") ? (text(params, "url", { max: 2000 }) ?? null) : current.url;
-  if (url !== null && !/^https?:\/\/[^\s]+$/i.test(url)) bad("url", "must be an http:// or https:// URL");
-  const format = params.has("format") ? text(params, "format", { max: 10 }) : current.format;
-  if (format !== "form" && format !== "json") bad("format", 'must be "form" or "json"');
+  const url = params.url === undefined ? current.url : params.url;
+  const format = params.format ?? current.format;
   const events = { ...current.events };
   for (const name of EVENT_TYPES) {
-    if (!params.has(name)) continue;
-    const raw = params.get(name);
-    const v = typeof raw === "string" || typeof raw === "number" || typeof raw === "boolean" ? String(raw) : "";
-    if (v !== "0" && v !== "1" && v !== "true" && v !== "false") bad(name, "must be 1 or 0");
-    events[name] = v === "1" || v === "true";
+    const on = (params as Record<string, unknown>)[name];
+    if (typeof on === "boolean") events[name] = on;
   }
   const telegram = { ...current.telegram };
-  if (params.has("telegram_token")) {
-    const token = text(params, "telegram_token", { max: 100 }) ?? null;
-    if (token !== null && !/^\d+:[\w-]{20,}$/.test(token)) bad("telegram_token", "must be a bot token (123456:ABC...)");
-    telegram.token = token;
-  }
-  if (params.has("telegram_chat_id")) {
-    const chat = text(params, "telegram_chat_id", { max: 40 }) ?? null;
-    if (chat !== null && !/^-?\d{1,20}$|^@\w{4,}$/.test(chat)) bad("telegram_chat_id", "must be a chat id or @channel");
-    telegram.chatId = chat;
-  }
+  if (params.telegram_token !== undefined) telegram.token = params.telegram_token;
+  if (params.telegram_chat_id !== undefined) telegram.chatId = params.telegram_chat_id;
   const value = { url, format: format as "form" | "json", events, telegram };
   await ctx.db
     .insertInto("settings")
@@ -46,4 +44,4 @@ export const settingsSet: Method = async (ctx, user, params) => {
     .onConflict((oc) => oc.column("key").doUpdateSet({ value: JSON.stringify(value) }))
     .execute();
   return { settings: shown(await notifySettings(ctx.db, user.id)) };
-};
+});

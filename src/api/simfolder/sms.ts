@@ -2,23 +2,36 @@
  * The SMS methods: smsSend (a durable job), smsList and smsDelete on the received,
  * smsOutgoingList and smsOutgoingDelete on the sent.
  */
+import { Schema } from "effect";
 import { enqueueSms } from "../../jobs/sms-sender";
-import { run, type Method } from "./context";
-import { bad, text, unix, windowed } from "./params";
-import { deleteOn, listOn, oneCard } from "./scope";
+import { method, run } from "./context";
+import { CARD_FILTER, ONE_CARD, Flag, namesOneCard, optional, PhoneNumber, required, RequiredText, unix, windowed, WINDOW } from "./params";
+import { DeleteIds, deleteOn, listOn, oneCard } from "./scope";
 
-export const smsSend: Method = async (ctx, user, params) => {
+const SmsSendParams = namesOneCard(
+  Schema.Struct({
+    ...ONE_CARD,
+    addressee: required(PhoneNumber, "recipient number"),
+    msg: required(RequiredText(1530), "text, up to 1530 characters"),
+    report: optional(Flag("1", true), "1: ask for a delivery report"),
+  }),
+);
+
+export const smsSend = method(SmsSendParams, async (ctx, user, params) => {
   const card = await oneCard(ctx, user, params);
-  const addressee = text(params, "addressee", { required: true, max: 32 })!;
-  if (!/^\+?\d{3,20}$/.test(addressee.replace(/\s/g, ""))) bad("addressee", "must be a phone number");
-  const msg = text(params, "msg", { required: true, max: 1530 })!;
-  const report = params.get("report") === "1" || params.get("report") === true;
-  const id = await run(enqueueSms(ctx.db, { iccid: card.iccid, to: addressee.replace(/\s/g, ""), text: msg, statusReport: report }));
+  const id = await run(enqueueSms(ctx.db, { iccid: card.iccid, to: params.addressee, text: params.msg, statusReport: params.report ?? false }));
   return { sms_id: id };
-};
+});
 
-export const smsList: Method = async (ctx, user, params) => {
-  const unread = params.get("new") === "1" || params.get("new") === 1;
+const SmsListParams = Schema.Struct({
+  ...CARD_FILTER,
+  ...WINDOW,
+  new: optional(Flag("1", 1), "1: unread only"),
+  mark_read: optional(Flag("1"), "1: mark what is returned as read"),
+});
+
+export const smsList = method(SmsListParams, async (ctx, user, params) => {
+  const unread = params.new ?? false;
   const rows = await listOn(ctx, user, params, (iccids, p, from, to) => {
     let q = ctx.db.selectFrom("sms_in").select(["id", "iccid", "sender", "text", "parts", "missing", "sent_at", "received_at", "read_at"]).where("iccid", "in", iccids);
     if (from) q = q.where("received_at", ">=", from);
@@ -29,7 +42,7 @@ export const smsList: Method = async (ctx, user, params) => {
     return q.orderBy("received_at", "desc").orderBy("id", "desc").limit(p.limit).offset(p.offset).execute();
   });
   const ids = rows.filter((r) => !r.row.read_at).map((r) => r.row.id);
-  if (params.get("mark_read") === "1" && ids.length) await ctx.db.updateTable("sms_in").set({ read_at: new Date() }).where("id", "in", ids).execute();
+  if (params.mark_read && ids.length) await ctx.db.updateTable("sms_in").set({ read_at: new Date() }).where("id", "in", ids).execute();
   return {
     sms: rows.map(({ row, card }) => ({
       sms_id: row.id,
@@ -45,11 +58,11 @@ export const smsList: Method = async (ctx, user, params) => {
       new: row.read_at === null,
     })),
   };
-};
+});
 
-export const smsDelete: Method = (ctx, user, params) => deleteOn(ctx, user, params, "sms_in", "sms_id");
+export const smsDelete = method(Schema.Struct({ sms_id: required(DeleteIds, "ids") }), (ctx, user, params) => deleteOn(ctx, user, params.sms_id, "sms_in"));
 
-export const smsOutgoingList: Method = async (ctx, user, params) => {
+export const smsOutgoingList = method(Schema.Struct({ ...CARD_FILTER, ...WINDOW }), async (ctx, user, params) => {
   const rows = await listOn(ctx, user, params, (iccids, p, from, to) => {
     const q = windowed(ctx.db.selectFrom("sms_out").selectAll().where("iccid", "in", iccids), "created_at", p, from, to);
     return q.execute().then((rows) => rows.map((r) => ({ ...r, iccid: r.iccid ?? "" })));
@@ -69,6 +82,6 @@ export const smsOutgoingList: Method = async (ctx, user, params) => {
       time: unix(row.created_at),
     })),
   };
-};
+});
 
-export const smsOutgoingDelete: Method = (ctx, user, params) => deleteOn(ctx, user, params, "sms_out", "sms_id");
+export const smsOutgoingDelete = method(Schema.Struct({ sms_id: required(DeleteIds, "ids") }), (ctx, user, params) => deleteOn(ctx, user, params.sms_id, "sms_out"));

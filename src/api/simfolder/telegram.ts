@@ -3,13 +3,14 @@
  * token and chat id the user set with settingsSet.
  */
 import { notifySettings } from "../../notify/settings";
-import type { Method } from "./context";
-import { ApiError, bad, text } from "./params";
+import { Schema } from "effect";
+import { method } from "./context";
+import { ApiError, badParam } from "./errors";
+import { required, RequiredText } from "./params";
 
-export const telegramSend: Method = async (ctx, user, params) => {
-  const msg = text(params, "msg", { required: true, max: 4096 })!;
+export const telegramSend = method(Schema.Struct({ msg: required(RequiredText(4096), "text") }), async (ctx, user, { msg }) => {
   const s = await notifySettings(ctx.db, user.id);
-  if (!s.telegram.token || !s.telegram.chatId) bad("msg", "no Telegram bot yet: settingsSet telegram_token and telegram_chat_id first");
+  if (!s.telegram.token || !s.telegram.chatId) throw badParam("msg", "no Telegram bot yet: settingsSet telegram_token and telegram_chat_id first");
   const base = (ctx.telegramApi ?? "https://api.telegram.org").replace(/\/$/, "");
   let answer: { ok?: boolean; description?: string } = {};
   try {
@@ -26,4 +27,4 @@ export const telegramSend: Method = async (ctx, user, params) => {
     throw new ApiError("TELEGRAM_ERROR", `Telegram could not be reached: ${(error as Error).message}`);
   }
   return { sent: true };
-};
+});

@@ -1,21 +1,30 @@
 /** The USSD methods: ussdSend (a durable card job: a code, or the answer in an open session), ussdList, ussdDelete. */
+import { Schema } from "effect";
 import { enqueueCardWork } from "../../jobs/card-jobs";
-import { run, type Method } from "./context";
-import { bad, text, unix, windowed } from "./params";
-import { deleteOn, listOn, oneCard } from "./scope";
+import { method, run } from "./context";
+import { CARD_FILTER, ONE_CARD, Checked, namesOneCard, required, RequiredText, unix, windowed, WINDOW } from "./params";
+import { DeleteIds, deleteOn, listOn, oneCard } from "./scope";
 
-export const ussdSend: Method = async (ctx, user, params) => {
+const UssdSendParams = namesOneCard(
+  Schema.Struct({
+    ...ONE_CARD,
+    code: required(
+      Checked(RequiredText(160), (code) => (/^[0-9*#+]{1,160}$/.test(code) ? null : "must be a USSD code or a session answer (digits, *, #, +)")),
+      "digits, * # +",
+    ),
+  }),
+);
+
+export const ussdSend = method(UssdSendParams, async (ctx, user, params) => {
   const card = await oneCard(ctx, user, params);
-  const code = text(params, "code", { required: true, max: 160 })!;
-  if (!/^[0-9*#+]{1,160}$/.test(code)) bad("code", "must be a USSD code or a session answer (digits, *, #, +)");
-  return { ussd_id: await run(enqueueCardWork(ctx.db, { kind: "ussd", iccid: card.iccid, code })) };
-};
+  return { ussd_id: await run(enqueueCardWork(ctx.db, { kind: "ussd", iccid: card.iccid, code: params.code })) };
+});
 
-export const ussdList: Method = async (ctx, user, params) => {
+export const ussdList = method(Schema.Struct({ ...CARD_FILTER, ...WINDOW }), async (ctx, user, params) => {
   const rows = await listOn(ctx, user, params, (iccids, p, from, to) => {
     return windowed(ctx.db.selectFrom("ussd").selectAll().where("iccid", "in", iccids), "created_at", p, from, to).execute();
   });
   return { ussd: rows.map(({ row, card }) => ({ ussd_id: row.id, card_id: card.id, code: row.request, msg: row.reply, status: row.status, state: row.state, time: unix(row.created_at) })) };
-};
+});
 
-export const ussdDelete: Method = (ctx, user, params) => deleteOn(ctx, user, params, "ussd", "ussd_id");
+export const ussdDelete = method(Schema.Struct({ ussd_id: required(DeleteIds, "ids") }), (ctx, user, params) => deleteOn(ctx, user, params.ussd_id, "ussd"));

@@ -10,7 +10,8 @@ import { enqueueSms } from "../../jobs/sms-sender";
 import { unstorable } from "../../store/storable-text";
 import type { ServiceScheduler } from "../../scheduler/farm-scheduler";
 import type { Database } from "../../store/schema";
-import { extractCode, isDigits, listParam, numberParam, panelTime, unixSeconds } from "./format";
+import { extractCode, isDigits, panelTime, unixSeconds } from "./format";
+import { decodeAction, type ActionName, type Params, type ParamsOf, type SmsNarrowing } from "./params";
 import { apiNumber, holderOfPool, liveStatus, poolCards, type PoolCard } from "./pool-cards";
 
 export interface SrNavContext {
@@ -21,18 +22,12 @@ export interface SrNavContext {
   readonly sendWaitMs?: number;
 }
 
-export type Params = ReadonlyMap<string, string>;
+export type { Params } from "./params";
 export type Reply = { readonly kind: "word"; readonly body: string } | { readonly kind: "json"; readonly body: string };
 
 const word = (body: string): Reply => ({ kind: "word", body });
 const json = (value: unknown): Reply => ({ kind: "json", body: JSON.stringify(value) });
 const DONE = word("DONE");
-
-class ApiWord extends Error {}
-/** Ends the action with one of the API's error words. */
-const fail = (w: string): never => {
-  throw new ApiWord(w);
-};
 
 /**
  * Runs an effect and throws its own defect (a StoreError from enqueueSms, say), not the
@@ -50,17 +45,12 @@ interface Filters {
   readonly exceptions: string[] | null;
 }
 
-/** device_id (or deviceId), operator and phone_exception (or phoneException). */
-const filtersOf = (params: Params): Filters => {
-  const exceptions = listParam(params.get("phone_exception") ?? params.get("phoneException"));
-  const cleaned = exceptions?.map(numberParam) ?? null;
-  if (cleaned?.some((e) => !isDigits(e, 1, 20))) fail("WRONG_EXCEPTION_PHONE");
-  return {
-    devices: listParam(params.get("device_id") ?? params.get("deviceId")),
-    operators: listParam(params.get("operator"))?.map((o) => o.toLowerCase()) ?? null,
-    exceptions: cleaned,
-  };
-};
+/** device_id (or deviceId), operator and phone_exception (or phoneException), as decoded (params.ts). */
+const filtersOf = (p: ParamsOf<"getPoolStatus">): Filters => ({
+  devices: p.device_id ? [...p.device_id] : null,
+  operators: p.operator ? [...p.operator] : null,
+  exceptions: p.phone_exception ? [...p.phone_exception] : null,
+});
 
 const matches = (f: Filters, card: PoolCard): boolean =>
   (f.devices === null || f.devices.includes(String(card.deviceId))) &&
@@ -76,9 +66,6 @@ const channelsOf = async (ctx: SrNavContext, deviceKeys: Iterable<string>) => {
   const rows = await ctx.db.selectFrom("devices").select(["key", "channels"]).where("key", "in", keys).execute();
   return rows.reduce((total, r) => total + Number(r.channels), 0);
 };
-
-/** The numbers a request names (`number`, comma-separated), in order, '+' removed. */
-const requestedNumbers = (params: Params): string[] | null => listParam(params.get("number"))?.map(numberParam) ?? null;
 
 const byNumber = (cards: readonly PoolCard[]) => new Map(cards.map((c) => [c.number, c]));
 
@@ -111,18 +98,6 @@ const statusWord = async (ctx: SrNavContext, poolId: number, card: PoolCard): Pr
   return live.word;
 };
 
-const periodParam = (params: Params, fallback: number | null): number | null => {
-  const raw = params.get("period");
-  if (raw === undefined || raw.trim() === "") return fallback;
-  // Garbage or absurd values fall back to the default rather than failing the poll.
-  return /^\d{1,9}$/.test(raw.trim()) ? Number(raw.trim()) : fallback;
-};
-
-const codeParam = (params: Params): number | null => {
-  const raw = params.get("code")?.trim();
-  return raw && /^\d{1,2}$/.test(raw) && Number(raw) > 0 ? Number(raw) : null;
-};
-
 interface SmsRow {
   id: number;
   iccid: string;
@@ -134,19 +109,19 @@ interface SmsRow {
 }
 
 /** sender (part of it, any case), period (seconds back) and new=1 (unread only). */
-const narrowSms = <Q extends SelectQueryBuilder<Database, "sms_in", any>>(query: Q, params: Params, defaultPeriod: number | null): Q => {
-  const sender = params.get("sender")?.trim();
+const narrowSms = <Q extends SelectQueryBuilder<Database, "sms_in", any>>(query: Q, params: SmsNarrowing, defaultPeriod: number | null): Q => {
+  const sender = params.sender;
   // No stored sender holds a NUL (the store cannot), so such a filter matches nothing; sent
   // to PostgreSQL it would fail the whole query.
   if (sender && unstorable(sender)) query = query.where(sql<boolean>`false`) as Q;
   else if (sender) query = query.where(sql<boolean>`position(lower(${sender}) in lower(sender)) > 0`) as Q;
-  const period = periodParam(params, defaultPeriod);
+  const period = params.period ?? defaultPeriod;
   if (period !== null) query = query.where("received_at", ">=", new Date(Date.now() - period * 1000)) as Q;
-  if (params.get("new") === "1") query = query.where("read_at", "is", null) as Q;
+  if (params.new) query = query.where("read_at", "is", null) as Q;
   return query;
 };
 
-const smsQuery = (ctx: SrNavContext, iccids: readonly string[], params: Params, defaultPeriod: number | null) =>
+const smsQuery = (ctx: SrNavContext, iccids: readonly string[], params: SmsNarrowing, defaultPeriod: number | null) =>
   narrowSms(ctx.db.selectFrom("sms_in").select(["id", "iccid", "sender", "text", "sent_at", "received_at", "read_at"]).where("iccid", "in", iccids), params, defaultPeriod);
 
 const markRead = (ctx: SrNavContext, ids: readonly number[]) =>
@@ -186,14 +161,21 @@ export const poolStatusOf = async (ctx: SrNavContext, cards: readonly PoolCard[]
   channels: await channelsOf(ctx, cards.map((c) => c.deviceKey)),
 });
 
-export const ACTIONS: Record<string, (ctx: SrNavContext, poolId: number, params: Params) => Promise<Reply>> = {
+/**
+ * One action: its parameters are decoded first (params.ts), and a refusal ends it with its
+ * word before anything is read or written.
+ */
+export type Action = (ctx: SrNavContext, poolId: number, params: Params) => Promise<Reply>;
+
+export const ACTIONS: Record<ActionName, Action> = {
   async poolRestart(ctx, poolId, params) {
-    await restartPool(ctx, poolId, params.has("keep"));
+    const p = decodeAction("poolRestart", params);
+    await restartPool(ctx, poolId, p.keep !== undefined);
     return DONE;
   },
 
   async getAgregators(ctx, poolId, params) {
-    const f = { ...filtersOf(params), devices: null };
+    const f = { ...filtersOf(decodeAction("getAgregators", params)), devices: null };
     const cards = (await poolCards(ctx.db, poolId)).filter((c) => matches(f, c));
     const devices = new Map<number, { key: string; model: string; numbers: number }>();
     for (const c of cards) {
@@ -207,19 +189,21 @@ export const ACTIONS: Record<string, (ctx: SrNavContext, poolId: number, params:
   },
 
   async getOperators(ctx, poolId, params) {
-    const f = { ...filtersOf(params), operators: null };
+    const f = { ...filtersOf(decodeAction("getOperators", params)), operators: null };
     const counts = new Map<string, number>();
     for (const c of (await poolCards(ctx.db, poolId)).filter((c) => matches(f, c))) counts.set(operatorName(c), (counts.get(operatorName(c)) ?? 0) + (c.used ? 0 : 1));
     return json([...counts].map(([name, numbers]) => ({ name, numbers })));
   },
 
   async getPoolStatus(ctx, poolId, params) {
-    return json([await poolStatusOf(ctx, (await poolCards(ctx.db, poolId)).filter((c) => matches(filtersOf(params), c)))]);
+    const f = filtersOf(decodeAction("getPoolStatus", params));
+    return json([await poolStatusOf(ctx, (await poolCards(ctx.db, poolId)).filter((c) => matches(f, c)))]);
   },
 
   async getNumbers(ctx, poolId, params) {
-    const f = filtersOf(params);
-    const onlyOnline = params.get("position")?.toUpperCase() === "ONLINE";
+    const p = decodeAction("getNumbers", params);
+    const f = filtersOf(p);
+    const onlyOnline = p.position ?? false;
     const rows = [];
     for (const c of (await poolCards(ctx.db, poolId)).filter((c) => matches(f, c))) {
       const { online } = await run(liveStatus(ctx, poolId, c));
@@ -230,9 +214,10 @@ export const ACTIONS: Record<string, (ctx: SrNavContext, poolId: number, params:
   },
 
   async openNumber(ctx, poolId, params) {
-    const f = filtersOf(params);
-    const repeat = params.get("mode") === "repeat";
-    const wanted = params.get("number") !== undefined && params.get("number")!.trim() !== "" ? numberParam(params.get("number")!) : null;
+    const p = decodeAction("openNumber", params);
+    const f = filtersOf(p);
+    const repeat = p.mode ?? false;
+    const wanted = p.number ?? null;
     const cards = (await poolCards(ctx.db, poolId)).filter((c) => matches(f, c) && (wanted === null || c.number === wanted));
     // Asking again for a number this pool already holds open gives it again.
     const already = wanted !== null ? cards.find((c) => c.used) : undefined;
@@ -248,12 +233,11 @@ export const ACTIONS: Record<string, (ctx: SrNavContext, poolId: number, params:
   },
 
   async openNumbers(ctx, poolId, params) {
-    const f = filtersOf(params);
-    const repeat = params.get("mode") === "repeat";
-    const channelsRaw = params.get("channels")?.trim();
-    if (channelsRaw !== undefined && channelsRaw !== "" && channelsRaw !== "max" && !/^\d{1,4}$/.test(channelsRaw)) return word("NO_CHANNELS");
-    const minimum = channelsRaw === undefined || channelsRaw === "" || channelsRaw === "max" ? 1 : Math.max(1, Number(channelsRaw));
-    const wanted = requestedNumbers(params);
+    const p = decodeAction("openNumbers", params);
+    const f = filtersOf(p);
+    const repeat = p.mode ?? false;
+    const minimum = p.channels ?? 1;
+    const wanted = p.number ?? null;
     const cards = (await poolCards(ctx.db, poolId)).filter((c) => matches(f, c) && (wanted === null || wanted.includes(c.number)));
     const open = cards.filter((c) => !c.used && (repeat || !c.processed) && c.place);
     if (open.length === 0) return word("NO_NUMBERS");
@@ -268,19 +252,17 @@ export const ACTIONS: Record<string, (ctx: SrNavContext, poolId: number, params:
   },
 
   async closeNumber(ctx, poolId, params) {
-    const numbers = requestedNumbers(params);
-    if (!numbers) return word("EMPTY_NUMBER");
+    const numbers = decodeAction("closeNumber", params).number;
     const cards = byNumber(await poolCards(ctx.db, poolId));
     const found = numbers.map((n) => cards.get(n));
-    if (numbers.some((n) => !isDigits(n, 3, 20)) || found.some((c) => !c)) return word("BAD_NUMBER");
+    if (found.some((c) => !c)) return word("BAD_NUMBER");
     for (const c of found) if (c!.place) await run(ctx.scheduler.release(c!.deviceKey, c!.place, holderOfPool(poolId)));
     await setUsed(ctx, poolId, found.map((c) => c!.iccid), { used: false, calls: false });
     return DONE;
   },
 
   async getSimStatus(ctx, poolId, params) {
-    const numbers = requestedNumbers(params);
-    if (!numbers) return word("EMPTY_NUMBER");
+    const numbers = decodeAction("getSimStatus", params).number;
     const cards = byNumber(await poolCards(ctx.db, poolId));
     if (numbers.some((n) => !cards.has(n))) return word("NOT_FOUND");
     const out = [];
@@ -289,12 +271,11 @@ export const ACTIONS: Record<string, (ctx: SrNavContext, poolId: number, params:
   },
 
   async getLastSms(ctx, poolId, params) {
-    const numbers = requestedNumbers(params);
-    if (!numbers) return word("EMPTY_NUMBER");
+    const p = decodeAction("getLastSms", params);
     // The clients' polling path: the card and its messages in one indexed query.
-    const number = numbers[0]!;
+    const number = p.number[0]!;
     if (!isDigits(number, 1, 20)) return word("NOT_FOUND");
-    const code = codeParam(params);
+    const code = p.code ?? null;
     const cardIccids = ctx.db
       .selectFrom("pool_cards")
       .innerJoin("sim_cards", "sim_cards.iccid", "pool_cards.iccid")
@@ -302,7 +283,7 @@ export const ACTIONS: Record<string, (ctx: SrNavContext, poolId: number, params:
       .where("pool_cards.pool_id", "=", poolId)
       .where("sim_cards.number", "in", [number, `+${number}`]);
     let query = ctx.db.selectFrom("sms_in").select(["id", "text", "read_at"]).where("iccid", "in", cardIccids);
-    query = narrowSms(query, params, null);
+    query = narrowSms(query, p, null);
     const rows = await query.orderBy("received_at", "desc").orderBy("id", "desc").limit(50).execute();
     for (const sms of rows) {
       const text = code === null ? sms.text : extractCode(sms.text, code);
@@ -314,15 +295,15 @@ export const ACTIONS: Record<string, (ctx: SrNavContext, poolId: number, params:
   },
 
   async getSms(ctx, poolId, params) {
-    const numbers = requestedNumbers(params);
-    if (!numbers) return word("NO_NUMBER");
+    const p = decodeAction("getSms", params);
+    const numbers = p.number;
     const cards = byNumber(await poolCards(ctx.db, poolId));
-    const code = codeParam(params);
+    const code = p.code ?? null;
     const out = [];
     for (const n of numbers) {
       const card = cards.get(n);
       if (!card) continue;
-      const rows: SmsRow[] = await smsQuery(ctx, [card.iccid], params, 60).orderBy("received_at", "desc").orderBy("id", "desc").limit(500).execute();
+      const rows: SmsRow[] = await smsQuery(ctx, [card.iccid], p, 60).orderBy("received_at", "desc").orderBy("id", "desc").limit(500).execute();
       const sms = rows
         .map((r) => ({ row: r, text: code === null ? r.text : extractCode(r.text, code) }))
         .filter((s) => s.text !== null)
@@ -339,11 +320,10 @@ export const ACTIONS: Record<string, (ctx: SrNavContext, poolId: number, params:
   },
 
   async deleteSms(ctx, poolId, params) {
-    const id = params.get("sms_id")?.trim() ?? "";
-    if (!/^\d{1,15}$/.test(id)) return word("BAD_ID");
+    const id = decodeAction("deleteSms", params).sms_id;
     const cards = await poolCards(ctx.db, poolId);
     if (cards.length === 0) return word("BAD_ID");
-    const deleted = await ctx.db.deleteFrom("sms_in").where("id", "=", Number(id)).where("iccid", "in", cards.map((c) => c.iccid)).executeTakeFirst();
+    const deleted = await ctx.db.deleteFrom("sms_in").where("id", "=", id).where("iccid", "in", cards.map((c) => c.iccid)).executeTakeFirst();
     return Number(deleted.numDeletedRows) === 1 ? DONE : word("BAD_ID");
   },
 
@@ -373,14 +353,7 @@ export const ACTIONS: Record<string, (ctx: SrNavContext, poolId: number, params:
   },
 
   async sendSms(ctx, poolId, params) {
-    const numbers = requestedNumbers(params);
-    if (!numbers) return word("NO_NUMBER");
-    const recipient = numberParam(params.get("recipient") ?? "");
-    if (!isDigits(recipient, 3, 20)) return word("BAD_RECIPIENT");
-    const text = params.get("text") ?? "";
-    if (text.length === 0) return word("EMPTY_TEXT");
-    // Over 1530 characters, or a text the store cannot keep (NUL): BAD_TEXT, our word for a text that cannot go out.
-    if (text.length > 1530 || unstorable(text)) return word("BAD_TEXT");
+    const { number: numbers, recipient, text } = decodeAction("sendSms", params);
     const card = byNumber(await poolCards(ctx.db, poolId)).get(numbers[0]!);
     if (!card) return word("NOT_FOUND");
     const live = await run(liveStatus(ctx, poolId, card));
@@ -398,10 +371,10 @@ export const ACTIONS: Record<string, (ctx: SrNavContext, poolId: number, params:
   },
 
   async getCall(ctx, poolId, params) {
-    const numbers = requestedNumbers(params);
-    if (!numbers) return word("NO_NUMBER");
+    const p = decodeAction("getCall", params);
+    const numbers = p.number;
     const cards = byNumber(await poolCards(ctx.db, poolId));
-    const period = periodParam(params, 60)!;
+    const period = p.period ?? 60;
     const out = [];
     for (const n of numbers) {
       const card = cards.get(n);
@@ -430,8 +403,7 @@ export const ACTIONS: Record<string, (ctx: SrNavContext, poolId: number, params:
   },
 
   async grabCall(ctx, poolId, params) {
-    const numbers = requestedNumbers(params);
-    if (!numbers) return word("ERROR");
+    const numbers = decodeAction("grabCall", params).number;
     const cards = byNumber(await poolCards(ctx.db, poolId));
     const found = numbers.map((n) => cards.get(n));
     // The numbers must be open (openNumber/openNumbers) in this pool.
@@ -441,14 +413,13 @@ export const ACTIONS: Record<string, (ctx: SrNavContext, poolId: number, params:
   },
 
   async deleteCall(ctx, poolId, params) {
-    const id = params.get("call_id")?.trim() ?? "";
-    if (!/^\d{1,15}$/.test(id)) return word("BAD_ID");
+    const id = decodeAction("deleteCall", params).call_id;
     const cards = await poolCards(ctx.db, poolId);
     if (cards.length === 0) return word("BAD_ID");
-    const deleted = await ctx.db.deleteFrom("calls").where("id", "=", Number(id)).where("iccid", "in", cards.map((c) => c.iccid)).executeTakeFirst();
+    const deleted = await ctx.db.deleteFrom("calls").where("id", "=", id).where("iccid", "in", cards.map((c) => c.iccid)).executeTakeFirst();
     // "Done", as the API text writes it for this action alone.
     return Number(deleted.numDeletedRows) === 1 ? word("Done") : word("BAD_ID");
   },
 };
 
-export { ApiWord };
+export { ApiWord } from "./errors";

@@ -6,10 +6,10 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { poolByKey } from "../../pools/pools";
-import { isStoreUnavailable } from "../../store/database";
 import { BodyTooLarge, readRequestFields, textFields } from "../http/body";
 import type { Route, RouteMatch } from "../http/router";
-import { ACTIONS, ApiWord, type Reply, type SrNavContext } from "./actions";
+import { ACTIONS, type Reply, type SrNavContext } from "./actions";
+import { answerOf, FAILURES, Refused, type Answer } from "./errors";
 import { logNow } from "../../log/logger";
 
 export const SRNAV_PATH = "/api/handler.php";
@@ -20,6 +20,12 @@ const send = (res: ServerResponse, status: number, reply: Reply) => {
     "cache-control": "no-store",
   });
   res.end(reply.body);
+};
+
+/** A failure as errors.ts maps it: the word, its status, and when to ask again. */
+const refuseWith = (res: ServerResponse, answer: Answer) => {
+  if (answer.retryAfterSeconds !== undefined) res.setHeader("retry-after", String(answer.retryAfterSeconds));
+  send(res, answer.status, { kind: "word", body: answer.word });
 };
 
 /**
@@ -55,33 +61,25 @@ export const srNavigatorRoutes = (ctx: SrNavContext): Route[] => {
     try {
       params = textFields((await readRequestFields(req, url, { as: "form" })).fields);
     } catch (error) {
-      return send(res, error instanceof BodyTooLarge ? 413 : 400, { kind: "word", body: error instanceof BodyTooLarge ? "TOO_LARGE" : "BAD_REQUEST" });
+      return refuseWith(res, FAILURES[error instanceof BodyTooLarge ? "BodyTooLarge" : "BadBody"]);
     }
     const action = params.get("action") ?? "";
     try {
       const pool = await poolByKey(ctx.db, params.get("pool_key"));
-      if (!pool) return send(res, 200, { kind: "word", body: "BAD_KEY" });
-      const run = Object.hasOwn(ACTIONS, action) ? ACTIONS[action] : undefined;
-      if (!run) return send(res, 200, { kind: "word", body: "BAD_ACTION" });
+      if (!pool) throw new Refused({ reason: "BadKey" });
+      const run = Object.hasOwn(ACTIONS, action) ? ACTIONS[action as keyof typeof ACTIONS] : undefined;
+      if (!run) throw new Refused({ reason: "BadAction" });
       send(res, 200, await (SERIAL.has(action) ? inTurn(pool.id, () => run(ctx, pool.id, params)) : run(ctx, pool.id, params)));
     } catch (error) {
-      if (error instanceof ApiWord) send(res, 200, { kind: "word", body: error.message });
-      else if (isStoreUnavailable(error)) {
-        // ERROR is the word the reference panel already answers when it cannot serve; the
-        // status and Retry-After tell an HTTP-aware client that it may simply repeat.
-        res.setHeader("retry-after", "5");
-        send(res, 503, { kind: "word", body: "ERROR" });
-      } else {
-        // Not the client's fault: logged with its cause, answered with the API's word.
-        logNow("error", `sr-navigator ${action}: ${(error as Error).stack ?? String(error)}`);
-        send(res, 200, { kind: "word", body: "ERROR" });
-      }
+      const answer = answerOf(error);
+      if (!answer) logNow("error", `sr-navigator ${action}: ${(error as Error).stack ?? String(error)}`);
+      refuseWith(res, answer ?? FAILURES.Internal);
     }
   };
   // Other methods get the API's own word, with the methods it takes.
   const refuse = (_req: IncomingMessage, res: ServerResponse, allow: string) => {
-    res.writeHead(405, { allow, "content-type": "text/plain; charset=utf-8" });
-    res.end("METHOD_NOT_ALLOWED");
+    res.setHeader("allow", allow);
+    refuseWith(res, FAILURES.MethodNotAllowed);
   };
   return [{ methods: ["GET", "POST"], path: SRNAV_PATH, handle, refuse }];
 };
