@@ -38,12 +38,14 @@ export const HttpLive: Layer.Layer<HttpAddress, Error, AppConfig | Store | Devic
     // Technicians' console sessions, through each modem's own queue (src/console/).
     const consoleEndpoint = yield* startConsole({ db, registry, scheduler, host: host.id, hostTtlMs: host.ttlMs, wakeups: yield* WakeSignals });
     const telegram = process.env.SIMGATE_TELEGRAM_API ? { telegramApi: process.env.SIMGATE_TELEGRAM_API } : {};
+    // The facades run their effects in this runtime: the service's logger and level, not Effect's defaults.
+    const runtime = yield* Effect.runtime<never>();
     const server = yield* serve(config.http.host, config.http.port, [
       ...statusRoutes(registry, db),
       ...openApiRoutes(version),
-      ...srNavigatorRoutes({ db, registry, scheduler }),
-      ...simFolderRoutes({ db, registry, scheduler, version, hostTtlMs: host.ttlMs, host: host.id, ...telegram }),
-      ...panelRoutes({ db, registry, scheduler, hostTtlMs: host.ttlMs, host: host.id }).routes,
+      ...srNavigatorRoutes({ db, registry, scheduler, runtime }),
+      ...simFolderRoutes({ db, registry, scheduler, version, hostTtlMs: host.ttlMs, host: host.id, runtime, ...telegram }),
+      ...panelRoutes({ db, registry, scheduler, hostTtlMs: host.ttlMs, host: host.id, runtime }).routes,
       ...consoleEndpoint.routes,
       ...(registry.farm ? simulatorRoutes(registry.farm, "/sim") : []),
       indexRoute({ srNavigator: SRNAV_PATH, ...(registry.farm ? { simulator: "/sim/modems" } : {}) }),

@@ -17,7 +17,7 @@ const AtSendParams = namesOneCard(
 
 export const atSend = method(AtSendParams, async (ctx, user, params) => {
   const card = await oneCard(ctx, user, params);
-  return { at_id: await run(enqueueCardWork(ctx.db, { kind: "at", iccid: card.iccid, command: params.command })) };
+  return { at_id: await run(ctx, enqueueCardWork(ctx.db, { kind: "at", iccid: card.iccid, command: params.command })) };
 });
 
 export const atList = method(Schema.Struct({ ...CARD_FILTER, ...WINDOW }), async (ctx, user, params) => {

@@ -22,13 +22,13 @@ export class OnAnotherHost extends Error {
 }
 
 const onModem = async (ctx: SimFolderContext, iccid: string, act: (actor: ModemActor) => Effect.Effect<unknown, { message: string }>) => {
-  const holder = await run(holderOf(ctx.registry, iccid));
+  const holder = await run(ctx, holderOf(ctx.registry, iccid));
   if (Option.isNone(holder)) {
     const elsewhere = ctx.host ? await drivingHostOf(ctx.db, iccid, ctx.host, ctx.hostTtlMs ?? DEFAULT_HOST_TTL_MS) : null;
     if (elsewhere) throw new OnAnotherHost(elsewhere);
     throw new ApiError("CARD_NOT_ACTIVE", "the card is in no working modem now (cardSelect brings it online)");
   }
-  const outcome = await run(Effect.either(act(holder.value.actor)));
+  const outcome = await run(ctx, Effect.either(act(holder.value.actor)));
   if (outcome._tag === "Left") {
     // AT errors carry their words in message; a CallError ("no call is ringing") only in reason.
     const error = outcome.left as { message: string; reason?: unknown };
@@ -61,7 +61,7 @@ const CallBeginParams = Schema.Struct({ card_id: CARD_ID_ONLY, number: required(
 
 export const callBegin = method(CallBeginParams, async (ctx, user, params) => {
   const card = await oneCard(ctx, user, { card_id: params.card_id });
-  const job = await run(enqueueCardWork(ctx.db, { kind: "dial", iccid: card.iccid, number: params.number }));
+  const job = await run(ctx, enqueueCardWork(ctx.db, { kind: "dial", iccid: card.iccid, number: params.number }));
   return { job_id: job };
 });
 

@@ -16,7 +16,7 @@ import { cardsQuery, localDevices, oneCard, visibleDevices, type CardRow } from 
 
 /** Live state of a card: the modem it is on and its status code, when on one. */
 const liveCard = async (ctx: SimFolderContext, iccid: string) => {
-  const local = await run(
+  const local = await run(ctx, 
     Effect.gen(function* () {
       const holder = yield* holderOf(ctx.registry, iccid);
       if (Option.isNone(holder)) return null;
@@ -93,7 +93,7 @@ export const cardSelect = method(CardSelectParams, async (ctx, user, { card_id: 
   for (const c of cards) {
     const key = devices.find((d) => d.id === c.device_id)?.key;
     if (!key || !c.place) throw new ApiError("NOT_FOUND", `card ${c.id} has no known place`);
-    const claimed = await run(ctx.scheduler.claim(key, c.place, `user:${user.id}`).pipe(Effect.either));
+    const claimed = await run(ctx, ctx.scheduler.claim(key, c.place, `user:${user.id}`).pipe(Effect.either));
     if (claimed._tag === "Left")
       throw new ApiError("CHANNEL_LIMIT", `card ${c.id} cannot be online with the cards already selected: ${claimed.left.message}`, { card_id: c.id });
     out.push({ card_id: c.id, place: c.place, modem: ctx.scheduler.place(key, c.place)?.hold?.state === "online" ? ctx.scheduler.place(key, c.place)!.modem : null, state: ctx.scheduler.place(key, c.place)?.hold?.state ?? "connecting" });

@@ -2,7 +2,7 @@
  * What every SimFolder method is given: the service's context, the user whose key called,
  * and the parameters. Also the one way the methods run an effect.
  */
-import { Cause, Effect, Exit, type Schema } from "effect";
+import { Cause, Effect, Exit, Runtime, type Schema } from "effect";
 import type { Kysely } from "kysely";
 import type { Registry } from "../../devices/registry";
 import type { ServiceScheduler } from "../../scheduler/farm-scheduler";
@@ -20,6 +20,8 @@ export interface SimFolderContext {
   readonly version: string;
   /** The Telegram Bot API's base URL (tests point it at a stand-in on loopback). */
   readonly telegramApi?: string;
+  /** The service's runtime (its logger and log level); Effect's default when not given (tests). */
+  readonly runtime?: Runtime.Runtime<never>;
 }
 
 export interface User {
@@ -46,8 +48,8 @@ export const method = <A, I>(params: Schema.Schema<A, I>, body: (ctx: SimFolderC
  * Runs an effect and throws its own failure (a StoreError, say), not the FiberFailure that
  * Effect.runPromise wraps it in: the handler tells an unreachable database by the error.
  */
-export const run = async <A, E>(effect: Effect.Effect<A, E>): Promise<A> => {
-  const exit = await Effect.runPromiseExit(effect);
+export const run = async <A, E>(ctx: SimFolderContext, effect: Effect.Effect<A, E>): Promise<A> => {
+  const exit = await Runtime.runPromiseExit(ctx.runtime ?? Runtime.defaultRuntime)(effect);
   if (Exit.isSuccess(exit)) return exit.value;
   throw Cause.squash(exit.cause);
 };

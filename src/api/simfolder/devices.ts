@@ -55,8 +55,8 @@ export const deviceState = method(DeviceFilter, async (ctx, user, params) => {
     }
     const device = ctx.registry.devices.find((r) => r.config.id === d.key);
     for (const m of device?.modems ?? []) {
-      const actor = await run(SubscriptionRef.get(m.supervised.actor));
-      const s = Option.isSome(actor) ? await run(SubscriptionRef.get(actor.value.state)) : null;
+      const actor = await run(ctx, SubscriptionRef.get(m.supervised.actor));
+      const s = Option.isSome(actor) ? await run(ctx, SubscriptionRef.get(actor.value.state)) : null;
       const card = s?.sim?.iccid ? await ctx.db.selectFrom("sim_cards").select("id").where("iccid", "=", s.sim.iccid).executeTakeFirst() : undefined;
       modems.push({
         device_id: d.id,

@@ -19,7 +19,7 @@ const SmsSendParams = namesOneCard(
 
 export const smsSend = method(SmsSendParams, async (ctx, user, params) => {
   const card = await oneCard(ctx, user, params);
-  const id = await run(enqueueSms(ctx.db, { iccid: card.iccid, to: params.addressee, text: params.msg, statusReport: params.report ?? false }));
+  const id = await run(ctx, enqueueSms(ctx.db, { iccid: card.iccid, to: params.addressee, text: params.msg, statusReport: params.report ?? false }));
   return { sms_id: id };
 });
 

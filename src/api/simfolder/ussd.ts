@@ -17,7 +17,7 @@ const UssdSendParams = namesOneCard(
 
 export const ussdSend = method(UssdSendParams, async (ctx, user, params) => {
   const card = await oneCard(ctx, user, params);
-  return { ussd_id: await run(enqueueCardWork(ctx.db, { kind: "ussd", iccid: card.iccid, code: params.code })) };
+  return { ussd_id: await run(ctx, enqueueCardWork(ctx.db, { kind: "ussd", iccid: card.iccid, code: params.code })) };
 });
 
 export const ussdList = method(Schema.Struct({ ...CARD_FILTER, ...WINDOW }), async (ctx, user, params) => {

@@ -3,7 +3,7 @@
  * shapes and words decided in ../shared/specs/sr-navigator-notes.md. Each takes the checked
  * pool and the request's parameters and returns the exact body: a word, or JSON.
  */
-import { Cause, Effect, Exit } from "effect";
+import { Cause, Effect, Exit, Runtime } from "effect";
 import { sql, type Kysely, type SelectQueryBuilder } from "kysely";
 import type { Registry } from "../../devices/registry";
 import { enqueueSms } from "../../jobs/sms-sender";
@@ -20,6 +20,8 @@ export interface SrNavContext {
   readonly scheduler: ServiceScheduler;
   /** How long sendSms waits for the modem to take the message (default 60 s). */
   readonly sendWaitMs?: number;
+  /** The service's runtime (its logger and log level); Effect's default when not given (tests). */
+  readonly runtime?: Runtime.Runtime<never>;
 }
 
 export type { Params } from "./params";
@@ -33,8 +35,8 @@ const DONE = word("DONE");
  * Runs an effect and throws its own defect (a StoreError from enqueueSms, say), not the
  * FiberFailure that Effect.runPromise wraps it in: the handler tells an unreachable database by the error.
  */
-const run = async <A>(effect: Effect.Effect<A>): Promise<A> => {
-  const exit = await Effect.runPromiseExit(effect);
+const run = async <A>(ctx: SrNavContext, effect: Effect.Effect<A>): Promise<A> => {
+  const exit = await Runtime.runPromiseExit(ctx.runtime ?? Runtime.defaultRuntime)(effect);
   if (Exit.isSuccess(exit)) return exit.value;
   throw Cause.squash(exit.cause);
 };
@@ -82,7 +84,7 @@ const setUsed = (ctx: SrNavContext, poolId: number, iccids: readonly string[], v
 
 /** The card's word, with a ringing call as RING_<number>. */
 const statusWord = async (ctx: SrNavContext, poolId: number, card: PoolCard): Promise<string> => {
-  const live = await run(liveStatus(ctx, poolId, card));
+  const live = await run(ctx, liveStatus(ctx, poolId, card));
   if (live.word === "WAIT_SMS" || live.word === "WAIT_SMS_CALL") {
     const ringing = await ctx.db
       .selectFrom("calls")
@@ -129,12 +131,12 @@ const markRead = (ctx: SrNavContext, ids: readonly number[]) =>
 
 /** Picks cards to open: those on a modem and unheld first, then the rest in pool order. */
 const candidates = async (ctx: SrNavContext, poolId: number, cards: readonly PoolCard[]) => {
-  const online = await Promise.all(cards.map((c) => run(liveStatus(ctx, poolId, c)).then((s) => s.online)));
+  const online = await Promise.all(cards.map((c) => run(ctx, liveStatus(ctx, poolId, c)).then((s) => s.online)));
   return cards.map((c, i) => ({ card: c, online: online[i]! })).sort((a, b) => Number(b.online) - Number(a.online));
 };
 
 const tryOpen = (ctx: SrNavContext, poolId: number, card: PoolCard): Promise<"opened" | "busy"> =>
-  run(
+  run(ctx, 
     ctx.scheduler.claim(card.deviceKey, card.place ?? "", holderOfPool(poolId)).pipe(
       Effect.as("opened" as const),
       Effect.catchAll(() => Effect.succeed("busy" as const)),
@@ -148,7 +150,7 @@ const tryOpen = (ctx: SrNavContext, poolId: number, card: PoolCard): Promise<"op
 export const restartPool = async (ctx: SrNavContext, poolId: number, keep: boolean): Promise<void> => {
   if (!keep) {
     const open = (await poolCards(ctx.db, poolId)).filter((c) => c.used);
-    for (const c of open) if (c.place) await run(ctx.scheduler.release(c.deviceKey, c.place, holderOfPool(poolId)));
+    for (const c of open) if (c.place) await run(ctx, ctx.scheduler.release(c.deviceKey, c.place, holderOfPool(poolId)));
     await ctx.db.updateTable("pool_cards").set({ used: false, processed: false, calls: false, opened_at: null }).where("pool_id", "=", poolId).execute();
   } else await ctx.db.updateTable("pool_cards").set({ processed: false }).where("pool_id", "=", poolId).where("used", "=", false).execute();
 };
@@ -206,7 +208,7 @@ export const ACTIONS: Record<ActionName, Action> = {
     const onlyOnline = p.position ?? false;
     const rows = [];
     for (const c of (await poolCards(ctx.db, poolId)).filter((c) => matches(f, c))) {
-      const { online } = await run(liveStatus(ctx, poolId, c));
+      const { online } = await run(ctx, liveStatus(ctx, poolId, c));
       if (onlyOnline && !online) continue;
       rows.push({ number: c.number, place: c.place ?? "", device_id: String(c.deviceId), model: c.model, operator: operatorName(c), status: c.used ? "USED" : "FREE", position: online ? "ONLINE" : "HOLD" });
     }
@@ -244,7 +246,7 @@ export const ACTIONS: Record<ActionName, Action> = {
     const opened: PoolCard[] = [];
     for (const { card } of await candidates(ctx, poolId, open)) if ((await tryOpen(ctx, poolId, card)) === "opened") opened.push(card);
     if (opened.length < minimum) {
-      for (const c of opened) await run(ctx.scheduler.release(c.deviceKey, c.place!, holderOfPool(poolId)));
+      for (const c of opened) await run(ctx, ctx.scheduler.release(c.deviceKey, c.place!, holderOfPool(poolId)));
       return word(opened.length === 0 ? "BUSY" : "NO_CHANNELS");
     }
     await setUsed(ctx, poolId, opened.map((c) => c.iccid), { used: true, processed: true });
@@ -256,7 +258,7 @@ export const ACTIONS: Record<ActionName, Action> = {
     const cards = byNumber(await poolCards(ctx.db, poolId));
     const found = numbers.map((n) => cards.get(n));
     if (found.some((c) => !c)) return word("BAD_NUMBER");
-    for (const c of found) if (c!.place) await run(ctx.scheduler.release(c!.deviceKey, c!.place, holderOfPool(poolId)));
+    for (const c of found) if (c!.place) await run(ctx, ctx.scheduler.release(c!.deviceKey, c!.place, holderOfPool(poolId)));
     await setUsed(ctx, poolId, found.map((c) => c!.iccid), { used: false, calls: false });
     return DONE;
   },
@@ -335,7 +337,7 @@ export const ACTIONS: Record<ActionName, Action> = {
       const place = card.place ? ctx.scheduler.place(card.deviceKey, card.place) : null;
       const modem = place?.modem ? ctx.registry.devices.find((d) => d.config.id === card.deviceKey)?.modems[place.modem - 1] : undefined;
       if (!modem) continue;
-      const outcome = await run(
+      const outcome = await run(ctx, 
         Effect.gen(function* () {
           const actor = yield* modem.supervised.actor.get;
           if (actor._tag === "None") return true;
@@ -356,9 +358,9 @@ export const ACTIONS: Record<ActionName, Action> = {
     const { number: numbers, recipient, text } = decodeAction("sendSms", params);
     const card = byNumber(await poolCards(ctx.db, poolId)).get(numbers[0]!);
     if (!card) return word("NOT_FOUND");
-    const live = await run(liveStatus(ctx, poolId, card));
+    const live = await run(ctx, liveStatus(ctx, poolId, card));
     if (live.word !== "WAIT_SMS" && live.word !== "WAIT_SMS_CALL") return json({ number: card.number, status: live.word === "OFFLINE" ? "ERROR" : live.word });
-    const id = await run(enqueueSms(ctx.db, { iccid: card.iccid, to: `+${recipient}`, text }).pipe(Effect.orDie));
+    const id = await run(ctx, enqueueSms(ctx.db, { iccid: card.iccid, to: `+${recipient}`, text }).pipe(Effect.orDie));
     const deadline = Date.now() + (ctx.sendWaitMs ?? 60_000);
     for (;;) {
       const row = await ctx.db.selectFrom("sms_out").select("state").where("id", "=", id).executeTakeFirstOrThrow();
