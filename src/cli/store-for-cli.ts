@@ -1,18 +1,16 @@
 /** Runs a CLI command's work on the store the service uses (DATABASE_URL, else the embedded one), migrated. */
 import { Effect } from "effect";
 import type { Kysely } from "kysely";
-import { migrate, openStore, storeTargetFromEnv } from "../store/database";
+import { storeTargetFromEnv } from "../store/database";
 import type { Database } from "../store/schema";
+import { Store } from "../store/store-service";
 
 export const withStore = <A>(work: (db: Kysely<Database>) => Promise<A>): Promise<A> =>
   Effect.runPromise(
-    Effect.scoped(
-      Effect.gen(function* () {
-        const db = yield* openStore(storeTargetFromEnv());
-        yield* migrate(db);
-        return yield* Effect.tryPromise({ try: () => work(db), catch: (e) => e as Error });
-      }),
-    ).pipe(Effect.either),
+    Effect.flatMap(Store, (db) => Effect.tryPromise({ try: () => work(db), catch: (e) => e as Error })).pipe(
+      Effect.provide(Store.at(storeTargetFromEnv())),
+      Effect.either,
+    ),
   ).then((outcome) => {
     if (outcome._tag === "Left") throw outcome.left;
     return outcome.right;

@@ -6,7 +6,7 @@
 import { Context, Effect, Layer } from "effect";
 import type { Kysely } from "kysely";
 import { AppConfig } from "../config/app-config";
-import { migrate, openStore, redact, retryWhileUnavailable, wakeSourceOf } from "./database";
+import { migrate, openStore, redact, retryWhileUnavailable, wakeSourceOf, type StoreError, type StoreTarget } from "./database";
 import { runRetention } from "./retention";
 import type { Database } from "./schema";
 import { pollingOnly, startWakeups, type Wakeups } from "./wakeups";
@@ -14,6 +14,12 @@ import { announce } from "../log/logger";
 
 export class Store extends Context.Tag("simgate/Store")<Store, Kysely<Database>>() {
   static readonly layerOf = (db: Kysely<Database>): Layer.Layer<Store> => Layer.succeed(Store, db);
+  /** The database at `target`, migrated, quietly (the CLI's commands). */
+  static readonly at = (target: StoreTarget): Layer.Layer<Store, StoreError> =>
+    Layer.scoped(
+      Store,
+      Effect.tap(openStore(target), (db) => migrate(db)),
+    );
 }
 
 
