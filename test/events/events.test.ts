@@ -1,39 +1,39 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Effect, Exit, Option, Scope, SubscriptionRef } from "effect";
+import { Context, Effect, Exit, Layer, Option, Scope, SubscriptionRef } from "effect";
 import type { Kysely } from "kysely";
-import { parseConfig } from "../../src/config/config";
-import { startRegistry, type Registry } from "../../src/devices/registry";
+import type { Registry } from "../../src/devices/registry";
+import { DeviceRegistry } from "../../src/devices/registry-service";
 import { recordModemEvents } from "../../src/events/recorder";
 import { enqueueSms, runSmsSender } from "../../src/jobs/sms-sender";
-import { recordCalls, runUssd } from "../../src/jobs/calls-and-ussd";
-import { startServiceScheduler } from "../../src/scheduler/farm-scheduler";
-import { migrate, openStore } from "../../src/store/database";
+import { runUssd } from "../../src/jobs/calls-and-ussd";
+import { CallRecorderLive } from "../../src/jobs/job-workers";
+import { FarmScheduler } from "../../src/scheduler/scheduler-service";
 import type { Database } from "../../src/store/schema";
-import { throwawayDatabase } from "../support/postgres";
+import { buildLayers, testFarm } from "../support/layers";
+import { useMigratedDatabase } from "../support/migrated-database";
 
 // The event stream as recorded in the store, from a simulated two-modem pool: every type
-// with the fields the SimFolder notifications carry.
-let database: Awaited<ReturnType<typeof throwawayDatabase>>;
+// with the fields the SimFolder notifications carry. The farm and the call recorder are the
+// service's layers; the modem events' recorder alone (not the trouble reports beside it in
+// the watchers' layer, which record events of their own) and the sender with quick timings
+// are started here.
+const store = useMigratedDatabase("simgate_events");
 let scope: Scope.CloseableScope;
 let db: Kysely<Database>;
 let registry: Registry;
 
 beforeAll(async () => {
-  database = await throwawayDatabase("simgate_events");
+  db = store.db();
   scope = Effect.runSync(Scope.make());
-  const config = parseConfig({ devices: [{ id: "desk", title: "Front desk", model: "pool", modems: "simulated", count: 2 }], demo: { smsEveryMs: 0, timing: "instant" } }, {}, "test");
-  db = await Effect.runPromise(Scope.extend(openStore({ kind: "postgres", url: database.url }), scope));
-  await Effect.runPromise(migrate(db));
-  registry = await Effect.runPromise(Scope.extend(startRegistry(config, db), scope));
+  const farm = testFarm(db, [{ id: "desk", title: "Front desk", model: "pool", modems: "simulated", count: 2 }], { scheduler: { settleMs: 1_000 } });
+  const built = await buildLayers(CallRecorderLive.pipe(Layer.provideMerge(farm)), scope);
+  registry = Context.get(built, DeviceRegistry);
   await Effect.runPromise(Scope.extend(recordModemEvents(db, registry), scope));
-  const scheduler = await Effect.runPromise(Scope.extend(startServiceScheduler(db, registry, { settleMs: 1_000 }), scope));
-  await Effect.runPromise(scheduler.scanned);
-  await Effect.runPromise(Scope.extend(recordCalls(db, registry), scope));
+  await Effect.runPromise(Context.get(built, FarmScheduler).scanned);
   await Effect.runPromise(Scope.extend(runSmsSender(db, registry, { pollMs: 20, retryBaseMs: 50 }), scope));
 }, 60_000);
 afterAll(async () => {
   if (scope) await Effect.runPromise(Scope.close(scope, Exit.void));
-  await database?.drop();
 });
 
 type Payload = Record<string, unknown>;

@@ -1,6 +1,6 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Effect, Exit, Scope } from "effect";
+import { Context, Effect, Exit, Scope } from "effect";
 import { sql, type Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashKey } from "../../src/access/keys";
@@ -8,16 +8,15 @@ import { simFolderRoutes } from "../../src/api/simfolder/handler";
 import { srNavigatorRoutes } from "../../src/api/srnav/handler";
 import { routesServer } from "../support/routes";
 import { createPool, parsePoolFilter } from "../../src/pools/pools";
-import { parseConfig } from "../../src/config/config";
 import { publishModemStates } from "../../src/devices/live-state";
-import { startRegistry, type Registry } from "../../src/devices/registry";
-import { startHost } from "../../src/hosts/host";
+import type { Registry } from "../../src/devices/registry";
+import { DeviceRegistry } from "../../src/devices/registry-service";
 import { runSmsSender } from "../../src/jobs/sms-sender";
-import { startServiceScheduler } from "../../src/scheduler/farm-scheduler";
-import { migrate, openStore, wakeSourceOf } from "../../src/store/database";
-import { startWakeups } from "../../src/store/wakeups";
+import { FarmScheduler } from "../../src/scheduler/scheduler-service";
 import type { Database } from "../../src/store/schema";
-import { throwawayDatabase } from "../support/postgres";
+import { WakeSignalsLive } from "../../src/store/store-service";
+import { buildLayers, claimingHost, testFarm } from "../support/layers";
+import { useMigratedDatabase } from "../support/migrated-database";
 import { until } from "../support/service-process";
 
 // Two hosts on one database, each driving its own simulated pool: host one's API answers
@@ -26,24 +25,32 @@ import { until } from "../support/service-process";
 // modems read as off.
 const KEY = "two-hosts-admin-key-0001";
 const POOL_KEY = "two-hosts-pool-key-00001";
-let database: Awaited<ReturnType<typeof throwawayDatabase>>;
-let storeScope: Scope.CloseableScope;
+const store = useMigratedDatabase("simgate_two_hosts");
 let db: Kysely<Database>;
 let server: Server;
 let base: string;
 let srBase: string;
 const hosts: { registry: Registry; scope: Scope.CloseableScope }[] = [];
 
+/**
+ * A host as the service's farm layers build it: registered, its device claimed and its
+ * heartbeat running (TTL 3 s), the live wake-ups on the shared database, its simulated pool
+ * and the scheduler; then the live state it publishes and its sender.
+ */
 const startHostWith = async (id: string, device: string, seed: number) => {
   const scope = Effect.runSync(Scope.make());
   const extend = <A, E>(e: Effect.Effect<A, E, Scope.Scope>) => Effect.runPromise(Scope.extend(e, scope));
-  await extend(startHost(db, { id, version: "test", ttlMs: 3_000 }, [device]));
-  const config = parseConfig({ devices: [{ id: device, model: "pool", modems: "simulated", count: 2 }], demo: { smsEveryMs: 0, timing: "instant", seed } }, {}, "test");
-  const registry = await extend(startRegistry(config, db));
-  // Holds are followed on notifications only (the fallback poll is ten minutes): a switch
-  // under way is the host's own to follow until its row says online.
-  const wakeups = await extend(startWakeups(wakeSourceOf(db)!));
-  const scheduler = await extend(startServiceScheduler(db, registry, { settleMs: 500, wakeups, holdsFollowEveryMs: 600_000 }));
+  const farm = testFarm(db, [{ id: device, model: "pool", modems: "simulated", count: 2 }], {
+    demo: { seed },
+    host: claimingHost({ id, version: "test", ttlMs: 3_000 }),
+    wakeups: WakeSignalsLive,
+    // Holds are followed on notifications only (the fallback poll is ten minutes): a switch
+    // under way is the host's own to follow until its row says online.
+    scheduler: { settleMs: 500, holdsFollowEveryMs: 600_000 },
+  });
+  const built = await buildLayers(farm, scope);
+  const registry = Context.get(built, DeviceRegistry);
+  const scheduler = Context.get(built, FarmScheduler);
   await Effect.runPromise(scheduler.scanned);
   await extend(publishModemStates(db, registry, id));
   await extend(runSmsSender(db, registry, { pollMs: 20, retryBaseMs: 50, host: id }));
@@ -52,10 +59,7 @@ const startHostWith = async (id: string, device: string, seed: number) => {
 };
 
 beforeAll(async () => {
-  database = await throwawayDatabase("simgate_two_hosts");
-  storeScope = Effect.runSync(Scope.make());
-  db = await Effect.runPromise(Scope.extend(openStore({ kind: "postgres", url: database.url }), storeScope));
-  await Effect.runPromise(migrate(db));
+  db = store.db();
   await db.insertInto("api_users").values({ name: "admin", key_hash: hashKey(KEY) }).execute();
   const one = await startHostWith("host-one", "near", 1);
   await startHostWith("host-two", "far", 2);
@@ -73,8 +77,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await new Promise((r) => server?.close(r));
   for (const h of hosts) await Effect.runPromise(Scope.close(h.scope, Exit.void));
-  if (storeScope) await Effect.runPromise(Scope.close(storeScope, Exit.void));
-  await database?.drop();
 });
 
 type Json = Record<string, any>;

@@ -1,18 +1,21 @@
 import { describe, expect, it } from "@effect/vitest";
 import { afterAll, beforeAll } from "vitest";
-import { Effect, Exit, Scope } from "effect";
+import { Context, Effect, Exit, Scope } from "effect";
 import type { Kysely } from "kysely";
-import { parseConfig } from "../../src/config/config";
-import { startRegistry, type Registry } from "../../src/devices/registry";
+import type { Registry } from "../../src/devices/registry";
+import { DeviceRegistry } from "../../src/devices/registry-service";
 import { enqueueSms, runSmsSender } from "../../src/jobs/sms-sender";
-import { migrate, openStore } from "../../src/store/database";
+import { openStore } from "../../src/store/database";
 import type { Database } from "../../src/store/schema";
-import { throwawayDatabase } from "../support/postgres";
+import { buildLayers, testRegistry } from "../support/layers";
+import { useMigratedDatabase } from "../support/migrated-database";
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy";
 
 // A send that the modem accepted while the database went away: what happened on the modem
-// is recorded once the database is back, not left to a lease (minutes) or lost.
-let database: Awaited<ReturnType<typeof throwawayDatabase>>;
+// is recorded once the database is back, not left to a lease (minutes) or lost. Only the
+// sender's store is behind the proxy that is cut; the registry (the service's layer) keeps
+// the database, so what is cut is the send's recording alone.
+const store = useMigratedDatabase("simgate_sender_outage");
 let proxy: TcpProxy;
 let scope: Scope.CloseableScope;
 let db: Kysely<Database>;
@@ -20,20 +23,17 @@ let direct: Kysely<Database>;
 let registry: Registry;
 
 beforeAll(async () => {
-  database = await throwawayDatabase("simgate_sender_outage");
-  proxy = await startTcpProxy(database.url);
+  direct = store.db();
+  proxy = await startTcpProxy(store.url());
   scope = Effect.runSync(Scope.make());
-  direct = await Effect.runPromise(Scope.extend(openStore({ kind: "postgres", url: database.url }), scope));
-  await Effect.runPromise(migrate(direct));
   db = await Effect.runPromise(Scope.extend(openStore({ kind: "postgres", url: proxy.url }), scope));
-  const config = parseConfig({ devices: [{ id: "pool", model: "pool", modems: "simulated", count: 1 }], demo: { smsEveryMs: 0, timing: "instant" } }, {}, "test");
-  registry = await Effect.runPromise(Scope.extend(startRegistry(config, direct), scope));
+  const built = await buildLayers(testRegistry(direct, [{ id: "pool", model: "pool", modems: "simulated", count: 1 }]), scope);
+  registry = Context.get(built, DeviceRegistry);
   await registry.farm!.settled();
 }, 60_000);
 afterAll(async () => {
   if (scope) await Effect.runPromise(Scope.close(scope, Exit.void));
   await proxy?.close();
-  await database?.drop();
 });
 
 const row = (id: number) => direct.selectFrom("sms_out").select(["state", "outcome"]).where("id", "=", id).executeTakeFirstOrThrow();

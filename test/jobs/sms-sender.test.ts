@@ -1,37 +1,35 @@
 import { describe, expect, it } from "@effect/vitest";
 import { afterAll, beforeAll } from "vitest";
-import { Effect, Exit, Option, Scope, SubscriptionRef } from "effect";
+import { Context, Effect, Exit, Option, Scope, SubscriptionRef } from "effect";
 import { sql, type Kysely } from "kysely";
-import { throwawayDatabase } from "../support/postgres";
-import { parseConfig } from "../../src/config/config";
-import { startRegistry, type Registry } from "../../src/devices/registry";
+import type { Registry } from "../../src/devices/registry";
+import { DeviceRegistry } from "../../src/devices/registry-service";
 import { enqueueSms, runSmsSender } from "../../src/jobs/sms-sender";
 import { awaitHolder } from "../../src/devices/card-holder";
 import { recordCalls, runUssd } from "../../src/jobs/calls-and-ussd";
-import { migrate, openStore } from "../../src/store/database";
 import { buildStatusReport } from "../../hil/network/pdu-builder";
 import type { Database } from "../../src/store/schema";
 import type { CardSwitcher } from "../../src/scheduler/card-switcher";
 import { until } from "../support/service-process";
+import { buildLayers, testRegistry } from "../support/layers";
+import { useMigratedDatabase } from "../support/migrated-database";
 
-// Outgoing SMS as jobs, on the PostgreSQL server, through a simulated pool's supervised actors.
-let database: Awaited<ReturnType<typeof throwawayDatabase>>;
+// Outgoing SMS as jobs, on the PostgreSQL server, through a simulated pool's supervised actors
+// (the service's registry layer; each test starts the sender with its own timings).
+const store = useMigratedDatabase("simgate_jobs");
 let scope: Scope.CloseableScope;
 let db: Kysely<Database>;
 let registry: Registry;
 
 beforeAll(async () => {
-  database = await throwawayDatabase("simgate_jobs");
+  db = store.db();
   scope = Effect.runSync(Scope.make());
-  const config = parseConfig({ devices: [{ id: "pool", model: "pool", modems: "simulated", count: 4 }], demo: { smsEveryMs: 0, timing: "instant" } }, {}, "test");
-  db = await Effect.runPromise(Scope.extend(openStore({ kind: "postgres", url: database.url }), scope));
-  await Effect.runPromise(migrate(db));
-  registry = await Effect.runPromise(Scope.extend(startRegistry(config, db), scope));
+  const built = await buildLayers(testRegistry(db, [{ id: "pool", model: "pool", modems: "simulated", count: 4 }]), scope);
+  registry = Context.get(built, DeviceRegistry);
   await registry.farm!.settled();
 }, 60_000);
 afterAll(async () => {
   if (scope) await Effect.runPromise(Scope.close(scope, Exit.void));
-  await database?.drop();
 });
 
 const modem = (n: number) => registry.farm!.modem(`pool-m0${n}`);

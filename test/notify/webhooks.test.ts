@@ -1,31 +1,31 @@
 import { createHmac } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Effect, Exit, Option, Scope, SubscriptionRef } from "effect";
+import { Context, Effect, Exit, Layer, Option, Scope, SubscriptionRef } from "effect";
 import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashKey } from "../../src/access/keys";
-import { parseConfig } from "../../src/config/config";
-import { startRegistry, type Registry } from "../../src/devices/registry";
+import { CardDirectory, CardDirectoryLive } from "../../src/cards/card-directory";
+import { DeviceRegistry } from "../../src/devices/registry-service";
 import { EVENT_TYPES } from "../../src/store/events";
 import { recordModemEvents } from "../../src/events/recorder";
 import { enqueueCardWork, runCardJobs } from "../../src/jobs/card-jobs";
-import { recordCalls } from "../../src/jobs/calls-and-ussd";
+import { CallRecorderLive } from "../../src/jobs/job-workers";
 import { enqueueSms, runSmsSender } from "../../src/jobs/sms-sender";
 import { runNotifier } from "../../src/notify/webhooks";
-import { startServiceScheduler } from "../../src/scheduler/farm-scheduler";
-import { cardSwitcher } from "../../src/scheduler/card-switcher";
-import { migrate, openStore } from "../../src/store/database";
+import { FarmScheduler } from "../../src/scheduler/scheduler-service";
 import type { Database } from "../../src/store/schema";
-import { throwawayDatabase } from "../support/postgres";
+import { buildLayers, testFarm } from "../support/layers";
+import { useMigratedDatabase } from "../support/migrated-database";
 
 // Notifications of every event type to a receiver on loopback, from a simulated pool, with
-// the notifier stopped and started again in the middle (a restart of the service).
+// the notifier stopped and started again in the middle (a restart of the service). The farm,
+// the card directory (its switcher) and the call recorder are the service's layers; the
+// notifier, the modem events' recorder and the workers run here with quick timings.
 type Json = Record<string, any>;
-let database: Awaited<ReturnType<typeof throwawayDatabase>>;
+const store = useMigratedDatabase("simgate_webhooks");
 let scope: Scope.CloseableScope;
 let db: Kysely<Database>;
-let registry: Registry;
 let receiver: Server;
 const received: { event: string; body: Json; delivery: string; good: boolean }[] = [];
 let secret = "";
@@ -37,7 +37,7 @@ const startNotifier = async () => {
 };
 
 beforeAll(async () => {
-  database = await throwawayDatabase("simgate_webhooks");
+  db = store.db();
   scope = Effect.runSync(Scope.make());
   receiver = createServer((req, res) => {
     let body = "";
@@ -49,8 +49,6 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-  db = await Effect.runPromise(Scope.extend(openStore({ kind: "postgres", url: database.url }), scope));
-  await Effect.runPromise(migrate(db));
   const user = await db.insertInto("api_users").values({ name: "carol", key_hash: hashKey("carol-key-00000001") }).returning(["id", "secret"]).executeTakeFirstOrThrow();
   secret = user.secret;
   const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/events`;
@@ -62,7 +60,6 @@ beforeAll(async () => {
 afterAll(async () => {
   if (scope) await Effect.runPromise(Scope.close(scope, Exit.void));
   await new Promise((r) => receiver?.close(r));
-  await database?.drop();
 });
 
 const until = async (check: () => boolean, what: string, timeoutMs = 15_000) => {
@@ -77,13 +74,12 @@ describe("notifications of every event type", () => {
   it("each of the nine events reaches the receiver with its fields, signed, once, across a notifier restart", async () => {
     // The notifier starts first: its cursor begins before the farm's first event.
     let stop = await startNotifier();
-    const config = parseConfig({ devices: [{ id: "desk", title: "Carol's desk", model: "pool", modems: "simulated", count: 2, owner: "carol" }], demo: { smsEveryMs: 0, timing: "instant" } }, {}, "test");
-    registry = await Effect.runPromise(Scope.extend(startRegistry(config, db), scope));
+    const layers = testFarm(db, [{ id: "desk", title: "Carol's desk", model: "pool", modems: "simulated", count: 2, owner: "carol" }], { scheduler: { settleMs: 1_000 } });
+    const built = await buildLayers(Layer.mergeAll(CardDirectoryLive, CallRecorderLive).pipe(Layer.provideMerge(layers)), scope);
+    const registry = Context.get(built, DeviceRegistry);
     await Effect.runPromise(Scope.extend(recordModemEvents(db, registry), scope));
-    const scheduler = await Effect.runPromise(Scope.extend(startServiceScheduler(db, registry, { settleMs: 1_000 }), scope));
-    await Effect.runPromise(scheduler.scanned);
-    const switcher = cardSwitcher(db, scheduler);
-    await Effect.runPromise(Scope.extend(recordCalls(db, registry), scope));
+    await Effect.runPromise(Context.get(built, FarmScheduler).scanned);
+    const switcher = Context.get(built, CardDirectory).switcher;
     await Effect.runPromise(Scope.extend(runSmsSender(db, registry, { pollMs: 20, retryBaseMs: 50, switcher }), scope));
     await Effect.runPromise(Scope.extend(runCardJobs(db, registry, { pollMs: 20, retryBaseMs: 50, switcher }), scope));
     const farm = registry.farm!;

@@ -1,38 +1,22 @@
-import { Effect, Exit, Scope } from "effect";
-import type { Kysely } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config/config";
-import { startRegistry } from "../../src/devices/registry";
-import { startServiceScheduler, type ServiceScheduler } from "../../src/scheduler/farm-scheduler";
-import { migrate, openStore } from "../../src/store/database";
-import type { Database } from "../../src/store/schema";
-import { throwawayDatabase } from "../support/postgres";
+import { Context, Effect, Exit, Scope } from "effect";
+import { describe, expect, it } from "vitest";
+import { DeviceRegistry } from "../../src/devices/registry-service";
+import { FarmScheduler } from "../../src/scheduler/scheduler-service";
+import { buildLayers, testFarm } from "../support/layers";
+import { useMigratedDatabase } from "../support/migrated-database";
 
 // A number a client opened stays held across a restart of the service: the scheduler takes
 // the hold again at start, and rotation does not move the card away.
-let database: Awaited<ReturnType<typeof throwawayDatabase>>;
-let storeScope: Scope.CloseableScope;
-let db: Kysely<Database>;
+const store = useMigratedDatabase("simgate_holds");
 
-beforeAll(async () => {
-  database = await throwawayDatabase("simgate_holds");
-  storeScope = Effect.runSync(Scope.make());
-  db = await Effect.runPromise(Scope.extend(openStore({ kind: "postgres", url: database.url }), storeScope));
-  await Effect.runPromise(migrate(db));
-}, 60_000);
-afterAll(async () => {
-  if (storeScope) await Effect.runPromise(Scope.close(storeScope, Exit.void));
-  await database?.drop();
-});
-
-/** The service's scheduler over a simulated SR-Box-Bank that rotates every second. */
+/** The service's farm layers over a simulated SR-Box-Bank that rotates every second. */
 const startService = async () => {
   const scope = Effect.runSync(Scope.make());
-  const config = parseConfig({ devices: [{ id: "bank", model: "sr-box-bank", modems: "simulated", rows: 2, rotateEveryMs: 1000 }], demo: { smsEveryMs: 0, timing: "instant" } }, {}, "test");
-  const registry = await Effect.runPromise(Scope.extend(startRegistry(config, db), scope));
-  const scheduler: ServiceScheduler = await Effect.runPromise(Scope.extend(startServiceScheduler(db, registry, { settleMs: 500 }), scope));
+  const farm = testFarm(store.db(), [{ id: "bank", model: "sr-box-bank", modems: "simulated", rows: 2, rotateEveryMs: 1000 }], { scheduler: { settleMs: 500 } });
+  const built = await buildLayers(farm, scope);
+  const scheduler = Context.get(built, FarmScheduler);
   await Effect.runPromise(scheduler.scanned);
-  return { scheduler, registry, stop: () => Effect.runPromise(Scope.close(scope, Exit.void)) };
+  return { scheduler, registry: Context.get(built, DeviceRegistry), stop: () => Effect.runPromise(Scope.close(scope, Exit.void)) };
 };
 
 const until = async (check: () => boolean, what: string, timeoutMs = 20_000) => {
@@ -63,7 +47,7 @@ describe("holds across a restart", () => {
       await new Promise((r) => setTimeout(r, 2_500));
       expect(second.scheduler.place("bank", held)).toMatchObject({ modem, hold: { holder: "sr-pool:1", state: "online" } });
       await Effect.runPromise(second.scheduler.release("bank", held, "sr-pool:1"));
-      expect(await db.selectFrom("holds").selectAll().execute()).toEqual([]);
+      expect(await store.db().selectFrom("holds").selectAll().execute()).toEqual([]);
     } finally {
       await second.stop();
     }

@@ -1,33 +1,29 @@
 import { describe, expect, it } from "@effect/vitest";
 import { afterAll, beforeAll } from "vitest";
-import { Effect, Exit, Option, Scope, SubscriptionRef, TestClock } from "effect";
-import type { Kysely } from "kysely";
-import { parseConfig } from "../../src/config/config";
+import { Context, Effect, Exit, Option, Scope, SubscriptionRef, TestClock } from "effect";
 import { BankError } from "../../drivers/bank/sim-bank-driver";
-import { startRegistry, type Registry } from "../../src/devices/registry";
+import type { Registry } from "../../src/devices/registry";
+import { DeviceRegistry } from "../../src/devices/registry-service";
 import { startScheduler, type ManagedDevice, type Scheduler } from "../../src/scheduler/scheduler";
-import { migrate, openStore } from "../../src/store/database";
-import type { Database } from "../../src/store/schema";
 import { eventually } from "../support/eventually";
-import { throwawayDatabase } from "../support/postgres";
+import { buildLayers, testRegistry } from "../support/layers";
+import { useMigratedDatabase } from "../support/migrated-database";
 import { sleepingBeyond, untilReal } from "../support/test-clock";
 
 // The idle rotation on TestClock, over a simulated SR-Box-Bank (8 modems, each switched on
 // its own between its 2 cards). The modems and the bank's line run in real time (they answer
 // at once); the scheduler runs on the test's clock, so the rotation's dwell passes only when
-// the test moves it.
+// the test moves it. The registry is the service's layer; the scheduler under test is built
+// here, over a driver that counts the bank's switches.
 const EVERY_MS = 60_000;
-let database: Awaited<ReturnType<typeof throwawayDatabase>>;
+const store = useMigratedDatabase("simgate_rotation_clock");
 let scope: Scope.CloseableScope;
 let registry: Registry;
 
 beforeAll(async () => {
-  database = await throwawayDatabase("simgate_rotation_clock");
   scope = Effect.runSync(Scope.make());
-  const db: Kysely<Database> = await Effect.runPromise(Scope.extend(openStore({ kind: "postgres", url: database.url }), scope));
-  await Effect.runPromise(migrate(db));
-  const config = parseConfig({ devices: [{ id: "box", model: "sr-box-bank", modems: "simulated", rows: 2, rotateEveryMs: 0 }], demo: { smsEveryMs: 0, timing: "instant" } }, {}, "test");
-  registry = await Effect.runPromise(Scope.extend(startRegistry(config, db), scope));
+  const built = await buildLayers(testRegistry(store.db(), [{ id: "box", model: "sr-box-bank", modems: "simulated", rows: 2, rotateEveryMs: 0 }]), scope);
+  registry = Context.get(built, DeviceRegistry);
   await registry.farm!.settled();
   // Every modem's actor up with its card read, so the scheduler's first wait is for nothing.
   const ready = (n: number) =>
@@ -40,7 +36,6 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   if (scope) await Effect.runPromise(Scope.close(scope, Exit.void));
-  await database?.drop();
 });
 
 const bank = () => registry.farm!.banks.get("box")!;

@@ -2,23 +2,21 @@
  * The service's pieces in a test, built from the service's own layers
  * (src/app/service-layers.ts) with three of them swapped: a throwaway database on the
  * PostgreSQL server, migrated; a host that claims nothing (two test services may drive the
- * same devices); and polling instead of wake-ups, as the loops a test starts itself expect.
+ * same devices); and polling instead of wake-ups, as the loops a test starts itself expect
+ * (the scheduler reading hold rows at its pace without wake-ups; ./layers.ts).
  * The registry over simulated devices and the scheduler, its start-up scan done, are the
  * service's. Everything started through `extend` lives until `close`.
  */
-import { Context, Effect, Exit, Layer, Scope } from "effect";
+import { Context, Effect, Exit, Scope } from "effect";
 import type { Kysely } from "kysely";
-import { farmLayers } from "../../src/app/service-layers";
-import { AppConfig } from "../../src/config/app-config";
-import { parseConfig } from "../../src/config/config";
 import type { Registry } from "../../src/devices/registry";
 import { DeviceRegistry } from "../../src/devices/registry-service";
 import { ThisHost } from "../../src/hosts/this-host";
 import type { ServiceScheduler } from "../../src/scheduler/farm-scheduler";
-import { FarmScheduler, farmSchedulerLayer } from "../../src/scheduler/scheduler-service";
+import { FarmScheduler } from "../../src/scheduler/scheduler-service";
 import { migrate, openStore } from "../../src/store/database";
 import type { Database } from "../../src/store/schema";
-import { Store, WakeSignals } from "../../src/store/store-service";
+import { buildLayers, testFarm } from "./layers";
 import { throwawayDatabase } from "./postgres";
 
 export interface TestService {
@@ -46,14 +44,11 @@ export const startTestService = async (
     const db = await extend(openStore({ kind: "postgres", url: database.url }));
     await Effect.runPromise(migrate(db));
     await options.before?.(db);
-    const config = parseConfig({ devices, demo: { smsEveryMs: 0, timing: "instant" } }, {}, "test");
-    const farm = farmLayers({
-      store: Store.layerOf(db),
+    const farm = testFarm(db, devices, {
       host: ThisHost.layerOf({ id: `test-${name}`, version: "test", ttlMs: 30_000 }),
-      wakeups: WakeSignals.polling,
-      scheduler: farmSchedulerLayer({ settleMs: options.settleMs ?? 1_000, ...(options.quietMs ? { quietMs: options.quietMs } : {}) }),
-    }).pipe(Layer.provide(AppConfig.layerOf({ config, source: "test", version: "test" })));
-    const built = await Effect.runPromise(Layer.buildWithScope(farm, scope));
+      scheduler: { settleMs: options.settleMs ?? 1_000, ...(options.quietMs ? { quietMs: options.quietMs } : {}) },
+    });
+    const built = await buildLayers(farm, scope);
     const registry = Context.get(built, DeviceRegistry);
     const scheduler = Context.get(built, FarmScheduler);
     await Effect.runPromise(scheduler.scanned);
