@@ -418,6 +418,11 @@ export const makeAtPort = (transport: Transport, options: AtPortOptions = {}): E
     const resync = Effect.gen(function* () {
       yield* setState("resyncing", "a command timed out");
       for (let attempt = 1; attempt <= resyncAttempts; attempt++) {
+        // A modem left in text entry (an SMS prompt whose body never came: the host that
+        // asked for it was killed) takes every line as the message's text until ESC, which
+        // cancels it unsent. The CR ends the line ESC starts on a modem in command mode, which
+        // has no AT prefix and is ignored, so the query below starts on a line of its own.
+        if (!goneReason) transport.send(`${ESC}\r`);
         framer.reset();
         const outcome = yield* exchange(RESYNC_COMMAND, null, RESYNC_MARKER, resyncTimeoutMs).pipe(Effect.either);
         if (outcome._tag === "Right" || outcome.left._tag === "AtModemError") {

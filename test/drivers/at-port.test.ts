@@ -11,7 +11,7 @@ import { eventuallyEffect } from "../support/eventually";
 
 // The AT port against simulated modems on real pseudo-terminals, opened with serialport.
 let served: ServedFarm;
-const ids = ["basic", "urc", "prompt", "hang", "late", "noise", "prio", "ussd", "gone", "tcp", "nosim"];
+const ids = ["basic", "urc", "prompt", "hang", "late", "noise", "prio", "ussd", "gone", "tcp", "nosim", "leftprompt"];
 
 beforeAll(async () => {
   const farm = new Farm({ modems: ids.map((id) => ({ id, ...(id === "nosim" ? { sim: null } : {}) })) });
@@ -99,6 +99,33 @@ describe("AT port", () => {
       modem("hang").faults.hanging = false;
       expect((yield* port.command("AT+CSQ")).lines).toEqual(["+CSQ: 20,99"]);
       expect(yield* SubscriptionRef.get(port.state)).toBe("ready");
+    }),
+  );
+
+  // A host killed between the SMS prompt and the body leaves the modem in text entry: every
+  // line the next host writes is taken as the message's text. The resync's ESC ends it.
+  it.scopedLive("a modem left in an SMS prompt by a killed host is heard again after the resync", () =>
+    Effect.gen(function* () {
+      const parts = encodeSubmit({ to: "+15550001111", text: "never finished" });
+      if (!parts.ok) throw parts.error;
+      const [part] = parts.value;
+      const killed = yield* Effect.scoped(Effect.flatMap(openSerial(served.pathOf("leftprompt")!), (transport) =>
+        Effect.gen(function* () {
+          let heard = "";
+          const stop = transport.listen({ data: (chunk) => void (heard += Buffer.from(chunk).toString("latin1")), end: () => undefined });
+          transport.send(`AT+CMGS=${part!.tpduLength}\r`);
+          yield* eventuallyEffect(() => heard.includes("> "), "the prompt", 3000);
+          stop();
+        }),
+      )).pipe(Effect.either);
+      expect(killed._tag).toBe("Right");
+      const port = yield* portFor("leftprompt", { resyncAttempts: 2, resyncTimeoutMs: 300, timeouts: { query: 300 } });
+      // The first command is swallowed as text; the resync cancels the prompt and finds the modem.
+      const first = yield* port.command("AT").pipe(Effect.either);
+      expect(first._tag).toBe("Left");
+      expect(yield* SubscriptionRef.get(port.state)).toBe("ready");
+      expect((yield* port.command("AT+CSQ")).lines).toEqual(["+CSQ: 20,99"]);
+      expect(served.farm.network.submitted.filter((s) => s.text === "never finished")).toEqual([]);
     }),
   );
 
