@@ -16,7 +16,8 @@ import { cardsQuery, localDevices, oneCard, visibleDevices, type CardRow } from 
 
 /** Live state of a card: the modem it is on and its status code, when on one. */
 const liveCard = async (ctx: SimFolderContext, iccid: string) => {
-  const local = await run(ctx, 
+  const local = await run(
+    ctx,
     Effect.gen(function* () {
       const holder = yield* holderOf(ctx.registry, iccid);
       if (Option.isNone(holder)) return null;

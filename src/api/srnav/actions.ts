@@ -136,7 +136,8 @@ const candidates = async (ctx: SrNavContext, poolId: number, cards: readonly Poo
 };
 
 const tryOpen = (ctx: SrNavContext, poolId: number, card: PoolCard): Promise<"opened" | "busy"> =>
-  run(ctx, 
+  run(
+    ctx,
     ctx.scheduler.claim(card.deviceKey, card.place ?? "", holderOfPool(poolId)).pipe(
       Effect.as("opened" as const),
       Effect.catchAll(() => Effect.succeed("busy" as const)),
@@ -337,7 +338,8 @@ export const ACTIONS: Record<ActionName, Action> = {
       const place = card.place ? ctx.scheduler.place(card.deviceKey, card.place) : null;
       const modem = place?.modem ? ctx.registry.devices.find((d) => d.config.id === card.deviceKey)?.modems[place.modem - 1] : undefined;
       if (!modem) continue;
-      const outcome = await run(ctx, 
+      const outcome = await run(
+        ctx,
         Effect.gen(function* () {
           const actor = yield* modem.supervised.actor.get;
           if (actor._tag === "None") return true;
