@@ -28,7 +28,10 @@ const logged = (page: Page, kind: string) => page.locator(`[data-console-log] li
 const openConsole = async (page: Page, device: string, modem: number) => {
   const answer = await page.goto(`${rig.base}/console/${device}/${modem}`);
   expect(answer?.status()).toBe(200);
-  await page.waitForSelector("[data-console][data-state=open]", { timeout: 30_000 });
+  // Open, or closed with the page's reason: a failure then says which, and where the page went.
+  await page.waitForSelector("[data-console][data-state=open], [data-console][data-state=closed]", { timeout: 30_000 });
+  const state = await page.locator("[data-console]").getAttribute("data-state");
+  expect(state, `console ${device}/${modem} did not open: "${await page.locator("[data-console-state], .console-state").first().textContent().catch(() => "?")}" at ${page.url()}`).toBe("open");
 };
 
 /** Types a line into the terminal as a person does, and presses Enter. */
