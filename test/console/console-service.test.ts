@@ -8,7 +8,7 @@
 import type { Server } from "node:http";
 import { Effect } from "effect";
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { addUser } from "../../src/access/accounts";
 import { startSession } from "../../src/access/sessions";
 import { startConsole, type ConsoleEndpoint } from "../../src/console/endpoint";
@@ -196,7 +196,13 @@ describe("console sessions through the service", () => {
   it("a +CMGD of a message the inbox has not stored yet waits for a confirmation; ATV0 is refused with the reason", async () => {
     const c = await attach("admin", { device: "rack", modem: "2" });
     await c.next(is("hello"));
-    // A message on the SIM that no +CMTI announced: the inbox has not seen it.
+    // A message on the SIM that no +CMTI announced: the inbox has not seen it. Its sweeps
+    // (a list of the storage, after a card read and every 30 s) are refused meanwhile: one
+    // landing between the message and the delete would store it first, and the delete would
+    // rightly need no confirmation.
+    const noSweep = { command: "+CMGL=", reply: { lines: [], final: "ERROR" } } as const;
+    served.farm.modem("usb1").faults.overrideCommand(noSweep);
+    onTestFinished(() => served.farm.modem("usb1").faults.withdrawCommand(noSweep));
     const sim = simOf("usb1");
     const built = buildDeliver({ smsc: "+15550000000", from: "+15550006666", text: "not stored yet", alphabet: "gsm7", at: new Date(), offsetMinutes: 0 });
     const slot = sim.storage.add({ stat: 0, pdu: built.pdu, tpduLength: built.tpduLength, kind: "deliver" })!;
