@@ -13,13 +13,23 @@ import { sleepingBeyond, untilReal } from "../support/test-clock";
 const store = useMigratedDatabase("simgate_card_wait_clock");
 const noModems: Registry = { modems: [], devices: [], farm: null };
 
+/** The newest job of `kind`, with the test clock set to when it was made. */
+const newestJobFrom = (kind: string) =>
+  Effect.gen(function* () {
+    const job = yield* Effect.promise(() => store.db().selectFrom("jobs").select(["id", "created_at"]).where("kind", "=", kind).orderBy("id", "desc").limit(1).executeTakeFirstOrThrow());
+    yield* TestClock.setTime(job.created_at.getTime());
+    return job;
+  });
+
+/** Due again now by the database's clock (the test does not wait out the retry delay). */
+const dueNow = (id: number) => Effect.promise(() => store.db().updateTable("jobs").set({ run_after: sql<Date>`now()` }).where("id", "=", id).execute());
+
 describe("a message for a card that is in no modem", () => {
   it.scoped("goes back to the queue after cardAwaitMs, and fails only once cardWaitMs has passed on the clock", () =>
     Effect.gen(function* () {
       const db = store.db();
       const smsId = yield* enqueueSms(db, { iccid: "8970100000000000042", to: "+15550001111", text: "hello" });
-      const job = yield* Effect.promise(() => db.selectFrom("jobs").select(["id", "created_at"]).where("kind", "=", "sms-send").orderBy("id", "desc").limit(1).executeTakeFirstOrThrow());
-      yield* TestClock.setTime(job.created_at.getTime());
+      const job = yield* newestJobFrom("sms-send");
       const jobRow = Effect.promise(() => db.selectFrom("jobs").select(["state", "last_error"]).where("id", "=", job.id).executeTakeFirstOrThrow());
       const smsRow = Effect.promise(() => db.selectFrom("sms_out").select(["state", "error"]).where("id", "=", smsId).executeTakeFirstOrThrow());
 
@@ -34,7 +44,7 @@ describe("a message for a card that is in no modem", () => {
       expect((yield* smsRow).state).not.toBe("failed");
 
       // Due again now by the database's clock; the loop's next poll (test time) claims it.
-      yield* Effect.promise(() => db.updateTable("jobs").set({ run_after: sql<Date>`now()` }).where("id", "=", job.id).execute());
+      yield* dueNow(job.id);
       yield* untilReal(
         Effect.zipRight(TestClock.adjust("100 millis"), Effect.map(jobRow, (j) => j.state === "running")),
         "the job claimed again",
@@ -54,8 +64,7 @@ describe("card work for a card that is in no modem", () => {
     Effect.gen(function* () {
       const db = store.db();
       const ussdId = yield* enqueueCardWork(db, { kind: "ussd", iccid: "8970100000000000043", code: "*100#" });
-      const job = yield* Effect.promise(() => db.selectFrom("jobs").select(["id", "created_at"]).where("kind", "=", "card-ussd").orderBy("id", "desc").limit(1).executeTakeFirstOrThrow());
-      yield* TestClock.setTime(job.created_at.getTime());
+      const job = yield* newestJobFrom("card-ussd");
       const jobRow = Effect.promise(() => db.selectFrom("jobs").select(["state", "last_error"]).where("id", "=", job.id).executeTakeFirstOrThrow());
       const ussdRow = Effect.promise(() => db.selectFrom("ussd").select(["state", "status"]).where("id", "=", ussdId).executeTakeFirstOrThrow());
 
@@ -67,7 +76,7 @@ describe("card work for a card that is in no modem", () => {
       expect((yield* jobRow).last_error).toMatch(/is not in a modem yet/);
       expect((yield* ussdRow).state).toBe("queued");
 
-      yield* Effect.promise(() => db.updateTable("jobs").set({ run_after: sql<Date>`now()` }).where("id", "=", job.id).execute());
+      yield* dueNow(job.id);
       yield* untilReal(
         Effect.zipRight(TestClock.adjust("100 millis"), Effect.map(jobRow, (j) => j.state === "running")),
         "the job claimed again",
