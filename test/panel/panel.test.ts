@@ -23,6 +23,16 @@ const submit = async (page: import("playwright-core").Page, button: import("play
   await Promise.all([page.waitForEvent("load"), button.click()]);
 };
 
+/**
+ * A form posted with the page's session cookie and this panel's origin, as the page's own
+ * script would post it, but from the browser context: a page that navigates meanwhile (its
+ * live region refreshing, a reload) cannot cut the request short.
+ */
+const postForm = async (page: import("playwright-core").Page, path: string, body: string) => {
+  const answer = await page.request.post(`${rig.base}${path}`, { headers: { origin: rig.base, "content-type": "application/x-www-form-urlencoded" }, data: body, maxRedirects: 0 });
+  return { status: answer.status(), text: await answer.text() };
+};
+
 const cookieOf = async (page: import("playwright-core").Page) => (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join("; ");
 
 describe("sign-in and roles", () => {
@@ -73,11 +83,9 @@ describe("sign-in and roles", () => {
     await rig.screenshot(viewer, "device-grid-viewer");
     // Posting the form anyway, with a valid token: refused for the role.
     const csrf = await viewer.locator("input[name=csrf]").first().getAttribute("value");
-    const refused = (await viewer.evaluate(
-      `fetch("/devices/lab/switch", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "position=B2&csrf=${csrf}" }).then(async (r) => [r.status, await r.text()])`,
-    )) as [number, string];
-    expect(refused[0]).toBe(403);
-    expect(refused[1]).toContain("Your role (viewer) may not do this.");
+    const refused = await postForm(viewer, "/devices/lab/switch", `position=B2&csrf=${csrf}`);
+    expect(refused.status).toBe(403);
+    expect(refused.text).toContain("Your role (viewer) may not do this.");
     expect(await viewer.goto(`${rig.base}/devices/demo`).then((r) => r?.status())).toBe(404);
     const send = await fetch(`${rig.base}/api/smsSend`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ api_key: rig.keys.viewer, card_id: 1, number: "+15550001", text: "hi" }) });
     expect([send.status, ((await send.json()) as { error: string }).error]).toEqual([403, "FORBIDDEN"]);
@@ -322,11 +330,14 @@ describe("live pages", () => {
     expect(await viewer.getByRole("button", { name: /^Reset modem|^Read every position/ }).count()).toBe(0);
     const csrf = await viewer.locator("input[name=csrf]").first().getAttribute("value");
     for (const path of ["/devices/lab/rescan", "/devices/lab/modems/1/reset"]) {
-      const status = await viewer.evaluate(`fetch("${path}", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "csrf=${csrf}" }).then((r) => r.status)`);
-      expect(status).toBe(403);
+      const refused = await postForm(viewer, path, `csrf=${csrf}`);
+      expect(refused.status).toBe(403);
+      expect(refused.text).toContain("Your role (viewer) may not do this.");
     }
     // Without the token, even the operator is refused.
-    expect(await page.evaluate(`fetch("/devices/demo/modems/2/reset", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "" }).then((r) => r.status)`)).toBe(403);
+    const tokenless = await postForm(page, "/devices/demo/modems/2/reset", "");
+    expect(tokenless.status).toBe(403);
+    expect(tokenless.text).toContain("missing security token");
 
     const audit = await rig.service.db.selectFrom("audit_log").select(["user_name", "action", "device", "detail"]).where("action", "in", ["device.rescan", "modem.reset"]).orderBy("id").execute();
     expect(audit).toEqual([
