@@ -3,13 +3,14 @@
  * pollers (a load generator in a worker thread, over loopback) against the service's
  * handler with the store on PostgreSQL, each polling its own open number whose card holds
  * 200 stored messages. Baseline, same run, same socket stack: the same server answering a
- * constant body. Prints requests/s, p50 and p99, and the ratio to the baseline.
+ * constant body, measured in turn with the polls (slices of each, load.ts). Prints
+ * requests/s, p50 and p99, and the ratio to the baseline.
  * Run: npm run bench:srnav [-- --pollers 50 --seconds 5]   (PostgreSQL: SIMGATE_TEST_PG or 127.0.0.1:5432)
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
-import { load as loadFor, summary as summaryFor } from "./load";
+import { loadInTurn, summary as summaryFor, type LoadRun } from "./load";
 import { Effect, Exit, Scope } from "effect";
 import { routeRequests } from "../../src/api/http/router";
 import { srNavigatorRoutes } from "../../src/api/srnav/handler";
@@ -31,8 +32,7 @@ const listen = async (handler: Parameters<typeof createServer>[1]): Promise<{ se
   return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 };
 
-const load = (urls: string[]) => loadFor(urls, SECONDS);
-const summary = (name: string, run: Awaited<ReturnType<typeof load>>) => summaryFor(name, run, SECONDS);
+const summary = (name: string, run: LoadRun) => summaryFor(name, run, SECONDS);
 
 const database = await throwawayDatabase("simgate_bench_srnav");
 const scope = Effect.runSync(Scope.make());
@@ -64,12 +64,17 @@ try {
   });
 
   console.log(`bench:srnav — ${POLLERS} pollers, ${SECONDS} s each, ${cards.length} cards x 200 stored SMS, PostgreSQL`);
-  const base = summary("baseline (constant body)", await load(pollers.map(() => `${constant.base}/api/handler.php`)));
-  const polled = summary(
-    "getLastSms&code=4",
-    await load(pollers.map((n) => `${api.base}/api/handler.php?pool_key=${KEY}&action=getLastSms&number=${n}&code=4&sender=verify`)),
+  const runs = await loadInTurn(
+    {
+      baseline: pollers.map(() => `${constant.base}/api/handler.php`),
+      code: pollers.map((n) => `${api.base}/api/handler.php?pool_key=${KEY}&action=getLastSms&number=${n}&code=4&sender=verify`),
+      unread: pollers.map((n) => `${api.base}/api/handler.php?pool_key=${KEY}&action=getLastSms&number=${n}&new=1&period=60`),
+    },
+    SECONDS,
   );
-  summary("getLastSms&new=1 (mostly NOT_FOUND)", await load(pollers.map((n) => `${api.base}/api/handler.php?pool_key=${KEY}&action=getLastSms&number=${n}&new=1&period=60`)));
+  const base = summary("baseline (constant body)", runs.baseline);
+  const polled = summary("getLastSms&code=4", runs.code);
+  summary("getLastSms&new=1 (mostly NOT_FOUND)", runs.unread);
   console.log(`ratio getLastSms / baseline: throughput ${(polled.rate / base.rate).toFixed(3)}, p50 latency ${(polled.p50 / base.p50).toFixed(1)}x`);
   api.server.close();
   constant.server.close();
