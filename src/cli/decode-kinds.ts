@@ -22,6 +22,12 @@ import { encodeUssdRequest } from "../../protocol/ussd/encode";
  * One decode request, as `decode --batch` reads it: `kind` is a vector kind of
  * test/fixtures/at-responses.json, or `pdu`, `ussd`, `ussd_encode`.
  */
+/** Every kind decodeToShape knows (a test keeps this list and its cases the same). */
+export const DECODE_KINDS = [
+  "registration", "cops_scan", "cops_read", "cpms_test", "cpms_read", "cmgl", "cmgr", "cds_urc", "clip_urc", "ccwa_urc", "cpin", "iccid",
+  "imsi", "cnum", "csq", "csca", "cmti_urc", "cusd", "clcc", "pdu", "ussd", "ussd_encode",
+] as const;
+
 export interface DecodeRequest {
   readonly kind: string;
   readonly input: string;

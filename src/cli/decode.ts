@@ -1,6 +1,6 @@
 import { createInterface } from "node:readline";
 import { Schema } from "effect";
-import { decodeToShape, guessKind } from "./decode-kinds";
+import { DECODE_KINDS, decodeToShape, guessKind } from "./decode-kinds";
 import { readArgs, refuse } from "./args";
 
 const USAGE = `usage:
@@ -11,7 +11,13 @@ const USAGE = `usage:
   simgate decode --batch                   JSON lines on stdin -> JSON lines on stdout:
                                            {"kind", "input", "has_smsc", "solicited"}`;
 
-/** `decode`: one input for people (pretty JSON) or a batch for programs (JSON lines). */
+/** A decode that did not succeed: its error is printed, and the command exits 1. */
+const failed = (result: unknown) => typeof result === "object" && result !== null && !Array.isArray(result) && "error" in result;
+
+/**
+ * `decode`: one input for people (pretty JSON; exit 1 when it does not decode, 2 for bad
+ * usage) or a batch for programs (JSON lines, an error line per bad input, exit 0).
+ */
 export const runDecode = async (args: string[]): Promise<number> => {
   const read = readArgs(args, {
     batch: { type: "boolean" },
@@ -29,19 +35,22 @@ export const runDecode = async (args: string[]): Promise<number> => {
   if (values.batch) return runBatch();
   const [what, value] = positionals;
   if (what === "pdu" && value) {
-    print(decodeToShape({ kind: "pdu", input: value, has_smsc: !values["no-smsc"] }), 2);
-    return 0;
+    const result = decodeToShape({ kind: "pdu", input: value, has_smsc: !values["no-smsc"] });
+    print(result, 2);
+    return failed(result) ? 1 : 0;
   }
   if (what === "at" && value !== undefined) {
     const text = value.replace(/\\r/g, "\r").replace(/\\n/g, "\n");
-    // --kind names any kind decode-kinds.ts knows; one it does not is answered in the output.
+    if (values.kind !== undefined && !(DECODE_KINDS as readonly string[]).includes(values.kind))
+      return refuse("decode", USAGE, `unknown kind '${values.kind}' (known: ${DECODE_KINDS.join(", ")})`);
     const kind = values.kind ?? guessKind(text);
     if (!kind) {
       process.stderr.write(`simgate decode: cannot tell what '${value}' is; name it with --kind\n`);
       return 2;
     }
-    print({ kind, result: decodeToShape({ kind, input: text, solicited: values.solicited === true }) }, 2);
-    return 0;
+    const result = decodeToShape({ kind, input: text, solicited: values.solicited === true });
+    print({ kind, result }, 2);
+    return failed(result) ? 1 : 0;
   }
   process.stderr.write(USAGE + "\n");
   return 2;

@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { DECODE_KINDS, decodeToShape } from "../../src/cli/decode-kinds";
 import { readJsonFixture } from "../support/fixtures";
 
 // The real command as users run it: a child process reading JSON lines on stdin.
@@ -46,5 +47,22 @@ describe("simgate decode", () => {
     const bad = simgate(["decode", "at", "what is this"]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--kind/);
+  });
+
+  it("refuses a kind it does not know, naming the known ones, and exits 1 on an input that does not decode", () => {
+    const unknown = simgate(["decode", "at", "+CSQ: 20,99", "--kind", "csqq"]);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stdout).toBe("");
+    expect(unknown.stderr).toContain("simgate decode: unknown kind 'csqq' (known: registration, cops_scan,");
+    const named = simgate(["decode", "at", "+CSQ: 20,99", "--kind", "csq"]);
+    expect(named.status).toBe(0);
+    expect(JSON.parse(named.stdout)).toMatchObject({ kind: "csq" });
+    const broken = simgate(["decode", "pdu", "00zz"]);
+    expect(broken.status).toBe(1);
+    expect(JSON.parse(broken.stdout).error).toEqual(expect.any(String));
+  });
+
+  it("knows every kind it lists: none of them is answered as unknown", () => {
+    for (const kind of DECODE_KINDS) expect(decodeToShape({ kind, input: "" })).not.toEqual({ error: `unknown kind '${kind}'` });
   });
 });
