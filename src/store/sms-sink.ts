@@ -274,11 +274,31 @@ export interface IncompleteRelease {
 export const INCOMPLETE_RELEASE: IncompleteRelease = { timeoutMs: 600_000, sweepEveryMs: 60_000 };
 
 /**
- * Releases overdue messages now and every `sweepEveryMs` for as long as it runs. A round the
- * database refused is simply tried again at the next: what was overdue stays overdue.
+ * Releases overdue messages now and every `sweepEveryMs` for as long as it runs, saying how
+ * many it released. A round the database refused is tried again at the next (what was
+ * overdue stays overdue): the first failure of a run of them is logged with its reason, and
+ * the round that works again says so.
  */
 export const releaseIncompleteEvery = (db: Kysely<Database>, options: IncompleteRelease = INCOMPLETE_RELEASE): Effect.Effect<void> =>
-  releaseIncomplete(db, options.timeoutMs).pipe(Effect.ignore, Effect.repeat(Schedule.spaced(options.sweepEveryMs)), Effect.asVoid);
+  Effect.gen(function* () {
+    let failing = false;
+    const round = releaseIncomplete(db, options.timeoutMs).pipe(
+      Effect.tap((released) =>
+        Effect.gen(function* () {
+          if (failing) yield* Effect.logInfo("inbound: the release of incomplete long messages works again");
+          failing = false;
+          if (released > 0) yield* Effect.logInfo(`inbound: ${released} long message(s) released with their missing parts marked`);
+        }),
+      ),
+      Effect.catchAll((error) =>
+        Effect.gen(function* () {
+          if (!failing) yield* Effect.logWarning(`inbound: ${error.reason}; tried again every ${options.sweepEveryMs / 1000} s`);
+          failing = true;
+        }),
+      ),
+    );
+    yield* Effect.repeat(round, Schedule.spaced(options.sweepEveryMs));
+  });
 
 /** The sink of one modem: where it sits decides whose a message in its own memory is. */
 export const makeStoreSink = (db: Kysely<Database>, place: ModemPlace): SmsSink => ({

@@ -1,7 +1,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Effect, Exit, Fiber, Scope, TestClock, TestContext } from "effect";
+import { Effect, Exit, Fiber, Logger, Scope, TestClock, TestContext } from "effect";
 import type { Kysely } from "kysely";
 import { throwawayDatabase } from "../support/postgres";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -136,6 +136,37 @@ for (const backend of backends) {
       );
       // The service's defaults, as before they had names.
       expect(INCOMPLETE_RELEASE).toEqual({ timeoutMs: 600_000, sweepEveryMs: 60_000 });
+    });
+
+    it("logs a failed release round once with its reason, says when it works again, and then releases", async () => {
+      const sink = makeStoreSink(db, { device: "test", modem: 1 });
+      await run(sink.storePart(part("8900106", "+15550007777", "lonely ", { ref: 9, seq: 1, total: 2 })));
+      // The database refuses every query while `down` (as a dropped connection would).
+      let down = true;
+      const flaky = db.withPlugin({
+        transformQuery: (args) => {
+          if (down) throw new Error("Connection terminated unexpectedly");
+          return args.node;
+        },
+        transformResult: async (args) => args.result,
+      });
+      const lines: string[] = [];
+      const logger = Logger.replace(Logger.defaultLogger, Logger.make(({ logLevel, message }) => lines.push(`${logLevel.label} ${String(message)}`)));
+      await run(
+        Effect.gen(function* () {
+          const loop = yield* Effect.fork(releaseIncompleteEvery(flaky, { timeoutMs: 0, sweepEveryMs: 1_000 }));
+          const round = () => Effect.promise(() => new Promise((r) => setTimeout(r, 50))).pipe(Effect.zipRight(TestClock.adjust("1 second")));
+          for (let i = 0; i < 3; i++) yield* round();
+          expect(lines).toEqual(["WARN inbound: releasing incomplete messages failed: Connection terminated unexpectedly; tried again every 1 s"]);
+          expect(yield* Effect.promise(() => db.selectFrom("sms_in").select("id").execute())).toEqual([]);
+          down = false;
+          const deadline = Date.now() + 10_000;
+          while (lines.length < 3 && Date.now() < deadline) yield* round();
+          yield* Fiber.interrupt(loop);
+        }).pipe(Effect.provide(TestContext.TestContext), Effect.provide(logger)),
+      );
+      expect(lines.slice(1)).toEqual(["INFO inbound: the release of incomplete long messages works again", "INFO inbound: 1 long message(s) released with their missing parts marked"]);
+      expect((await db.selectFrom("sms_in").select("text").execute()).map((r) => r.text)).toEqual(["lonely [part 2 of 2 missing]"]);
     });
 
     it("keeps two senders' parts with the same reference apart", async () => {
