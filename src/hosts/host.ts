@@ -9,7 +9,7 @@
 import { hostname } from "node:os";
 import { Data, Effect, Schedule, type Scope } from "effect";
 import { sql, type Kysely } from "kysely";
-import { tryStore, type StoreError } from "../store/database";
+import { StoreError, tryStore } from "../store/database";
 import type { Database } from "../store/schema";
 
 export class DeviceOwned extends Data.TaggedError("DeviceOwned")<{ readonly device: string; readonly host: string; readonly me: string; readonly secondsAgo: number }> {
@@ -75,7 +75,8 @@ export const claimDevices = (db: Kysely<Database>, host: HostOptions, devices: r
 
 /**
  * Registers the host, takes its devices, frees the jobs it claimed before it stopped, and
- * keeps its heartbeat going (every TTL/6) for as long as the scope lasts.
+ * keeps its heartbeat going (every TTL/6) for as long as the scope lasts; when the scope
+ * closes, records the stop so that its devices are free at once.
  */
 export const startHost = (db: Kysely<Database>, host: HostOptions, devices: readonly string[]): Effect.Effect<void, StoreError | DeviceOwned, Scope.Scope> =>
   Effect.gen(function* () {
@@ -90,6 +91,18 @@ export const startHost = (db: Kysely<Database>, host: HostOptions, devices: read
     // Whatever this host was running when it stopped is not running now.
     yield* tryStore("taking back this host's jobs", () =>
       db.updateTable("jobs").set({ locked_until: sql`now()` }).where("state", "=", "running").where("claimed_by", "=", host.id).execute(),
+    );
+    // A clean stop says so, so that another host may take the devices at once rather than
+    // after the TTL: the heartbeat is moved back past any TTL. Added before the heartbeat's
+    // fiber, so it runs after that fiber is stopped (a last beat cannot undo it); by then the
+    // devices' ports are closed (the registry is released before this host). A database that
+    // does not answer within 5 s leaves it to the TTL, said in the log.
+    yield* Effect.addFinalizer(() =>
+      tryStore("recording this host's stop", () => db.updateTable("hosts").set({ heartbeat_at: sql`now() - interval '1 day'` }).where("id", "=", host.id).execute()).pipe(
+        Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => new StoreError({ reason: "recording this host's stop: no answer in 5 s" }) }),
+        Effect.zipRight(Effect.logInfo(`host ${host.id}: stopped; another host may take its devices now`)),
+        Effect.catchAll((e) => Effect.logWarning(`host ${host.id}: ${e.message}; its devices are free once its last heartbeat is ${host.ttlMs / 1000} s old`)),
+      ),
     );
     const beat = tryStore("heartbeat", () => db.updateTable("hosts").set({ heartbeat_at: sql`now()` }).where("id", "=", host.id).execute()).pipe(
       Effect.catchAll((e) => Effect.logWarning(`host ${host.id}: ${e.message}`)),

@@ -37,6 +37,23 @@ describe("hosts", () => {
     expect(await db.selectFrom("device_hosts").select(["device", "host"]).execute()).toEqual([{ device: "rack", host: "host-b" }]);
   });
 
+  it("a host that stops cleanly frees its devices at once, and reads as dead to the others", async () => {
+    const stopC = await started("host-c", ["shelf"]);
+    expect((await Effect.runPromise(Effect.either(claimDevices(db, host("host-d"), ["shelf"]))))._tag).toBe("Left");
+    await stopC();
+    // No waiting out the TTL: the stop is recorded.
+    const stopD = await started("host-d", ["shelf"]);
+    expect(await db.selectFrom("device_hosts").select("host").where("device", "=", "shelf").execute()).toEqual([{ host: "host-d" }]);
+    const alive = await db.selectFrom("hosts").select(sql<boolean>`heartbeat_at > now() - interval '30 seconds'`.as("alive")).where("id", "=", "host-c").executeTakeFirstOrThrow();
+    expect(alive.alive).toBe(false);
+    // Started again, it is refused the shelf that host-d now drives.
+    const again = Effect.runSync(Scope.make());
+    const refused = await Effect.runPromise(Effect.either(Scope.extend(startHost(db, host("host-c"), ["shelf"]), again)));
+    expect(refused._tag === "Left" && refused.left.message).toContain("device shelf is driven by host host-d");
+    await Effect.runPromise(Scope.close(again, Exit.void));
+    await stopD();
+  });
+
   it("a restarted host takes back at once the jobs it had claimed; another host's stay leased", async () => {
     const lease = sql<Date>`now() + interval '5 minutes'`;
     const mine = await db.insertInto("jobs").values({ kind: "sms-send", payload: "{}", run_after: new Date(), locked_until: lease, last_error: null, claimed_by: "host-c", state: "running" }).returning("id").executeTakeFirstOrThrow();
