@@ -31,9 +31,8 @@ const configOf = (device: string) =>
 
 /** The whole service over the test's database; `host` names this composition's host. */
 const composed = (host: string, device: string) =>
-  serviceLayers({ store: Store.layerOf(db) }).pipe(
+  serviceLayers({ store: Store.layerOf(db), host: ThisHost.claiming({ id: host, version: "test", ttlMs: 30_000 }) }).pipe(
     Layer.provide(AppConfig.layerOf({ config: configOf(device), source: "test", version: "test" })),
-    Layer.provide(Layer.effectDiscard(Effect.sync(() => void (process.env.SIMGATE_HOST_ID = host)))),
   );
 
 /** Retries an async check until it passes or `timeoutMs` runs out (then its last failure is thrown). */
@@ -56,7 +55,6 @@ beforeAll(async () => {
   await Effect.runPromise(migrate(db));
 }, 60_000);
 afterAll(async () => {
-  delete process.env.SIMGATE_HOST_ID;
   if (dbScope) await Effect.runPromise(Scope.close(dbScope, Exit.void));
   await database?.drop();
 });

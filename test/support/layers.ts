@@ -10,7 +10,6 @@ import { farmLayers } from "../../src/app/service-layers";
 import { AppConfig } from "../../src/config/app-config";
 import { parseConfig } from "../../src/config/config";
 import { DeviceRegistry, DeviceRegistryLive } from "../../src/devices/registry-service";
-import { startHost, type HostOptions } from "../../src/hosts/host";
 import { ThisHost } from "../../src/hosts/this-host";
 import { farmSchedulerLayer, type FarmSchedulerOptions } from "../../src/scheduler/scheduler-service";
 import type { Database } from "../../src/store/schema";
@@ -29,15 +28,7 @@ export const testRegistry = (db: Kysely<Database>, devices: readonly Record<stri
   DeviceRegistryLive.pipe(Layer.provide(Store.layerOf(db)), Layer.provide(testConfig(devices)));
 
 /** A host that registers, takes the configured devices and beats, as ThisHostLive does, under the test's name and TTL. */
-export const claimingHost = (host: HostOptions): Layer.Layer<ThisHost, Error, AppConfig | Store> =>
-  Layer.scoped(
-    ThisHost,
-    Effect.gen(function* () {
-      const { config } = yield* AppConfig;
-      yield* startHost(yield* Store, host, config.devices.map((d) => d.id));
-      return host;
-    }),
-  );
+export const claimingHost = ThisHost.claiming;
 
 /**
  * How often a scheduler without wake-ups reads the hold rows. `WakeSignals.polling` is a
