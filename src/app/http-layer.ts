@@ -12,6 +12,7 @@ import { openApiRoutes } from "../api/openapi";
 import { simFolderRoutes } from "../api/simfolder/handler";
 import { srNavigatorRoutes, SRNAV_PATH } from "../api/srnav/handler";
 import { indexRoute, statusRoutes } from "../api/status";
+import { CardDirectory } from "../cards/card-directory";
 import { AppConfig } from "../config/app-config";
 import { ConfigError } from "../config/config";
 import { startConsole } from "../console/endpoint";
@@ -27,7 +28,7 @@ import { Store, WakeSignals } from "../store/store-service";
 
 export class HttpAddress extends Context.Tag("simgate/HttpAddress")<HttpAddress, { readonly url: string; readonly port: number }>() {}
 
-export const HttpLive: Layer.Layer<HttpAddress, Error, AppConfig | Store | DeviceRegistry | FarmScheduler | ThisHost | WakeSignals> = Layer.scoped(
+export const HttpLive: Layer.Layer<HttpAddress, Error, AppConfig | Store | DeviceRegistry | FarmScheduler | CardDirectory | ThisHost | WakeSignals> = Layer.scoped(
   HttpAddress,
   Effect.gen(function* () {
     const { config, version } = yield* AppConfig;
@@ -35,6 +36,7 @@ export const HttpLive: Layer.Layer<HttpAddress, Error, AppConfig | Store | Devic
     const registry = yield* DeviceRegistry;
     const scheduler = yield* FarmScheduler;
     const host = yield* ThisHost;
+    const directory = yield* CardDirectory;
     // Technicians' console sessions, through each modem's own queue (src/console/).
     const consoleEndpoint = yield* startConsole({ db, registry, scheduler, host: host.id, hostTtlMs: host.ttlMs, wakeups: yield* WakeSignals });
     const telegram = process.env.SIMGATE_TELEGRAM_API ? { telegramApi: process.env.SIMGATE_TELEGRAM_API } : {};
@@ -43,9 +45,9 @@ export const HttpLive: Layer.Layer<HttpAddress, Error, AppConfig | Store | Devic
     const server = yield* serve(config.http.host, config.http.port, [
       ...statusRoutes(registry, db),
       ...openApiRoutes(version),
-      ...srNavigatorRoutes({ db, registry, scheduler, runtime }),
-      ...simFolderRoutes({ db, registry, scheduler, version, hostTtlMs: host.ttlMs, host: host.id, runtime, ...telegram }),
-      ...panelRoutes({ db, registry, scheduler, hostTtlMs: host.ttlMs, host: host.id, runtime }).routes,
+      ...srNavigatorRoutes({ db, registry, scheduler, runtime, directory }),
+      ...simFolderRoutes({ db, registry, scheduler, version, hostTtlMs: host.ttlMs, host: host.id, runtime, directory, ...telegram }),
+      ...panelRoutes({ db, registry, scheduler, hostTtlMs: host.ttlMs, host: host.id, runtime, directory }).routes,
       ...consoleEndpoint.routes,
       ...(registry.farm ? simulatorRoutes(registry.farm, "/sim") : []),
       indexRoute({ srNavigator: SRNAV_PATH, ...(registry.farm ? { simulator: "/sim/modems" } : {}) }),

@@ -1,8 +1,9 @@
 /**
  * Where a card is, as one service: the modem of this host that holds it now (from the
  * actors' snapshots), another host's modem (from the shared modem_state rows), or no modem
- * (its place in a bank, from the inventory); and how a job asks for it to be brought in
- * (the scheduler's claims, ../scheduler/card-switcher.ts).
+ * (its place in a bank, from the inventory); its live state (who holds its position, how
+ * its modem is: card-live.ts); and how a job asks for it to be brought in (the scheduler's
+ * claims, ../scheduler/card-switcher.ts).
  */
 import { Context, Effect, Layer, Option } from "effect";
 import type { Kysely } from "kysely";
@@ -10,6 +11,7 @@ import { awaitHolder, holderOf, type CardHolder } from "../devices/card-holder";
 import { remoteModems } from "../devices/live-state";
 import type { Registry } from "../devices/registry";
 import { DeviceRegistry } from "../devices/registry-service";
+import { DEFAULT_HOST_TTL_MS } from "../hosts/host";
 import { ThisHost } from "../hosts/this-host";
 import { cardSwitcher, type CardSwitcher } from "../scheduler/card-switcher";
 import { FarmScheduler } from "../scheduler/scheduler-service";
@@ -17,6 +19,7 @@ import type { Scheduler } from "../scheduler/scheduler";
 import { tryStore, type StoreError } from "../store/database";
 import type { Database } from "../store/schema";
 import { Store } from "../store/store-service";
+import { cardLive, type CardLive, type CardRef } from "./card-live";
 
 export type Whereabouts =
   /** On a modem of this host, ready. */
@@ -31,6 +34,8 @@ export interface Directory {
   /** Waits up to `maxMs` for the card to be on a modem of this host and ready. */
   readonly awaitHolder: (iccid: string, maxMs: number, giveUp?: Effect.Effect<boolean>) => Effect.Effect<Option.Option<CardHolder>>;
   readonly whereIs: (iccid: string) => Effect.Effect<Whereabouts, StoreError>;
+  /** Is the card in a modem now, who holds its position, how is its modem. */
+  readonly liveOf: (card: CardRef) => Effect.Effect<CardLive, StoreError>;
   /** Claims and releases cards for jobs, switching them in. */
   readonly switcher: CardSwitcher;
 }
@@ -58,8 +63,18 @@ export const cardDirectory = (db: Kysely<Database>, registry: Registry, schedule
       );
       return { kind: "nowhere", place: placed?.key && placed.place ? { device: placed.key, position: placed.place } : null } as const;
     }),
+  liveOf: cardLive(db, registry, scheduler, hostTtlMs),
   switcher: cardSwitcher(db, scheduler),
 });
+
+/**
+ * A facade's pieces with the service's CardDirectory (HttpLive passes it), or with one over
+ * the same pieces when a test builds the facade by hand.
+ */
+export const withDirectory = <C extends { readonly db: Kysely<Database>; readonly registry: Registry; readonly scheduler: Scheduler; readonly hostTtlMs?: number; readonly directory?: Directory }>(
+  ctx: C,
+): C & { readonly directory: Directory } =>
+  ctx.directory ? (ctx as C & { readonly directory: Directory }) : { ...ctx, directory: cardDirectory(ctx.db, ctx.registry, ctx.scheduler, ctx.hostTtlMs ?? DEFAULT_HOST_TTL_MS) };
 
 export const CardDirectoryLive: Layer.Layer<CardDirectory, never, Store | DeviceRegistry | FarmScheduler | ThisHost> = Layer.effect(
   CardDirectory,

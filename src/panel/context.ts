@@ -1,6 +1,7 @@
 /** What the panel's pages are built from: the same services the APIs use. */
 import { Runtime, type Effect } from "effect";
 import type { Kysely } from "kysely";
+import type { Directory } from "../cards/card-directory";
 import type { Registry } from "../devices/registry";
 import type { ServiceScheduler } from "../scheduler/farm-scheduler";
 import type { Database } from "../store/schema";
@@ -18,7 +19,12 @@ export interface PanelContext {
    * the service does. Effect's default runtime when not given (tests).
    */
   readonly runtime?: Runtime.Runtime<never>;
+  /** Where cards are, who holds them and how they are (the service's CardDirectory). */
+  readonly directory: Directory;
 }
+
+/** What the panel is started with: the service passes its CardDirectory; a test may leave it to be built from the rest. */
+export type PanelSetup = Omit<PanelContext, "directory"> & { readonly directory?: Directory };
 
 /** Runs an effect of the services for a page, in the service's runtime. */
 export const runIn =

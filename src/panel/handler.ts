@@ -42,7 +42,8 @@ import { showEvents } from "./events-routes";
 import type { PanelRoute } from "./route-kit";
 import { settingsRoutes } from "./settings-routes";
 import { CONSOLE_PAGE, consoleRoutes } from "./console-routes";
-import { runIn, type PanelContext } from "./context";
+import { runIn, type PanelContext, type PanelSetup } from "./context";
+import { withDirectory } from "../cards/card-directory";
 
 const LOGIN_COOKIE = "simgate_login";
 
@@ -127,7 +128,8 @@ const wantsJson = (req: IncomingMessage) => {
 const errorPage = (r: Request, status: number, text: string) =>
   sendHtml(r.res, status, document(r.locale, `${status} · ${r.t("app.title")}`, html`<main id="main"><h1>${status}</h1><p class="notice error" role="alert">${text}</p><p><a href="/">${r.t("nav.dashboard")}</a></p></main>`));
 
-export const panelRoutes = (ctx: PanelContext, streamOptions: StreamOptions = DEFAULT_STREAM_OPTIONS): Panel => {
+export const panelRoutes = (setup: PanelSetup, streamOptions: StreamOptions = DEFAULT_STREAM_OPTIONS): Panel => {
+  const ctx: PanelContext = withDirectory(setup);
   const streams = liveStreams(streamOptions);
 
   /** `feed`: where the feed stood before the page's data was read, when the page asked for it then. */

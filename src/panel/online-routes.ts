@@ -15,7 +15,6 @@ import { mayWorkTheFarm } from "../access/roles";
 import type { Session } from "../access/sessions";
 import { ApiError, METHODS, type SimFolderContext } from "../api/simfolder/methods";
 import { formatPosition, feedEnd } from "../events/feed";
-import { holderOf } from "../devices/card-holder";
 import type { Html } from "./html";
 import { clientAddress, redirect, securityHeaders, sendHtml } from "./http";
 import type { StringKey } from "./i18n/en";
@@ -63,7 +62,8 @@ const backQuery = (raw: string | undefined) => {
 };
 
 export const onlineRoutes = (ctx: PanelContext): PageRoutes => {
-  const api: SimFolderContext = { db: ctx.db, registry: ctx.registry, scheduler: ctx.scheduler, hostTtlMs: ctx.hostTtlMs, version: "panel" };
+  // The SimFolder methods the page reuses run with the panel's own services and runtime.
+  const api: SimFolderContext = { db: ctx.db, registry: ctx.registry, scheduler: ctx.scheduler, hostTtlMs: ctx.hostTtlMs, version: "panel", directory: ctx.directory, ...(ctx.runtime ? { runtime: ctx.runtime } : {}) };
 
   const render = async (r: OnlineRequest, status: number, notices: Notice[], extra: { open?: number | null; ussd?: OnlineOptions["ussd"]; typed?: OnlineOptions["typed"] } = {}) => {
     const s = r.session!;
@@ -174,7 +174,7 @@ export const onlineRoutes = (ctx: PanelContext): PageRoutes => {
     }
 
     if (action === "clear") {
-      const holder = await runIn(ctx)(holderOf(ctx.registry, card.iccid));
+      const holder = await runIn(ctx)(ctx.directory.holderOf(card.iccid));
       if (Option.isNone(holder)) return refuse(409, r.t("online.clear.offline"), card.id);
       const swept = await runIn(ctx)(Effect.either(holder.value.actor.sweep));
       await audit(ctx.db, { ...where, action: "online.clear", detail: swept._tag === "Left" ? { failed: swept.left.message } : {} });

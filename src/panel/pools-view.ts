@@ -5,7 +5,7 @@
  * pool's client, a user, a job).
  */
 import { poolStatusOf } from "../api/srnav/actions";
-import { holderOfPool, liveStatus, poolCards, type LiveWord, type PoolCard } from "../api/srnav/pool-cards";
+import { holderOfPool, liveWord, poolCards, type LiveWord, type PoolCard } from "../api/srnav/pool-cards";
 import { listPools, type PoolSummary } from "../pools/pools";
 import { holderName } from "./farm-view";
 import { runIn, type PanelContext } from "./context";
@@ -29,13 +29,6 @@ export interface PoolDetail {
   readonly pages: number;
 }
 
-/** Who holds a position: this host's scheduler for its devices, the hold rows for another host's. */
-const holdOf = async (ctx: PanelContext, card: PoolCard) => {
-  if (!card.place) return null;
-  if (ctx.registry.devices.some((d) => d.config.id === card.deviceKey)) return ctx.scheduler.place(card.deviceKey, card.place)?.hold ?? null;
-  return (await ctx.db.selectFrom("holds").select(["holder", "state"]).where("device", "=", card.deviceKey).where("position", "=", card.place).executeTakeFirst()) ?? null;
-};
-
 export const poolDetail = async (ctx: PanelContext, id: number, page: number): Promise<PoolDetail | null> => {
   const pool = (await listPools(ctx.db)).find((p) => p.id === id);
   if (!pool) return null;
@@ -47,10 +40,11 @@ export const poolDetail = async (ctx: PanelContext, id: number, page: number): P
   const rows: MemberRow[] = [];
   // The page's cards only: each status word may read a modem's state.
   for (const card of cards.slice((shown - 1) * MEMBERS_PER_PAGE, shown * MEMBERS_PER_PAGE)) {
-    const live = await runIn(ctx)(liveStatus(ctx, id, card));
-    const hold = await holdOf(ctx, card);
+    // The card's live state once: its word and who holds it come from the same reading.
+    const live = await runIn(ctx)(ctx.directory.liveOf(card));
+    const hold = live.hold;
     if (hold && !names.has(hold.holder)) names.set(hold.holder, await holderName(ctx, hold.holder));
-    rows.push({ card, word: live.word, online: live.online, hold: hold ? { holder: hold.holder, name: names.get(hold.holder)!, state: hold.state, mine: hold.holder === holderOfPool(id) } : null });
+    rows.push({ card, word: liveWord(id, card, live), online: live.online, hold: hold ? { holder: hold.holder, name: names.get(hold.holder)!, state: hold.state, mine: hold.holder === holderOfPool(id) } : null });
   }
   return { pool, status, rows, page: shown, pages };
 };

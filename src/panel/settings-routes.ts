@@ -34,7 +34,8 @@ const OWN = ["/settings/key", "/settings/notify", "/settings/notify/test", "/set
 const SHARED = ["/settings/operators", "/settings/retention"];
 
 export const settingsRoutes = (ctx: PanelContext): PageRoutes => {
-  const api: SimFolderContext = { db: ctx.db, registry: ctx.registry, scheduler: ctx.scheduler, hostTtlMs: ctx.hostTtlMs, version: "panel" };
+  // The SimFolder methods the page reuses run with the panel's own services and runtime.
+  const api: SimFolderContext = { db: ctx.db, registry: ctx.registry, scheduler: ctx.scheduler, hostTtlMs: ctx.hostTtlMs, version: "panel", directory: ctx.directory, ...(ctx.runtime ? { runtime: ctx.runtime } : {}) };
   const apiUser = (r: PanelRequest) => ({ id: r.session!.user.id, name: r.session!.user.name, admin: r.session!.user.admin });
 
   const operators = async (r: PanelRequest): Promise<OperatorCodes[]> => {

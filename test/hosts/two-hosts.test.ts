@@ -13,6 +13,8 @@ import type { Registry } from "../../src/devices/registry";
 import { DeviceRegistry } from "../../src/devices/registry-service";
 import { runSmsSender } from "../../src/jobs/sms-sender";
 import { FarmScheduler } from "../../src/scheduler/scheduler-service";
+import type { ServiceScheduler } from "../../src/scheduler/farm-scheduler";
+import { cardDirectory } from "../../src/cards/card-directory";
 import type { Database } from "../../src/store/schema";
 import { WakeSignalsLive } from "../../src/store/store-service";
 import { buildLayers, claimingHost, testFarm } from "../support/layers";
@@ -30,7 +32,7 @@ let db: Kysely<Database>;
 let server: Server;
 let base: string;
 let srBase: string;
-const hosts: { registry: Registry; scope: Scope.CloseableScope }[] = [];
+const hosts: { registry: Registry; scheduler: ServiceScheduler; scope: Scope.CloseableScope }[] = [];
 
 /**
  * A host as the service's farm layers build it: registered, its device claimed and its
@@ -54,7 +56,7 @@ const startHostWith = async (id: string, device: string, seed: number) => {
   await Effect.runPromise(scheduler.scanned);
   await extend(publishModemStates(db, registry, id));
   await extend(runSmsSender(db, registry, { pollMs: 20, retryBaseMs: 50, host: id }));
-  hosts.push({ registry, scope });
+  hosts.push({ registry, scheduler, scope });
   return { registry, scheduler, scope };
 };
 
@@ -126,6 +128,13 @@ describe("two hosts on one database", () => {
     );
     const status = async () => (JSON.parse(await sr("getSimStatus", { number })) as { status: string }[])[0]?.status;
     await until(status, (w) => w === "WAIT_SMS_CALL", "the number never became ready on host one");
+    // The card's live state, read by each host's CardDirectory: host two from its scheduler
+    // and its actor in memory, host one from the rows host two keeps; the same answer.
+    const card = { iccid: far.sim!.iccid, deviceKey: "far", place: (await db.selectFrom("sim_cards").select("place").where("iccid", "=", far.sim!.iccid).executeTakeFirstOrThrow()).place };
+    const liveOn = (h: (typeof hosts)[number]) => Effect.runPromise(cardDirectory(db, h.registry, h.scheduler, 3_000).liveOf(card));
+    const expected = { online: true, hold: { holder: "sr-pool:1", state: "online" }, modem: "up", registered: true };
+    expect(await liveOn(hosts[1]!)).toEqual(expected);
+    expect(await liveOn(hosts[0]!)).toEqual(expected);
     hosts[1]!.registry.farm!.network.sendSms({ to: far.sim!.number, from: "MyBank", text: "Your code is 7301" });
     const code = await until(() => sr("getLastSms", { number, code: "4" }), (w) => w.includes("7301"), "the code never reached host one");
     expect(code).toContain("7301");
@@ -133,6 +142,8 @@ describe("two hosts on one database", () => {
     expect(await sr("closeNumber", { number })).toBe("DONE");
     await until(() => db.selectFrom("holds").select("holder").execute(), (rows) => rows.length === 0, "the hold row stayed");
     expect(await status()).toBe("INACTIVE");
+    expect((await liveOn(hosts[0]!)).hold).toBeNull();
+    await until(() => liveOn(hosts[1]!), (live) => live.hold === null, "host two kept the hold in memory");
   }, 60_000);
 
   it("once host two stops, its modems read as off on host one", async () => {

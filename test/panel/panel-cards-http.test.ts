@@ -1,7 +1,7 @@
 import type { Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { csvCell, parseCsv } from "../../src/panel/cards-csv";
-import type { PanelContext } from "../../src/panel/context";
+import type { PanelSetup } from "../../src/panel/context";
 import type { Panel } from "../../src/panel/handler";
 import { CSP } from "../../src/panel/http";
 import { useMigratedDatabase } from "../support/migrated-database";
@@ -22,7 +22,7 @@ const iccidOf = (i: number) => `89701${String(i).padStart(14, "0")}`;
 
 beforeAll(async () => {
   const db = store.db();
-  const ctx: PanelContext = { db, registry: { modems: [], devices: [], farm: null }, scheduler: { positions: () => new Map(), place: () => null } as never, hostTtlMs: 30_000, host: "here" };
+  const ctx: PanelSetup = { db, registry: { modems: [], devices: [], farm: null }, scheduler: { positions: () => new Map(), place: () => null } as never, hostTtlMs: 30_000, host: "here" };
   ({ panel, server, base } = await servePanel(ctx));
   await addPanelUsers(db);
   for (const [key, owner] of [["bank", "olga"], ["other", "ann"], ["seen", "vera"]] as const) {

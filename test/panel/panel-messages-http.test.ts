@@ -5,7 +5,7 @@ import { Kysely, PGliteDialect, sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { buildDeliver } from "../../hil/network/pdu-builder";
 import { parseCsv } from "../../src/panel/cards-csv";
-import type { PanelContext } from "../../src/panel/context";
+import type { PanelSetup } from "../../src/panel/context";
 import type { Panel } from "../../src/panel/handler";
 import { CSP } from "../../src/panel/http";
 import { hasTrigrams, messageRows, parseMessageQuery } from "../../src/panel/messages-view";
@@ -35,7 +35,7 @@ const textOf = (i: number) => (i % 10 === 3 ? `Your OTP is ${1000 + i}` : i === 
 
 beforeAll(async () => {
   const db = store.db();
-  const ctx: PanelContext = { db, registry: { modems: [], devices: [], farm: null }, scheduler: { positions: () => new Map(), place: () => null } as never, hostTtlMs: 30_000, host: "here" };
+  const ctx: PanelSetup = { db, registry: { modems: [], devices: [], farm: null }, scheduler: { positions: () => new Map(), place: () => null } as never, hostTtlMs: 30_000, host: "here" };
   ({ panel, server, base } = await servePanel(ctx));
   await addPanelUsers(db);
   for (const [key, owner] of [["bank", "olga"], ["other", "ann"], ["seen", "vera"]] as const) {

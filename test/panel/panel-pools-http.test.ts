@@ -5,7 +5,7 @@ import { hashKey } from "../../src/access/keys";
 import { INITIAL_SNAPSHOT, type ModemSnapshot } from "../../drivers/modem/state";
 import { poolByKey } from "../../src/pools/pools";
 import { recordCard } from "../../src/scheduler/inventory";
-import type { PanelContext } from "../../src/panel/context";
+import type { PanelSetup } from "../../src/panel/context";
 import type { Panel } from "../../src/panel/handler";
 import { useMigratedDatabase } from "../support/migrated-database";
 import { addPanelUsers, closePanel, panelSessions, servePanel } from "./panel-session";
@@ -32,7 +32,7 @@ beforeAll(async () => {
     claim: (device: string, position: string, holder: string) => Effect.sync(() => void claims.push(`${device} ${position} ${holder}`)),
     release: () => Effect.void,
   };
-  const ctx: PanelContext = { db, registry: { modems: [], devices: [], farm: null }, scheduler: scheduler as never, hostTtlMs: 30_000, host: "here" };
+  const ctx: PanelSetup = { db, registry: { modems: [], devices: [], farm: null }, scheduler: scheduler as never, hostTtlMs: 30_000, host: "here" };
   ({ panel, server, base } = await servePanel(ctx));
   await addPanelUsers(db);
   ids.bank = (await db.insertInto("devices").values({ key: "bank", title: "Box bank", model: "sr-box-bank", owner: "olga", channels: 8 }).returning("id").executeTakeFirstOrThrow()).id;

@@ -7,7 +7,7 @@
 import type { Server } from "node:http";
 import type { Kysely } from "kysely";
 import { addUser } from "../../src/access/accounts";
-import type { PanelContext } from "../../src/panel/context";
+import type { PanelSetup } from "../../src/panel/context";
 import { panelRoutes, type Panel } from "../../src/panel/handler";
 import { routesServer } from "../support/routes";
 import type { Database } from "../../src/store/schema";
@@ -68,7 +68,7 @@ export const panelSessions = (base: () => string) => {
 };
 
 /** The panel alone on a loopback HTTP server, as the HTTP-level tests use it. */
-export const servePanel = async (ctx: PanelContext): Promise<{ panel: Panel; server: Server; base: string }> => {
+export const servePanel = async (ctx: PanelSetup): Promise<{ panel: Panel; server: Server; base: string }> => {
   const panel = panelRoutes(ctx, { pollMs: 50, sessionCheckMs: 200, retryMs: 500 });
   const server = routesServer(panel.routes);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));

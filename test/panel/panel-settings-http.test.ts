@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { userByKey } from "../../src/access/users";
 import { notifySettings } from "../../src/notify/settings";
 import { recordEvent } from "../../src/store/events";
-import type { PanelContext } from "../../src/panel/context";
+import type { PanelSetup } from "../../src/panel/context";
 import type { Panel } from "../../src/panel/handler";
 import { retentionInForce } from "../../src/store/retention";
 import { useMigratedDatabase } from "../support/migrated-database";
@@ -28,7 +28,7 @@ const keys: Record<string, string> = {};
 
 beforeAll(async () => {
   const db = store.db();
-  const ctx: PanelContext = { db, registry: { modems: [], devices: [], farm: null }, scheduler: { positions: () => new Map(), place: () => null } as never, hostTtlMs: 30_000, host: "here" };
+  const ctx: PanelSetup = { db, registry: { modems: [], devices: [], farm: null }, scheduler: { positions: () => new Map(), place: () => null } as never, hostTtlMs: 30_000, host: "here" };
   ({ panel, server, base } = await servePanel(ctx));
   receiver = createServer((req, res) => {
     const chunks: Buffer[] = [];

@@ -8,7 +8,6 @@ import type { ModemActor } from "../../../drivers/modem/modem-actor";
 import { drivingHostOf, type DrivingHost } from "../../hosts/forward";
 import { DEFAULT_HOST_TTL_MS } from "../../hosts/host";
 import { enqueueCardWork } from "../../jobs/card-jobs";
-import { holderOf } from "../../devices/card-holder";
 import { method, run, type SimFolderContext, type User } from "./context";
 import { ApiError } from "./errors";
 import { CARD_FILTER, CARD_ID_ONLY, ONE_CARD, namesOneCard, PhoneNumber, required, unix, windowed, WINDOW, type CardFilter, type Window } from "./params";
@@ -22,7 +21,7 @@ export class OnAnotherHost extends Error {
 }
 
 const onModem = async (ctx: SimFolderContext, iccid: string, act: (actor: ModemActor) => Effect.Effect<unknown, { message: string }>) => {
-  const holder = await run(ctx, holderOf(ctx.registry, iccid));
+  const holder = await run(ctx, ctx.directory.holderOf(iccid));
   if (Option.isNone(holder)) {
     const elsewhere = ctx.host ? await drivingHostOf(ctx.db, iccid, ctx.host, ctx.hostTtlMs ?? DEFAULT_HOST_TTL_MS) : null;
     if (elsewhere) throw new OnAnotherHost(elsewhere);

@@ -7,7 +7,6 @@ import { Effect, Option, Schema, SubscriptionRef } from "effect";
 import { simStatusOf } from "../../../drivers/modem/state";
 import { remoteModems } from "../../devices/live-state";
 import { DEFAULT_HOST_TTL_MS } from "../../hosts/host";
-import { holderOf } from "../../devices/card-holder";
 import { cardFieldProblem, FIELD_MAX, updateCard, type CardChanges } from "../../cards/inventory";
 import { method, run, type SimFolderContext } from "./context";
 import { ApiError, badParam } from "./errors";
@@ -19,7 +18,7 @@ const liveCard = async (ctx: SimFolderContext, iccid: string) => {
   const local = await run(
     ctx,
     Effect.gen(function* () {
-      const holder = yield* holderOf(ctx.registry, iccid);
+      const holder = yield* ctx.directory.holderOf(iccid);
       if (Option.isNone(holder)) return null;
       const s = yield* SubscriptionRef.get(holder.value.actor.state);
       return { device: holder.value.modem.device, modem: holder.value.modem.position, state: simStatusOf(s), signal: s.signal, operator: s.operator };

@@ -4,6 +4,7 @@
  */
 import { Cause, Effect, Exit, Runtime, type Schema } from "effect";
 import type { Kysely } from "kysely";
+import type { Directory } from "../../cards/card-directory";
 import type { Registry } from "../../devices/registry";
 import type { ServiceScheduler } from "../../scheduler/farm-scheduler";
 import type { Database } from "../../store/schema";
@@ -22,7 +23,12 @@ export interface SimFolderContext {
   readonly telegramApi?: string;
   /** The service's runtime (its logger and log level); Effect's default when not given (tests). */
   readonly runtime?: Runtime.Runtime<never>;
+  /** Where cards are and who holds them (the service's CardDirectory). */
+  readonly directory: Directory;
 }
+
+/** What the API is started with: the service passes its CardDirectory; a test may leave it to be built from the rest. */
+export type SimFolderSetup = Omit<SimFolderContext, "directory"> & { readonly directory?: Directory };
 
 export interface User {
   readonly id: number;

@@ -11,7 +11,8 @@ import { userByKey } from "../../access/users";
 import { readRequestFields } from "../http/body";
 import type { Route, RouteMatch } from "../http/router";
 import { FORWARDED_BY, ForwardFailed, forwardJson } from "../../hosts/forward";
-import { ApiError, METHODS, OnAnotherHost, type SimFolderContext, type User } from "./methods";
+import { ApiError, METHODS, OnAnotherHost, type SimFolderContext, type SimFolderSetup, type User } from "./methods";
+import { withDirectory } from "../../cards/card-directory";
 import { logNow } from "../../log/logger";
 import { asApiError, ERROR_STATUS, INTERNAL, RETRY_AFTER } from "./errors";
 
@@ -67,7 +68,8 @@ const passOn = async (req: IncomingMessage, res: ServerResponse, elsewhere: OnAn
  * The SimFolder API's routes: /api/<method> and /api (the method as `method=`). Every method
  * of HTTP is answered in the API's words (BAD_METHOD for all but GET and POST).
  */
-export const simFolderRoutes = (ctx: SimFolderContext): Route[] => {
+export const simFolderRoutes = (setup: SimFolderSetup): Route[] => {
+  const ctx: SimFolderContext = withDirectory(setup);
   const handle = async (req: IncomingMessage, res: ServerResponse, { url, params: path }: RouteMatch): Promise<void> => {
     try {
       if (req.method !== "GET" && req.method !== "POST") throw new ApiError("BAD_METHOD", "use GET or POST");

@@ -21,7 +21,7 @@ import { smsDelete, smsList, smsOutgoingDelete, smsOutgoingList, smsSend } from 
 import { telegramSend } from "./telegram";
 import { ussdDelete, ussdList, ussdSend } from "./ussd";
 
-export type { Method, SimFolderContext, User } from "./context";
+export type { Method, SimFolderContext, SimFolderSetup, User } from "./context";
 export { ApiError } from "./errors";
 export type { Params } from "./params";
 export { OnAnotherHost } from "./calls";

@@ -5,6 +5,7 @@
  */
 import { Cause, Effect, Exit, Runtime } from "effect";
 import { sql, type Kysely, type SelectQueryBuilder } from "kysely";
+import type { Directory } from "../../cards/card-directory";
 import type { Registry } from "../../devices/registry";
 import { enqueueSms } from "../../jobs/sms-sender";
 import { unstorable } from "../../store/storable-text";
@@ -22,6 +23,8 @@ export interface SrNavContext {
   readonly sendWaitMs?: number;
   /** The service's runtime (its logger and log level); Effect's default when not given (tests). */
   readonly runtime?: Runtime.Runtime<never>;
+  /** Where the pool's cards are and how they are (the service's CardDirectory). */
+  readonly directory: Directory;
 }
 
 export type { Params } from "./params";
@@ -35,7 +38,7 @@ const DONE = word("DONE");
  * Runs an effect and throws its own defect (a StoreError from enqueueSms, say), not the
  * FiberFailure that Effect.runPromise wraps it in: the handler tells an unreachable database by the error.
  */
-const run = async <A>(ctx: SrNavContext, effect: Effect.Effect<A>): Promise<A> => {
+const run = async <A, E>(ctx: SrNavContext, effect: Effect.Effect<A, E>): Promise<A> => {
   const exit = await Runtime.runPromiseExit(ctx.runtime ?? Runtime.defaultRuntime)(effect);
   if (Exit.isSuccess(exit)) return exit.value;
   throw Cause.squash(exit.cause);
@@ -62,7 +65,7 @@ const matches = (f: Filters, card: PoolCard): boolean =>
 const operatorName = (card: PoolCard) => card.operator ?? "UNKNOWN";
 
 /** Modems of these devices, this host's and others' (as their hosts recorded them). */
-const channelsOf = async (ctx: SrNavContext, deviceKeys: Iterable<string>) => {
+const channelsOf = async (ctx: Pick<SrNavContext, "db">, deviceKeys: Iterable<string>) => {
   const keys = [...new Set(deviceKeys)];
   if (keys.length === 0) return 0;
   const rows = await ctx.db.selectFrom("devices").select(["key", "channels"]).where("key", "in", keys).execute();
@@ -84,7 +87,7 @@ const setUsed = (ctx: SrNavContext, poolId: number, iccids: readonly string[], v
 
 /** The card's word, with a ringing call as RING_<number>. */
 const statusWord = async (ctx: SrNavContext, poolId: number, card: PoolCard): Promise<string> => {
-  const live = await run(ctx, liveStatus(ctx, poolId, card));
+  const live = await run(ctx, liveStatus(ctx.directory, poolId, card));
   if (live.word === "WAIT_SMS" || live.word === "WAIT_SMS_CALL") {
     const ringing = await ctx.db
       .selectFrom("calls")
@@ -131,7 +134,7 @@ const markRead = (ctx: SrNavContext, ids: readonly number[]) =>
 
 /** Picks cards to open: those on a modem and unheld first, then the rest in pool order. */
 const candidates = async (ctx: SrNavContext, poolId: number, cards: readonly PoolCard[]) => {
-  const online = await Promise.all(cards.map((c) => run(ctx, liveStatus(ctx, poolId, c)).then((s) => s.online)));
+  const online = await Promise.all(cards.map((c) => run(ctx, liveStatus(ctx.directory, poolId, c)).then((s) => s.online)));
   return cards.map((c, i) => ({ card: c, online: online[i]! })).sort((a, b) => Number(b.online) - Number(a.online));
 };
 
@@ -157,7 +160,7 @@ export const restartPool = async (ctx: SrNavContext, poolId: number, keep: boole
 };
 
 /** getPoolStatus's counts over these cards: USED (open), FREE (neither open nor processed), the channels of their devices. */
-export const poolStatusOf = async (ctx: SrNavContext, cards: readonly PoolCard[]) => ({
+export const poolStatusOf = async (ctx: Pick<SrNavContext, "db">, cards: readonly PoolCard[]) => ({
   total: cards.length,
   used: cards.filter((c) => c.used).length,
   free: cards.filter((c) => !c.used && !c.processed).length,
@@ -209,7 +212,7 @@ export const ACTIONS: Record<ActionName, Action> = {
     const onlyOnline = p.position ?? false;
     const rows = [];
     for (const c of (await poolCards(ctx.db, poolId)).filter((c) => matches(f, c))) {
-      const { online } = await run(ctx, liveStatus(ctx, poolId, c));
+      const { online } = await run(ctx, liveStatus(ctx.directory, poolId, c));
       if (onlyOnline && !online) continue;
       rows.push({ number: c.number, place: c.place ?? "", device_id: String(c.deviceId), model: c.model, operator: operatorName(c), status: c.used ? "USED" : "FREE", position: online ? "ONLINE" : "HOLD" });
     }
@@ -360,7 +363,7 @@ export const ACTIONS: Record<ActionName, Action> = {
     const { number: numbers, recipient, text } = decodeAction("sendSms", params);
     const card = byNumber(await poolCards(ctx.db, poolId)).get(numbers[0]!);
     if (!card) return word("NOT_FOUND");
-    const live = await run(ctx, liveStatus(ctx, poolId, card));
+    const live = await run(ctx, liveStatus(ctx.directory, poolId, card));
     if (live.word !== "WAIT_SMS" && live.word !== "WAIT_SMS_CALL") return json({ number: card.number, status: live.word === "OFFLINE" ? "ERROR" : live.word });
     const id = await run(ctx, enqueueSms(ctx.db, { iccid: card.iccid, to: `+${recipient}`, text }).pipe(Effect.orDie));
     const deadline = Date.now() + (ctx.sendWaitMs ?? 60_000);

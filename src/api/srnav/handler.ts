@@ -5,6 +5,7 @@
  * action runs, and an action sees only its own pool's cards.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { withDirectory, type Directory } from "../../cards/card-directory";
 import { poolByKey } from "../../pools/pools";
 import { BodyTooLarge, readRequestFields, textFields } from "../http/body";
 import type { Route, RouteMatch } from "../http/router";
@@ -54,7 +55,8 @@ const serialised = () => {
 export const inPoolTurn = serialised();
 
 /** The SR-Navigator API's route: /api/handler.php, GET or POST. */
-export const srNavigatorRoutes = (ctx: SrNavContext): Route[] => {
+export const srNavigatorRoutes = (given: Omit<SrNavContext, "directory"> & { readonly directory?: Directory }): Route[] => {
+  const ctx: SrNavContext = withDirectory(given);
   const inTurn = inPoolTurn;
   const handle = async (req: IncomingMessage, res: ServerResponse, { url }: RouteMatch): Promise<void> => {
     let params: Map<string, string>;

@@ -5,7 +5,7 @@
  * (period, code) never refuse. Each action's Struct lists its fields in the order the API
  * checks them, so the first refusal is the word a client has always been given.
  */
-import { ParseResult, Schema } from "effect";
+import { type Either, ParseResult, Schema } from "effect";
 import { unstorable } from "../../store/storable-text";
 import { ApiWord } from "./errors";
 import { isDigits, listParam, numberParam } from "./format";
@@ -171,13 +171,18 @@ export const ACTION_PARAMS = {
 export type ActionName = keyof typeof ACTION_PARAMS;
 export type ParamsOf<N extends ActionName> = Schema.Schema.Type<(typeof ACTION_PARAMS)[N]>;
 
+/** Each action's decoder, made once: the polling path decodes on every request. */
+const DECODERS = Object.fromEntries(
+  Object.entries(ACTION_PARAMS).map(([name, schema]) => [name, Schema.decodeUnknownEither(schema as Schema.Schema<unknown, unknown>, { exact: true })]),
+) as Record<ActionName, (input: unknown) => Either.Either<unknown, ParseResult.ParseError>>;
+
 /** The action's parameters decoded; a refusal ends the action with its word. */
 export const decodeAction = <N extends ActionName>(name: N, params: Params): ParamsOf<N> => {
   const fields: Record<string, string> = Object.fromEntries(params);
   for (const [primary, alias] of ALIASES) if (!params.has(primary) && params.has(alias)) fields[primary] = params.get(alias)!;
   // One Struct per name: what it decodes is that action's parameters.
   // Exact: a parameter left out is missing, answered with its field's word (missingMessage).
-  const decoded = Schema.decodeUnknownEither(ACTION_PARAMS[name] as Schema.Schema<unknown, unknown>, { exact: true })(fields);
+  const decoded = DECODERS[name](fields);
   if (decoded._tag === "Right") return decoded.right as ParamsOf<N>;
   const [first] = ParseResult.ArrayFormatter.formatErrorSync(decoded.left);
   throw new ApiWord({ word: first?.message ?? "ERROR" });

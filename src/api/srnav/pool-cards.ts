@@ -1,16 +1,14 @@
 /**
  * A pool's cards as the SR-Navigator API sees them: numbers without '+', their place and
- * device, FREE/USED, and the live status word from the scheduler and the modem's state.
+ * device, FREE/USED, and the live status word from the card's live state.
  */
-import { Effect, Option, SubscriptionRef } from "effect";
+import { Effect } from "effect";
 import type { Kysely } from "kysely";
-import { simStatusOf } from "../../../drivers/modem/state";
-import { isModel, modelName, modelOfName, modelRow } from "../../../protocol/bank/models";
-import type { Registry } from "../../devices/registry";
-import type { ServiceScheduler } from "../../scheduler/farm-scheduler";
+import { isModel, modelName, modelRow } from "../../../protocol/bank/models";
+import type { Directory } from "../../cards/card-directory";
+import type { CardLive } from "../../cards/card-live";
+import type { StoreError } from "../../store/database";
 import type { Database } from "../../store/schema";
-import { remoteModems } from "../../devices/live-state";
-import { DEFAULT_HOST_TTL_MS } from "../../hosts/host";
 
 export interface PoolCard {
   readonly iccid: string;
@@ -20,7 +18,10 @@ export interface PoolCard {
   readonly place: string | null;
   readonly deviceKey: string;
   readonly deviceId: number;
+  /** The model's name as SR-Navigator prints it. */
   readonly model: string;
+  /** The model's id in the model table (protocol/bank/models.ts). */
+  readonly modelId: string;
   readonly used: boolean;
   readonly processed: boolean;
   readonly calls: boolean;
@@ -53,52 +54,26 @@ export const poolCards = async (db: Kysely<Database>, poolId: number): Promise<P
     .orderBy("devices.id")
     .orderBy("sim_cards.id")
     .execute();
-  return rows.map((r) => ({ ...r, number: apiNumber(r.number!), deviceKey: r.deviceKey ?? "", model: modelName(r.model) }));
+  return rows.map((r) => ({ ...r, number: apiNumber(r.number!), deviceKey: r.deviceKey ?? "", model: modelName(r.model), modelId: r.model }));
 };
 
 export const holderOfPool = (poolId: number) => `sr-pool:${poolId}`;
 
 export type LiveWord = "INACTIVE" | "CONNECTING" | "WAIT_SMS" | "WAIT_SMS_CALL" | "OFFLINE" | "ERROR";
 
-/** A card on a device another host drives: its hold row and that host's live state. */
-const remoteStatus = async (db: Kysely<Database>, localDevices: readonly string[], poolId: number, card: PoolCard): Promise<{ online: boolean; word: LiveWord }> => {
-  const [live] = await remoteModems(db, localDevices, DEFAULT_HOST_TTL_MS, { iccid: card.iccid });
-  const online = live?.connected === true;
-  if (!card.used) return { online, word: "INACTIVE" };
-  const hold = card.place
-    ? await db.selectFrom("holds").select(["holder", "state"]).where("device", "=", card.deviceKey).where("position", "=", card.place).executeTakeFirst()
-    : undefined;
-  if (!hold || hold.holder !== holderOfPool(poolId)) return { online, word: "INACTIVE" };
-  if (hold.state === "failed") return { online, word: "ERROR" };
-  if (live && !live.connected) return { online, word: "OFFLINE" };
-  if (hold.state !== "online" || !live || ![1, 5].includes(live.simStatus)) return { online, word: "CONNECTING" };
-  const model = modelOfName(card.model) ?? card.model;
-  return { online, word: card.calls || takesCalls(model) ? "WAIT_SMS_CALL" : "WAIT_SMS" };
-};
+/**
+ * Whether the card is on a modem now (ONLINE) and its status word for a pool's client, from
+ * the card's live state (the CardDirectory's, the same on every host).
+ */
+export const liveStatus = (directory: Directory, poolId: number, card: PoolCard): Effect.Effect<{ online: boolean; word: LiveWord }, StoreError> =>
+  Effect.map(directory.liveOf(card), (live) => ({ online: live.online, word: liveWord(poolId, card, live) }));
 
-/** Whether the card is on a modem now (ONLINE) and the status word for a pool's client. */
-export const liveStatus = (ctx: { readonly db: Kysely<Database>; readonly registry: Registry; readonly scheduler: ServiceScheduler }, poolId: number, card: PoolCard): Effect.Effect<{ online: boolean; word: LiveWord }> =>
-  Effect.gen(function* () {
-    const { registry, scheduler } = ctx;
-    if (!registry.devices.some((d) => d.config.id === card.deviceKey))
-      return yield* Effect.promise(() => remoteStatus(ctx.db, registry.devices.map((d) => d.config.id), poolId, card));
-    const place = card.place ? scheduler.place(card.deviceKey, card.place) : null;
-    const device = registry.devices.find((d) => d.config.id === card.deviceKey);
-    const modem = place?.modem ? device?.modems[place.modem - 1] : undefined;
-    let snapshot = null;
-    if (modem) {
-      const actor = yield* SubscriptionRef.get(modem.supervised.actor);
-      if (Option.isSome(actor)) snapshot = yield* SubscriptionRef.get(actor.value.state);
-    }
-    const online = snapshot?.sim?.iccid === card.iccid;
-    if (!card.used) return { online, word: "INACTIVE" };
-    const hold = place?.hold;
-    if (!hold || hold.holder !== holderOfPool(poolId)) return { online, word: "INACTIVE" };
-    if (hold.state === "failed") return { online, word: "ERROR" };
-    if (modem && !snapshot) return { online, word: "OFFLINE" };
-    if (snapshot && (snapshot.port === "gone" || snapshot.port === "unresponsive")) return { online, word: "OFFLINE" };
-    const registered = online && snapshot !== null && [1, 5].includes(simStatusOf(snapshot));
-    if (hold.state !== "online" || !registered) return { online, word: "CONNECTING" };
-    const model = device?.config.model ?? "";
-    return { online, word: card.calls || takesCalls(model) ? "WAIT_SMS_CALL" : "WAIT_SMS" };
-  });
+/** The status word of a pool's card in its live state. */
+export const liveWord = (poolId: number, card: PoolCard, live: CardLive): LiveWord => {
+  if (!card.used) return "INACTIVE";
+  if (!live.hold || live.hold.holder !== holderOfPool(poolId)) return "INACTIVE";
+  if (live.hold.state === "failed") return "ERROR";
+  if (live.modem === "down") return "OFFLINE";
+  if (live.hold.state !== "online" || !live.registered) return "CONNECTING";
+  return card.calls || takesCalls(card.modelId) ? "WAIT_SMS_CALL" : "WAIT_SMS";
+};
