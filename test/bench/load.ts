@@ -15,12 +15,12 @@ export const load = (urls: string[], seconds: number): Promise<LoadRun> =>
   });
 
 /**
- * Several loads measured in turn: `slices` short runs of each, `seconds` in all per load,
- * the order rotated every round. On a shared machine a burst of other work then lands on
+ * Several loads measured in turn, after a warm-up of each: `slices` short runs of each,
+ * `seconds` in all per load, the order rotated every round. On a shared machine a burst of other work then lands on
  * every load alike, and their ratios hold still, where blocks of `seconds` one after the
  * other measured the burst as much as the code.
  */
-export const loadInTurn = async <K extends string>(loads: Record<K, string[]>, seconds: number, slices = 10): Promise<Record<K, LoadRun>> => {
+export const loadInTurn = async <K extends string>(loads: Record<K, string[]>, seconds: number, { slices = 10, warmUpSeconds = 2 } = {}): Promise<Record<K, LoadRun>> => {
   const names = Object.keys(loads) as K[];
   const out = Object.fromEntries(names.map((n) => [n, { latencies: [] as number[], errors: 0 }])) as Record<K, { latencies: number[]; errors: number }>;
   // One worker for every slice: its connections stay open, so a slice measures requests, not handshakes.
@@ -28,14 +28,16 @@ export const loadInTurn = async <K extends string>(loads: Record<K, string[]>, s
   let waiting: { resolve: (run: LoadRun) => void; reject: (error: unknown) => void } | null = null;
   worker.on("message", (run: LoadRun) => waiting?.resolve(run));
   worker.on("error", (error) => waiting?.reject(error));
-  const slice = (urls: string[]) =>
+  const slice = (urls: string[], length = seconds / slices) =>
     new Promise<LoadRun>((resolve, reject) => {
       waiting = { resolve, reject };
-      worker.postMessage({ urls, seconds: seconds / slices });
+      worker.postMessage({ urls, seconds: length });
     });
   try {
-    // A warm-up slice of each opens the connections.
-    for (const name of names) await slice(loads[name]);
+    // A warm-up of each first: the connections open, and the code under load is compiled by
+    // the time it is measured (the first thousands of requests run slower until the JIT has
+    // seen them: a service runs for days, a benchmark would otherwise measure its start).
+    for (const name of names) await slice(loads[name], warmUpSeconds);
     for (let round = 0; round < slices; round++)
       for (let i = 0; i < names.length; i++) {
         const name = names[(round + i) % names.length]!;
