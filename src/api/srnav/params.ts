@@ -201,9 +201,11 @@ const frozen = <A>(value: A): A => {
 export const decodeAction = <N extends ActionName>(name: N, params: Params): ParamsOf<N> => {
   // Keyed by the fields the action reads: not pool_key (a secret this memory need not hold),
   // nor a client's cache-busting extra.
-  let key = name as string;
   const read = READS[name];
-  for (const [k, v] of params) if (read.has(k)) key += `\u0000${k}\u0001${v}`;
+  const named: string[] = [name];
+  for (const [k, v] of params) if (read.has(k)) named.push(k, v);
+  // JSON: no value can pass for a different split of names and values.
+  const key = JSON.stringify(named);
   const known = recent.get(key);
   if (known !== undefined) return known as ParamsOf<N>;
   const fields: Record<string, string> = Object.fromEntries(params);

@@ -15,6 +15,10 @@ describe("SR-Navigator parameters of repeated requests", () => {
     expect(again).toBe(first);
     expect(Object.isFrozen(first) && Object.isFrozen(first.number)).toBe(true);
     expect(() => (first.number as string[]).push("1")).toThrow(TypeError);
+    // A value cannot pass for other fields: this number is not the one above with code 4.
+    expect(decodeAction("getLastSms", params({ number: "15550009999", code: "4" })).code).toBe(4);
+    for (const forged of ["15550009999\u0000code\u00014", '15550009999","code","4'])
+      expect(decodeAction("getLastSms", params({ number: forged })).code).toBeUndefined();
     // Another field value is another answer.
     expect(decodeAction("getLastSms", params({ number: "15550001234", code: "5" })).code).toBe(5);
     // An alias is read as its name is, and kept apart from a request that names neither.
