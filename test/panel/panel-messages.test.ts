@@ -145,20 +145,23 @@ describe("the Messages page", () => {
     expect(await page.getByRole("button", { name: "Delete the ticked rows" }).count()).toBe(0);
     expect(await page.locator("form[method=post][action^='/messages']").count()).toBe(0);
     for (const [tab, kind] of [["Outbox", "out"], ["USSD log", "ussd"], ["Call log", "calls"], ["Unattributed", "unattributed"], ["Inbox", null]] as const) {
-      await page.getByRole("link", { name: tab, exact: true }).click();
+      // The tab's answer itself: a failure says what the page was instead of the table.
+      const [answer] = await Promise.all([
+        page.waitForResponse((res) => res.request().isNavigationRequest() && new URL(res.url()).pathname === "/messages"),
+        page.getByRole("link", { name: tab, exact: true }).click(),
+      ]);
+      expect(answer.status(), `${tab}: ${(await answer.text()).replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").slice(0, 400)}`).toBe(200);
       await page.waitForURL((url) => url.searchParams.get("kind") === kind);
-      await expect.poll(() => page.locator(`table.messages[data-kind="${kind ?? "in"}"]`).count()).toBe(1);
+      await expect.poll(() => page.locator(`table.messages[data-kind="${kind ?? "in"}"]`).count(), { timeout: 10_000 }).toBe(1);
       expect(await page.locator("form[method=post][action^='/messages']").count()).toBe(0);
     }
     await rig.screenshot(page, "messages-viewer");
     const csrf = await page.locator("input[name=csrf]").first().getAttribute("value");
-    const refused = await page.evaluate(
-      `Promise.all([
-        fetch("/messages/delete", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "csrf=${csrf}&kind=in&id-${mine!.id}=1" }).then((r) => r.status),
-        fetch("/messages/assign", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "csrf=${csrf}&id=1&iccid=${sim.iccid}" }).then((r) => r.status),
-      ])`,
-    );
-    expect(refused).toEqual([403, 403]);
+    // Posted from the viewer's browser context (its cookie, the panel's origin), not from a
+    // script in a page that may be navigating.
+    const post = async (path: string, body: string) =>
+      (await page.request.post(`${rig.base}${path}`, { headers: { origin: rig.base, "content-type": "application/x-www-form-urlencoded" }, data: body, maxRedirects: 0 })).status();
+    expect([await post("/messages/delete", `csrf=${csrf}&kind=in&id-${mine!.id}=1`), await post("/messages/assign", `csrf=${csrf}&id=1&iccid=${sim.iccid}`)]).toEqual([403, 403]);
     expect(await stored("for the viewer's card")).toHaveLength(1);
     // The export is a read: the viewer gets their list.
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Export this list as CSV" }).click()]);
