@@ -180,10 +180,11 @@ const DECODERS = Object.fromEntries(
  * Recent requests' decoded parameters, by action and fields. A client polls getLastSms with
  * the same request every second or so, and decoding is most of what this endpoint's own
  * code costs per request in a busy process (bench:srnav's profile: some 12 us, against
- * 2 us when measured alone). Only what decoded is kept, frozen (nothing changes an action's
- * parameters); the oldest goes first past RECENT_MAX.
+ * 2 us when measured alone). Only the actions clients poll, and only what decoded, is kept,
+ * frozen (nothing changes an action's parameters); the oldest goes first past RECENT_MAX.
  */
 const RECENT_MAX = 1024;
+const POLLED: ReadonlySet<ActionName> = new Set(["getLastSms", "getSms", "getSimStatus", "getCall", "getPoolStatus", "getNumbers"]);
 const READS = Object.fromEntries(
   Object.entries(ACTION_PARAMS).map(([name, schema]) => {
     const fields = Object.keys(schema.fields);
@@ -201,13 +202,16 @@ const frozen = <A>(value: A): A => {
 export const decodeAction = <N extends ActionName>(name: N, params: Params): ParamsOf<N> => {
   // Keyed by the fields the action reads: not pool_key (a secret this memory need not hold),
   // nor a client's cache-busting extra.
-  const read = READS[name];
-  const named: string[] = [name];
-  for (const [k, v] of params) if (read.has(k)) named.push(k, v);
-  // JSON: no value can pass for a different split of names and values.
-  const key = JSON.stringify(named);
-  const known = recent.get(key);
-  if (known !== undefined) return known as ParamsOf<N>;
+  let key: string | null = null;
+  if (POLLED.has(name)) {
+    const read = READS[name];
+    const named: string[] = [name];
+    for (const [k, v] of params) if (read.has(k)) named.push(k, v);
+    // JSON: no value can pass for a different split of names and values.
+    key = JSON.stringify(named);
+    const known = recent.get(key);
+    if (known !== undefined) return known as ParamsOf<N>;
+  }
   const fields: Record<string, string> = Object.fromEntries(params);
   for (const [primary, alias] of ALIASES) if (!params.has(primary) && params.has(alias)) fields[primary] = params.get(alias)!;
   // One Struct per name: what it decodes is that action's parameters.
@@ -218,6 +222,7 @@ export const decodeAction = <N extends ActionName>(name: N, params: Params): Par
     throw new ApiWord({ word: first?.message ?? "ERROR" });
   }
   const value = frozen(decoded.right as ParamsOf<N>);
+  if (key === null) return value;
   if (recent.size >= RECENT_MAX) recent.delete(recent.keys().next().value!);
   recent.set(key, value);
   return value;

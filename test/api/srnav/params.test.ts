@@ -40,6 +40,15 @@ describe("SR-Navigator parameters of repeated requests", () => {
     }
   });
 
+  it("keeps only the actions clients poll: a message to send is decoded each time", () => {
+    const before = recentDecodes();
+    const send = params({ number: "15550001234", recipient: "15550009999", text: "hello" });
+    const first = decodeAction("sendSms", send);
+    expect(first).toEqual({ number: ["15550001234"], recipient: "15550009999", text: "hello" });
+    expect(decodeAction("sendSms", send)).not.toBe(first);
+    expect(recentDecodes()).toBe(before);
+  });
+
   it("keeps at most 1024 requests", () => {
     for (let i = 0; i < 3_000; i++) decodeAction("getSimStatus", params({ number: String(15550000000 + i) }));
     expect(recentDecodes()).toBe(1024);
